@@ -1,0 +1,166 @@
+# libnegsample - see README.md. Targets: all, check, sanitize, bench, examples, install,
+# uninstall, clean. GNU make.
+
+HEADER := include/negsample.h
+VERSION_PART = $(shell sed -n 's/^\#define NEGS_VERSION_$(1) \([0-9][0-9]*\).*/\1/p' $(HEADER))
+MAJOR := $(call VERSION_PART,MAJOR)
+MINOR := $(call VERSION_PART,MINOR)
+PATCH := $(call VERSION_PART,PATCH)
+VERSION := $(MAJOR).$(MINOR).$(PATCH)
+
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR ?=
+
+CC ?= cc
+CXX ?= c++
+PYTHON ?= /usr/bin/python3
+WERROR ?= 1
+
+WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wpointer-arith -Wcast-qual -Wvla -Wformat=2 -Wundef
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+OPT ?= -O2
+CFLAGS_LIB := -std=c11 $(OPT) -pthread -fPIC -fvisibility=hidden -D_GNU_SOURCE -DNEGS_BUILDING_LIBRARY \
+              -Iinclude -Isrc $(WARN) $(CFLAGS)
+CFLAGS_TEST := -std=c11 $(OPT) -g -D_GNU_SOURCE -Iinclude -Isrc $(WARN) -Wno-missing-prototypes \
+               $(CFLAGS)
+LDLIBS_LIB := -lm
+
+SONAME := libnegsample.so.$(MAJOR)
+SHLIB := lib/libnegsample.so.$(VERSION)
+STLIB := lib/libnegsample.a
+MAPFILE := src/negsample.map
+
+SRCS := $(sort $(wildcard src/*/*.c))
+OBJS := $(patsubst src/%.c,build/obj/%.o,$(SRCS))
+DEPS := $(OBJS:.o=.d)
+
+TEST_SRCS := $(sort $(wildcard tests/test_*.c))
+TEST_BINS := $(patsubst tests/%.c,build/tests/%,$(TEST_SRCS))
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_OBJS := $(patsubst src/%.c,build/san/obj/%.o,$(SRCS))
+SAN_BINS := $(patsubst tests/%.c,build/san/tests/%,$(TEST_SRCS))
+BENCH_SRCS := $(sort $(wildcard tests/bench/bench_*.c))
+BENCH_BINS := $(patsubst tests/bench/%.c,build/bench/%,$(BENCH_SRCS))
+EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))
+EXAMPLE_BINS := $(patsubst examples/%.c,build/examples/%,$(EXAMPLE_SRCS))
+
+.PHONY: all check check-suites check-abi check-headers check-dlopen check-python check-install \
+        check-ref sanitize bench examples install uninstall clean
+
+all: $(SHLIB) lib/$(SONAME) lib/libnegsample.so $(STLIB)
+
+build/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_LIB) -MMD -MP -c $< -o $@
+
+$(SHLIB): $(OBJS) $(MAPFILE)
+	@mkdir -p lib
+	$(CC) -shared -pthread -Wl,-soname,$(SONAME) -Wl,--version-script=$(MAPFILE) -Wl,--no-undefined \
+	    -Wl,-z,relro,-z,now,-z,nodelete -o $@ $(OBJS) $(LDLIBS_LIB) $(LDFLAGS)
+
+lib/$(SONAME): $(SHLIB)
+	ln -sf $(notdir $(SHLIB)) $@
+
+lib/libnegsample.so: lib/$(SONAME)
+	ln -sf $(SONAME) $@
+
+$(STLIB): $(OBJS)
+	@mkdir -p lib
+	rm -f $@
+	$(AR) rcs $@ $(OBJS)
+
+# ---------------------------------------------------------------- tests
+
+build/tests/%: tests/%.c tests/test_util.h $(STLIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_TEST) $< -o $@ $(STLIB) -lcmocka -lm -lpthread
+
+check: all check-abi check-headers check-dlopen check-python check-install $(TEST_BINS)
+	@PYTHON=$(PYTHON) LIBNEGSAMPLE=$(CURDIR)/lib/libnegsample.so \
+	    sh tests/run_suites.sh check $(TEST_BINS) -- $(sort $(wildcard tests/ref/test_*.py))
+
+check-abi: all
+	@sh tests/abi/check_symbols.sh lib/libnegsample.so tests/abi/symbols.txt
+
+check-headers:
+	@mkdir -p build/headers
+	$(CC) -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude -c tests/abi/header_c.c -o build/headers/c99.o
+	$(CC) -std=c11 -Wall -Wextra -Werror -pedantic -Iinclude -c tests/abi/header_c.c -o build/headers/c11.o
+	$(CXX) -std=c++11 -Wall -Wextra -Werror -pedantic -Iinclude -c tests/abi/header_cxx.cpp -o build/headers/cxx11.o
+
+check-dlopen: all
+	@mkdir -p build/abi
+	$(CC) -std=c11 $(WARN) tests/abi/dlopen_test.c -o build/abi/dlopen_test -ldl
+	build/abi/dlopen_test lib/libnegsample.so tests/abi/symbols.txt
+
+check-python: all
+	$(PYTHON) tests/abi/ctypes_smoke.py lib/libnegsample.so
+
+check-install: all
+	@sh tests/install/check_install.sh "$(MAKE)"
+
+sanitize: $(SAN_BINS)
+	@NEGS_SANITIZE=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	    sh tests/run_suites.sh sanitize $(SAN_BINS) --
+
+build/san/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_LIB) -O1 -g $(SAN_FLAGS) -MMD -MP -c $< -o $@
+
+build/san/libnegsample.a: $(SAN_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $(SAN_OBJS)
+
+build/san/tests/%: tests/%.c tests/test_util.h build/san/libnegsample.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_TEST) -O1 $(SAN_FLAGS) $< -o $@ build/san/libnegsample.a -lcmocka -lm -lpthread
+
+# ---------------------------------------------------------------- benchmarks and examples
+
+build/bench/%: tests/bench/%.c $(STLIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_TEST) -Wno-error $< -o $@ $(STLIB) -lm -lpthread
+
+# make bench [BENCH=name] [BENCH_JSON=file]: runs tests/bench/run_<name>.sh (all by default).
+BENCH ?= *
+bench: all $(BENCH_BINS)
+	@set -e; for s in $(sort $(wildcard tests/bench/run_$(BENCH).sh)); do \
+	    echo "== $$s"; BENCH_BIN_DIR=$(CURDIR)/build/bench PYTHON=$(PYTHON) \
+	    LIBNEGSAMPLE=$(CURDIR)/lib/libnegsample.so BENCH_JSON=$(BENCH_JSON) sh $$s; done
+
+build/examples/%: examples/%.c all
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(OPT) $(WARN) -Iinclude $< -o $@ -Llib -lnegsample -lm -Wl,-rpath,'$$ORIGIN/../../lib'
+
+examples: $(EXAMPLE_BINS)
+
+# ---------------------------------------------------------------- install
+
+install: all
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    pkgconfig/negsample.pc.in > build/negsample.pc
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 644 $(HEADER) $(DESTDIR)$(INCLUDEDIR)/negsample.h
+	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(SHLIB)) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libnegsample.so
+	install -m 644 $(STLIB) $(DESTDIR)$(LIBDIR)/libnegsample.a
+	install -m 644 build/negsample.pc $(DESTDIR)$(PKGCONFIGDIR)/negsample.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(INCLUDEDIR)/negsample.h $(DESTDIR)$(LIBDIR)/$(notdir $(SHLIB)) \
+	    $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libnegsample.so \
+	    $(DESTDIR)$(LIBDIR)/libnegsample.a $(DESTDIR)$(PKGCONFIGDIR)/negsample.pc
+
+clean:
+	rm -rf build lib/libnegsample.*
+
+-include $(DEPS)

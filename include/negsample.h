@@ -1,0 +1,209 @@
+/*
+ * negsample.h - libnegsample, negative sampling for recommender and contrastive training.
+ *
+ * The one public header. C99 or later, or C++11 or later.
+ *
+ * Conventions
+ * - Every function that can fail returns int: NEGS_OK (0) or a count on success, a negative
+ *   NEGS_E_* code on failure; the detail is in negs_last_error(). Constructors return a handle
+ *   or NULL (the reason is then in negs_last_error()). negs_X_free(NULL) is a no-op.
+ * - The library never aborts, never exits and never writes to stdout or stderr.
+ * - Sizes are size_t, item indices uint32_t, hashed ids uint64_t, scores and embeddings float
+ *   (row-major, contiguous).
+ *
+ * Thread safety
+ * - One handle is used by one thread at a time. Functions documented as read-only queries
+ *   (negs_csr_contains, negs_freq_prob, negs_freq_logq, negs_freq_save, the get_param calls)
+ *   may be called on one handle from several threads at once while nobody modifies it.
+ * - Different handles never interfere. negs_last_error() is per thread.
+ * - A negs_csr is immutable after creation and may be shared by any number of handles and
+ *   threads.
+ *
+ * ABI: see docs/ABI.md. Enum values are numbered explicitly and never reused.
+ */
+#ifndef NEGSAMPLE_H
+#define NEGSAMPLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(NEGS_BUILDING_LIBRARY) && defined(__GNUC__)
+#define NEGS_API __attribute__((visibility("default")))
+#else
+#define NEGS_API
+#endif
+
+/* ---------------------------------------------------------------- version */
+
+#define NEGS_VERSION_MAJOR 0
+#define NEGS_VERSION_MINOR 1
+#define NEGS_VERSION_PATCH 0
+#define NEGS_VERSION_NUMBER \
+    (NEGS_VERSION_MAJOR * 10000 + NEGS_VERSION_MINOR * 100 + NEGS_VERSION_PATCH)
+
+/* The version of the library actually loaded (compare with NEGS_VERSION_NUMBER). */
+NEGS_API unsigned negs_version_number(void);
+/* "MAJOR.MINOR.PATCH", e.g. "0.1.0"; static storage. */
+NEGS_API const char *negs_version_string(void);
+
+/* ---------------------------------------------------------------- status */
+
+#define NEGS_OK 0
+#define NEGS_E_INVALID (-1)     /* bad argument: NULL, zero/overflowing size, out of range, NaN */
+#define NEGS_E_NOMEM (-2)       /* an allocation failed */
+#define NEGS_E_EXHAUSTED (-3)   /* fewer eligible items than asked */
+#define NEGS_E_FORMAT (-4)      /* saved state corrupt, truncated or of an unknown version */
+#define NEGS_E_STATE (-5)       /* the handle lacks what the call needs */
+#define NEGS_E_UNSUPPORTED (-6) /* unknown kind or parameter id */
+
+/* "NEGS_OK", "NEGS_E_INVALID", ...; "NEGS_UNKNOWN" for any other value. Static storage. */
+NEGS_API const char *negs_status_name(int status);
+/* This thread's last failure as a sentence naming the argument and value, starting with the
+ * status name ("NEGS_E_INVALID: negs_sampler_sample: k = 0 ..."); "" if none yet. A
+ * successful call does not clear it. The text stays valid until this thread's next failure. */
+NEGS_API const char *negs_last_error(void);
+/* This thread's last failure status (NEGS_OK if none yet): the code behind a NULL returned by
+ * a constructor. */
+NEGS_API int negs_last_status(void);
+
+/* ---------------------------------------------------------------- item lists (CSR) */
+
+typedef struct negs_csr negs_csr;
+
+/* Copies the table: row u holds indices[indptr[u] .. indptr[u+1]). Rows may be unsorted and
+ * may hold duplicates (they are sorted and de-duplicated in the copy). indptr[0] must be 0 and
+ * non-decreasing; every index must be < n_items. indices may be NULL when indptr[n_users] is 0.
+ * Reference-counted: handles that are given the table keep it alive, so freeing it first is
+ * safe. */
+NEGS_API negs_csr *negs_csr_create(uint32_t n_users, uint32_t n_items, const uint64_t *indptr,
+                                   const uint32_t *indices);
+NEGS_API void negs_csr_free(negs_csr *t);
+/* 1 if item is in user's row, 0 if not, a negative status on bad input. Read-only. */
+NEGS_API int negs_csr_contains(const negs_csr *t, uint32_t user, uint32_t item);
+/* Shape queries; 0 for a NULL table. */
+NEGS_API uint32_t negs_csr_n_users(const negs_csr *t);
+NEGS_API uint32_t negs_csr_n_items(const negs_csr *t);
+/* Number of distinct items in user's row, or a negative status on bad input. */
+NEGS_API int64_t negs_csr_row_size(const negs_csr *t, uint32_t user);
+
+/* ---------------------------------------------------------------- samplers */
+
+typedef struct negs_sampler negs_sampler;
+
+#define NEGS_SAMPLER_UNIFORM 1
+#define NEGS_SAMPLER_POPULARITY 2
+#define NEGS_SAMPLER_CATEGORY 3
+#define NEGS_SAMPLER_EXPOSURE 4
+#define NEGS_SAMPLER_MIXTURE 5
+#define NEGS_SAMPLER_HARD 6
+
+/* Parameters of negs_sampler_set_param / get_param. */
+#define NEGS_SP_ALPHA 1             /* popularity exponent, default 0.75, any finite value */
+#define NEGS_SP_UNIQUE 2            /* 0/1, default 0: no item twice in one row */
+#define NEGS_SP_EXCLUDE_POSITIVES 3 /* 0/1, default 1 once positives are set */
+#define NEGS_SP_HARD_MODE 4         /* NEGS_HARD_TOP, NEGS_HARD_SEMIHARD, NEGS_HARD_SOFTMAX */
+#define NEGS_SP_CANDIDATES 5        /* c: candidates drawn per row by a HARD sampler's child */
+#define NEGS_SP_MARGIN 6            /* semi-hard window */
+#define NEGS_SP_TEMPERATURE 7       /* softmax selection temperature */
+#define NEGS_SP_THREADS 8           /* default 1; results never depend on it */
+
+#define NEGS_HARD_TOP 1
+#define NEGS_HARD_SEMIHARD 2
+#define NEGS_HARD_SOFTMAX 3
+
+NEGS_API negs_sampler *negs_sampler_create(int kind, uint32_t n_items, uint64_t seed);
+NEGS_API void negs_sampler_free(negs_sampler *s);
+NEGS_API int negs_sampler_set_param(negs_sampler *s, int param, double value);
+NEGS_API int negs_sampler_get_param(const negs_sampler *s, int param, double *value);
+NEGS_API int negs_sampler_set_weights(negs_sampler *s, const double *weights, uint32_t n_items);
+NEGS_API int negs_sampler_set_positives(negs_sampler *s, const negs_csr *positives);
+NEGS_API int negs_sampler_set_exposures(negs_sampler *s, const negs_csr *exposures);
+NEGS_API int negs_sampler_set_categories(negs_sampler *s, const uint32_t *category_of_item,
+                                         uint32_t n_items);
+NEGS_API int negs_sampler_add(negs_sampler *mixture_or_hard, negs_sampler *child, double share);
+NEGS_API int negs_sampler_set_schedule(negs_sampler *mixture, uint32_t child, size_t n_points,
+                                       const double *steps, const double *shares);
+NEGS_API int negs_sampler_sample(negs_sampler *s, uint64_t step, size_t n_rows,
+                                 const uint32_t *users, const uint32_t *positives, uint32_t k,
+                                 uint32_t *out_items, float *out_logq);
+NEGS_API int negs_sampler_select(negs_sampler *hard, uint64_t step, size_t n_rows,
+                                 uint32_t n_cand, const uint32_t *cand_items,
+                                 const float *cand_scores, const float *pos_scores, uint32_t k,
+                                 uint32_t *out_items, float *out_logq);
+NEGS_API int negs_sampler_sample_scored(negs_sampler *hard, uint64_t step, size_t n_rows,
+                                        const uint32_t *users, const uint32_t *positives,
+                                        const float *query_emb, const float *item_emb,
+                                        size_t dim, uint32_t k, uint32_t *out_items,
+                                        float *out_logq);
+
+/* ---------------------------------------------------------------- frequency estimator */
+
+typedef struct negs_freq negs_freq;
+
+#define NEGS_FREQ_GAP 1    /* Yi et al. 2019: hashed arrays of last step and gap EMA */
+#define NEGS_FREQ_SKETCH 2 /* count-min sketch, conservative update, exponential decay */
+
+#define NEGS_FP_ALPHA 1     /* gap EMA rate in (0, 1], default 0.01 */
+#define NEGS_FP_MAX_GAP 2   /* cap for unseen and cold items */
+#define NEGS_FP_HALF_LIFE 3 /* sketch decay in steps; default 0 = none */
+
+NEGS_API negs_freq *negs_freq_create(int kind, size_t buckets, uint32_t hashes, uint64_t seed);
+NEGS_API void negs_freq_free(negs_freq *f);
+NEGS_API int negs_freq_set_param(negs_freq *f, int param, double value);
+NEGS_API int negs_freq_get_param(const negs_freq *f, int param, double *value);
+NEGS_API int negs_freq_update(negs_freq *f, uint64_t step, const uint64_t *ids, size_t n);
+NEGS_API int negs_freq_prob(const negs_freq *f, const uint64_t *ids, size_t n, float *out_p);
+NEGS_API int negs_freq_logq(const negs_freq *f, const uint64_t *ids, size_t n, float *out_logq);
+NEGS_API int negs_freq_save(const negs_freq *f, void *buf, size_t cap, size_t *size);
+NEGS_API negs_freq *negs_freq_load(const void *buf, size_t size);
+NEGS_API int negs_freq_merge(negs_freq *into, const negs_freq *other);
+NEGS_API int negs_freq_reset(negs_freq *f);
+
+/* ---------------------------------------------------------------- losses */
+
+typedef struct negs_loss negs_loss;
+
+#define NEGS_LOSS_BCE 1
+#define NEGS_LOSS_BPR 2
+#define NEGS_LOSS_HINGE 3
+#define NEGS_LOSS_SOFTMAX 4
+#define NEGS_LOSS_LISTNET 5
+
+#define NEGS_LP_TEMPERATURE 1 /* default 1 */
+#define NEGS_LP_MARGIN 2      /* hinge, default 1 */
+#define NEGS_LP_REDUCTION 3   /* NEGS_REDUCE_MEAN (default), NEGS_REDUCE_SUM, NEGS_REDUCE_NONE */
+#define NEGS_LP_THREADS 4     /* default 1; results bit-identical for any value */
+#define NEGS_LP_FORCE_SCALAR 5 /* 0/1, default 0: 1 forces the portable kernels */
+#define NEGS_LP_KERNEL 6       /* read-only: the kernel in use, a NEGS_KERNEL_* value */
+
+#define NEGS_KERNEL_SCALAR 0
+#define NEGS_KERNEL_AVX2 1
+#define NEGS_KERNEL_AVX512 2
+
+#define NEGS_REDUCE_MEAN 0
+#define NEGS_REDUCE_SUM 1
+#define NEGS_REDUCE_NONE 2
+
+NEGS_API negs_loss *negs_loss_create(int kind);
+NEGS_API void negs_loss_free(negs_loss *l);
+NEGS_API int negs_loss_set_param(negs_loss *l, int param, double value);
+NEGS_API int negs_loss_get_param(const negs_loss *l, int param, double *value);
+NEGS_API int negs_loss_scores(negs_loss *l, size_t n, uint32_t k, const float *pos,
+                              const float *neg, const float *neg_logq, const uint8_t *neg_mask,
+                              float *loss, float *d_pos, float *d_neg);
+NEGS_API int negs_loss_inbatch(negs_loss *l, size_t b, size_t m, size_t dim, const float *u,
+                               const float *v, const float *logq, const uint32_t *item_ids,
+                               const uint32_t *user_ids, float *loss, float *du, float *dv);
+NEGS_API int negs_loss_set_positives(negs_loss *l, const negs_csr *positives);
+NEGS_API int negs_adv_perturb(size_t n, size_t dim, const float *grad, float eps,
+                              float *out_delta);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NEGSAMPLE_H */

@@ -1,0 +1,125 @@
+/* Vose's alias method in double precision with 32-bit fixed-point thresholds. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "alias.h"
+#include "alloc.h"
+#include "errors.h"
+
+static uint32_t to_threshold(double prob)
+{
+    /* Round up so that every item of positive weight keeps a non-zero chance. */
+    double t = ceil(prob * 4294967296.0);
+    if (t >= 4294967295.0) return UINT32_MAX;
+    return (uint32_t)t;
+}
+
+int negs_alias_build(negs_alias *a, const double *w, uint32_t n)
+{
+    static const char *fn = "negs_alias_build";
+    a->n = 0;
+    a->e = NULL;
+    a->total = 0.0;
+    a->n_positive = 0;
+    if (n == 0) return negs_fail(NEGS_E_INVALID, "%s: n is 0", fn);
+    if (!w) return negs_fail(NEGS_E_INVALID, "%s: weights is NULL", fn);
+    double total = 0.0;
+    uint32_t n_pos = 0, any_pos = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!isfinite(w[i]) || w[i] < 0.0)
+            return negs_fail(NEGS_E_INVALID, "%s: weights[%u] = %g is not a finite, non-negative "
+                             "number", fn, i, w[i]);
+        if (w[i] > 0.0) {
+            n_pos++;
+            any_pos = i;
+        }
+        total += w[i];
+    }
+    if (n_pos == 0) return negs_fail(NEGS_E_INVALID, "%s: every weight is 0", fn);
+    if (!isfinite(total))
+        return negs_fail(NEGS_E_INVALID, "%s: the weights sum to infinity", fn);
+
+    negs_alias_entry *e = negs_alloc_aligned(n, sizeof *e, "negs_alias_build: table");
+    double *p = negs_alloc_array(n, sizeof *p, "negs_alias_build: scaled weights");
+    uint32_t *work = negs_alloc_array(n, sizeof *work, "negs_alias_build: work list");
+    if (!e || !p || !work) {
+        negs_free_aligned(e);
+        free(p);
+        free(work);
+        return NEGS_E_NOMEM;
+    }
+    /* Small items fill work[] from the front, large ones from the back. */
+    size_t n_small = 0, n_large = 0;
+    double scale = (double)n / total;
+    for (uint32_t i = 0; i < n; i++) {
+        p[i] = w[i] * scale;
+        if (p[i] < 1.0) work[n_small++] = i;
+        else work[n - 1 - n_large++] = i;
+    }
+    while (n_small > 0 && n_large > 0) {
+        uint32_t s = work[--n_small];
+        uint32_t l = work[n - n_large]; /* top of the large stack */
+        e[s].threshold = to_threshold(p[s]);
+        e[s].alias = l;
+        p[l] = (p[l] + p[s]) - 1.0;
+        if (p[l] < 1.0) {
+            n_large--;
+            work[n_small++] = l;
+        }
+    }
+    /* What is left has mass 1 up to rounding: always accept it. A zero-weight leftover (only
+     * possible through extreme rounding) points at a positive item instead. */
+    while (n_large > 0) {
+        uint32_t l = work[n - n_large--];
+        e[l].threshold = UINT32_MAX;
+        e[l].alias = l;
+    }
+    while (n_small > 0) {
+        uint32_t s = work[--n_small];
+        e[s].threshold = w[s] > 0.0 ? UINT32_MAX : 0;
+        e[s].alias = w[s] > 0.0 ? s : any_pos;
+    }
+    free(p);
+    free(work);
+    a->n = n;
+    a->e = e;
+    a->total = total;
+    a->n_positive = n_pos;
+    return NEGS_OK;
+}
+
+void negs_alias_free(negs_alias *a)
+{
+    if (!a) return;
+    negs_free_aligned(a->e);
+    a->e = NULL;
+    a->n = 0;
+}
+
+/* Column i is accepted with P(coin < threshold) = threshold / 2^32, or always when its alias
+ * is itself; the rest of its 1/n goes to its alias. */
+static double accept_prob(const negs_alias_entry *en, uint32_t i)
+{
+    return en->alias == i ? 1.0 : (double)en->threshold * 0x1.0p-32;
+}
+
+void negs_alias_probs(const negs_alias *a, double *out)
+{
+    double inv_n = 1.0 / (double)a->n;
+    for (uint32_t i = 0; i < a->n; i++) out[i] = 0.0;
+    for (uint32_t i = 0; i < a->n; i++) {
+        double acc = accept_prob(&a->e[i], i);
+        out[i] += acc * inv_n;
+        if (acc < 1.0) out[a->e[i].alias] += (1.0 - acc) * inv_n;
+    }
+}
+
+double negs_alias_prob(const negs_alias *a, uint32_t i)
+{
+    double inv_n = 1.0 / (double)a->n, p = accept_prob(&a->e[i], i) * inv_n;
+    for (uint32_t j = 0; j < a->n; j++) {
+        double acc = accept_prob(&a->e[j], j);
+        if (acc < 1.0 && a->e[j].alias == i) p += (1.0 - acc) * inv_n;
+    }
+    return p;
+}

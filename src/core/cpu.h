@@ -1,0 +1,13 @@
+/* CPU feature detection, done once per handle at creation. */
+#ifndef NEGS_CORE_CPU_H
+#define NEGS_CORE_CPU_H
+
+#define NEGS_CPU_AVX2 1u    /* AVX2 and FMA usable (CPU and OS) */
+#define NEGS_CPU_AVX512 2u  /* AVX-512 F usable (CPU and OS) */
+
+/* Bit set of NEGS_CPU_* for the running CPU. The environment variable NEGS_FORCE_SCALAR=1
+ * (read at each call, i.e. at each handle creation) masks everything, for testing the
+ * portable path on any machine. */
+unsigned negs_cpu_features(void);
+
+#endif

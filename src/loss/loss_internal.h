@@ -1,0 +1,30 @@
+/* The negs_loss handle, shared by the score-level losses and the fused in-batch softmax. */
+#ifndef NEGS_LOSS_INTERNAL_H
+#define NEGS_LOSS_INTERNAL_H
+
+#include "negsample.h"
+#include "core/pool.h"
+
+struct negs_loss {
+    int kind;               /* NEGS_LOSS_* */
+    double temperature;     /* > 0, default 1 */
+    double margin;          /* hinge margin, default 1 */
+    int reduction;          /* NEGS_REDUCE_* */
+    unsigned threads;       /* >= 1 */
+    negs_pool *pool;        /* threads - 1 workers; NULL when threads == 1 */
+    const negs_csr *positives; /* retained; NULL when not set */
+    unsigned cpu;           /* NEGS_CPU_* bits detected at creation */
+    int force_scalar;       /* NEGS_LP_FORCE_SCALAR */
+    /* Workspace of the fused in-batch softmax, kept between calls so that repeated calls of
+     * the same shape never allocate; freed by ws_free in negs_loss_free. */
+    void *ws;
+    void (*ws_free)(void *ws);
+};
+
+/* The instruction set the kernels of this handle use: NEGS_CPU_* bits, 0 for scalar. */
+static inline unsigned negs_loss_isa(const negs_loss *l)
+{
+    return l->force_scalar ? 0u : l->cpu;
+}
+
+#endif
