@@ -8,9 +8,9 @@
 
 static uint32_t to_threshold(double prob)
 {
-    /* Round up so that every item of positive weight keeps a non-zero chance. */
-    double t = ceil(prob * 4294967296.0);
+    double t = nearbyint(prob * 4294967296.0);
     if (t >= 4294967295.0) return UINT32_MAX;
+    if (t < 1.0) return prob > 0.0 ? 1u : 0u; /* a positive weight keeps a non-zero chance */
     return (uint32_t)t;
 }
 
@@ -56,12 +56,23 @@ int negs_alias_build(negs_alias *a, const double *w, uint32_t n)
         if (p[i] < 1.0) work[n_small++] = i;
         else work[n - 1 - n_large++] = i;
     }
+    /* Error diffusion: each column's quantisation error is carried into the next column's
+     * rounding, so the leftover columns never absorb more than 2^-33 of mass in total. */
+    double carried = 0.0;
     while (n_small > 0 && n_large > 0) {
         uint32_t s = work[--n_small];
         uint32_t l = work[n - n_large]; /* top of the large stack */
-        e[s].threshold = to_threshold(p[s]);
+        if (w[s] > 0.0) {
+            double target = fmin(fmax(p[s] - carried, 0.0), 1.0);
+            e[s].threshold = to_threshold(target);
+            carried += (double)e[s].threshold * 0x1.0p-32 - p[s];
+        } else {
+            e[s].threshold = 0; /* a zero weight stays exactly zero */
+        }
         e[s].alias = l;
-        p[l] = (p[l] + p[s]) - 1.0;
+        /* Take from l exactly what column s really hands it after quantisation, so rounding
+         * errors never pile up on one item however many columns alias to it. */
+        p[l] -= 1.0 - (double)e[s].threshold * 0x1.0p-32;
         if (p[l] < 1.0) {
             n_large--;
             work[n_small++] = l;

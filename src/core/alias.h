@@ -24,8 +24,9 @@ typedef struct negs_alias {
 int negs_alias_build(negs_alias *a, const double *w, uint32_t n);
 void negs_alias_free(negs_alias *a);
 
-/* The probabilities the table really draws with (32-bit threshold quantisation included;
- * within 2^-32/n of weight/total, and exactly 0 for zero weights): out[0..n). O(n). */
+/* The probabilities the table really draws with, 32-bit threshold quantisation included:
+ * each within about 2^-32/n of weight/total (error diffusion keeps the rounding from piling
+ * up), exactly 0 for zero weights. out[0..n). O(n). */
 void negs_alias_probs(const negs_alias *a, double *out);
 /* The same for one item, O(n): for tests and diagnostics. */
 double negs_alias_prob(const negs_alias *a, uint32_t i);

@@ -1,0 +1,19 @@
+#!/bin/sh
+# Installs into a temporary prefix (through DESTDIR and PREFIX), builds a program with
+# pkg-config against it, runs it, uninstalls, and checks that nothing is left.
+set -e
+MAKE=${1:-make}
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+prefix=/opt/negs-check
+$MAKE -s install DESTDIR="$root" PREFIX="$prefix" > /dev/null
+pcdir="$root$prefix/lib/pkgconfig"
+flags=$(PKG_CONFIG_PATH="$pcdir" PKG_CONFIG_SYSROOT_DIR="$root" pkg-config --cflags --libs negsample)
+cc -std=c11 -Wall -Werror tests/install/use_pkgconfig.c -o "$root/use" $flags
+LD_LIBRARY_PATH="$root$prefix/lib" "$root/use"
+$MAKE -s uninstall DESTDIR="$root" PREFIX="$prefix" > /dev/null
+left=$(find "$root$prefix" -type f -o -type l)
+if [ -n "$left" ]; then
+    echo "check-install: uninstall left files behind:"; echo "$left"; exit 1
+fi
+echo "check-install: install, pkg-config build, run and uninstall all clean"
