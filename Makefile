@@ -50,7 +50,7 @@ BENCH_BINS := $(patsubst tests/bench/%.c,build/bench/%,$(BENCH_SRCS))
 EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))
 EXAMPLE_BINS := $(patsubst examples/%.c,build/examples/%,$(EXAMPLE_SRCS))
 
-.PHONY: all check check-suites check-abi check-headers check-dlopen check-python check-install \
+.PHONY: all deps check check-all sanitize-run valgrind check-suites check-abi check-headers check-dlopen check-python check-install \
         check-ref sanitize bench examples install uninstall clean
 
 all: $(SHLIB) lib/$(SONAME) lib/libnegsample.so $(STLIB)
@@ -81,7 +81,13 @@ build/tests/%: tests/%.c tests/test_util.h $(STLIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_TEST) $< -o $@ $(STLIB) -lcmocka -lm -lpthread
 
-check: all check-abi check-headers check-dlopen check-python check-install $(TEST_BINS)
+deps:
+	@sh tests/deps.sh
+
+check: deps
+	@$(MAKE) --no-print-directory check-all
+
+check-all: all check-abi check-headers check-dlopen check-python check-install $(TEST_BINS)
 	@PYTHON=$(PYTHON) LIBNEGSAMPLE=$(CURDIR)/lib/libnegsample.so \
 	    sh tests/run_suites.sh check $(TEST_BINS) -- $(sort $(wildcard tests/ref/test_*.py))
 
@@ -105,10 +111,18 @@ check-python: all
 check-install: all
 	@sh tests/install/check_install.sh "$(MAKE)"
 
-sanitize: $(SAN_BINS)
+sanitize: deps
+	@$(MAKE) --no-print-directory sanitize-run
+
+sanitize-run: $(SAN_BINS)
 	@NEGS_SANITIZE=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	    sh tests/run_suites.sh sanitize $(SAN_BINS) --
+
+# The suites under valgrind's memcheck (reduced sizes, as under sanitize).
+valgrind: all $(TEST_BINS)
+	@NEGS_SANITIZE=1 NEGS_TEST_WRAP="valgrind -q --error-exitcode=99 --leak-check=full \
+	    --errors-for-leak-kinds=definite,indirect" sh tests/run_suites.sh valgrind $(TEST_BINS) --
 
 build/san/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)

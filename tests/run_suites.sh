@@ -13,7 +13,7 @@ count() { # the number in cmocka's "[  TAG  ] N test(s)" line, or 0
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do
     bin=$1; shift
     echo "== $bin"
-    CMOCKA_MESSAGE_OUTPUT=stdout "$bin" > "$out" 2>&1; rc=$?
+    CMOCKA_MESSAGE_OUTPUT=stdout ${NEGS_TEST_WRAP:-} "$bin" > "$out" 2>&1; rc=$?
     cat "$out"
     p=$(count PASSED); f=$(count FAILED); s=$(count SKIPPED)
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi # crashed before its summary
