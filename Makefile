@@ -50,7 +50,7 @@ BENCH_BINS := $(patsubst tests/bench/%.c,build/bench/%,$(BENCH_SRCS))
 EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))
 EXAMPLE_BINS := $(patsubst examples/%.c,build/examples/%,$(EXAMPLE_SRCS))
 
-.PHONY: all deps check check-all sanitize-run valgrind check-suites check-abi check-headers check-dlopen check-python check-install \
+.PHONY: all deps demo check check-all sanitize-run valgrind check-suites check-abi check-headers check-dlopen check-python check-install \
         check-ref sanitize bench examples install uninstall clean
 
 all: $(SHLIB) lib/$(SONAME) lib/libnegsample.so $(STLIB)
@@ -154,6 +154,12 @@ build/examples/%: examples/%.c all
 	$(CC) -std=c11 $(OPT) $(WARN) -Iinclude $< -o $@ -Llib -lnegsample -lm -Wl,-rpath,'$$ORIGIN/../../lib'
 
 examples: $(EXAMPLE_BINS)
+
+# The main job: the demo trainer on MovieLens-100K (DATA names the .inter file).
+DATA ?= ../shared/data/ml-100k/ml-100k.inter
+EPOCHS ?= 40
+demo: build/examples/demo_trainer
+	build/examples/demo_trainer $(DATA) $(EPOCHS)
 
 # ---------------------------------------------------------------- install
 
