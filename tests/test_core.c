@@ -5,6 +5,7 @@
 
 #include "test_util.h"
 #include "core/alloc.h"
+#include "core/cpu.h"
 #include "core/errors.h"
 #include "core/pool.h"
 
@@ -161,6 +162,20 @@ static void test_pool_resize(void **state)
     assert_int_equal(negs_pool_threads(p), 1);
 }
 
+static void test_cpu_detection(void **state)
+{
+    (void)state;
+    unsigned f = negs_cpu_features();
+    __builtin_cpu_init();
+    assert_int_equal((f & NEGS_CPU_AVX2) != 0,
+                     __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
+    if (f & NEGS_CPU_AVX512) assert_true(f & NEGS_CPU_AVX2);
+    setenv("NEGS_FORCE_SCALAR", "1", 1);
+    assert_int_equal(negs_cpu_features(), 0);
+    unsetenv("NEGS_FORCE_SCALAR");
+    assert_int_equal(negs_cpu_features(), f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -172,6 +187,7 @@ int main(void)
         cmocka_unit_test(test_alloc_overflow),
         cmocka_unit_test(test_pool_runs_each_part_once),
         cmocka_unit_test(test_pool_resize),
+        cmocka_unit_test(test_cpu_detection),
     };
     return cmocka_run_group_tests_name("core", tests, NULL, NULL);
 }
