@@ -1,0 +1,199 @@
+/* The AVX2 + FMA kernel table (compiled per function for AVX2, used only when
+ * negs_cpu_features reports NEGS_CPU_AVX2). */
+#include "kernels.h"
+#include "negsample.h"
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+
+#include "kernels_exp.h"
+
+#define TAVX2 __attribute__((target("avx2,fma")))
+#define INL static inline __attribute__((always_inline))
+#define MR 6
+
+/* A 6 x 16 block of scores: 12 accumulators (the 16 ymm registers hold them, the panel's two
+ * halves and one broadcast). */
+TAVX2 static void scores_avx2(const float *a, size_t np, const float *b, size_t nq, size_t dim,
+                              float *s, size_t lds)
+{
+    for (size_t q = 0; q < nq; q++) {
+        const float *bq = b + q * dim * NEGS_KN_NR;
+        for (size_t p = 0; p < np; p++) {
+            const float *ap = a + p * dim * MR;
+            __m256 c[MR][2];
+#pragma GCC unroll 6
+            for (int r = 0; r < MR; r++) c[r][0] = c[r][1] = _mm256_setzero_ps();
+            for (size_t k = 0; k < dim; k++) {
+                __m256 x0 = _mm256_load_ps(bq + k * NEGS_KN_NR);
+                __m256 x1 = _mm256_load_ps(bq + k * NEGS_KN_NR + 8);
+                const float *ak = ap + k * MR;
+#pragma GCC unroll 6
+                for (int r = 0; r < MR; r++) {
+                    __m256 w = _mm256_broadcast_ss(ak + r);
+                    c[r][0] = _mm256_fmadd_ps(w, x0, c[r][0]);
+                    c[r][1] = _mm256_fmadd_ps(w, x1, c[r][1]);
+                }
+            }
+            float *sp = s + p * MR * lds + q * NEGS_KN_NR;
+#pragma GCC unroll 6
+            for (int r = 0; r < MR; r++) {
+                _mm256_storeu_ps(sp + r * lds, c[r][0]);
+                _mm256_storeu_ps(sp + r * lds + 8, c[r][1]);
+            }
+        }
+    }
+}
+
+INL TAVX2 __m256i tail_mask(size_t kw)
+{
+    /* lanes < kw % 8 (all lanes when kw is a multiple of 8) */
+    int n = (kw % 8) ? (int)(kw % 8) : 8;
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+INL TAVX2 void accum_block2(float *acc, size_t ldacc, const float *w, size_t wsi, size_t wst,
+                            const float *x, size_t ldx, size_t nt, const int nv, const int ni,
+                            __m256i tail)
+{
+    const __m256i all = _mm256_set1_epi32(-1);
+    __m256 r[6][8];
+#pragma GCC unroll 6
+    for (int i = 0; i < ni; i++)
+#pragma GCC unroll 8
+        for (int v = 0; v < nv; v++)
+            r[i][v] = _mm256_maskload_ps(acc + i * ldacc + 8 * v, v == nv - 1 ? tail : all);
+    for (size_t t = 0; t < nt; t++) {
+        __m256 wt[6];
+        const float *xt = x + t * ldx;
+#pragma GCC unroll 6
+        for (int i = 0; i < ni; i++) wt[i] = _mm256_broadcast_ss(w + i * wsi + t * wst);
+#pragma GCC unroll 8
+        for (int v = 0; v < nv; v++) {
+            __m256 xv = _mm256_maskload_ps(xt + 8 * v, v == nv - 1 ? tail : all);
+#pragma GCC unroll 6
+            for (int i = 0; i < ni; i++) r[i][v] = _mm256_fmadd_ps(wt[i], xv, r[i][v]);
+        }
+    }
+#pragma GCC unroll 6
+    for (int i = 0; i < ni; i++)
+#pragma GCC unroll 8
+        for (int v = 0; v < nv; v++)
+            _mm256_maskstore_ps(acc + i * ldacc + 8 * v, v == nv - 1 ? tail : all, r[i][v]);
+}
+
+#define ACCUM2_NV(NV, NI)                                                                    \
+    TAVX2 static void accum2_nv##NV(float *acc, size_t ldacc, size_t ni, const float *w,       \
+                                    size_t wsi, size_t wst, const float *x, size_t ldx,        \
+                                    size_t nt, __m256i tail)                                   \
+    {                                                                                          \
+        size_t i = 0;                                                                          \
+        for (; i + (NI) <= ni; i += (NI))                                                      \
+            accum_block2(acc + i * ldacc, ldacc, w + i * wsi, wsi, wst, x, ldx, nt, NV, NI,    \
+                         tail);                                                                \
+        for (; i < ni; i++)                                                                    \
+            accum_block2(acc + i * ldacc, ldacc, w + i * wsi, wsi, wst, x, ldx, nt, NV, 1,     \
+                         tail);                                                                \
+    }
+ACCUM2_NV(1, 6)
+ACCUM2_NV(2, 6)
+ACCUM2_NV(3, 4)
+ACCUM2_NV(4, 3)
+ACCUM2_NV(5, 2)
+ACCUM2_NV(6, 2)
+ACCUM2_NV(7, 1)
+ACCUM2_NV(8, 1)
+
+TAVX2 static void accum_avx2(float *acc, size_t ldacc, size_t ni, const float *w, size_t wsi,
+                             size_t wst, const float *x, size_t ldx, size_t nt, size_t dim)
+{
+    for (size_t k0 = 0; k0 < dim; k0 += 64) {
+        size_t kw = dim - k0 < 64 ? dim - k0 : 64;
+        size_t nv = (kw + 7) / 8;
+        __m256i tail = tail_mask(kw);
+        float *ac = acc + k0;
+        const float *xc = x + k0;
+        switch (nv) {
+        case 1: accum2_nv1(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
+        case 2: accum2_nv2(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
+        case 3: accum2_nv3(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
+        case 4: accum2_nv4(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
+        case 5: accum2_nv5(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
+        case 6: accum2_nv6(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
+        case 7: accum2_nv7(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
+        default: accum2_nv8(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
+        }
+    }
+}
+
+INL TAVX2 float hmax256(__m256 m)
+{
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_max_ss(h, _mm_shuffle_ps(h, h, 1));
+    return _mm_cvtss_f32(h);
+}
+
+INL TAVX2 float hsum256(__m256 m)
+{
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_add_ss(h, _mm_shuffle_ps(h, h, 1));
+    return _mm_cvtss_f32(h);
+}
+
+TAVX2 static float logits_avx2(float *z, size_t n, float scale, const float *off)
+{
+    __m256 vs = _mm256_set1_ps(scale), m = _mm256_set1_ps(-__builtin_inff());
+    for (size_t c = 0; c < n; c += 8) {
+        __m256 v = _mm256_fmsub_ps(_mm256_loadu_ps(z + c), vs, _mm256_loadu_ps(off + c));
+        _mm256_storeu_ps(z + c, v);
+        m = _mm256_max_ps(m, v);
+    }
+    return hmax256(m);
+}
+
+TAVX2 static float max_avx2(const float *z, size_t n)
+{
+    __m256 m = _mm256_set1_ps(-__builtin_inff());
+    for (size_t c = 0; c < n; c += 8) m = _mm256_max_ps(m, _mm256_loadu_ps(z + c));
+    return hmax256(m);
+}
+
+INL TAVX2 __m256 exp256(__m256 x)
+{
+    __m256 ok = _mm256_cmp_ps(x, _mm256_set1_ps(NEGS_EXP_LO), _CMP_GE_OQ);
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(NEGS_EXP_LO)),
+                      _mm256_set1_ps(NEGS_EXP_HI));
+    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(NEGS_EXP_LOG2E)),
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(NEGS_EXP_LN2_HI), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(NEGS_EXP_LN2_LO), r);
+    __m256 p = _mm256_set1_ps(NEGS_EXP_P0);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(NEGS_EXP_P1));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(NEGS_EXP_P2));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(NEGS_EXP_P3));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(NEGS_EXP_P4));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(NEGS_EXP_P5));
+    __m256 y = _mm256_fmadd_ps(_mm256_mul_ps(p, r), r, _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    __m256i e = _mm256_slli_epi32(
+        _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_and_ps(ok, _mm256_mul_ps(y, _mm256_castsi256_ps(e)));
+}
+
+TAVX2 static float exp_scale_avx2(float *z, size_t n, float shift, float mul)
+{
+    __m256 vs = _mm256_set1_ps(shift), vm = _mm256_set1_ps(mul), sum = _mm256_setzero_ps();
+    for (size_t c = 0; c < n; c += 8) {
+        __m256 e = _mm256_mul_ps(exp256(_mm256_sub_ps(_mm256_loadu_ps(z + c), vs)), vm);
+        _mm256_storeu_ps(z + c, e);
+        sum = _mm256_add_ps(sum, e);
+    }
+    return hsum256(sum);
+}
+
+const negs_kernels negs_kernels_avx2 = {
+    NEGS_KERNEL_AVX2, MR, scores_avx2, accum_avx2, logits_avx2, max_avx2, exp_scale_avx2,
+};
+
+#endif

@@ -1,0 +1,180 @@
+/* The AVX-512 kernel table (compiled per function for AVX-512, so the library still loads on
+ * CPUs without it; used only when negs_cpu_features reports NEGS_CPU_AVX512). */
+#include "kernels.h"
+#include "negsample.h"
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+
+#include "kernels_exp.h"
+
+#define T512 __attribute__((target("avx512f,avx512dq,avx2,fma")))
+#define INL static inline __attribute__((always_inline))
+#define MR 12
+
+/* A 12 x 32 block of scores: 24 accumulators, two column panels, broadcasts from the packed
+ * row panel. Each element is one FMA chain over k. */
+T512 static void scores_avx512(const float *a, size_t np, const float *b, size_t nq, size_t dim,
+                               float *s, size_t lds)
+{
+    for (size_t q = 0; q < nq; q += 2) {
+        const float *b0 = b + q * dim * NEGS_KN_NR, *b1 = b0 + dim * NEGS_KN_NR;
+        for (size_t p = 0; p < np; p++) {
+            const float *ap = a + p * dim * MR;
+            __m512 c[MR][2];
+#pragma GCC unroll 12
+            for (int r = 0; r < MR; r++) c[r][0] = c[r][1] = _mm512_setzero_ps();
+            for (size_t k = 0; k < dim; k++) {
+                __m512 x0 = _mm512_load_ps(b0 + k * NEGS_KN_NR);
+                __m512 x1 = _mm512_load_ps(b1 + k * NEGS_KN_NR);
+                const float *ak = ap + k * MR;
+#pragma GCC unroll 12
+                for (int r = 0; r < MR; r++) {
+                    __m512 w = _mm512_set1_ps(ak[r]);
+                    c[r][0] = _mm512_fmadd_ps(w, x0, c[r][0]);
+                    c[r][1] = _mm512_fmadd_ps(w, x1, c[r][1]);
+                }
+            }
+            float *sp = s + p * MR * lds + q * NEGS_KN_NR;
+#pragma GCC unroll 12
+            for (int r = 0; r < MR; r++) {
+                _mm512_storeu_ps(sp + r * lds, c[r][0]);
+                _mm512_storeu_ps(sp + r * lds + 16, c[r][1]);
+            }
+        }
+    }
+}
+
+/* ni x (nv vectors) accumulators kept in registers over the whole t loop. */
+INL T512 void accum_block(float *acc, size_t ldacc, const float *w, size_t wsi, size_t wst,
+                          const float *x, size_t ldx, size_t nt, const int nv, const int ni,
+                          __mmask16 tail)
+{
+    __m512 r[12][8];
+#pragma GCC unroll 12
+    for (int i = 0; i < ni; i++)
+#pragma GCC unroll 8
+        for (int v = 0; v < nv; v++)
+            r[i][v] = _mm512_maskz_loadu_ps(v == nv - 1 ? tail : 0xFFFF, acc + i * ldacc + 16 * v);
+    for (size_t t = 0; t < nt; t++) {
+        __m512 wt[12];
+        const float *xt = x + t * ldx;
+#pragma GCC unroll 12
+        for (int i = 0; i < ni; i++) wt[i] = _mm512_set1_ps(w[i * wsi + t * wst]);
+#pragma GCC unroll 8
+        for (int v = 0; v < nv; v++) {
+            __m512 xv = _mm512_maskz_loadu_ps(v == nv - 1 ? tail : 0xFFFF, xt + 16 * v);
+#pragma GCC unroll 12
+            for (int i = 0; i < ni; i++) r[i][v] = _mm512_fmadd_ps(wt[i], xv, r[i][v]);
+        }
+    }
+#pragma GCC unroll 12
+    for (int i = 0; i < ni; i++)
+#pragma GCC unroll 8
+        for (int v = 0; v < nv; v++)
+            _mm512_mask_storeu_ps(acc + i * ldacc + 16 * v, v == nv - 1 ? tail : 0xFFFF, r[i][v]);
+}
+
+#define ACCUM_NV(NV, NI)                                                                     \
+    T512 static void accum_nv##NV(float *acc, size_t ldacc, size_t ni, const float *w,         \
+                                  size_t wsi, size_t wst, const float *x, size_t ldx,          \
+                                  size_t nt, __mmask16 tail)                                   \
+    {                                                                                          \
+        size_t i = 0;                                                                          \
+        for (; i + (NI) <= ni; i += (NI))                                                      \
+            accum_block(acc + i * ldacc, ldacc, w + i * wsi, wsi, wst, x, ldx, nt, NV, NI,     \
+                        tail);                                                                 \
+        for (; i < ni; i++)                                                                    \
+            accum_block(acc + i * ldacc, ldacc, w + i * wsi, wsi, wst, x, ldx, nt, NV, 1,      \
+                        tail);                                                                 \
+    }
+ACCUM_NV(1, 12)
+ACCUM_NV(2, 12)
+ACCUM_NV(3, 8)
+ACCUM_NV(4, 6)
+ACCUM_NV(5, 4)
+ACCUM_NV(6, 4)
+ACCUM_NV(7, 3)
+ACCUM_NV(8, 3)
+
+T512 static void accum_avx512(float *acc, size_t ldacc, size_t ni, const float *w, size_t wsi,
+                              size_t wst, const float *x, size_t ldx, size_t nt, size_t dim)
+{
+    /* Column chunks of up to 128 (8 vectors); the element order over t is the same in all. */
+    for (size_t k0 = 0; k0 < dim; k0 += 128) {
+        size_t kw = dim - k0 < 128 ? dim - k0 : 128;
+        size_t nv = (kw + 15) / 16;
+        __mmask16 tail = (kw % 16) ? (__mmask16)((1u << (kw % 16)) - 1u) : (__mmask16)0xFFFF;
+        float *ac = acc + k0;
+        const float *xc = x + k0;
+        switch (nv) {
+        case 1: accum_nv1(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
+        case 2: accum_nv2(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
+        case 3: accum_nv3(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
+        case 4: accum_nv4(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
+        case 5: accum_nv5(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
+        case 6: accum_nv6(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
+        case 7: accum_nv7(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
+        default: accum_nv8(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
+        }
+    }
+}
+
+T512 static float logits_avx512(float *z, size_t n, float scale, const float *off)
+{
+    __m512 vs = _mm512_set1_ps(scale), m = _mm512_set1_ps(-__builtin_inff());
+    for (size_t c = 0; c < n; c += 16) {
+        __m512 v = _mm512_fmsub_ps(_mm512_loadu_ps(z + c), vs, _mm512_loadu_ps(off + c));
+        _mm512_storeu_ps(z + c, v);
+        m = _mm512_max_ps(m, v);
+    }
+    return _mm512_reduce_max_ps(m);
+}
+
+T512 static float max_avx512(const float *z, size_t n)
+{
+    __m512 m = _mm512_set1_ps(-__builtin_inff());
+    for (size_t c = 0; c < n; c += 16) m = _mm512_max_ps(m, _mm512_loadu_ps(z + c));
+    return _mm512_reduce_max_ps(m);
+}
+
+/* exp as negs_kn_expf, 16 lanes at a time. */
+INL T512 __m512 exp512(__m512 x)
+{
+    __mmask16 ok = _mm512_cmp_ps_mask(x, _mm512_set1_ps(NEGS_EXP_LO), _CMP_GE_OQ);
+    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(NEGS_EXP_LO)),
+                      _mm512_set1_ps(NEGS_EXP_HI));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(NEGS_EXP_LOG2E)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(NEGS_EXP_LN2_HI), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(NEGS_EXP_LN2_LO), r);
+    __m512 p = _mm512_set1_ps(NEGS_EXP_P0);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(NEGS_EXP_P1));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(NEGS_EXP_P2));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(NEGS_EXP_P3));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(NEGS_EXP_P4));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(NEGS_EXP_P5));
+    __m512 y = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r,
+                               _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    __m512i e = _mm512_slli_epi32(
+        _mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
+    return _mm512_maskz_mul_ps(ok, y, _mm512_castsi512_ps(e));
+}
+
+T512 static float exp_scale_avx512(float *z, size_t n, float shift, float mul)
+{
+    __m512 vs = _mm512_set1_ps(shift), vm = _mm512_set1_ps(mul), sum = _mm512_setzero_ps();
+    for (size_t c = 0; c < n; c += 16) {
+        __m512 e = _mm512_mul_ps(exp512(_mm512_sub_ps(_mm512_loadu_ps(z + c), vs)), vm);
+        _mm512_storeu_ps(z + c, e);
+        sum = _mm512_add_ps(sum, e);
+    }
+    return _mm512_reduce_add_ps(sum);
+}
+
+const negs_kernels negs_kernels_avx512 = {
+    NEGS_KERNEL_AVX512, MR, scores_avx512, accum_avx512, logits_avx512, max_avx512,
+    exp_scale_avx512,
+};
+
+#endif

@@ -1,0 +1,340 @@
+/* negs_loss_inbatch: the fused in-batch (mixed negative) softmax over b queries and b + m
+ * candidates. It never forms the b x (b + m) logits:
+ * - pass 1, over fixed blocks of 48 rows: stream 128-column tiles of scores through an online
+ *   log-sum-exp (running max and sum per row, as FlashAttention does) and accumulate the
+ *   unnormalised sum_j exp(z_ij - max_i) v_j into du, rescaled when the max moves; at the
+ *   end of the row this gives the loss and du = coef (P V / l - v_i);
+ * - pass 2, over fixed blocks of 128 columns: recompute the tiles of every row block in
+ *   order, form g_ij = coef (p_ij - [i == j]) and accumulate dv_j += sum_i g_ij u_i.
+ * Each output element belongs to one block and is computed in a fixed order, so the result
+ * is bit-identical for any thread count. Memory: packed copies of u and v and O(b + m)
+ * per-row and per-column arrays, plus one 48 x 128 tile per thread (see docs/inbatch.md). */
+#include <math.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/csr.h"
+#include "core/errors.h"
+#include "inbatch.h"
+#include "kernels/kernels.h"
+
+#define R NEGS_IB_ROWS
+#define C NEGS_IB_COLS
+
+typedef struct ib_ctx {
+    const negs_kernels *k;
+    size_t b, n, npad, dim, mr;
+    const float *u, *v;
+    const float *up, *vp, *lq; /* packed u, packed v, logq (+inf on padding columns) */
+    float inv_t, coef;         /* 1 / temperature; reduction scale / temperature */
+    float *rowm, *roww;        /* per row: final max, coef / sum */
+    double *rowloss;           /* per row loss */
+    float *du, *dv;
+    float *scratch; /* n_parts tiles of R x C */
+    size_t n_parts;
+    const negs_ib_masks *mk; /* NULL: nothing is masked */
+} ib_ctx;
+
+static size_t pad_to(size_t x, size_t a)
+{
+    return (x + a - 1) / a * a;
+}
+
+/* The logits of row i over columns [c0, c0 + cw) in z, masks applied; returns their max. */
+static float row_logits(const ib_ctx *c, size_t i, size_t c0, size_t cw, float *z)
+{
+    float mx = c->k->logits(z, cw, c->inv_t, c->lq + c0);
+    if (c->mk && c->mk->rowptr[i + 1] > c->mk->rowptr[i] &&
+        negs_ib_apply(c->mk, i, c0, c0 + cw, z) > 0)
+        mx = c->k->max(z, cw);
+    return mx;
+}
+
+static void pass1_block(const ib_ctx *c, size_t i0, float *s)
+{
+    const negs_kernels *k = c->k;
+    size_t rn = c->b - i0 < R ? c->b - i0 : R, dim = c->dim;
+    const float *up = c->up + i0 * dim; /* i0 is a multiple of mr */
+    size_t np = (rn + c->mr - 1) / c->mr;
+    float mrow[R], zt[R];
+    double lsum[R];
+    for (size_t r = 0; r < rn; r++) {
+        mrow[r] = -INFINITY;
+        lsum[r] = 0.0;
+        zt[r] = 0.0f;
+    }
+    if (c->du) memset(c->du + i0 * dim, 0, rn * dim * sizeof *c->du);
+    for (size_t c0 = 0; c0 < c->npad; c0 += C) {
+        size_t cw = c->npad - c0 < C ? c->npad - c0 : C;
+        k->scores(up, np, c->vp + c0 * dim, cw / NEGS_KN_NR, dim, s, C);
+        for (size_t r = 0; r < rn; r++) {
+            size_t i = i0 + r;
+            float *z = s + r * C;
+            float tmax = row_logits(c, i, c0, cw, z);
+            if (i >= c0 && i < c0 + cw) zt[r] = z[i - c0];
+            if (tmax == -INFINITY) { /* everything masked in this tile: weights 0 */
+                memset(z, 0, cw * sizeof *z);
+                continue;
+            }
+            float mnew = tmax > mrow[r] ? tmax : mrow[r];
+            double alpha = mrow[r] == -INFINITY ? 0.0 : exp((double)mrow[r] - (double)mnew);
+            float sum = k->exp_scale(z, cw, mnew, 1.0f);
+            lsum[r] = lsum[r] * alpha + sum;
+            if (c->du && alpha != 1.0) {
+                float a = (float)alpha, *d = c->du + i * dim;
+                for (size_t q = 0; q < dim; q++) d[q] *= a;
+            }
+            mrow[r] = mnew;
+        }
+        if (c->du && c0 < c->n) {
+            size_t cn = c->n - c0 < cw ? c->n - c0 : cw;
+            k->accum(c->du + i0 * dim, dim, rn, s, C, 1, c->v + c0 * dim, dim, cn, dim);
+        }
+    }
+    for (size_t r = 0; r < rn; r++) {
+        size_t i = i0 + r;
+        /* the target column is never masked, so lsum >= its own term > 0 */
+        c->rowloss[i] = ((double)mrow[r] - (double)zt[r]) + log(lsum[r]);
+        c->rowm[i] = mrow[r];
+        c->roww[i] = (float)((double)c->coef / lsum[r]);
+        if (c->du) {
+            float w = c->roww[i], cf = c->coef, *d = c->du + i * dim;
+            const float *vi = c->v + i * dim;
+            for (size_t q = 0; q < dim; q++) d[q] = d[q] * w - cf * vi[q];
+        }
+    }
+}
+
+static void pass2_block(const ib_ctx *c, size_t c0, float *s)
+{
+    const negs_kernels *k = c->k;
+    size_t dim = c->dim;
+    size_t cw = c->npad - c0 < C ? c->npad - c0 : C;
+    size_t cn = c->n - c0 < cw ? c->n - c0 : cw; /* c0 < n always */
+    float *dv = c->dv + c0 * dim;
+    memset(dv, 0, cn * dim * sizeof *dv);
+    for (size_t i0 = 0; i0 < c->b; i0 += R) {
+        size_t rn = c->b - i0 < R ? c->b - i0 : R;
+        k->scores(c->up + i0 * dim, (rn + c->mr - 1) / c->mr, c->vp + c0 * dim,
+                  cw / NEGS_KN_NR, dim, s, C);
+        for (size_t r = 0; r < rn; r++) {
+            size_t i = i0 + r;
+            float *z = s + r * C;
+            row_logits(c, i, c0, cw, z);
+            k->exp_scale(z, cw, c->rowm[i], c->roww[i]);
+            if (i >= c0 && i < c0 + cw) z[i - c0] -= c->coef;
+        }
+        k->accum(dv, dim, cn, s, 1, C, c->u + i0 * dim, dim, rn, dim);
+    }
+}
+
+/* Parts take fixed, contiguous ranges of blocks; any thread may run any part. */
+static void run_pass1(void *ctx, size_t part, size_t n_parts)
+{
+    const ib_ctx *c = ctx;
+    size_t nb = (c->b + R - 1) / R;
+    for (size_t blk = part * nb / n_parts; blk < (part + 1) * nb / n_parts; blk++)
+        pass1_block(c, blk * R, c->scratch + part * R * C);
+}
+
+static void run_pass2(void *ctx, size_t part, size_t n_parts)
+{
+    const ib_ctx *c = ctx;
+    size_t nb = (c->n + C - 1) / C;
+    for (size_t blk = part * nb / n_parts; blk < (part + 1) * nb / n_parts; blk++)
+        pass2_block(c, blk * C, c->scratch + part * R * C);
+}
+
+/* Byte offsets of the workspace regions (each 64-byte aligned). */
+typedef struct ib_layout {
+    size_t up, vp, lq, rowm, roww, rowloss, scratch, ord, tmp, gstart, gend, rowptr, total;
+} ib_layout;
+
+static int region(size_t *off, size_t *at, size_t count, size_t size)
+{
+    size_t bytes;
+    if (negs_size_mul(count, size, &bytes, "negs_loss_inbatch: workspace") ||
+        negs_size_add(bytes, 63, &bytes, "negs_loss_inbatch: workspace"))
+        return NEGS_E_INVALID;
+    *at = *off;
+    if (negs_size_add(*off, bytes / 64 * 64, off, "negs_loss_inbatch: workspace"))
+        return NEGS_E_INVALID;
+    return NEGS_OK;
+}
+
+static int plan_layout(ib_layout *ly, size_t b, size_t n, size_t npad, size_t dim, size_t mr,
+                       size_t parts, int masks)
+{
+    size_t off = 0, urows = pad_to(b, mr), x;
+    int st = negs_size_mul(urows, dim, &x, "negs_loss_inbatch: packed u");
+    if (!st) st = region(&off, &ly->up, x, sizeof(float));
+    if (!st) st = negs_size_mul(npad, dim, &x, "negs_loss_inbatch: packed v");
+    if (!st) st = region(&off, &ly->vp, x, sizeof(float));
+    if (!st) st = region(&off, &ly->lq, npad, sizeof(float));
+    if (!st) st = region(&off, &ly->rowm, b, sizeof(float));
+    if (!st) st = region(&off, &ly->roww, b, sizeof(float));
+    if (!st) st = region(&off, &ly->rowloss, b, sizeof(double));
+    if (!st) st = region(&off, &ly->scratch, parts * R * C, sizeof(float));
+    size_t mn = masks ? n : 0, mb = masks ? b + 1 : 0;
+    if (!st) st = region(&off, &ly->ord, mn, sizeof(uint32_t));
+    if (!st) st = region(&off, &ly->tmp, mn, sizeof(uint32_t));
+    if (!st) st = region(&off, &ly->gstart, mn, sizeof(uint32_t));
+    if (!st) st = region(&off, &ly->gend, mn, sizeof(uint32_t));
+    if (!st) st = region(&off, &ly->rowptr, mb, sizeof(size_t));
+    ly->total = off;
+    return st;
+}
+
+static int check_args(const negs_loss *l, size_t b, size_t m, size_t dim, const float *u,
+                      const float *v, const float *logq, const uint32_t *item_ids,
+                      const uint32_t *user_ids, const float *loss, size_t *n_out)
+{
+    static const char fn[] = "negs_loss_inbatch";
+    int st = negs_check_ptr(l, fn, "l");
+    if (!st) st = negs_check_ptr(u, fn, "u");
+    if (!st) st = negs_check_ptr(v, fn, "v");
+    if (!st) st = negs_check_ptr(loss, fn, "loss");
+    if (st) return st;
+    if (l->kind != NEGS_LOSS_SOFTMAX)
+        return negs_fail(NEGS_E_UNSUPPORTED,
+                         "%s: the fused in-batch loss is a softmax; this handle's kind is %d, "
+                         "use NEGS_LOSS_SOFTMAX (%d)", fn, l->kind, NEGS_LOSS_SOFTMAX);
+    if (b == 0) return negs_fail(NEGS_E_INVALID, "%s: b = 0 (no queries)", fn);
+    if (dim == 0) return negs_fail(NEGS_E_INVALID, "%s: dim = 0", fn);
+    size_t n, x;
+    if (negs_size_add(b, m, &n, "negs_loss_inbatch: b + m")) return NEGS_E_INVALID;
+    if (n > UINT32_MAX)
+        return negs_fail(NEGS_E_INVALID, "%s: b + m = %zu exceeds %u candidates", fn, n,
+                         (unsigned)UINT32_MAX);
+    if (negs_size_mul(n, dim, &x, "negs_loss_inbatch: (b + m) * dim") ||
+        negs_size_add(n, 2 * C, &x, "negs_loss_inbatch: padded b + m") ||
+        negs_size_mul(x, dim, &x, "negs_loss_inbatch: padded (b + m) * dim") ||
+        negs_size_mul(x, sizeof(float), &x, "negs_loss_inbatch: padded (b + m) * dim bytes"))
+        return NEGS_E_INVALID;
+    st = negs_check_finite_f(u, b * dim, fn, "u");
+    if (!st) st = negs_check_finite_f(v, n * dim, fn, "v");
+    if (!st && logq) st = negs_check_finite_f(logq, n, fn, "logq");
+    if (st) return st;
+    if (user_ids) {
+        if (!l->positives)
+            return negs_fail(NEGS_E_STATE, "%s: user_ids given but no known positives are set "
+                                           "(negs_loss_set_positives); pass NULL", fn);
+        if (!item_ids)
+            return negs_fail(NEGS_E_INVALID, "%s: user_ids need item_ids to find the users' "
+                                             "known positives among the candidates", fn);
+        const negs_csr *p = l->positives;
+        for (size_t i = 0; i < b; i++)
+            if (user_ids[i] >= p->n_users)
+                return negs_fail(NEGS_E_INVALID, "%s: user_ids[%zu] = %u is out of range "
+                                 "(the positives table has %u users)", fn, i, user_ids[i],
+                                 p->n_users);
+        for (size_t j = 0; j < n; j++)
+            if (item_ids[j] >= p->n_items)
+                return negs_fail(NEGS_E_INVALID, "%s: item_ids[%zu] = %u is out of range "
+                                 "(the positives table has %u items)", fn, j, item_ids[j],
+                                 p->n_items);
+    }
+    *n_out = n;
+    return NEGS_OK;
+}
+
+/* Builds the mask groups of every row into the workspace (growing the group list). */
+static int build_masks(negs_loss *l, negs_ib_masks *mk, size_t b, const uint32_t *item_ids,
+                       const uint32_t *user_ids)
+{
+    size_t ng = negs_ib_groups(mk, item_ids);
+    const negs_csr *pos = user_ids ? l->positives : NULL;
+    size_t total = 0;
+    mk->rowptr[0] = 0;
+    for (size_t i = 0; i < b; i++) {
+        total += negs_ib_row_groups(mk, ng, item_ids, user_ids, pos, i, NULL);
+        mk->rowptr[i + 1] = total;
+    }
+    int st = negs_ib_ws_reserve(l, 0, total); /* leaves the block where it is */
+    if (st) return st;
+    mk->glist = ((negs_ib_ws *)l->ws)->groups;
+    for (size_t i = 0; i < b; i++)
+        negs_ib_row_groups(mk, ng, item_ids, user_ids, pos, i, mk->glist + mk->rowptr[i]);
+    return NEGS_OK;
+}
+
+NEGS_API int negs_loss_inbatch(negs_loss *l, size_t b, size_t m, size_t dim, const float *u,
+                               const float *v, const float *logq, const uint32_t *item_ids,
+                               const uint32_t *user_ids, float *loss, float *du, float *dv)
+{
+    size_t n = 0;
+    int st = check_args(l, b, m, dim, u, v, logq, item_ids, user_ids, loss, &n);
+    if (st) return st;
+    const negs_kernels *k = negs_kernels_select(negs_loss_isa(l));
+    size_t npad = pad_to(n, 2 * NEGS_KN_NR);
+    size_t parts = l->threads ? l->threads : 1;
+    ib_layout ly;
+    st = plan_layout(&ly, b, n, npad, dim, k->mr, parts, item_ids != NULL);
+    if (!st) st = negs_ib_ws_reserve(l, ly.total, 0);
+    if (st) return st;
+    unsigned char *base = ((negs_ib_ws *)l->ws)->block;
+
+    ib_ctx c;
+    memset(&c, 0, sizeof c);
+    c.k = k;
+    c.b = b;
+    c.n = n;
+    c.npad = npad;
+    c.dim = dim;
+    c.mr = k->mr;
+    c.u = u;
+    c.v = v;
+    float *up = (float *)(base + ly.up), *vp = (float *)(base + ly.vp);
+    float *lq = (float *)(base + ly.lq);
+    negs_pack_row_panels(u, b, dim, k->mr, up);
+    negs_pack_col_panels(v, n, dim, npad / NEGS_KN_NR, vp);
+    for (size_t j = 0; j < n; j++) lq[j] = logq ? logq[j] : 0.0f;
+    for (size_t j = n; j < npad; j++) lq[j] = INFINITY; /* padding columns: logit -inf */
+    c.up = up;
+    c.vp = vp;
+    c.lq = lq;
+    double scale = l->reduction == NEGS_REDUCE_MEAN ? 1.0 / (double)b : 1.0;
+    c.inv_t = (float)(1.0 / l->temperature);
+    c.coef = (float)(scale / l->temperature);
+    c.rowm = (float *)(base + ly.rowm);
+    c.roww = (float *)(base + ly.roww);
+    c.rowloss = (double *)(base + ly.rowloss);
+    c.du = du;
+    c.dv = dv;
+    c.scratch = (float *)(base + ly.scratch);
+
+    negs_ib_masks mk;
+    if (item_ids) {
+        mk.n = n;
+        mk.ord = (uint32_t *)(base + ly.ord);
+        mk.tmp = (uint32_t *)(base + ly.tmp);
+        mk.gstart = (uint32_t *)(base + ly.gstart);
+        mk.gend = (uint32_t *)(base + ly.gend);
+        mk.rowptr = (size_t *)(base + ly.rowptr);
+        st = build_masks(l, &mk, b, item_ids, user_ids);
+        if (st) return st;
+        if (mk.rowptr[b] > 0) c.mk = &mk;
+    }
+
+    size_t nb1 = (b + R - 1) / R;
+    c.n_parts = parts < nb1 ? parts : nb1;
+    negs_pool_run(l->pool, run_pass1, &c, c.n_parts);
+
+    double total = 0.0;
+    for (size_t i = 0; i < b; i++) total += c.rowloss[i];
+    if (!isfinite(total))
+        return negs_fail(NEGS_E_INVALID, "%s: a score u_i . v_j overflowed float (the loss is "
+                                         "not finite); scale the embeddings down",
+                         "negs_loss_inbatch");
+    if (l->reduction == NEGS_REDUCE_NONE)
+        for (size_t i = 0; i < b; i++) loss[i] = (float)c.rowloss[i];
+    else
+        loss[0] = (float)(total * scale);
+
+    if (dv) {
+        size_t nb2 = (n + C - 1) / C;
+        c.n_parts = parts < nb2 ? parts : nb2;
+        negs_pool_run(l->pool, run_pass2, &c, c.n_parts);
+    }
+    return NEGS_OK;
+}

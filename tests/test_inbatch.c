@@ -1,0 +1,480 @@
+/* negs_loss_inbatch: values and gradients against a dense double reference (itself checked
+ * by central finite differences), every option, masks, thread counts, scalar vs SIMD,
+ * extreme temperatures and scores, workspace reuse, and argument errors. */
+#include <stdio.h>
+
+#include "test_util.h"
+
+#include "core/csr.h"
+#include "loss/inbatch.h"
+#include "test_inbatch_ref.h"
+
+static uint64_t rng_state = 12345;
+static double urand(void) /* xorshift64*, test-local data generator */
+{
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return (double)((rng_state * 2685821657736338717ull) >> 11) / 9007199254740992.0;
+}
+
+static float *rand_f(size_t n, double lo, double hi)
+{
+    float *x = malloc(n * sizeof *x);
+    for (size_t i = 0; i < n; i++) x[i] = (float)(lo + (hi - lo) * urand());
+    return x;
+}
+
+static double *to_d(const float *x, size_t n)
+{
+    double *y = malloc(n * sizeof *y);
+    for (size_t i = 0; i < n; i++) y[i] = x[i];
+    return y;
+}
+
+static negs_loss *make_loss(double t, int red, int threads, int scalar)
+{
+    negs_loss *l = negs_loss_create(NEGS_LOSS_SOFTMAX);
+    assert_non_null(l);
+    assert_int_equal(negs_loss_set_param(l, NEGS_LP_TEMPERATURE, t), 0);
+    assert_int_equal(negs_loss_set_param(l, NEGS_LP_REDUCTION, red), 0);
+    assert_int_equal(negs_loss_set_param(l, NEGS_LP_THREADS, threads), 0);
+    assert_int_equal(negs_loss_set_param(l, NEGS_LP_FORCE_SCALAR, scalar), 0);
+    return l;
+}
+
+/* Positives as a CSR and as the reference's dense table. */
+typedef struct pos_tab {
+    negs_csr *csr;
+    uint8_t *dense;
+    uint32_t n_users, n_items;
+} pos_tab;
+
+static pos_tab make_pos(uint32_t n_users, uint32_t n_items, double density)
+{
+    pos_tab p = {NULL, calloc((size_t)n_users * n_items, 1), n_users, n_items};
+    uint64_t *indptr = calloc(n_users + 1, sizeof *indptr);
+    uint32_t *ind = malloc((size_t)n_users * n_items * sizeof *ind);
+    size_t nnz = 0;
+    for (uint32_t u = 0; u < n_users; u++) {
+        for (uint32_t it = 0; it < n_items; it++)
+            if (urand() < density) {
+                ind[nnz++] = it;
+                p.dense[(size_t)u * n_items + it] = 1;
+            }
+        indptr[u + 1] = nnz;
+    }
+    p.csr = negs_csr_create(n_users, n_items, indptr, ind);
+    assert_non_null(p.csr);
+    free(indptr);
+    free(ind);
+    return p;
+}
+
+static void free_pos(pos_tab *p)
+{
+    negs_csr_free(p->csr);
+    free(p->dense);
+}
+
+/* Max |a - b| over max(|b|, floor). */
+static double rel_err(const float *a, const double *b, size_t n, double floor_)
+{
+    double mx = floor_, e = 0.0;
+    for (size_t i = 0; i < n; i++) mx = fmax(mx, fabs(b[i]));
+    for (size_t i = 0; i < n; i++) e = fmax(e, fabs((double)a[i] - b[i]));
+    return e / mx;
+}
+
+typedef struct opts {
+    size_t b, m, dim;
+    double t;
+    int red, logq, items, users, threads, scalar;
+} opts;
+
+/* Runs one case through the library and the reference; checks loss and gradients. */
+static void run_case(const opts *o, double tol)
+{
+    size_t b = o->b, n = o->b + o->m, d = o->dim;
+    /* entries of variance 1 / sqrt(d): scores of standard deviation about 1 */
+    double a = sqrt(3.0) / pow((double)d, 0.25);
+    float *u = rand_f(b * d, -a, a), *v = rand_f(n * d, -a, a);
+    float *lq = o->logq ? rand_f(n, -6, -1) : NULL;
+    uint32_t *items = NULL, *users = NULL;
+    uint32_t n_items = (uint32_t)(n / 2 + 1);
+    pos_tab pt = {NULL, NULL, 0, 0};
+    if (o->items) {
+        items = malloc(n * sizeof *items);
+        for (size_t j = 0; j < n; j++) items[j] = (uint32_t)(urand() * n_items);
+    }
+    negs_loss *l = make_loss(o->t, o->red, o->threads, o->scalar);
+    if (o->users) {
+        pt = make_pos(7, n_items, 0.15);
+        users = malloc(b * sizeof *users);
+        for (size_t i = 0; i < b; i++) users[i] = (uint32_t)(urand() * 7);
+        assert_int_equal(negs_loss_set_positives(l, pt.csr), 0);
+    }
+    size_t nl = o->red == NEGS_REDUCE_NONE ? b : 1;
+    float *loss = malloc(nl * sizeof *loss), *du = malloc(b * d * sizeof *du),
+          *dv = malloc(n * d * sizeof *dv);
+    assert_int_equal(negs_loss_inbatch(l, b, o->m, d, u, v, lq, items, users, loss, du, dv), 0);
+
+    ib_case c = {b, o->m, d, o->t, o->red, lq, items, users, pt.dense, n_items};
+    double *ud = to_d(u, b * d), *vd = to_d(v, n * d), *rows = malloc(b * sizeof *rows);
+    double *gu = malloc(b * d * sizeof *gu), *gv = malloc(n * d * sizeof *gv);
+    double ref = ib_ref(&c, ud, vd, rows, gu, gv);
+    if (o->red == NEGS_REDUCE_NONE) {
+        for (size_t i = 0; i < b; i++)
+            assert_true(fabs(loss[i] - rows[i]) <= tol * fmax(1.0, fabs(rows[i])));
+    } else {
+        assert_true(fabs(loss[0] - ref) <= tol * fmax(1.0, fabs(ref)));
+    }
+    if (getenv("IB_DEBUG")) fprintf(stderr, "b%zu m%zu d%zu red%d opt%d%d%d s%d: du %.3g dv %.3g\n", b, o->m, d, o->red, o->logq, o->items, o->users, o->scalar, rel_err(du, gu, b * d, 1e-30), rel_err(dv, gv, n * d, 1e-30));
+    assert_true(rel_err(du, gu, b * d, 1e-30) <= tol);
+    assert_true(rel_err(dv, gv, n * d, 1e-30) <= tol);
+
+    /* du / dv may be NULL: the others are unchanged */
+    float *loss2 = malloc(nl * sizeof *loss2), *du2 = malloc(b * d * sizeof *du2);
+    assert_int_equal(negs_loss_inbatch(l, b, o->m, d, u, v, lq, items, users, loss2, du2, NULL),
+                     0);
+    assert_memory_equal(loss, loss2, nl * sizeof *loss);
+    assert_memory_equal(du, du2, b * d * sizeof *du);
+    float *dv2 = malloc(n * d * sizeof *dv2);
+    assert_int_equal(negs_loss_inbatch(l, b, o->m, d, u, v, lq, items, users, loss2, NULL, dv2),
+                     0);
+    assert_memory_equal(dv, dv2, n * d * sizeof *dv);
+    assert_int_equal(negs_loss_inbatch(l, b, o->m, d, u, v, lq, items, users, loss2, NULL, NULL),
+                     0);
+    assert_memory_equal(loss, loss2, nl * sizeof *loss);
+
+    negs_loss_free(l);
+    free_pos(&pt);
+    free(u), free(v), free(lq), free(items), free(users), free(loss), free(du), free(dv);
+    free(loss2), free(du2), free(dv2), free(ud), free(vd), free(rows), free(gu), free(gv);
+}
+
+/* The reference's gradients equal central finite differences of its loss (in double), for
+ * every option; this is what makes it a reference. */
+static void test_reference_matches_finite_differences(void **state)
+{
+    (void)state;
+    for (int variant = 0; variant < 6; variant++) {
+        size_t b = 5, m = (variant % 2) ? 3 : 0, d = 3, n = b + m;
+        float *u = rand_f(b * d, -1, 1), *v = rand_f(n * d, -1, 1), *lq = rand_f(n, -4, -1);
+        uint32_t items[8] = {0, 1, 2, 1, 3, 2, 4, 0}, users[5] = {0, 1, 0, 1, 1};
+        uint8_t dense[2 * 5] = {0, 0, 0, 1, 1, 1, 0, 0, 0, 1};
+        ib_case c = {b, m, d, variant >= 4 ? 0.1 : 1.0, variant % 3, variant >= 2 ? lq : NULL,
+                     variant >= 2 ? items : NULL, variant >= 3 ? users : NULL, dense, 5};
+        double *ud = to_d(u, b * d), *vd = to_d(v, n * d);
+        double gu[15], gv[24];
+        ib_ref(&c, ud, vd, NULL, gu, gv);
+        const double h = 1e-6;
+        for (size_t q = 0; q < b * d + n * d; q++) {
+            double *x = q < b * d ? &ud[q] : &vd[q - b * d], x0 = *x;
+            *x = x0 + h;
+            double lp = ib_ref(&c, ud, vd, NULL, NULL, NULL);
+            *x = x0 - h;
+            double lm = ib_ref(&c, ud, vd, NULL, NULL, NULL);
+            *x = x0;
+            double fd = (lp - lm) / (2 * h), g = q < b * d ? gu[q] : gv[q - b * d];
+            assert_true(fabs(fd - g) <= 1e-6 * fmax(1.0, fabs(g)));
+        }
+        free(u), free(v), free(lq), free(ud), free(vd);
+    }
+}
+
+static void test_matches_reference_all_options(void **state)
+{
+    (void)state;
+    const size_t shapes[][3] = {{1, 0, 1}, {3, 2, 5}, {13, 0, 17}, {50, 21, 33}, {61, 70, 130}};
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
+        for (int red = 0; red < 3; red++)
+            for (int opt = 0; opt < 4; opt++) {
+                opts o = {shapes[s][0], shapes[s][1], shapes[s][2], opt == 3 ? 0.05 : 1.0, red,
+                          opt >= 1, opt >= 2, opt >= 2 && shapes[s][0] > 1, 1, 0};
+                run_case(&o, 2e-5);
+                o.scalar = 1;
+                run_case(&o, 2e-5);
+            }
+}
+
+/* Accidental hits: a duplicated positive masks the other copy only. */
+static void test_accidental_hit_exact(void **state)
+{
+    (void)state;
+    /* b = 2, both rows have item 7: row 0 sees only column 0 (and the extra negative) */
+    float u[2] = {1.0f, 2.0f}, v[3] = {0.5f, -1.0f, 0.25f};
+    uint32_t items[3] = {7, 7, 9};
+    float loss[2], du[2], dv[3];
+    negs_loss *l = make_loss(1.0, NEGS_REDUCE_NONE, 1, 0);
+    assert_int_equal(negs_loss_inbatch(l, 2, 1, 1, u, v, NULL, items, NULL, loss, du, dv), 0);
+    /* row 0: logits {0.5, masked, 0.25}; row 1: {masked, -2, 0.5} */
+    double l0 = log(exp(0.5) + exp(0.25)) - 0.5, l1 = log(exp(-2.0) + exp(0.5)) + 2.0;
+    assert_true(fabs(loss[0] - l0) < 1e-6 && fabs(loss[1] - l1) < 1e-6);
+    /* column 1 gets gradient only from its own row 1: (p_11 - 1) u_1 */
+    double p11 = exp(-2.0) / (exp(-2.0) + exp(0.5));
+    assert_true(fabs(dv[1] - (p11 - 1.0) * 2.0) < 1e-6);
+    negs_loss_free(l);
+}
+
+/* A column masked for every row (a known positive of all users, not anyone's target)
+ * contributes exactly nothing: its gradient is exactly 0 and changing its embedding or logq
+ * changes no output bit. */
+static void test_masked_slots_contribute_zero(void **state)
+{
+    (void)state;
+    size_t b = 70, m = 40, d = 19, n = b + m;
+    float *u = rand_f(b * d, -1, 1), *v = rand_f(n * d, -1, 1), *lq = rand_f(n, -5, -1);
+    uint32_t *items = malloc(n * sizeof *items), users[70];
+    for (size_t j = 0; j < n; j++) items[j] = (uint32_t)(j + 1);
+    items[b + 5] = 0; /* item 0: a known positive of both users */
+    items[b + 33] = 0;
+    for (size_t i = 0; i < b; i++) users[i] = (uint32_t)(i % 2);
+    uint64_t indptr[3] = {0, 1, 2};
+    uint32_t ind[2] = {0, 0};
+    negs_csr *pos = negs_csr_create(2, (uint32_t)n + 1, indptr, ind);
+    for (int scalar = 0; scalar < 2; scalar++) {
+        negs_loss *l = make_loss(0.3, NEGS_REDUCE_MEAN, 2, scalar);
+        assert_int_equal(negs_loss_set_positives(l, pos), 0);
+        float loss1, loss2, *du1 = malloc(b * d * 4), *du2 = malloc(b * d * 4),
+                            *dv1 = malloc(n * d * 4), *dv2 = malloc(n * d * 4);
+        assert_int_equal(negs_loss_inbatch(l, b, m, d, u, v, lq, items, users, &loss1, du1, dv1),
+                         0);
+        for (size_t k = 0; k < d; k++) {
+            assert_true(dv1[(b + 5) * d + k] == 0.0f && !signbit(dv1[(b + 5) * d + k]));
+            assert_true(dv1[(b + 33) * d + k] == 0.0f);
+            v[(b + 5) * d + k] = 1e3f * (float)(k + 1); /* would dominate if it counted */
+        }
+        lq[b + 33] = -1e3f;
+        assert_int_equal(negs_loss_inbatch(l, b, m, d, u, v, lq, items, users, &loss2, du2, dv2),
+                         0);
+        assert_memory_equal(&loss1, &loss2, sizeof loss1);
+        assert_memory_equal(du1, du2, b * d * 4);
+        for (size_t j = 0; j < n; j++)
+            if (j != b + 5) assert_memory_equal(dv1 + j * d, dv2 + j * d, d * 4);
+        negs_loss_free(l);
+        free(du1), free(du2), free(dv1), free(dv2);
+        for (size_t k = 0; k < d; k++) v[(b + 5) * d + k] = 0.5f;
+        lq[b + 33] = -2.0f;
+    }
+    negs_csr_free(pos);
+    free(u), free(v), free(lq), free(items);
+}
+
+static void test_threads_identical_bytes(void **state)
+{
+    (void)state;
+    size_t b = 230, m = 150, d = 37, n = b + m;
+    float *u = rand_f(b * d, -2, 2), *v = rand_f(n * d, -2, 2), *lq = rand_f(n, -8, -1);
+    uint32_t *items = malloc(n * sizeof *items);
+    for (size_t j = 0; j < n; j++) items[j] = (uint32_t)(urand() * 200);
+    for (int scalar = 0; scalar < 2; scalar++)
+        for (int red = 0; red < 3; red++) {
+            size_t nl = red == NEGS_REDUCE_NONE ? b : 1;
+            float *ref_l = NULL, *ref_du = NULL, *ref_dv = NULL;
+            const int counts[3] = {1, 2, 5};
+            for (int t = 0; t < 3; t++) {
+                negs_loss *l = make_loss(0.2, red, counts[t], scalar);
+                float *loss = malloc(nl * 4), *du = malloc(b * d * 4), *dv = malloc(n * d * 4);
+                assert_int_equal(
+                    negs_loss_inbatch(l, b, m, d, u, v, lq, items, NULL, loss, du, dv), 0);
+                if (!ref_l) {
+                    ref_l = loss, ref_du = du, ref_dv = dv;
+                } else {
+                    assert_memory_equal(loss, ref_l, nl * 4);
+                    assert_memory_equal(du, ref_du, b * d * 4);
+                    assert_memory_equal(dv, ref_dv, n * d * 4);
+                    free(loss), free(du), free(dv);
+                }
+                negs_loss_free(l);
+            }
+            free(ref_l), free(ref_du), free(ref_dv);
+        }
+    free(u), free(v), free(lq), free(items);
+}
+
+static void test_scalar_and_simd_agree(void **state)
+{
+    (void)state;
+    size_t b = 150, m = 100, d = 64, n = b + m;
+    /* unit-norm-sized rows at temperature 0.05, as two-tower models use */
+    float *u = rand_f(b * d, -0.2, 0.2), *v = rand_f(n * d, -0.2, 0.2), *lq = rand_f(n, -8, -1);
+    float loss[2], *du[2], *dv[2];
+    for (int s = 0; s < 2; s++) {
+        negs_loss *l = make_loss(0.05, NEGS_REDUCE_SUM, 1, s);
+        du[s] = malloc(b * d * 4), dv[s] = malloc(n * d * 4);
+        assert_int_equal(negs_loss_inbatch(l, b, m, d, u, v, lq, NULL, NULL, &loss[s], du[s],
+                                           dv[s]), 0);
+        negs_loss_free(l);
+    }
+    double *rdu = to_d(du[1], b * d), *rdv = to_d(dv[1], n * d);
+    assert_true(fabs(loss[0] - loss[1]) <= 1e-6 * fabs(loss[1]));
+    assert_true(rel_err(du[0], rdu, b * d, 0) <= 1e-6);
+    assert_true(rel_err(dv[0], rdv, n * d, 0) <= 1e-6);
+    free(u), free(v), free(lq), free(du[0]), free(du[1]), free(dv[0]), free(dv[1]);
+    free(rdu), free(rdv);
+}
+
+/* Temperature 0.01 with scores up to 1e4 (logits 1e6): finite, and close to the reference. */
+static void test_extreme_scores_and_temperature(void **state)
+{
+    (void)state;
+    size_t b = 40, m = 30, d = 4, n = b + m;
+    for (int scalar = 0; scalar < 2; scalar++)
+        for (int sign = -1; sign <= 1; sign += 2) {
+            float *u = rand_f(b * d, -50, 50), *v = rand_f(n * d, -50, 50);
+            for (size_t q = 0; q < n * d; q++) v[q] *= (float)sign;
+            negs_loss *l = make_loss(0.01, NEGS_REDUCE_MEAN, 2, scalar);
+            float loss, *du = malloc(b * d * 4), *dv = malloc(n * d * 4);
+            assert_int_equal(negs_loss_inbatch(l, b, m, d, u, v, NULL, NULL, NULL, &loss, du, dv),
+                             0);
+            assert_true(isfinite(loss));
+            for (size_t q = 0; q < b * d; q++) assert_true(isfinite(du[q]));
+            for (size_t q = 0; q < n * d; q++) assert_true(isfinite(dv[q]));
+            ib_case c = {b, m, d, 0.01, 0, NULL, NULL, NULL, NULL, 0};
+            double *ud = to_d(u, b * d), *vd = to_d(v, n * d);
+            double *gu = malloc(b * d * 8), *gv = malloc(n * d * 8);
+            double ref = ib_ref(&c, ud, vd, NULL, gu, gv);
+            /* logits of 1e6 carry float rounding of about 0.1: compare loosely */
+            assert_true(fabs(loss - ref) <= 1e-4 * fabs(ref) + 1.0);
+            assert_true(rel_err(du, gu, b * d, 0) <= 0.2);
+            negs_loss_free(l);
+            free(u), free(v), free(du), free(dv), free(ud), free(vd), free(gu), free(gv);
+        }
+}
+
+static void test_reductions_consistent(void **state)
+{
+    (void)state;
+    size_t b = 33, m = 9, d = 8, n = b + m;
+    float *u = rand_f(b * d, -1, 1), *v = rand_f(n * d, -1, 1);
+    float rows[33], sum, mean;
+    negs_loss *l = make_loss(0.5, NEGS_REDUCE_NONE, 1, 0);
+    assert_int_equal(negs_loss_inbatch(l, b, m, d, u, v, NULL, NULL, NULL, rows, NULL, NULL), 0);
+    assert_int_equal(negs_loss_set_param(l, NEGS_LP_REDUCTION, NEGS_REDUCE_SUM), 0);
+    assert_int_equal(negs_loss_inbatch(l, b, m, d, u, v, NULL, NULL, NULL, &sum, NULL, NULL), 0);
+    assert_int_equal(negs_loss_set_param(l, NEGS_LP_REDUCTION, NEGS_REDUCE_MEAN), 0);
+    assert_int_equal(negs_loss_inbatch(l, b, m, d, u, v, NULL, NULL, NULL, &mean, NULL, NULL), 0);
+    double s = 0;
+    for (size_t i = 0; i < b; i++) s += rows[i];
+    assert_true(fabs(sum - s) < 1e-5 * s && fabs(mean - s / b) < 1e-5 * s / b);
+    negs_loss_free(l);
+    free(u), free(v);
+}
+
+/* Same shape again: the workspace is reused, not reallocated. */
+static void test_workspace_reused(void **state)
+{
+    (void)state;
+    size_t b = 100, m = 50, d = 16, n = b + m;
+    float *u = rand_f(b * d, -1, 1), *v = rand_f(n * d, -1, 1), loss;
+    float *du = malloc(b * d * 4), *dv = malloc(n * d * 4);
+    uint32_t *items = malloc(n * sizeof *items);
+    for (size_t j = 0; j < n; j++) items[j] = (uint32_t)(j % 90);
+    negs_loss *l = make_loss(1.0, NEGS_REDUCE_MEAN, 2, 0);
+    assert_int_equal(negs_loss_inbatch(l, b, m, d, u, v, NULL, items, NULL, &loss, du, dv), 0);
+    negs_ib_ws *w = l->ws;
+    assert_non_null(w);
+    unsigned char *block = w->block;
+    uint32_t *groups = w->groups;
+    size_t cap = w->block_cap;
+    for (int r = 0; r < 3; r++) {
+        assert_int_equal(negs_loss_inbatch(l, b, m, d, u, v, NULL, items, NULL, &loss, du, dv),
+                         0);
+        assert_ptr_equal(w->block, block);
+        assert_ptr_equal(w->groups, groups);
+        assert_int_equal(w->block_cap, cap);
+    }
+    /* smaller shapes fit too */
+    assert_int_equal(negs_loss_inbatch(l, b / 2, m, d, u, v, NULL, items, NULL, &loss, du, dv),
+                     0);
+    assert_ptr_equal(w->block, block);
+    negs_loss_free(l);
+    free(u), free(v), free(du), free(dv), free(items);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    float u[4] = {1, 2, 3, 4}, v[6] = {1, 0, 0, 1, 1, 1}, lq[3] = {0, 0, 0}, loss[2];
+    uint32_t items[3] = {0, 1, 2}, users[2] = {0, 1};
+    negs_loss *l = make_loss(1.0, NEGS_REDUCE_MEAN, 1, 0);
+    assert_fails_with(negs_loss_inbatch(NULL, 2, 1, 2, u, v, NULL, NULL, NULL, loss, NULL, NULL),
+                      NEGS_E_INVALID);
+    assert_fails_with(negs_loss_inbatch(l, 2, 1, 2, NULL, v, NULL, NULL, NULL, loss, NULL, NULL),
+                      NEGS_E_INVALID);
+    assert_fails_with(negs_loss_inbatch(l, 2, 1, 2, u, NULL, NULL, NULL, NULL, loss, NULL, NULL),
+                      NEGS_E_INVALID);
+    assert_fails_with(negs_loss_inbatch(l, 2, 1, 2, u, v, NULL, NULL, NULL, NULL, NULL, NULL),
+                      NEGS_E_INVALID);
+    assert_fails_with(negs_loss_inbatch(l, 0, 1, 2, u, v, NULL, NULL, NULL, loss, NULL, NULL),
+                      NEGS_E_INVALID);
+    assert_fails_with(negs_loss_inbatch(l, 2, 1, 0, u, v, NULL, NULL, NULL, loss, NULL, NULL),
+                      NEGS_E_INVALID);
+    assert_fails_with(negs_loss_inbatch(l, 2, SIZE_MAX - 1, 2, u, v, NULL, NULL, NULL, loss,
+                                        NULL, NULL), NEGS_E_INVALID);
+    assert_fails_with(negs_loss_inbatch(l, 2, 1, SIZE_MAX / 2, u, v, NULL, NULL, NULL, loss,
+                                        NULL, NULL), NEGS_E_INVALID);
+    u[3] = NAN;
+    assert_fails_with(negs_loss_inbatch(l, 2, 1, 2, u, v, NULL, NULL, NULL, loss, NULL, NULL),
+                      NEGS_E_INVALID);
+    u[3] = 4;
+    v[5] = INFINITY;
+    assert_fails_with(negs_loss_inbatch(l, 2, 1, 2, u, v, NULL, NULL, NULL, loss, NULL, NULL),
+                      NEGS_E_INVALID);
+    v[5] = 1;
+    lq[2] = -INFINITY;
+    assert_fails_with(negs_loss_inbatch(l, 2, 1, 2, u, v, lq, NULL, NULL, loss, NULL, NULL),
+                      NEGS_E_INVALID);
+    lq[2] = 0;
+    /* user_ids without positives: STATE; with them but no item_ids: INVALID */
+    assert_fails_with(negs_loss_inbatch(l, 2, 1, 2, u, v, lq, items, users, loss, NULL, NULL),
+                      NEGS_E_STATE);
+    uint64_t indptr[2] = {0, 1};
+    uint32_t ind[1] = {2};
+    negs_csr *pos = negs_csr_create(1, 3, indptr, ind);
+    assert_int_equal(negs_loss_set_positives(l, pos), 0);
+    negs_csr_free(pos);
+    assert_fails_with(negs_loss_inbatch(l, 2, 1, 2, u, v, lq, NULL, users, loss, NULL, NULL),
+                      NEGS_E_INVALID);
+    /* user 1 is out of range of a 1-user table */
+    assert_fails_with(negs_loss_inbatch(l, 2, 1, 2, u, v, lq, items, users, loss, NULL, NULL),
+                      NEGS_E_INVALID);
+    assert_non_null(strstr(negs_last_error(), "user_ids[1] = 1"));
+    users[1] = 0;
+    items[2] = 3; /* out of the table's 3 items */
+    assert_fails_with(negs_loss_inbatch(l, 2, 1, 2, u, v, lq, items, users, loss, NULL, NULL),
+                      NEGS_E_INVALID);
+    items[2] = 2;
+    assert_int_equal(negs_loss_inbatch(l, 2, 1, 2, u, v, lq, items, users, loss, NULL, NULL), 0);
+    /* scores that overflow float */
+    float big_u[4] = {3e38f, 3e38f, 1, 1}, big_v[6] = {3e38f, 3e38f, 1, 1, 1, 1};
+    assert_fails_with(negs_loss_inbatch(l, 2, 1, 2, big_u, big_v, NULL, NULL, NULL, loss, NULL,
+                                        NULL), NEGS_E_INVALID);
+    negs_loss_free(l);
+    /* other kinds refuse the fused in-batch loss */
+    for (int kind = NEGS_LOSS_BCE; kind <= NEGS_LOSS_LISTNET; kind++) {
+        if (kind == NEGS_LOSS_SOFTMAX) continue;
+        negs_loss *o = negs_loss_create(kind);
+        assert_fails_with(negs_loss_inbatch(o, 2, 1, 2, u, v, NULL, NULL, NULL, loss, NULL, NULL),
+                          NEGS_E_UNSUPPORTED);
+        negs_loss_free(o);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reference_matches_finite_differences),
+        cmocka_unit_test(test_matches_reference_all_options),
+        cmocka_unit_test(test_accidental_hit_exact),
+        cmocka_unit_test(test_masked_slots_contribute_zero),
+        cmocka_unit_test(test_threads_identical_bytes),
+        cmocka_unit_test(test_scalar_and_simd_agree),
+        cmocka_unit_test(test_extreme_scores_and_temperature),
+        cmocka_unit_test(test_reductions_consistent),
+        cmocka_unit_test(test_workspace_reused),
+        cmocka_unit_test(test_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
