@@ -150,6 +150,8 @@ typedef struct negs_freq negs_freq;
 #define NEGS_FP_ALPHA 1     /* gap EMA rate in (0, 1], default 0.01 */
 #define NEGS_FP_MAX_GAP 2   /* cap for unseen and cold items */
 #define NEGS_FP_HALF_LIFE 3 /* sketch decay in steps; default 0 = none */
+#define NEGS_FP_CONSERVATIVE 4 /* sketch: 0/1, default 1 = conservative update; 0 = plain
+                                * count-min, whose merge equals the sketch of the union */
 
 NEGS_API negs_freq *negs_freq_create(int kind, size_t buckets, uint32_t hashes, uint64_t seed);
 NEGS_API void negs_freq_free(negs_freq *f);
@@ -162,6 +164,12 @@ NEGS_API int negs_freq_save(const negs_freq *f, void *buf, size_t cap, size_t *s
 NEGS_API negs_freq *negs_freq_load(const void *buf, size_t size);
 NEGS_API int negs_freq_merge(negs_freq *into, const negs_freq *other);
 NEGS_API int negs_freq_reset(negs_freq *f);
+/* log P(the id is in a batch of batch_size examples) = log(1 - (1 - p)^batch_size), with p the
+ * per-example probability of negs_freq_prob, computed stably (log1p/expm1). For a batch whose
+ * candidates are de-duplicated; with one column per example subtract negs_freq_logq instead
+ * (docs/freq.md says why). Read-only. */
+NEGS_API int negs_freq_logq_batch(const negs_freq *f, const uint64_t *ids, size_t n,
+                                  size_t batch_size, float *out_logq);
 
 /* ---------------------------------------------------------------- losses */
 
