@@ -110,6 +110,9 @@ typedef struct negs_sampler negs_sampler;
 #define NEGS_SP_MARGIN 6            /* semi-hard window */
 #define NEGS_SP_TEMPERATURE 7       /* softmax selection temperature */
 #define NEGS_SP_THREADS 8           /* default 1; results never depend on it */
+#define NEGS_SP_ROW_OFFSET 9        /* default 0: row r of a call is numbered ROW_OFFSET + r in the
+                                     * random stream, so a batch split over calls with matching
+                                     * offsets draws exactly what one whole call draws */
 
 #define NEGS_HARD_TOP 1
 #define NEGS_HARD_SEMIHARD 2

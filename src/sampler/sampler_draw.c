@@ -1,0 +1,195 @@
+/* Drawing the k items of one row of a plain (non-mixture) kind, and their log q.
+ * - with replacement: k independent draws from the eligible distribution, E[count] = k p_i;
+ * - UNIQUE, unweighted: a uniform k-subset of the eligible set (Floyd), inclusion k / m;
+ * - UNIQUE, weighted: systematic pi-ps sampling (Madow 1949) with inclusion probabilities
+ *   pi_i = min(1, c w_i), c fixed by sum pi_i = k; items with c w_i >= 1 are taken for sure. */
+#include <math.h>
+
+#include "sampler_internal.h"
+
+uint32_t sp_draw_one(const sp_row *row, negs_rng *r)
+{
+    if (!row->s.prefix) return sp_row_rank_to_item(row, negs_rng_bounded(r, (uint32_t)row->m));
+    if (!row->exact) {
+        for (int tries = 0; tries < SP_MAX_TRIES; tries++) {
+            uint32_t item = sp_item_at(&row->s, row->s.lo + negs_alias_draw(row->s.alias, r));
+            if (!sp_row_excluded(row, item)) return item;
+        }
+    }
+    return sp_row_weight_to_item(row, negs_rng_uniform(r) * row->z);
+}
+
+static void shuffle(uint32_t *out, float *logq, uint32_t k, negs_rng *r)
+{
+    for (uint32_t i = k; i > 1; i--) {
+        uint32_t j = negs_rng_bounded(r, i);
+        uint32_t t = out[i - 1];
+        out[i - 1] = out[j];
+        out[j] = t;
+        if (logq) {
+            float f = logq[i - 1];
+            logq[i - 1] = logq[j];
+            logq[j] = f;
+        }
+    }
+}
+
+static inline int bit_get(const uint64_t *b, uint32_t i)
+{
+    return (int)((b[i >> 6] >> (i & 63)) & 1u);
+}
+
+static void unique_uniform(const sp_row *row, const sp_scratch *scr, negs_rng *r, uint32_t k,
+                           uint32_t *out, float *logq)
+{
+    uint64_t m = row->m, n_out = 0;
+    uint64_t *bits = scr->bits;
+    for (uint64_t j = m - k; j < m; j++) {
+        uint32_t item = sp_row_rank_to_item(row, negs_rng_bounded(r, (uint32_t)(j + 1)));
+        if (bit_get(bits, item)) item = sp_row_rank_to_item(row, j);
+        bits[item >> 6] |= (uint64_t)1 << (item & 63);
+        out[n_out++] = item;
+    }
+    for (uint32_t j = 0; j < k; j++) bits[out[j] >> 6] = 0;
+    if (logq) {
+        float lq = (float)(log((double)k) - log((double)m));
+        for (uint32_t j = 0; j < k; j++) logq[j] = lq;
+    }
+    shuffle(out, logq, k, r);
+}
+
+static void sort_u32(uint32_t *a, uint32_t n)
+{
+    /* Shell sort with Ciura's gaps: in place, no allocation, n is at most k. */
+    static const uint32_t gaps[] = {1750, 701, 301, 132, 57, 23, 10, 4, 1};
+    for (unsigned g = 0; g < sizeof gaps / sizeof gaps[0]; g++) {
+        uint32_t gap = gaps[g];
+        for (uint32_t i = gap; i < n; i++) {
+            uint32_t v = a[i], j = i;
+            while (j >= gap && a[j - gap] > v) {
+                a[j] = a[j - gap];
+                j -= gap;
+            }
+            a[j] = v;
+        }
+    }
+    /* Gaps above 1750 are missing, so finish with insertion sort for long arrays. */
+    for (uint32_t i = 1; i < n; i++) {
+        uint32_t v = a[i], j = i;
+        while (j > 0 && a[j - 1] > v) {
+            a[j] = a[j - 1];
+            j--;
+        }
+        a[j] = v;
+    }
+}
+
+static int is_capped(const uint32_t *capped, uint32_t h, uint32_t x)
+{
+    uint32_t a = 0, b = h;
+    while (a < b) {
+        uint32_t mid = a + (b - a) / 2;
+        if (capped[mid] < x) a = mid + 1;
+        else b = mid;
+    }
+    return a < h && capped[a] == x;
+}
+
+static int usable(const sp_row *row, const uint32_t *capped, uint32_t h, uint32_t x)
+{
+    const sp_support *s = &row->s;
+    return s->w[sp_item_at(s, x)] > 0.0 && !sp_row_removed_pos(row, x) && !is_capped(capped, h, x);
+}
+
+/* Rounding repair for the systematic pass: the first usable position after prev (or the last
+ * one before it). Practically never runs; bounded by the support size. */
+static uint32_t next_usable(const sp_row *row, const uint32_t *capped, uint32_t h, uint32_t prev,
+                            int have_prev)
+{
+    const sp_support *s = &row->s;
+    for (uint32_t x = have_prev ? prev + 1 : s->lo; x < s->hi; x++)
+        if (usable(row, capped, h, x)) return x;
+    return prev;
+}
+
+static void unique_weighted(const sp_row *row, negs_rng *r, uint32_t k, uint32_t *out,
+                            float *logq)
+{
+    const sp_support *s = &row->s;
+    uint32_t h = 0;
+    double zu = row->z;
+    /* Take for sure every item whose inclusion probability would reach 1. */
+    for (uint32_t q = s->lo; q < s->hi && h < k; q++) {
+        uint32_t x = s->desc[q];
+        double w = s->w[sp_item_at(s, x)];
+        if (!(w > 0.0)) break;
+        if (sp_row_removed_pos(row, x)) continue;
+        if ((double)(k - h) * w < zu) break;
+        out[h++] = x;
+        zu -= w;
+    }
+    uint32_t kk = k - h;
+    sort_u32(out, h);
+    double d = kk > 0 ? zu / kk : 1.0;
+    if (kk > 0) {
+        const double *P = s->prefix;
+        double base = P[s->lo], wrm = 0.0, u = negs_rng_uniform(r);
+        uint32_t ir = 0, ic = 0, a = s->lo, prev = 0;
+        int have_prev = 0;
+        for (uint32_t j = 0; j < kk; j++) {
+            double t = (u + (double)j) * d;
+            uint32_t x;
+            for (;;) {
+                double v = t + base + wrm;
+                uint32_t lo = a, hi = s->hi;
+                while (hi - lo > 1) {
+                    uint32_t mid = lo + (hi - lo) / 2;
+                    if (P[mid] <= v) lo = mid;
+                    else hi = mid;
+                }
+                x = lo;
+                /* Removed or capped positions at or before x shift the target right. */
+                if (ir < row->nr && row->rp[ir] <= x && (ic >= h || row->rp[ir] < out[ic])) {
+                    wrm += row->rc[ir] - (ir > 0 ? row->rc[ir - 1] : 0.0);
+                    ir++;
+                } else if (ic < h && out[ic] <= x) {
+                    wrm += s->w[sp_item_at(s, out[ic])];
+                    ic++;
+                } else {
+                    break;
+                }
+            }
+            if ((have_prev && x <= prev) || !usable(row, out, h, x))
+                x = next_usable(row, out, h, have_prev ? prev : x, have_prev);
+            out[h + j] = x;
+            prev = x;
+            have_prev = 1;
+            a = x;
+        }
+    }
+    double ld = log(d);
+    for (uint32_t j = 0; j < k; j++) {
+        uint32_t item = sp_item_at(s, out[j]);
+        out[j] = item;
+        if (logq) logq[j] = j < h ? 0.0f : (float)(log(s->w[item]) - ld);
+    }
+    shuffle(out, logq, k, r);
+}
+
+void sp_draw_row(const sp_row *row, const negs_sampler *s, const sp_scratch *scr, negs_rng *r,
+                 uint32_t k, uint32_t *out, float *logq)
+{
+    if (s->unique) {
+        if (row->s.prefix) unique_weighted(row, r, k, out, logq);
+        else unique_uniform(row, scr, r, k, out, logq);
+        return;
+    }
+    for (uint32_t j = 0; j < k; j++) out[j] = sp_draw_one(row, r);
+    if (!logq) return;
+    double lk = log((double)k) - log(row->z);
+    if (!row->s.prefix) {
+        for (uint32_t j = 0; j < k; j++) logq[j] = (float)lk;
+    } else {
+        for (uint32_t j = 0; j < k; j++) logq[j] = (float)(lk + log(row->s.w[out[j]]));
+    }
+}

@@ -1,0 +1,395 @@
+/* negs_sampler lifecycle, parameters and tables. Everything that allocates happens here, so
+ * negs_sampler_sample never does. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/csr.h"
+#include "core/errors.h"
+#include "sampler_internal.h"
+
+static const char *kind_name(int kind)
+{
+    switch (kind) {
+    case NEGS_SAMPLER_UNIFORM: return "UNIFORM";
+    case NEGS_SAMPLER_POPULARITY: return "POPULARITY";
+    case NEGS_SAMPLER_CATEGORY: return "CATEGORY";
+    case NEGS_SAMPLER_EXPOSURE: return "EXPOSURE";
+    case NEGS_SAMPLER_MIXTURE: return "MIXTURE";
+    default: return "HARD";
+    }
+}
+
+NEGS_API negs_sampler *negs_sampler_create(int kind, uint32_t n_items, uint64_t seed)
+{
+    static const char *fn = "negs_sampler_create";
+    if (kind == NEGS_SAMPLER_HARD)
+        return negs_fail_null(NEGS_E_UNSUPPORTED, "%s: HARD samplers are not implemented in this "
+                              "version", fn);
+    if (kind < NEGS_SAMPLER_UNIFORM || kind > NEGS_SAMPLER_MIXTURE)
+        return negs_fail_null(NEGS_E_UNSUPPORTED, "%s: kind = %d is not a NEGS_SAMPLER_* value", fn,
+                              kind);
+    if (n_items == 0) return negs_fail_null(NEGS_E_INVALID, "%s: n_items is 0", fn);
+    negs_sampler *s = negs_calloc_array(1, sizeof *s, "sampler handle");
+    if (!s) return NULL;
+    s->kind = kind;
+    s->n_items = n_items;
+    s->seed = seed;
+    s->alpha = 0.75;
+    s->exclude = 1;
+    s->hard_mode = NEGS_HARD_TOP;
+    s->candidates = 64;
+    s->margin = 1.0;
+    s->temperature = 1.0;
+    s->threads = 1;
+    if (sp_scratch_prepare(s, 1)) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+NEGS_API void negs_sampler_free(negs_sampler *s)
+{
+    if (!s) return;
+    for (uint32_t c = 0; c < s->n_children; c++) {
+        negs_sampler_free(s->child[c]);
+        free(s->sched[c].steps);
+        free(s->sched[c].shares);
+    }
+    sp_scratch_free(s);
+    sp_tables_free(&s->t);
+    negs_pool_free(s->pool);
+    negs_csr_release(s->positives);
+    negs_csr_release(s->exposures);
+    free(s->raw_w);
+    free(s->cat);
+    free(s);
+}
+
+static int whole(double v, double lo, double hi)
+{
+    return v >= lo && v <= hi && v == floor(v);
+}
+
+NEGS_API int negs_sampler_set_param(negs_sampler *s, int param, double value)
+{
+    static const char *fn = "negs_sampler_set_param";
+    int st = negs_check_ptr(s, fn, "s");
+    if (st) return st;
+    switch (param) {
+    case NEGS_SP_ALPHA: {
+        if (!isfinite(value))
+            return negs_fail(NEGS_E_INVALID, "%s: alpha = %g must be finite", fn, value);
+        double old = s->alpha;
+        s->alpha = value;
+        if (s->raw_w && (st = sp_rebuild(s)) != NEGS_OK) s->alpha = old;
+        return st;
+    }
+    case NEGS_SP_UNIQUE:
+    case NEGS_SP_EXCLUDE_POSITIVES:
+        if (value != 0.0 && value != 1.0)
+            return negs_fail(NEGS_E_INVALID, "%s: %s = %g must be 0 or 1", fn,
+                             param == NEGS_SP_UNIQUE ? "unique" : "exclude_positives", value);
+        if (param == NEGS_SP_EXCLUDE_POSITIVES) {
+            s->exclude = (int)value;
+            return NEGS_OK;
+        }
+        if (value == 1.0 && s->kind == NEGS_SAMPLER_MIXTURE)
+            return negs_fail(NEGS_E_UNSUPPORTED, "%s: UNIQUE is not supported on a MIXTURE sampler "
+                             "(its log q would need the inclusion probabilities of a mixed "
+                             "design); draw unique rows from a single kind", fn);
+        if (s->owned && value == 1.0)
+            return negs_fail(NEGS_E_UNSUPPORTED, "%s: UNIQUE is not supported on a mixture's child "
+                             "(a child draws one item at a time)", fn);
+        if ((int)value == s->unique) return NEGS_OK;
+        s->unique = (int)value;
+        if ((st = sp_rebuild(s)) != NEGS_OK || (st = sp_scratch_prepare(s, s->scr_parts)) != NEGS_OK) {
+            s->unique = !s->unique;
+            sp_rebuild(s);
+            return st;
+        }
+        return NEGS_OK;
+    case NEGS_SP_HARD_MODE:
+        if (value != NEGS_HARD_TOP && value != NEGS_HARD_SEMIHARD && value != NEGS_HARD_SOFTMAX)
+            return negs_fail(NEGS_E_INVALID, "%s: hard_mode = %g is not a NEGS_HARD_* value", fn,
+                             value);
+        s->hard_mode = (int)value;
+        return NEGS_OK;
+    case NEGS_SP_CANDIDATES:
+        if (!whole(value, 1.0, 4294967295.0))
+            return negs_fail(NEGS_E_INVALID, "%s: candidates = %g is not a whole number in "
+                             "1..4294967295", fn, value);
+        s->candidates = (uint32_t)value;
+        return NEGS_OK;
+    case NEGS_SP_MARGIN:
+        if (!isfinite(value) || value < 0.0)
+            return negs_fail(NEGS_E_INVALID, "%s: margin = %g must be finite and >= 0", fn, value);
+        s->margin = value;
+        return NEGS_OK;
+    case NEGS_SP_TEMPERATURE:
+        if (!isfinite(value) || !(value > 0.0))
+            return negs_fail(NEGS_E_INVALID, "%s: temperature = %g must be finite and > 0", fn,
+                             value);
+        s->temperature = value;
+        return NEGS_OK;
+    case NEGS_SP_THREADS:
+        if (s->owned)
+            return negs_fail(NEGS_E_INVALID, "%s: set threads on the mixture, not on its child", fn);
+        st = negs_pool_resize(&s->pool, value, fn);
+        if (st) return st;
+        if ((st = sp_scratch_prepare(s, (unsigned)value)) != NEGS_OK) return st;
+        s->threads = (unsigned)value;
+        return NEGS_OK;
+    case NEGS_SP_ROW_OFFSET:
+        if (!whole(value, 0.0, 9007199254740992.0))
+            return negs_fail(NEGS_E_INVALID, "%s: row_offset = %g is not a whole number in 0..2^53",
+                             fn, value);
+        s->row_offset = (uint64_t)value;
+        return NEGS_OK;
+    default:
+        return negs_fail(NEGS_E_UNSUPPORTED, "%s: unknown parameter %d", fn, param);
+    }
+}
+
+NEGS_API int negs_sampler_get_param(const negs_sampler *s, int param, double *value)
+{
+    static const char *fn = "negs_sampler_get_param";
+    int st = negs_check_ptr(s, fn, "s");
+    if (!st) st = negs_check_ptr(value, fn, "value");
+    if (st) return st;
+    switch (param) {
+    case NEGS_SP_ALPHA: *value = s->alpha; return NEGS_OK;
+    case NEGS_SP_UNIQUE: *value = s->unique; return NEGS_OK;
+    case NEGS_SP_EXCLUDE_POSITIVES: *value = s->exclude; return NEGS_OK;
+    case NEGS_SP_HARD_MODE: *value = s->hard_mode; return NEGS_OK;
+    case NEGS_SP_CANDIDATES: *value = s->candidates; return NEGS_OK;
+    case NEGS_SP_MARGIN: *value = s->margin; return NEGS_OK;
+    case NEGS_SP_TEMPERATURE: *value = s->temperature; return NEGS_OK;
+    case NEGS_SP_THREADS: *value = s->threads; return NEGS_OK;
+    case NEGS_SP_ROW_OFFSET: *value = (double)s->row_offset; return NEGS_OK;
+    default: return negs_fail(NEGS_E_UNSUPPORTED, "%s: unknown parameter %d", fn, param);
+    }
+}
+
+NEGS_API int negs_sampler_set_weights(negs_sampler *s, const double *weights, uint32_t n_items)
+{
+    static const char *fn = "negs_sampler_set_weights";
+    int st = negs_check_ptr(s, fn, "s");
+    if (!st) st = negs_check_ptr(weights, fn, "weights");
+    if (st) return st;
+    if (s->kind == NEGS_SAMPLER_UNIFORM || s->kind == NEGS_SAMPLER_MIXTURE)
+        return negs_fail(NEGS_E_UNSUPPORTED, "%s: a %s sampler takes no weights (%s)", fn,
+                         kind_name(s->kind),
+                         s->kind == NEGS_SAMPLER_UNIFORM ? "use POPULARITY with alpha 0"
+                                                         : "set them on its children");
+    if (n_items != s->n_items)
+        return negs_fail(NEGS_E_INVALID, "%s: n_items = %u differs from the sampler's %u items", fn,
+                         n_items, s->n_items);
+    double sum = 0.0;
+    for (uint32_t i = 0; i < n_items; i++) {
+        if (!isfinite(weights[i]) || weights[i] < 0.0)
+            return negs_fail(NEGS_E_INVALID, "%s: weights[%u] = %g is not a finite, non-negative "
+                             "number", fn, i, weights[i]);
+        sum += weights[i];
+    }
+    if (!(sum > 0.0)) return negs_fail(NEGS_E_INVALID, "%s: every weight is 0", fn);
+    if (!isfinite(sum)) return negs_fail(NEGS_E_INVALID, "%s: the weights sum to infinity", fn);
+    double *copy = negs_alloc_array(n_items, sizeof *copy, "negs_sampler_set_weights: weights");
+    if (!copy) return NEGS_E_NOMEM;
+    memcpy(copy, weights, (size_t)n_items * sizeof *copy);
+    double *old = s->raw_w;
+    s->raw_w = copy;
+    if ((st = sp_rebuild(s)) != NEGS_OK) {
+        s->raw_w = old;
+        free(copy);
+        return st;
+    }
+    free(old);
+    return NEGS_OK;
+}
+
+static int check_table(const negs_sampler *s, const negs_csr *t, const char *fn, const char *what)
+{
+    if (t && t->n_items != s->n_items)
+        return negs_fail(NEGS_E_INVALID, "%s: the %s table has %u items, the sampler %u", fn, what,
+                         t->n_items, s->n_items);
+    return NEGS_OK;
+}
+
+NEGS_API int negs_sampler_set_positives(negs_sampler *s, const negs_csr *positives)
+{
+    static const char *fn = "negs_sampler_set_positives";
+    int st = negs_check_ptr(s, fn, "s");
+    if (st) return st;
+    if (s->kind == NEGS_SAMPLER_MIXTURE)
+        return negs_fail(NEGS_E_UNSUPPORTED, "%s: a MIXTURE excludes through its children: set the "
+                         "positives on each child before negs_sampler_add", fn);
+    if ((st = check_table(s, positives, fn, "positives")) != NEGS_OK) return st;
+    uint32_t old_max = s->max_excl, mx = 0;
+    if (positives)
+        for (uint32_t u = 0; u < positives->n_users; u++) {
+            uint64_t len = positives->indptr[u + 1] - positives->indptr[u];
+            if (len > mx) mx = (uint32_t)len;
+        }
+    s->max_excl = mx;
+    if ((st = sp_scratch_prepare(s, s->scr_parts)) != NEGS_OK) {
+        s->max_excl = old_max;
+        return st;
+    }
+    negs_csr_release(s->positives);
+    s->positives = positives ? negs_csr_retain(positives) : NULL;
+    return NEGS_OK;
+}
+
+NEGS_API int negs_sampler_set_exposures(negs_sampler *s, const negs_csr *exposures)
+{
+    static const char *fn = "negs_sampler_set_exposures";
+    int st = negs_check_ptr(s, fn, "s");
+    if (st) return st;
+    if (s->kind != NEGS_SAMPLER_EXPOSURE)
+        return negs_fail(NEGS_E_UNSUPPORTED, "%s: only EXPOSURE samplers take exposures (this one "
+                         "is %s)", fn, kind_name(s->kind));
+    if ((st = check_table(s, exposures, fn, "exposures")) != NEGS_OK) return st;
+    negs_csr_release(s->exposures);
+    s->exposures = exposures ? negs_csr_retain(exposures) : NULL;
+    return NEGS_OK;
+}
+
+NEGS_API int negs_sampler_set_categories(negs_sampler *s, const uint32_t *category_of_item,
+                                         uint32_t n_items)
+{
+    static const char *fn = "negs_sampler_set_categories";
+    int st = negs_check_ptr(s, fn, "s");
+    if (!st) st = negs_check_ptr(category_of_item, fn, "category_of_item");
+    if (st) return st;
+    if (s->kind != NEGS_SAMPLER_CATEGORY)
+        return negs_fail(NEGS_E_UNSUPPORTED, "%s: only CATEGORY samplers take categories (this one "
+                         "is %s)", fn, kind_name(s->kind));
+    if (n_items != s->n_items)
+        return negs_fail(NEGS_E_INVALID, "%s: n_items = %u differs from the sampler's %u items", fn,
+                         n_items, s->n_items);
+    uint32_t bound = n_items > (1u << 20) ? n_items : (1u << 20);
+    for (uint32_t i = 0; i < n_items; i++)
+        if (category_of_item[i] >= bound)
+            return negs_fail(NEGS_E_INVALID, "%s: category_of_item[%u] = %u is not below %u (ids "
+                             "must be below max(n_items, 2^20))", fn, i, category_of_item[i], bound);
+    uint32_t *copy = negs_alloc_array(n_items, sizeof *copy, "negs_sampler_set_categories: copy");
+    if (!copy) return NEGS_E_NOMEM;
+    memcpy(copy, category_of_item, (size_t)n_items * sizeof *copy);
+    uint32_t *old = s->cat;
+    s->cat = copy;
+    if ((st = sp_rebuild(s)) != NEGS_OK) {
+        s->cat = old;
+        free(copy);
+        return st;
+    }
+    free(old);
+    return NEGS_OK;
+}
+
+NEGS_API int negs_sampler_add(negs_sampler *mixture_or_hard, negs_sampler *child, double share)
+{
+    static const char *fn = "negs_sampler_add";
+    negs_sampler *m = mixture_or_hard;
+    int st = negs_check_ptr(m, fn, "mixture_or_hard");
+    if (!st) st = negs_check_ptr(child, fn, "child");
+    if (st) return st;
+    if (m->kind != NEGS_SAMPLER_MIXTURE)
+        return negs_fail(NEGS_E_INVALID, "%s: the parent is a %s sampler; only MIXTURE (and HARD) "
+                         "samplers take children", fn, kind_name(m->kind));
+    if (child == m) return negs_fail(NEGS_E_INVALID, "%s: a sampler cannot be its own child", fn);
+    if (child->owned)
+        return negs_fail(NEGS_E_INVALID, "%s: the child already belongs to another sampler", fn);
+    if (child->kind == NEGS_SAMPLER_MIXTURE || child->kind == NEGS_SAMPLER_HARD)
+        return negs_fail(NEGS_E_UNSUPPORTED, "%s: a %s sampler cannot be a mixture's child (no "
+                         "nesting)", fn, kind_name(child->kind));
+    if (child->unique)
+        return negs_fail(NEGS_E_UNSUPPORTED, "%s: the child has UNIQUE set; a mixture's child "
+                         "draws one item at a time", fn);
+    if (child->n_items != m->n_items)
+        return negs_fail(NEGS_E_INVALID, "%s: the child has %u items, the mixture %u", fn,
+                         child->n_items, m->n_items);
+    if (!isfinite(share) || share < 0.0)
+        return negs_fail(NEGS_E_INVALID, "%s: share = %g must be finite and >= 0", fn, share);
+    if (m->n_children >= SP_MAX_CHILDREN)
+        return negs_fail(NEGS_E_INVALID, "%s: the mixture already has the maximum of %d children",
+                         fn, SP_MAX_CHILDREN);
+    if ((st = sp_scratch_prepare(child, m->scr_parts)) != NEGS_OK) return st;
+    uint32_t c = m->n_children++;
+    m->child[c] = child;
+    m->share[c] = share;
+    memset(&m->sched[c], 0, sizeof m->sched[c]);
+    child->owned = 1;
+    return NEGS_OK;
+}
+
+NEGS_API int negs_sampler_set_schedule(negs_sampler *mixture, uint32_t child, size_t n_points,
+                                       const double *steps, const double *shares)
+{
+    static const char *fn = "negs_sampler_set_schedule";
+    int st = negs_check_ptr(mixture, fn, "mixture");
+    if (!st) st = negs_check_ptr(steps, fn, "steps");
+    if (!st) st = negs_check_ptr(shares, fn, "shares");
+    if (st) return st;
+    if (mixture->kind != NEGS_SAMPLER_MIXTURE)
+        return negs_fail(NEGS_E_INVALID, "%s: the sampler is %s, not MIXTURE", fn,
+                         kind_name(mixture->kind));
+    if (child >= mixture->n_children)
+        return negs_fail(NEGS_E_INVALID, "%s: child = %u but the mixture has %u children", fn, child,
+                         mixture->n_children);
+    if (n_points == 0) return negs_fail(NEGS_E_INVALID, "%s: n_points is 0", fn);
+    for (size_t i = 0; i < n_points; i++) {
+        if (!isfinite(steps[i]))
+            return negs_fail(NEGS_E_INVALID, "%s: steps[%zu] = %g is not finite", fn, i, steps[i]);
+        if (i > 0 && !(steps[i] > steps[i - 1]))
+            return negs_fail(NEGS_E_INVALID, "%s: steps[%zu] = %g does not exceed steps[%zu] = %g",
+                             fn, i, steps[i], i - 1, steps[i - 1]);
+        if (!isfinite(shares[i]) || shares[i] < 0.0)
+            return negs_fail(NEGS_E_INVALID, "%s: shares[%zu] = %g must be finite and >= 0", fn, i,
+                             shares[i]);
+    }
+    double *cs = negs_alloc_array(n_points, sizeof *cs, "negs_sampler_set_schedule: steps");
+    double *ch = negs_alloc_array(n_points, sizeof *ch, "negs_sampler_set_schedule: shares");
+    if (!cs || !ch) {
+        free(cs);
+        free(ch);
+        return NEGS_E_NOMEM;
+    }
+    memcpy(cs, steps, n_points * sizeof *cs);
+    memcpy(ch, shares, n_points * sizeof *ch);
+    sp_schedule *sc = &mixture->sched[child];
+    free(sc->steps);
+    free(sc->shares);
+    sc->n = n_points;
+    sc->steps = cs;
+    sc->shares = ch;
+    return NEGS_OK;
+}
+
+NEGS_API int negs_sampler_select(negs_sampler *hard, uint64_t step, size_t n_rows, uint32_t n_cand,
+                                 const uint32_t *cand_items, const float *cand_scores,
+                                 const float *pos_scores, uint32_t k, uint32_t *out_items,
+                                 float *out_logq)
+{
+    (void)step, (void)n_rows, (void)n_cand, (void)cand_items, (void)cand_scores;
+    (void)pos_scores, (void)k, (void)out_items, (void)out_logq;
+    int st = negs_check_ptr(hard, "negs_sampler_select", "hard");
+    if (st) return st;
+    return negs_fail(NEGS_E_UNSUPPORTED, "negs_sampler_select: HARD samplers are not implemented "
+                     "in this version (the sampler given is %s)", kind_name(hard->kind));
+}
+
+NEGS_API int negs_sampler_sample_scored(negs_sampler *hard, uint64_t step, size_t n_rows,
+                                        const uint32_t *users, const uint32_t *positives,
+                                        const float *query_emb, const float *item_emb, size_t dim,
+                                        uint32_t k, uint32_t *out_items, float *out_logq)
+{
+    (void)step, (void)n_rows, (void)users, (void)positives, (void)query_emb, (void)item_emb;
+    (void)dim, (void)k, (void)out_items, (void)out_logq;
+    int st = negs_check_ptr(hard, "negs_sampler_sample_scored", "hard");
+    if (st) return st;
+    return negs_fail(NEGS_E_UNSUPPORTED, "negs_sampler_sample_scored: HARD samplers are not "
+                     "implemented in this version (the sampler given is %s)", kind_name(hard->kind));
+}

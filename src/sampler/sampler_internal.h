@@ -1,0 +1,171 @@
+/* The negs_sampler handle, its derived tables and the per-row machinery shared by the kinds.
+ *
+ * Every kind draws from a "support" S (the catalogue, a category's item list or a user's
+ * exposure row), optionally weighted by w = weight^alpha. A row removes from S its excluded
+ * items R (the row's positive and, when excluding, the user's known positives); what is left
+ * is the eligible set, drawn from in proportion to w renormalised by z = W(S) - W(R). */
+#ifndef NEGS_SAMPLER_INTERNAL_H
+#define NEGS_SAMPLER_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/alias.h"
+#include "core/pool.h"
+#include "core/rng.h"
+#include "negsample.h"
+
+/* Stream purposes (the `purpose` key of negs_rng_init): one per independent use in a row. */
+#define SP_PURPOSE_DRAW 0x5301u       /* a plain kind's draws */
+#define SP_PURPOSE_CHILD 0x5302u      /* a mixture's choice of child, one per draw */
+#define SP_PURPOSE_CHILD_DRAW 0x5400u /* + child index: that child's draws inside a mixture */
+
+#define SP_MAX_CHILDREN 32
+/* Weighted rejection switches to the exact indexed draw when less than this fraction of the
+ * support's weight is eligible, and after this many rejections in a row. */
+#define SP_EXACT_BELOW 0.5
+#define SP_MAX_TRIES 32
+
+/* Tables derived from weights, alpha and categories; rebuilt as a whole by sp_rebuild. */
+typedef struct sp_tables {
+    double *w;          /* n: weight^alpha (0 where the weight is 0); NULL when unweighted */
+    /* the catalogue as one weighted support (POPULARITY, EXPOSURE's fallback) */
+    int has_cat_tables;
+    negs_alias alias;   /* over items */
+    double *prefix;     /* n + 1: prefix[x] = sum of w over items < x */
+    uint32_t *desc;     /* n: items by w descending (UNIQUE only), else NULL */
+    double total;
+    uint64_t npos;      /* items of positive weight */
+    /* categories (CATEGORY) */
+    uint32_t n_cat;       /* 1 + the largest category id */
+    uint32_t *cat_start;  /* n_cat + 1: category g holds cat_items[cat_start[g] .. cat_start[g+1]) */
+    uint32_t *cat_items;  /* n: items grouped by category, ascending within one */
+    uint32_t *gpos;       /* n: position of each item in cat_items */
+    double *cat_prefix;   /* n + 1 over cat_items positions (weighted only) */
+    negs_alias *cat_alias;/* n_cat tables over local positions (weighted only; n = 0 if empty) */
+    uint32_t *cat_npos;   /* n_cat: items of positive weight (weighted only) */
+    uint32_t *cat_desc;   /* n: positions by w descending within each category (UNIQUE only) */
+} sp_tables;
+
+typedef struct sp_scratch {
+    uint32_t *rp;   /* removed positions, ascending */
+    double *rc;     /* rc[j] = weight of rp[0..j] */
+    uint64_t *bits; /* n_items bits, all zero between rows (UNIQUE uniform draws) */
+} sp_scratch;
+
+typedef struct sp_schedule {
+    size_t n;       /* 0: no schedule, the static share holds */
+    double *steps;  /* ascending */
+    double *shares;
+} sp_schedule;
+
+struct negs_sampler {
+    int kind;
+    uint32_t n_items;
+    uint64_t seed;
+    /* parameters */
+    double alpha;
+    int unique;
+    int exclude;
+    int hard_mode;
+    uint32_t candidates;
+    double margin, temperature;
+    unsigned threads;
+    uint64_t row_offset;
+    negs_pool *pool;
+    /* tables given by the caller */
+    double *raw_w;           /* n, copied; NULL until set_weights */
+    uint32_t *cat;           /* n, copied; NULL until set_categories */
+    const negs_csr *positives, *exposures; /* retained */
+    uint32_t max_excl;       /* longest row of positives */
+    sp_tables t;
+    /* children (MIXTURE, HARD) */
+    int owned;               /* 1 once handed to a parent */
+    uint32_t n_children;
+    negs_sampler *child[SP_MAX_CHILDREN];
+    double share[SP_MAX_CHILDREN];
+    sp_schedule sched[SP_MAX_CHILDREN];
+    /* scratch, one per part of a sample call (parts = the calling handle's threads) */
+    sp_scratch *scr;
+    unsigned scr_parts;
+    uint32_t scr_cap; /* capacity of rp / rc */
+    int scr_bits;
+};
+
+/* One support as seen by one row. Positions index `items` (NULL: position == item). */
+typedef struct sp_support {
+    const uint32_t *items;
+    uint32_t lo, hi;          /* positions [lo, hi) */
+    const double *w;          /* weighted: weight by item; NULL: unweighted */
+    const double *prefix;     /* weighted: cumulative weight by position; NULL: unweighted */
+    const negs_alias *alias;  /* weighted: draws a position offset in [0, hi - lo) */
+    const uint32_t *desc;     /* weighted + UNIQUE: positions [lo, hi) by weight descending */
+    int desc_items;           /* desc holds items (catalogue) rather than positions */
+    double total;             /* W(S) */
+    uint64_t npos;            /* positive-weight items in S */
+    int lookup;               /* how an item finds its position: SP_LOOKUP_* */
+    const uint32_t *gpos;     /* CATEGORY lookup */
+    const uint32_t *cat;
+    uint32_t g;
+} sp_support;
+
+#define SP_LOOKUP_IDENTITY 0
+#define SP_LOOKUP_CATEGORY 1
+#define SP_LOOKUP_SEARCH 2
+
+typedef struct sp_row {
+    sp_support s;
+    uint32_t pos_item;
+    int has_pos;
+    const uint32_t *excl;   /* the user's known positives when excluding, else NULL */
+    uint64_t nexcl;
+    uint32_t *rp;
+    double *rc;
+    uint32_t nr;
+    double z;               /* eligible weight (unweighted: the count) */
+    uint64_t m;             /* eligible items of positive weight */
+    int exact;              /* weighted: draw by exact index instead of rejection */
+    int fallback;           /* EXPOSURE row that fell back to the catalogue */
+} sp_row;
+
+/* sampler_tables.c */
+int sp_rebuild(negs_sampler *s);
+void sp_tables_free(sp_tables *t);
+int sp_scratch_prepare(negs_sampler *s, unsigned parts);
+void sp_scratch_free(negs_sampler *s);
+
+/* sampler_row.c: builds row state; returns 0, or NEGS_E_EXHAUSTED when fewer than `need`
+ * eligible items exist (EXPOSURE first falls back to the catalogue). */
+int sp_row_init(sp_row *row, const negs_sampler *s, const sp_scratch *scr, int has_user,
+                uint32_t user, int has_pos, uint32_t pos, uint64_t need);
+int sp_row_excluded(const sp_row *row, uint32_t item);
+/* 1 if support position x is removed for this row. */
+int sp_row_removed_pos(const sp_row *row, uint32_t x);
+/* Weight of item under the row's distribution (0 when ineligible or outside the support). */
+double sp_row_weight(const sp_row *row, uint32_t item);
+uint32_t sp_row_rank_to_item(const sp_row *row, uint64_t t);
+uint32_t sp_row_weight_to_item(const sp_row *row, double u);
+static inline uint32_t sp_item_at(const sp_support *s, uint32_t x)
+{
+    return s->items ? s->items[x] : x;
+}
+static inline double sp_weight_at(const sp_support *s, uint32_t x)
+{
+    return s->prefix ? s->prefix[x + 1] - s->prefix[x] : 1.0;
+}
+
+/* sampler_draw.c */
+uint32_t sp_draw_one(const sp_row *row, negs_rng *r);
+/* k items of one row; logq may be NULL. */
+void sp_draw_row(const sp_row *row, const negs_sampler *s, const sp_scratch *scr, negs_rng *r,
+                 uint32_t k, uint32_t *out, float *logq);
+
+/* sampler_mixture.c */
+double sp_schedule_share(const negs_sampler *mix, uint32_t c, uint64_t step);
+/* One row of a mixture with the given (unnormalised, per-child) shares; NEGS_E_EXHAUSTED when
+ * no child with a positive share has an eligible item. */
+int sp_mixture_row(const negs_sampler *mix, const double *shares, unsigned part, uint64_t step,
+                   uint64_t rowno, int has_user, uint32_t user, int has_pos, uint32_t pos,
+                   uint32_t k, uint32_t *out, float *logq);
+
+#endif

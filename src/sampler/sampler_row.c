@@ -1,0 +1,255 @@
+/* Per-row state: the row's support, its removed (excluded) positions and the normaliser of
+ * the eligible distribution, plus exact indexed draws that need no rejection. */
+#include <string.h>
+
+#include "core/csr.h"
+#include "sampler_internal.h"
+
+static void support_catalogue(sp_support *sup, const negs_sampler *s)
+{
+    memset(sup, 0, sizeof *sup);
+    sup->lo = 0;
+    sup->hi = s->n_items;
+    sup->lookup = SP_LOOKUP_IDENTITY;
+    if (s->t.has_cat_tables) {
+        sup->w = s->t.w;
+        sup->prefix = s->t.prefix;
+        sup->alias = &s->t.alias;
+        sup->desc = s->t.desc;
+        sup->total = s->t.total;
+        sup->npos = s->t.npos;
+    } else {
+        sup->total = (double)s->n_items;
+        sup->npos = s->n_items;
+    }
+}
+
+static void support_category(sp_support *sup, const negs_sampler *s, uint32_t pos)
+{
+    const sp_tables *t = &s->t;
+    memset(sup, 0, sizeof *sup);
+    uint32_t g = s->cat[pos];
+    sup->items = t->cat_items;
+    sup->lo = t->cat_start[g];
+    sup->hi = t->cat_start[g + 1];
+    sup->lookup = SP_LOOKUP_CATEGORY;
+    sup->gpos = t->gpos;
+    sup->cat = s->cat;
+    sup->g = g;
+    if (t->w) {
+        sup->w = t->w;
+        sup->prefix = t->cat_prefix;
+        sup->alias = &t->cat_alias[g];
+        sup->desc = t->cat_desc;
+        sup->total = t->cat_prefix[sup->hi] - t->cat_prefix[sup->lo];
+        sup->npos = t->cat_npos[g];
+    } else {
+        sup->total = (double)(sup->hi - sup->lo);
+        sup->npos = sup->hi - sup->lo;
+    }
+}
+
+static void support_exposure(sp_support *sup, const negs_sampler *s, uint32_t user)
+{
+    uint64_t len;
+    memset(sup, 0, sizeof *sup);
+    sup->items = negs_csr_row(s->exposures, user, &len);
+    sup->lo = 0;
+    sup->hi = (uint32_t)len;
+    sup->lookup = SP_LOOKUP_SEARCH;
+    sup->total = (double)len;
+    sup->npos = len;
+}
+
+/* Position of item in the support; 0 when it is not there. */
+static int find_pos(const sp_support *s, uint32_t item, uint32_t *x)
+{
+    switch (s->lookup) {
+    case SP_LOOKUP_IDENTITY:
+        *x = item;
+        return item >= s->lo && item < s->hi;
+    case SP_LOOKUP_CATEGORY:
+        if (s->cat[item] != s->g) return 0;
+        *x = s->gpos[item];
+        return 1;
+    default: {
+        uint32_t a = s->lo, b = s->hi;
+        while (a < b) {
+            uint32_t mid = a + (b - a) / 2;
+            if (s->items[mid] < item) a = mid + 1;
+            else b = mid;
+        }
+        *x = a;
+        return a < s->hi && s->items[a] == item;
+    }
+    }
+}
+
+static double item_weight(const sp_support *s, uint32_t item)
+{
+    return s->w ? s->w[item] : 1.0;
+}
+
+/* R = (known positives U {positive}) within the support, as ascending positions. */
+static void build_removed(sp_row *row)
+{
+    const sp_support *s = &row->s;
+    uint32_t nr = 0, x;
+    double acc = 0.0;
+    uint64_t npos_removed = 0;
+    uint64_t i = 0;
+    int pos_pending = row->has_pos;
+    for (;;) {
+        uint32_t item;
+        if (i < row->nexcl && (!pos_pending || row->excl[i] <= row->pos_item)) {
+            item = row->excl[i++];
+            if (pos_pending && item == row->pos_item) pos_pending = 0;
+        } else if (pos_pending) {
+            item = row->pos_item;
+            pos_pending = 0;
+        } else {
+            break;
+        }
+        if (!find_pos(s, item, &x)) continue;
+        double w = item_weight(s, item);
+        acc += w;
+        npos_removed += w > 0.0;
+        row->rp[nr] = x;
+        row->rc[nr] = acc;
+        nr++;
+    }
+    row->nr = nr;
+    if (s->prefix) {
+        row->m = s->npos - npos_removed;
+        row->z = s->total - acc;
+        /* Cancellation when nearly all the weight is removed: sum what is left instead. */
+        if (row->m > 0 && !(row->z > 1e-6 * s->total)) {
+            double z = 0.0;
+            uint32_t j = 0;
+            for (uint32_t p = s->lo; p < s->hi; p++) {
+                if (j < nr && row->rp[j] == p) {
+                    j++;
+                    continue;
+                }
+                z += s->w[sp_item_at(s, p)];
+            }
+            row->z = z;
+        }
+        row->exact = row->z < SP_EXACT_BELOW * s->total;
+    } else {
+        row->m = (uint64_t)(s->hi - s->lo) - nr;
+        row->z = (double)row->m;
+        row->exact = 1;
+    }
+}
+
+int sp_row_init(sp_row *row, const negs_sampler *s, const sp_scratch *scr, int has_user,
+                uint32_t user, int has_pos, uint32_t pos, uint64_t need)
+{
+    row->pos_item = pos;
+    row->has_pos = has_pos;
+    row->excl = NULL;
+    row->nexcl = 0;
+    row->rp = scr->rp;
+    row->rc = scr->rc;
+    row->fallback = 0;
+    if (s->positives && s->exclude && has_user) row->excl = negs_csr_row(s->positives, user, &row->nexcl);
+    switch (s->kind) {
+    case NEGS_SAMPLER_CATEGORY:
+        support_category(&row->s, s, pos);
+        break;
+    case NEGS_SAMPLER_EXPOSURE:
+        support_exposure(&row->s, s, user);
+        break;
+    default:
+        support_catalogue(&row->s, s);
+        break;
+    }
+    build_removed(row);
+    if (s->kind == NEGS_SAMPLER_EXPOSURE && row->m < need) {
+        row->fallback = 1;
+        support_catalogue(&row->s, s);
+        build_removed(row);
+    }
+    return row->m < need ? NEGS_E_EXHAUSTED : NEGS_OK;
+}
+
+int sp_row_excluded(const sp_row *row, uint32_t item)
+{
+    if (row->has_pos && item == row->pos_item) return 1;
+    return row->excl && negs_sorted_contains(row->excl, row->nexcl, item);
+}
+
+int sp_row_removed_pos(const sp_row *row, uint32_t x)
+{
+    uint32_t a = 0, b = row->nr;
+    while (a < b) {
+        uint32_t mid = a + (b - a) / 2;
+        if (row->rp[mid] < x) a = mid + 1;
+        else b = mid;
+    }
+    return a < row->nr && row->rp[a] == x;
+}
+
+double sp_row_weight(const sp_row *row, uint32_t item)
+{
+    uint32_t x;
+    if (!find_pos(&row->s, item, &x) || sp_row_removed_pos(row, x)) return 0.0;
+    return item_weight(&row->s, item);
+}
+
+uint32_t sp_row_rank_to_item(const sp_row *row, uint64_t t)
+{
+    /* f(j) = eligible positions before removed position j, non-decreasing in j. */
+    uint32_t a = 0, b = row->nr, lo = row->s.lo;
+    while (a < b) {
+        uint32_t mid = a + (b - a) / 2;
+        if ((uint64_t)(row->rp[mid] - lo - mid) <= t) a = mid + 1;
+        else b = mid;
+    }
+    return sp_item_at(&row->s, (uint32_t)(lo + t + a));
+}
+
+/* A position near x that is eligible and of positive weight (rounding repair; rare). */
+static uint32_t repair(const sp_row *row, uint32_t x)
+{
+    const sp_support *s = &row->s;
+    for (uint32_t d = 0; d < s->hi - s->lo; d++) {
+        uint32_t c[2] = {x >= s->lo + d ? x - d : s->hi, x + d};
+        for (int k = 0; k < 2; k++) {
+            uint32_t p = c[k];
+            if (p < s->lo || p >= s->hi) continue;
+            if (item_weight(s, sp_item_at(s, p)) > 0.0 && !sp_row_removed_pos(row, p)) return p;
+        }
+    }
+    return x;
+}
+
+uint32_t sp_row_weight_to_item(const sp_row *row, double u)
+{
+    const sp_support *s = &row->s;
+    const double *P = s->prefix;
+    double base = P[s->lo];
+    /* B(j) = eligible weight before removed position j, non-decreasing in j. */
+    uint32_t a = 0, b = row->nr;
+    while (a < b) {
+        uint32_t mid = a + (b - a) / 2;
+        double bj = (P[row->rp[mid]] - base) - (mid > 0 ? row->rc[mid - 1] : 0.0);
+        if (bj <= u) a = mid + 1;
+        else b = mid;
+    }
+    uint32_t j = a;
+    uint32_t ga = j > 0 ? row->rp[j - 1] + 1 : s->lo, gb = j < row->nr ? row->rp[j] : s->hi;
+    double v = u + base + (j > 0 ? row->rc[j - 1] : 0.0);
+    if (ga >= gb) return sp_item_at(s, repair(row, ga < s->hi ? ga : s->hi - 1));
+    /* largest x in [ga, gb) with P[x] <= v */
+    uint32_t lo = ga, hi = gb;
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (P[mid] <= v) lo = mid;
+        else hi = mid;
+    }
+    uint32_t x = lo;
+    if (!(s->w[sp_item_at(s, x)] > 0.0)) x = repair(row, x);
+    return sp_item_at(s, x);
+}

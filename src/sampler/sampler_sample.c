@@ -1,0 +1,219 @@
+/* negs_sampler_sample: validation, then rows split into contiguous parts over the pool.
+ * Row r uses only streams keyed by (seed, step, ROW_OFFSET + r, purpose), so the output never
+ * depends on the split. Nothing here allocates. */
+#include <stdio.h>
+
+#include "core/alloc.h"
+#include "core/csr.h"
+#include "core/errors.h"
+#include "sampler_internal.h"
+
+typedef struct run_ctx {
+    const negs_sampler *s;
+    uint64_t step;
+    size_t n_rows;
+    const uint32_t *users, *positives;
+    uint32_t k;
+    uint32_t *out;
+    float *logq;
+    const double *shares;
+    /* per part: the first failing row */
+    struct part_err {
+        int status;
+        size_t row;
+        uint64_t m;
+        int fallback;
+    } err[256];
+} run_ctx;
+
+static void run_part(void *vctx, size_t part, size_t n_parts)
+{
+    run_ctx *c = vctx;
+    const negs_sampler *s = c->s;
+    size_t r0 = c->n_rows * part / n_parts, r1 = c->n_rows * (part + 1) / n_parts;
+    const sp_scratch *scr = &s->scr[part];
+    c->err[part].status = NEGS_OK;
+    for (size_t r = r0; r < r1; r++) {
+        int has_user = c->users != NULL, has_pos = c->positives != NULL;
+        uint32_t user = has_user ? c->users[r] : 0, pos = has_pos ? c->positives[r] : 0;
+        uint64_t rowno = s->row_offset + r;
+        uint32_t *out = c->out + r * c->k;
+        float *lq = c->logq ? c->logq + r * c->k : NULL;
+        int st;
+        if (s->kind == NEGS_SAMPLER_MIXTURE) {
+            st = sp_mixture_row(s, c->shares, (unsigned)part, c->step, rowno, has_user, user,
+                                has_pos, pos, c->k, out, lq);
+            if (st) {
+                c->err[part] = (struct part_err){st, r, 0, 0};
+                return;
+            }
+            continue;
+        }
+        sp_row row;
+        st = sp_row_init(&row, s, scr, has_user, user, has_pos, pos, s->unique ? c->k : 1);
+        if (st) {
+            c->err[part] = (struct part_err){st, r, row.m, row.fallback};
+            return;
+        }
+        negs_rng rng;
+        negs_rng_init(&rng, s->seed, c->step, rowno, SP_PURPOSE_DRAW);
+        sp_draw_row(&row, s, scr, &rng, c->k, out, lq);
+    }
+}
+
+static int needs_user(const negs_sampler *s)
+{
+    if (s->kind == NEGS_SAMPLER_MIXTURE) {
+        for (uint32_t c = 0; c < s->n_children; c++)
+            if (needs_user(s->child[c])) return 1;
+        return 0;
+    }
+    return s->kind == NEGS_SAMPLER_EXPOSURE || (s->positives && s->exclude);
+}
+
+static int needs_pos(const negs_sampler *s)
+{
+    if (s->kind == NEGS_SAMPLER_MIXTURE) {
+        for (uint32_t c = 0; c < s->n_children; c++)
+            if (needs_pos(s->child[c])) return 1;
+        return 0;
+    }
+    return s->kind == NEGS_SAMPLER_CATEGORY;
+}
+
+/* STATE when a table the kind needs is missing or the plan is out of date. */
+static int check_ready(const negs_sampler *s, unsigned parts, const char *who)
+{
+    static const char *fn = "negs_sampler_sample";
+    switch (s->kind) {
+    case NEGS_SAMPLER_POPULARITY:
+        if (!s->raw_w)
+            return negs_fail(NEGS_E_STATE, "%s: %s is a POPULARITY sampler without weights (call "
+                             "negs_sampler_set_weights)", fn, who);
+        break;
+    case NEGS_SAMPLER_CATEGORY:
+        if (!s->cat)
+            return negs_fail(NEGS_E_STATE, "%s: %s is a CATEGORY sampler without categories (call "
+                             "negs_sampler_set_categories)", fn, who);
+        break;
+    case NEGS_SAMPLER_EXPOSURE:
+        if (!s->exposures)
+            return negs_fail(NEGS_E_STATE, "%s: %s is an EXPOSURE sampler without exposures (call "
+                             "negs_sampler_set_exposures)", fn, who);
+        break;
+    case NEGS_SAMPLER_MIXTURE:
+        if (s->n_children == 0)
+            return negs_fail(NEGS_E_STATE, "%s: the MIXTURE has no children (call "
+                             "negs_sampler_add)", fn);
+        for (uint32_t c = 0; c < s->n_children; c++) {
+            char name[32];
+            snprintf(name, sizeof name, "child %u", c);
+            if (s->child[c]->unique)
+                return negs_fail(NEGS_E_UNSUPPORTED, "%s: %s of the mixture has UNIQUE set, which "
+                                 "a mixture's child cannot honour", fn, name);
+            int st = check_ready(s->child[c], parts, name);
+            if (st) return st;
+        }
+        break;
+    default:
+        break;
+    }
+    if (s->scr_parts < parts || s->scr_cap < s->max_excl + 1 || (s->unique && !s->scr_bits))
+        return negs_fail(NEGS_E_STATE, "%s: %s was changed after it was added to a mixture; set "
+                         "its tables before negs_sampler_add", fn, who);
+    return NEGS_OK;
+}
+
+/* users[r] must be a row of every per-user table the sampler (or a child) reads. */
+static int check_users(const negs_sampler *s, const uint32_t *users, size_t n_rows)
+{
+    static const char *fn = "negs_sampler_sample";
+    if (s->kind == NEGS_SAMPLER_MIXTURE) {
+        for (uint32_t c = 0; c < s->n_children; c++) {
+            int st = check_users(s->child[c], users, n_rows);
+            if (st) return st;
+        }
+        return NEGS_OK;
+    }
+    const negs_csr *t[2] = {s->positives && s->exclude ? s->positives : NULL,
+                            s->kind == NEGS_SAMPLER_EXPOSURE ? s->exposures : NULL};
+    for (int i = 0; i < 2; i++) {
+        if (!t[i]) continue;
+        for (size_t r = 0; r < n_rows; r++)
+            if (users[r] >= t[i]->n_users)
+                return negs_fail(NEGS_E_INVALID, "%s: users[%zu] = %u is not below the %u users of "
+                                 "the %s table", fn, r, users[r], t[i]->n_users,
+                                 i == 0 ? "positives" : "exposures");
+    }
+    return NEGS_OK;
+}
+
+NEGS_API int negs_sampler_sample(negs_sampler *s, uint64_t step, size_t n_rows,
+                                 const uint32_t *users, const uint32_t *positives, uint32_t k,
+                                 uint32_t *out_items, float *out_logq)
+{
+    static const char *fn = "negs_sampler_sample";
+    int st = negs_check_ptr(s, fn, "s");
+    if (!st) st = negs_check_ptr(out_items, fn, "out_items");
+    if (st) return st;
+    if (n_rows == 0) return negs_fail(NEGS_E_INVALID, "%s: n_rows is 0", fn);
+    if (k == 0) return negs_fail(NEGS_E_INVALID, "%s: k is 0", fn);
+    size_t total;
+    if ((st = negs_size_mul(n_rows, k, &total, "negs_sampler_sample: n_rows * k")) != NEGS_OK) return st;
+    if (s->owned)
+        return negs_fail(NEGS_E_INVALID, "%s: this sampler belongs to a mixture; sample from the "
+                         "mixture", fn);
+    unsigned parts = s->threads;
+    if ((size_t)parts > n_rows) parts = (unsigned)n_rows;
+    if ((st = check_ready(s, s->threads, "the sampler")) != NEGS_OK) return st;
+    if (needs_user(s) && !users)
+        return negs_fail(NEGS_E_INVALID, "%s: users is NULL but the sampler reads per-user tables "
+                         "(positives or exposures)", fn);
+    if (needs_pos(s) && !positives)
+        return negs_fail(NEGS_E_INVALID, "%s: positives is NULL but a CATEGORY sampler needs each "
+                         "row's positive", fn);
+    if (users && (st = check_users(s, users, n_rows)) != NEGS_OK) return st;
+    if (positives)
+        for (size_t r = 0; r < n_rows; r++)
+            if (positives[r] >= s->n_items)
+                return negs_fail(NEGS_E_INVALID, "%s: positives[%zu] = %u is not below n_items = %u",
+                                 fn, r, positives[r], s->n_items);
+    double shares[SP_MAX_CHILDREN], tot = 0.0;
+    for (uint32_t c = 0; c < s->n_children; c++) tot += shares[c] = sp_schedule_share(s, c, step);
+    if (s->kind == NEGS_SAMPLER_MIXTURE && !(tot > 0.0))
+        return negs_fail(NEGS_E_STATE, "%s: every child's share is 0 at step %llu", fn,
+                         (unsigned long long)step);
+
+    static _Thread_local run_ctx ctx;
+    ctx.s = s;
+    ctx.step = step;
+    ctx.n_rows = n_rows;
+    ctx.users = users;
+    ctx.positives = positives;
+    ctx.k = k;
+    ctx.out = out_items;
+    ctx.logq = out_logq;
+    ctx.shares = shares;
+    negs_pool_run(s->pool, run_part, &ctx, parts);
+
+    const struct part_err *bad = NULL;
+    for (unsigned p = 0; p < parts && !bad; p++)
+        if (ctx.err[p].status) bad = &ctx.err[p];
+    if (!bad) return NEGS_OK;
+    size_t r = bad->row;
+    char who[96];
+    if (users && positives) snprintf(who, sizeof who, "row %zu (user %u, positive %u)", r, users[r], positives[r]);
+    else if (users) snprintf(who, sizeof who, "row %zu (user %u)", r, users[r]);
+    else if (positives) snprintf(who, sizeof who, "row %zu (positive %u)", r, positives[r]);
+    else snprintf(who, sizeof who, "row %zu", r);
+    if (s->kind == NEGS_SAMPLER_MIXTURE)
+        return negs_fail(NEGS_E_EXHAUSTED, "%s: %s has no eligible item in any child with a "
+                         "positive share", fn, who);
+    if (s->unique)
+        return negs_fail(NEGS_E_EXHAUSTED, "%s: k = %u exceeds the %llu eligible items of %s%s", fn,
+                         k, (unsigned long long)bad->m, who,
+                         bad->fallback ? " (after falling back from its exposures to the catalogue)" : "");
+    return negs_fail(NEGS_E_EXHAUSTED, "%s: %s has no eligible item%s", fn, who,
+                     bad->fallback ? " (even after falling back from its exposures to the catalogue)"
+                                   : "");
+}

@@ -1,0 +1,224 @@
+/* Derived tables (weight^alpha, alias tables, prefix sums, category lists) and the per-part
+ * scratch. All of it is built at set time so that sampling never allocates. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/errors.h"
+#include "sampler_internal.h"
+
+typedef struct wpair {
+    double w;
+    uint32_t id;
+} wpair;
+
+static int cmp_wpair_desc(const void *a, const void *b)
+{
+    const wpair *x = a, *y = b;
+    if (x->w != y->w) return x->w < y->w ? 1 : -1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+void sp_tables_free(sp_tables *t)
+{
+    free(t->w);
+    negs_alias_free(&t->alias);
+    free(t->prefix);
+    free(t->desc);
+    free(t->cat_start);
+    free(t->cat_items);
+    free(t->gpos);
+    free(t->cat_prefix);
+    if (t->cat_alias)
+        for (uint32_t g = 0; g < t->n_cat; g++) negs_alias_free(&t->cat_alias[g]);
+    free(t->cat_alias);
+    free(t->cat_npos);
+    free(t->cat_desc);
+    memset(t, 0, sizeof *t);
+}
+
+/* w_i = raw_i^alpha computed as exp(alpha log raw_i - max) so that no alpha overflows; the
+ * common factor cancels in every probability. */
+static int build_weights(sp_tables *t, const double *raw, uint32_t n, double alpha)
+{
+    t->w = negs_alloc_array(n, sizeof *t->w, "sampler: weight^alpha");
+    if (!t->w) return NEGS_E_NOMEM;
+    double mx = -INFINITY;
+    for (uint32_t i = 0; i < n; i++)
+        if (raw[i] > 0.0) {
+            double l = alpha * log(raw[i]);
+            if (l > mx) mx = l;
+        }
+    for (uint32_t i = 0; i < n; i++) t->w[i] = raw[i] > 0.0 ? exp(alpha * log(raw[i]) - mx) : 0.0;
+    return NEGS_OK;
+}
+
+/* Positions [0, n) of `ids` (items or positions) sorted by weight descending. */
+static int sort_desc(uint32_t *out, const uint32_t *ids, const double *wt, uint32_t n)
+{
+    wpair *p = negs_alloc_array(n, sizeof *p, "sampler: weight order");
+    if (!p) return NEGS_E_NOMEM;
+    for (uint32_t i = 0; i < n; i++) {
+        p[i].w = wt[i];
+        p[i].id = ids ? ids[i] : i;
+    }
+    qsort(p, n, sizeof *p, cmp_wpair_desc);
+    for (uint32_t i = 0; i < n; i++) out[i] = p[i].id;
+    free(p);
+    return NEGS_OK;
+}
+
+static int build_catalogue(sp_tables *t, uint32_t n, int unique)
+{
+    int st = negs_alias_build(&t->alias, t->w, n);
+    if (st) return st;
+    t->prefix = negs_alloc_array((size_t)n + 1, sizeof *t->prefix, "sampler: prefix sums");
+    if (!t->prefix) return NEGS_E_NOMEM;
+    double acc = 0.0;
+    t->npos = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        t->prefix[i] = acc;
+        acc += t->w[i];
+        t->npos += t->w[i] > 0.0;
+    }
+    t->prefix[n] = acc;
+    t->total = acc;
+    t->has_cat_tables = 1;
+    if (unique) {
+        t->desc = negs_alloc_array(n, sizeof *t->desc, "sampler: weight order");
+        if (!t->desc) return NEGS_E_NOMEM;
+        return sort_desc(t->desc, NULL, t->w, n);
+    }
+    return NEGS_OK;
+}
+
+static int build_categories(sp_tables *t, const uint32_t *cat, uint32_t n, int unique)
+{
+    uint32_t mx = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (cat[i] > mx) mx = cat[i];
+    t->n_cat = mx + 1;
+    t->cat_start = negs_calloc_array((size_t)t->n_cat + 1, sizeof *t->cat_start, "sampler: categories");
+    t->cat_items = negs_alloc_array(n, sizeof *t->cat_items, "sampler: category lists");
+    t->gpos = negs_alloc_array(n, sizeof *t->gpos, "sampler: category positions");
+    if (!t->cat_start || !t->cat_items || !t->gpos) return NEGS_E_NOMEM;
+    for (uint32_t i = 0; i < n; i++) t->cat_start[cat[i] + 1]++;
+    for (uint32_t g = 0; g < t->n_cat; g++) t->cat_start[g + 1] += t->cat_start[g];
+    /* Counting sort: items ascending within each category, so positions follow item ids. */
+    uint32_t *fill = negs_alloc_array(t->n_cat, sizeof *fill, "sampler: category fill");
+    if (!fill) return NEGS_E_NOMEM;
+    memcpy(fill, t->cat_start, (size_t)t->n_cat * sizeof *fill);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t x = fill[cat[i]]++;
+        t->cat_items[x] = i;
+        t->gpos[i] = x;
+    }
+    free(fill);
+    if (!t->w) return NEGS_OK;
+
+    t->cat_prefix = negs_alloc_array((size_t)n + 1, sizeof *t->cat_prefix, "sampler: category prefix");
+    t->cat_alias = negs_calloc_array(t->n_cat, sizeof *t->cat_alias, "sampler: category tables");
+    t->cat_npos = negs_calloc_array(t->n_cat, sizeof *t->cat_npos, "sampler: category counts");
+    double *seg = negs_alloc_array(n, sizeof *seg, "sampler: category weights");
+    if (!t->cat_prefix || !t->cat_alias || !t->cat_npos || !seg) {
+        free(seg);
+        return NEGS_E_NOMEM;
+    }
+    if (unique) {
+        t->cat_desc = negs_alloc_array(n, sizeof *t->cat_desc, "sampler: category weight order");
+        if (!t->cat_desc) {
+            free(seg);
+            return NEGS_E_NOMEM;
+        }
+    }
+    double acc = 0.0;
+    for (uint32_t x = 0; x < n; x++) {
+        t->cat_prefix[x] = acc;
+        seg[x] = t->w[t->cat_items[x]];
+        acc += seg[x];
+    }
+    t->cat_prefix[n] = acc;
+    int st = NEGS_OK;
+    for (uint32_t g = 0; g < t->n_cat && !st; g++) {
+        uint32_t lo = t->cat_start[g], len = t->cat_start[g + 1] - lo;
+        for (uint32_t x = lo; x < lo + len; x++) t->cat_npos[g] += seg[x] > 0.0;
+        if (t->cat_npos[g] > 0) st = negs_alias_build(&t->cat_alias[g], seg + lo, len);
+        if (!st && unique && len > 0) {
+            uint32_t *ids = t->cat_desc + lo;
+            for (uint32_t j = 0; j < len; j++) ids[j] = lo + j;
+            /* sort this segment's positions by weight: reuse sort_desc on the segment */
+            st = sort_desc(ids, ids, seg + lo, len);
+        }
+    }
+    free(seg);
+    return st;
+}
+
+int sp_rebuild(negs_sampler *s)
+{
+    sp_tables nt;
+    memset(&nt, 0, sizeof nt);
+    int st = NEGS_OK;
+    int weighted = s->raw_w && s->kind != NEGS_SAMPLER_UNIFORM && s->kind != NEGS_SAMPLER_MIXTURE;
+    if (weighted) st = build_weights(&nt, s->raw_w, s->n_items, s->alpha);
+    if (!st && weighted &&
+        (s->kind == NEGS_SAMPLER_POPULARITY || s->kind == NEGS_SAMPLER_EXPOSURE))
+        st = build_catalogue(&nt, s->n_items, s->unique);
+    if (!st && s->kind == NEGS_SAMPLER_CATEGORY && s->cat)
+        st = build_categories(&nt, s->cat, s->n_items, s->unique);
+    if (st) {
+        sp_tables_free(&nt);
+        return st;
+    }
+    sp_tables_free(&s->t);
+    s->t = nt;
+    return NEGS_OK;
+}
+
+void sp_scratch_free(negs_sampler *s)
+{
+    if (s->scr)
+        for (unsigned p = 0; p < s->scr_parts; p++) {
+            free(s->scr[p].rp);
+            free(s->scr[p].rc);
+            free(s->scr[p].bits);
+        }
+    free(s->scr);
+    s->scr = NULL;
+    s->scr_parts = 0;
+    s->scr_cap = 0;
+    s->scr_bits = 0;
+}
+
+int sp_scratch_prepare(negs_sampler *s, unsigned parts)
+{
+    uint32_t cap = s->max_excl + 1;
+    int bits = s->unique;
+    size_t words = ((size_t)s->n_items + 63) / 64;
+    sp_scratch *scr = negs_calloc_array(parts, sizeof *scr, "sampler: scratch");
+    if (!scr) return NEGS_E_NOMEM;
+    int st = NEGS_OK;
+    for (unsigned p = 0; p < parts && !st; p++) {
+        scr[p].rp = negs_alloc_array(cap, sizeof *scr[p].rp, "sampler: excluded positions");
+        scr[p].rc = negs_alloc_array(cap, sizeof *scr[p].rc, "sampler: excluded weights");
+        if (bits) scr[p].bits = negs_calloc_array(words, sizeof *scr[p].bits, "sampler: item bitmap");
+        if (!scr[p].rp || !scr[p].rc || (bits && !scr[p].bits)) st = NEGS_E_NOMEM;
+    }
+    if (st) {
+        for (unsigned p = 0; p < parts; p++) {
+            free(scr[p].rp);
+            free(scr[p].rc);
+            free(scr[p].bits);
+        }
+        free(scr);
+        return st;
+    }
+    sp_scratch_free(s);
+    s->scr = scr;
+    s->scr_parts = parts;
+    s->scr_cap = cap;
+    s->scr_bits = bits;
+    for (uint32_t c = 0; c < s->n_children && !st; c++) st = sp_scratch_prepare(s->child[c], parts);
+    return st;
+}
