@@ -1,0 +1,113 @@
+/* Benchmark of negs_loss_inbatch (forward + backward, MEAN, temperature 0.05, logQ and item
+ * ids with accidental hits), one case per process so that the peak RSS is the case's own.
+ *   bench_inbatch case B M DIM THREADS [REPS]  -> one line: "time_s gflops peak_rss_mib"
+ *   bench_inbatch peak THREADS                 -> measured fp32 FMA peak in GFLOP/s
+ * FLOPs counted: 6 * b * (b + m) * dim (the dense algorithm's three products: logits, du and
+ * dv); the recomputation of logits in the backward pass is not counted. */
+#include <immintrin.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "negsample.h"
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* --- fp32 peak: 24 independent FMA chains of 16 lanes per thread */
+#define PEAK_ITERS 100000000L
+__attribute__((target("avx512f"))) static void *fma_loop(void *arg)
+{
+    float *out = arg;
+    __m512 a[24];
+    __m512 x = _mm512_set1_ps(0.999999f), y = _mm512_set1_ps(1e-6f);
+    for (int i = 0; i < 24; i++) a[i] = _mm512_set1_ps((float)i);
+    for (long it = 0; it < PEAK_ITERS / 4; it++) {
+#pragma GCC unroll 24
+        for (int i = 0; i < 24; i++) a[i] = _mm512_fmadd_ps(a[i], x, y);
+    }
+    __m512 s = a[0];
+    for (int i = 1; i < 24; i++) s = _mm512_add_ps(s, a[i]);
+    *out = _mm512_reduce_add_ps(s);
+    return NULL;
+}
+
+static int peak(int threads)
+{
+    if (!__builtin_cpu_supports("avx512f")) {
+        printf("0\n");
+        return 0;
+    }
+    pthread_t th[64];
+    float out[64];
+    double t0 = now();
+    for (int i = 0; i < threads; i++) pthread_create(&th[i], NULL, fma_loop, &out[i]);
+    for (int i = 0; i < threads; i++) pthread_join(th[i], NULL);
+    double t = now() - t0;
+    printf("%.1f\n", (double)threads * (PEAK_ITERS / 4) * 24.0 * 16 * 2 / t / 1e9);
+    return 0;
+}
+
+static uint64_t st = 88172645463325252ull;
+static float frand(void)
+{
+    st ^= st << 13;
+    st ^= st >> 7;
+    st ^= st << 17;
+    return (float)((double)(st >> 11) / 9007199254740992.0 * 2.0 - 1.0);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 3 && !strcmp(argv[1], "peak")) return peak(atoi(argv[2]));
+    if (argc < 6 || strcmp(argv[1], "case")) {
+        fprintf(stderr, "usage: %s case B M DIM THREADS [REPS] | peak THREADS\n", argv[0]);
+        return 2;
+    }
+    size_t b = strtoull(argv[2], NULL, 10), m = strtoull(argv[3], NULL, 10);
+    size_t dim = strtoull(argv[4], NULL, 10);
+    int threads = atoi(argv[5]), reps = argc > 6 ? atoi(argv[6]) : 3;
+    size_t n = b + m;
+    float *u = malloc(b * dim * 4), *v = malloc(n * dim * 4), *lq = malloc(n * 4);
+    float *du = malloc(b * dim * 4), *dv = malloc(n * dim * 4), loss;
+    uint32_t *items = malloc(n * 4);
+    float sc = 1.0f / sqrtf((float)dim);
+    for (size_t i = 0; i < b * dim; i++) u[i] = frand() * sc;
+    for (size_t i = 0; i < n * dim; i++) v[i] = frand() * sc;
+    for (size_t j = 0; j < n; j++) {
+        /* a popularity-skewed catalogue of 10 * n items: some accidental hits */
+        double r = (frand() + 1.0) / 2.0;
+        items[j] = (uint32_t)(10.0 * (double)n * r * r * r);
+        lq[j] = -5.0f + frand();
+    }
+    negs_loss *l = negs_loss_create(NEGS_LOSS_SOFTMAX);
+    negs_loss_set_param(l, NEGS_LP_TEMPERATURE, 0.05);
+    negs_loss_set_param(l, NEGS_LP_THREADS, threads);
+    if (getenv("BENCH_SCALAR")) negs_loss_set_param(l, NEGS_LP_FORCE_SCALAR, 1);
+    int rc = negs_loss_inbatch(l, b, m, dim, u, v, lq, items, NULL, &loss, du, dv); /* warm */
+    if (rc) {
+        fprintf(stderr, "negs_loss_inbatch: %s\n", negs_last_error());
+        return 1;
+    }
+    double best = 1e30;
+    for (int r = 0; r < reps; r++) {
+        double t0 = now();
+        negs_loss_inbatch(l, b, m, dim, u, v, lq, items, NULL, &loss, du, dv);
+        double t = now() - t0;
+        if (t < best) best = t;
+    }
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double flops = 6.0 * (double)b * (double)n * (double)dim;
+    printf("%.6f %.2f %.1f %.6g\n", best, flops / best / 1e9, ru.ru_maxrss / 1024.0, loss);
+    negs_loss_free(l);
+    return 0;
+}

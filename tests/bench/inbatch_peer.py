@@ -1,0 +1,49 @@
+"""The torch peer of bench_inbatch: the idiomatic dense in-batch softmax step on the CPU
+(logits = u @ v.T / T - logq, masked_fill of accidental hits, cross_entropy, backward), with the
+same data recipe, temperature and thread count. One case per process; prints one line:
+"time_s gflops peak_rss_mib loss" (FLOPs counted as 6 * b * (b + m) * dim, as ours)."""
+import resource
+import sys
+import time
+
+import torch
+
+
+def main():
+    b, m, dim, threads = (int(x) for x in sys.argv[1:5])
+    reps = int(sys.argv[5]) if len(sys.argv) > 5 else 3
+    torch.set_num_threads(threads)
+    n = b + m
+    g = torch.Generator().manual_seed(1)
+    sc = 1.0 / dim ** 0.5
+    u0 = (torch.rand(b, dim, generator=g) * 2 - 1) * sc
+    v0 = (torch.rand(n, dim, generator=g) * 2 - 1) * sc
+    r = torch.rand(n, generator=g, dtype=torch.float64)
+    items = (10.0 * n * r ** 3).to(torch.int64)
+    logq = -5.0 + (torch.rand(n, generator=g) * 2 - 1)
+    target = torch.arange(b)
+    temperature = 0.05
+
+    def step():
+        u = u0.clone().requires_grad_(True)
+        v = v0.clone().requires_grad_(True)
+        logits = u @ v.T / temperature - logq
+        hit = items[:b, None] == items[None, :]
+        hit[target, target] = False
+        logits = logits.masked_fill(hit, float("-inf"))
+        loss = torch.nn.functional.cross_entropy(logits, target)
+        loss.backward()
+        return loss.item()
+
+    loss = step()
+    best = 1e30
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        step()
+        best = min(best, time.perf_counter() - t0)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    print("%.6f %.2f %.1f %.6g" % (best, 6.0 * b * n * dim / best / 1e9, rss, loss))
+
+
+if __name__ == "__main__":
+    main()
