@@ -1,0 +1,585 @@
+/* Samplers: every bad input answered with its status and a sentence, exact log q against
+ * brute-force enumeration on small catalogues, determinism over threads and call splits. */
+#include <stdio.h>
+
+#include "test_util.h"
+
+#define LQ_TOL 2e-5
+
+static int has(const char *needle)
+{
+    return strstr(negs_last_error(), needle) != NULL;
+}
+
+static negs_sampler *popularity(uint32_t n, const double *w, double alpha, uint64_t seed)
+{
+    negs_sampler *s = negs_sampler_create(NEGS_SAMPLER_POPULARITY, n, seed);
+    assert_non_null(s);
+    assert_int_equal(negs_sampler_set_param(s, NEGS_SP_ALPHA, alpha), NEGS_OK);
+    assert_int_equal(negs_sampler_set_weights(s, w, n), NEGS_OK);
+    return s;
+}
+
+static void test_create_and_params(void **state)
+{
+    (void)state;
+    assert_null(negs_sampler_create(NEGS_SAMPLER_HARD, 10, 1));
+    assert_int_equal(negs_last_status(), NEGS_E_UNSUPPORTED);
+    assert_true(has("HARD samplers are not implemented"));
+    assert_null(negs_sampler_create(0, 10, 1));
+    assert_int_equal(negs_last_status(), NEGS_E_UNSUPPORTED);
+    assert_null(negs_sampler_create(77, 10, 1));
+    assert_null(negs_sampler_create(NEGS_SAMPLER_UNIFORM, 0, 1));
+    assert_int_equal(negs_last_status(), NEGS_E_INVALID);
+    negs_sampler_free(NULL);
+
+    negs_sampler *s = negs_sampler_create(NEGS_SAMPLER_POPULARITY, 10, 1);
+    double v;
+    assert_int_equal(negs_sampler_get_param(s, NEGS_SP_ALPHA, &v), NEGS_OK);
+    assert_true(v == 0.75);
+    assert_int_equal(negs_sampler_get_param(s, NEGS_SP_EXCLUDE_POSITIVES, &v), NEGS_OK);
+    assert_true(v == 1.0);
+    assert_int_equal(negs_sampler_get_param(s, NEGS_SP_THREADS, &v), NEGS_OK);
+    assert_true(v == 1.0);
+    assert_int_equal(negs_sampler_get_param(s, NEGS_SP_ROW_OFFSET, &v), NEGS_OK);
+    assert_true(v == 0.0);
+    assert_fails_with(negs_sampler_set_param(NULL, NEGS_SP_ALPHA, 1.0), NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_set_param(s, NEGS_SP_ALPHA, NAN), NEGS_E_INVALID);
+    assert_true(has("alpha"));
+    assert_fails_with(negs_sampler_set_param(s, NEGS_SP_ALPHA, INFINITY), NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_set_param(s, NEGS_SP_UNIQUE, 2.0), NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_set_param(s, NEGS_SP_EXCLUDE_POSITIVES, 0.5), NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_set_param(s, NEGS_SP_HARD_MODE, 4.0), NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_set_param(s, NEGS_SP_CANDIDATES, 0.0), NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_set_param(s, NEGS_SP_CANDIDATES, 2.5), NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_set_param(s, NEGS_SP_MARGIN, -1.0), NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_set_param(s, NEGS_SP_TEMPERATURE, 0.0), NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_set_param(s, NEGS_SP_THREADS, 0.0), NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_set_param(s, NEGS_SP_THREADS, 1.5), NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_set_param(s, NEGS_SP_ROW_OFFSET, -1.0), NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_set_param(s, 99, 1.0), NEGS_E_UNSUPPORTED);
+    assert_fails_with(negs_sampler_get_param(s, 99, &v), NEGS_E_UNSUPPORTED);
+    assert_fails_with(negs_sampler_get_param(s, NEGS_SP_ALPHA, NULL), NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_get_param(NULL, NEGS_SP_ALPHA, &v), NEGS_E_INVALID);
+    /* HARD parameters are validated and stored */
+    assert_int_equal(negs_sampler_set_param(s, NEGS_SP_HARD_MODE, NEGS_HARD_SOFTMAX), NEGS_OK);
+    assert_int_equal(negs_sampler_set_param(s, NEGS_SP_TEMPERATURE, 0.5), NEGS_OK);
+    assert_int_equal(negs_sampler_get_param(s, NEGS_SP_TEMPERATURE, &v), NEGS_OK);
+    assert_true(v == 0.5);
+    negs_sampler_free(s);
+}
+
+static void test_tables_errors(void **state)
+{
+    (void)state;
+    double w[4] = {1, 2, 3, 4}, bad[4] = {1, NAN, 3, 4}, neg[4] = {1, -2, 3, 4}, zero[4] = {0};
+    double inf[4] = {1, INFINITY, 1, 1}, big[4] = {1e308, 1e308, 1e308, 1};
+    negs_sampler *s = negs_sampler_create(NEGS_SAMPLER_POPULARITY, 4, 1);
+    assert_fails_with(negs_sampler_set_weights(NULL, w, 4), NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_set_weights(s, NULL, 4), NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_set_weights(s, w, 3), NEGS_E_INVALID);
+    assert_true(has("n_items = 3"));
+    assert_fails_with(negs_sampler_set_weights(s, bad, 4), NEGS_E_INVALID);
+    assert_true(has("weights[1]"));
+    assert_fails_with(negs_sampler_set_weights(s, neg, 4), NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_set_weights(s, inf, 4), NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_set_weights(s, zero, 4), NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_set_weights(s, big, 4), NEGS_E_INVALID);
+    uint32_t out[8];
+    assert_fails_with(negs_sampler_sample(s, 0, 1, NULL, NULL, 2, out, NULL), NEGS_E_STATE);
+    assert_true(has("without weights"));
+    uint32_t cat[4] = {0, 1, 0, 1};
+    assert_fails_with(negs_sampler_set_categories(s, cat, 4), NEGS_E_UNSUPPORTED);
+    negs_sampler_free(s);
+
+    negs_sampler *u = negs_sampler_create(NEGS_SAMPLER_UNIFORM, 4, 1);
+    assert_fails_with(negs_sampler_set_weights(u, w, 4), NEGS_E_UNSUPPORTED);
+    uint64_t ip[2] = {0, 1};
+    uint32_t ix[1] = {2};
+    negs_csr *t5 = negs_csr_create(1, 5, ip, ix);
+    assert_fails_with(negs_sampler_set_positives(u, t5), NEGS_E_INVALID);
+    assert_true(has("5 items"));
+    assert_fails_with(negs_sampler_set_exposures(u, t5), NEGS_E_UNSUPPORTED);
+    assert_fails_with(negs_sampler_set_positives(NULL, t5), NEGS_E_INVALID);
+    negs_csr_free(t5);
+    negs_sampler_free(u);
+
+    negs_sampler *c = negs_sampler_create(NEGS_SAMPLER_CATEGORY, 4, 1);
+    uint32_t badcat[4] = {0, 1, 0xFFFFFFF0u, 1};
+    assert_fails_with(negs_sampler_set_categories(c, NULL, 4), NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_set_categories(c, cat, 5), NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_set_categories(c, badcat, 4), NEGS_E_INVALID);
+    assert_true(has("category_of_item[2]"));
+    uint32_t pos[1] = {0};
+    assert_fails_with(negs_sampler_sample(c, 0, 1, NULL, pos, 1, out, NULL), NEGS_E_STATE);
+    assert_int_equal(negs_sampler_set_categories(c, cat, 4), NEGS_OK);
+    assert_fails_with(negs_sampler_sample(c, 0, 1, NULL, NULL, 1, out, NULL), NEGS_E_INVALID);
+    assert_true(has("positives is NULL"));
+    negs_sampler_free(c);
+
+    negs_sampler *e = negs_sampler_create(NEGS_SAMPLER_EXPOSURE, 4, 1);
+    uint32_t users[1] = {0};
+    assert_fails_with(negs_sampler_sample(e, 0, 1, users, NULL, 1, out, NULL), NEGS_E_STATE);
+    negs_sampler_free(e);
+}
+
+static void test_sample_errors(void **state)
+{
+    (void)state;
+    double w[6] = {1, 2, 3, 4, 5, 6};
+    negs_sampler *s = popularity(6, w, 1.0, 3);
+    uint32_t out[64];
+    float lq[64];
+    uint32_t users[2] = {0, 1}, pos[2] = {0, 7};
+    assert_fails_with(negs_sampler_sample(NULL, 0, 1, NULL, NULL, 1, out, lq), NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_sample(s, 0, 0, NULL, NULL, 1, out, lq), NEGS_E_INVALID);
+    assert_true(has("n_rows"));
+    assert_fails_with(negs_sampler_sample(s, 0, 1, NULL, NULL, 0, out, lq), NEGS_E_INVALID);
+    assert_true(has("k is 0"));
+    assert_fails_with(negs_sampler_sample(s, 0, 1, NULL, NULL, 1, NULL, lq), NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_sample(s, 0, SIZE_MAX / 2, NULL, NULL, 4, out, lq),
+                      NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_sample(s, 0, 2, NULL, pos, 1, out, lq), NEGS_E_INVALID);
+    assert_true(has("positives[1] = 7"));
+    /* positives table: users needed and in range */
+    uint64_t ip[3] = {0, 2, 7};
+    uint32_t ix[7] = {1, 2, 0, 1, 2, 3, 4};
+    negs_csr *pt = negs_csr_create(2, 6, ip, ix);
+    assert_int_equal(negs_sampler_set_positives(s, pt), NEGS_OK);
+    assert_fails_with(negs_sampler_sample(s, 0, 1, NULL, NULL, 1, out, lq), NEGS_E_INVALID);
+    assert_true(has("users is NULL"));
+    uint32_t far[1] = {2};
+    assert_fails_with(negs_sampler_sample(s, 0, 1, far, NULL, 1, out, lq), NEGS_E_INVALID);
+    assert_true(has("users[0] = 2"));
+    /* EXHAUSTED: user 1 with positive 0 has only item 5 left */
+    uint32_t p0[2] = {0, 0};
+    assert_int_equal(negs_sampler_set_param(s, NEGS_SP_UNIQUE, 1.0), NEGS_OK);
+    assert_int_equal(negs_sampler_sample(s, 0, 2, users, p0, 2, out, lq), NEGS_E_EXHAUSTED);
+    assert_true(has("row 1"));
+    assert_true(has("user 1"));
+    assert_int_equal(negs_sampler_sample(s, 0, 2, users, p0, 1, out, lq), NEGS_OK);
+    assert_int_equal(out[1], 5);
+    assert_true(fabsf(lq[1]) < 1e-6f); /* certain */
+    assert_int_equal(negs_sampler_set_param(s, NEGS_SP_UNIQUE, 0.0), NEGS_OK);
+    /* without UNIQUE only an empty eligible set is exhausted */
+    uint32_t p5[2] = {5, 5};
+    assert_int_equal(negs_sampler_sample(s, 0, 2, users, p5, 3, out, lq), NEGS_E_EXHAUSTED);
+    assert_true(has("row 1"));
+    assert_int_equal(negs_sampler_sample(s, 0, 1, users, p5, 3, out, lq), NEGS_OK);
+    /* switching exclusion off makes the user's positives eligible again */
+    assert_int_equal(negs_sampler_set_param(s, NEGS_SP_EXCLUDE_POSITIVES, 0.0), NEGS_OK);
+    assert_int_equal(negs_sampler_sample(s, 0, 2, NULL, p5, 3, out, lq), NEGS_OK);
+    negs_csr_free(pt);
+    negs_sampler_free(s);
+}
+
+static void test_mixture_errors(void **state)
+{
+    (void)state;
+    negs_sampler *m = negs_sampler_create(NEGS_SAMPLER_MIXTURE, 8, 1);
+    negs_sampler *u = negs_sampler_create(NEGS_SAMPLER_UNIFORM, 8, 1);
+    negs_sampler *u9 = negs_sampler_create(NEGS_SAMPLER_UNIFORM, 9, 1);
+    negs_sampler *m2 = negs_sampler_create(NEGS_SAMPLER_MIXTURE, 8, 1);
+    uint32_t out[8];
+    assert_fails_with(negs_sampler_sample(m, 0, 1, NULL, NULL, 1, out, NULL), NEGS_E_STATE);
+    assert_fails_with(negs_sampler_add(NULL, u, 1.0), NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_add(m, NULL, 1.0), NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_add(u, m, 1.0), NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_add(m, m, 1.0), NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_add(m, m2, 1.0), NEGS_E_UNSUPPORTED);
+    assert_fails_with(negs_sampler_add(m, u9, 1.0), NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_add(m, u, NAN), NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_add(m, u, -1.0), NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_set_param(m, NEGS_SP_UNIQUE, 1.0), NEGS_E_UNSUPPORTED);
+    assert_fails_with(negs_sampler_set_positives(m, NULL), NEGS_E_UNSUPPORTED);
+    assert_int_equal(negs_sampler_set_param(u, NEGS_SP_UNIQUE, 1.0), NEGS_OK);
+    assert_fails_with(negs_sampler_add(m, u, 1.0), NEGS_E_UNSUPPORTED);
+    assert_int_equal(negs_sampler_set_param(u, NEGS_SP_UNIQUE, 0.0), NEGS_OK);
+    assert_int_equal(negs_sampler_add(m, u, 0.0), NEGS_OK);
+    assert_fails_with(negs_sampler_add(m2, u, 1.0), NEGS_E_INVALID); /* already owned */
+    assert_fails_with(negs_sampler_sample(u, 0, 1, NULL, NULL, 1, out, NULL), NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_sample(m, 0, 1, NULL, NULL, 1, out, NULL), NEGS_E_STATE);
+    assert_true(has("share is 0"));
+    double st[2] = {0, 10}, sh[2] = {1, 0}, bads[2] = {10, 0}, badsh[2] = {1, -1};
+    assert_fails_with(negs_sampler_set_schedule(NULL, 0, 2, st, sh), NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_set_schedule(m, 1, 2, st, sh), NEGS_E_INVALID);
+    assert_true(has("child = 1"));
+    assert_fails_with(negs_sampler_set_schedule(m, 0, 0, st, sh), NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_set_schedule(m, 0, 2, NULL, sh), NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_set_schedule(m, 0, 2, bads, sh), NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_set_schedule(m, 0, 2, st, badsh), NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_set_schedule(m2, 0, 2, st, sh), NEGS_E_INVALID);
+    assert_int_equal(negs_sampler_set_schedule(m, 0, 2, st, sh), NEGS_OK);
+    assert_int_equal(negs_sampler_sample(m, 3, 1, NULL, NULL, 2, out, NULL), NEGS_OK);
+    assert_fails_with(negs_sampler_sample(m, 10, 1, NULL, NULL, 2, out, NULL), NEGS_E_STATE);
+    /* a POPULARITY child without weights makes the mixture answer STATE */
+    negs_sampler *p = negs_sampler_create(NEGS_SAMPLER_POPULARITY, 8, 1);
+    assert_int_equal(negs_sampler_add(m, p, 1.0), NEGS_OK);
+    assert_fails_with(negs_sampler_sample(m, 3, 1, NULL, NULL, 2, out, NULL), NEGS_E_STATE);
+    assert_true(has("child 1"));
+    negs_sampler_free(m); /* frees u and p */
+    negs_sampler_free(m2);
+    negs_sampler_free(u9);
+}
+
+static void test_hard_entry_points(void **state)
+{
+    (void)state;
+    uint32_t out[4];
+    float lq[4];
+    assert_fails_with(negs_sampler_select(NULL, 0, 1, 4, NULL, NULL, NULL, 1, out, lq),
+                      NEGS_E_INVALID);
+    assert_fails_with(negs_sampler_sample_scored(NULL, 0, 1, NULL, NULL, NULL, NULL, 4, 1, out, lq),
+                      NEGS_E_INVALID);
+    negs_sampler *u = negs_sampler_create(NEGS_SAMPLER_UNIFORM, 8, 1);
+    assert_fails_with(negs_sampler_select(u, 0, 1, 4, NULL, NULL, NULL, 1, out, lq),
+                      NEGS_E_UNSUPPORTED);
+    assert_true(has("not implemented"));
+    assert_fails_with(negs_sampler_sample_scored(u, 0, 1, NULL, NULL, NULL, NULL, 4, 1, out, lq),
+                      NEGS_E_UNSUPPORTED);
+    negs_sampler_free(u);
+}
+
+/* ---------------------------------------------------------------- exact log q */
+
+static void check_logq(const uint32_t *out, const float *lq, size_t cnt, const double *expect_q)
+{
+    for (size_t i = 0; i < cnt; i++) {
+        assert_true(expect_q[out[i]] > 0.0);
+        double d = fabs((double)lq[i] - log(expect_q[out[i]]));
+        if (d > LQ_TOL) fprintf(stderr, "item %u: logq %.7f expected %.7f\n", out[i], lq[i],
+                                log(expect_q[out[i]]));
+        assert_true(d <= LQ_TOL);
+    }
+}
+
+static void test_logq_popularity_excluded(void **state)
+{
+    (void)state;
+    /* n = 6, user 0 has seen {1, 4}; row positive 2: eligible {0, 3, 5} */
+    double w[6] = {3, 5, 2, 0.5, 7, 1.5};
+    negs_sampler *s = popularity(6, w, 0.75, 4);
+    uint64_t ip[2] = {0, 2};
+    uint32_t ix[2] = {4, 1};
+    negs_csr *pt = negs_csr_create(1, 6, ip, ix);
+    assert_int_equal(negs_sampler_set_positives(s, pt), NEGS_OK);
+    uint32_t users[50] = {0}, pos[50], out[50 * 3];
+    float lq[50 * 3];
+    for (int r = 0; r < 50; r++) pos[r] = 2;
+    assert_int_equal(negs_sampler_sample(s, 1, 50, users, pos, 3, out, lq), NEGS_OK);
+    double q[6] = {0}, z = 0.0;
+    for (int i = 0; i < 6; i++)
+        if (i != 1 && i != 4 && i != 2) z += pow(w[i], 0.75);
+    for (int i = 0; i < 6; i++)
+        if (i != 1 && i != 4 && i != 2) q[i] = 3.0 * pow(w[i], 0.75) / z;
+    check_logq(out, lq, 150, q);
+    negs_csr_free(pt);
+    negs_sampler_free(s);
+}
+
+/* Brute force for the UNIQUE weighted design: pi = min(1, c w) with sum k (bisection). */
+static void inclusion(const double *w, const int *elig, int n, int k, double *pi)
+{
+    double lo = 0.0, hi = 1e6;
+    for (int it = 0; it < 300; it++) {
+        double c = 0.5 * (lo + hi), sum = 0.0;
+        for (int i = 0; i < n; i++) sum += elig[i] ? fmin(1.0, c * w[i]) : 0.0;
+        if (sum < k) lo = c;
+        else hi = c;
+    }
+    for (int i = 0; i < n; i++) pi[i] = elig[i] ? fmin(1.0, hi * w[i]) : 0.0;
+}
+
+static void test_logq_unique(void **state)
+{
+    (void)state;
+    /* weighted: n = 6, k = 3 */
+    double w[6] = {9, 1, 2, 3, 0.5, 4};
+    negs_sampler *s = popularity(6, w, 1.0, 5);
+    assert_int_equal(negs_sampler_set_param(s, NEGS_SP_UNIQUE, 1.0), NEGS_OK);
+    uint32_t pos[200], out[200 * 3];
+    float lq[200 * 3];
+    for (int r = 0; r < 200; r++) pos[r] = 3;
+    assert_int_equal(negs_sampler_sample(s, 2, 200, NULL, pos, 3, out, lq), NEGS_OK);
+    int elig[6] = {1, 1, 1, 0, 1, 1};
+    double pi[6], sum = 0.0;
+    inclusion(w, elig, 6, 3, pi);
+    for (int i = 0; i < 6; i++) sum += pi[i];
+    assert_true(fabs(sum - 3.0) < 1e-9);
+    assert_true(pi[0] == 1.0);
+    check_logq(out, lq, 600, pi);
+    for (int r = 0; r < 200; r++) {
+        assert_int_not_equal(out[3 * r], out[3 * r + 1]);
+        assert_int_not_equal(out[3 * r], out[3 * r + 2]);
+        assert_int_not_equal(out[3 * r + 1], out[3 * r + 2]);
+    }
+    negs_sampler_free(s);
+
+    /* unweighted: UNIFORM with exclusion, inclusion k / m */
+    negs_sampler *u = negs_sampler_create(NEGS_SAMPLER_UNIFORM, 6, 5);
+    assert_int_equal(negs_sampler_set_param(u, NEGS_SP_UNIQUE, 1.0), NEGS_OK);
+    uint64_t ip[2] = {0, 1};
+    uint32_t ix[1] = {0}, users[200] = {0};
+    negs_csr *pt = negs_csr_create(1, 6, ip, ix);
+    assert_int_equal(negs_sampler_set_positives(u, pt), NEGS_OK);
+    assert_int_equal(negs_sampler_sample(u, 2, 200, users, pos, 3, out, lq), NEGS_OK);
+    double q[6] = {0, 0.75, 0.75, 0, 0.75, 0.75};
+    check_logq(out, lq, 600, q);
+    /* k = m: every eligible item, each certain */
+    assert_int_equal(negs_sampler_sample(u, 2, 1, users, pos, 4, out, lq), NEGS_OK);
+    double one[6] = {0, 1, 1, 0, 1, 1};
+    check_logq(out, lq, 4, one);
+    negs_csr_free(pt);
+    negs_sampler_free(u);
+}
+
+static void test_logq_mixture(void **state)
+{
+    (void)state;
+    /* children: uniform excluding user positives, popularity (no table), category */
+    const int n = 8;
+    double w[8] = {5, 1, 1, 2, 8, 0, 3, 1};
+    uint32_t cat[8] = {0, 1, 0, 1, 0, 1, 0, 1};
+    negs_sampler *m = negs_sampler_create(NEGS_SAMPLER_MIXTURE, n, 77);
+    negs_sampler *u = negs_sampler_create(NEGS_SAMPLER_UNIFORM, n, 0);
+    negs_sampler *p = popularity(n, w, 1.0, 0);
+    negs_sampler *c = negs_sampler_create(NEGS_SAMPLER_CATEGORY, n, 0);
+    assert_int_equal(negs_sampler_set_categories(c, cat, n), NEGS_OK);
+    uint64_t ip[2] = {0, 2};
+    uint32_t ix[2] = {1, 6};
+    negs_csr *pt = negs_csr_create(1, n, ip, ix);
+    assert_int_equal(negs_sampler_set_positives(u, pt), NEGS_OK);
+    assert_int_equal(negs_sampler_add(m, u, 1.0), NEGS_OK);
+    assert_int_equal(negs_sampler_add(m, p, 2.0), NEGS_OK);
+    assert_int_equal(negs_sampler_add(m, c, 1.0), NEGS_OK);
+    uint32_t users[100] = {0}, pos[100], out[100 * 5];
+    float lq[100 * 5];
+    for (int r = 0; r < 100; r++) pos[r] = 0;
+    assert_int_equal(negs_sampler_sample(m, 0, 100, users, pos, 5, out, lq), NEGS_OK);
+    double q[8];
+    double zp = 0.0;
+    for (int i = 1; i < n; i++) zp += w[i];
+    for (int i = 0; i < n; i++) {
+        double pu = (i == 0 || i == 1 || i == 6) ? 0.0 : 1.0 / 5.0;
+        double pp = i == 0 ? 0.0 : w[i] / zp;
+        double pc = (cat[i] == 0 && i != 0) ? 1.0 / 3.0 : 0.0;
+        q[i] = 5.0 * (0.25 * pu + 0.5 * pp + 0.25 * pc);
+    }
+    check_logq(out, lq, 500, q);
+    negs_csr_free(pt);
+    negs_sampler_free(m);
+}
+
+static void test_logq_category_exposure(void **state)
+{
+    (void)state;
+    const int n = 10;
+    double w[10] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+    uint32_t cat[10] = {0, 0, 0, 0, 0, 1, 1, 1, 1, 1};
+    negs_sampler *c = negs_sampler_create(NEGS_SAMPLER_CATEGORY, n, 3);
+    assert_int_equal(negs_sampler_set_categories(c, cat, n), NEGS_OK);
+    assert_int_equal(negs_sampler_set_weights(c, w, n), NEGS_OK);
+    uint32_t pos[60], out[60 * 4], users[60] = {0};
+    float lq[60 * 4];
+    for (int r = 0; r < 60; r++) pos[r] = 7;
+    assert_int_equal(negs_sampler_sample(c, 0, 60, NULL, pos, 4, out, lq), NEGS_OK);
+    double q[10] = {0}, z = 0.0;
+    for (int i = 5; i < 10; i++)
+        if (i != 7) z += pow(w[i], 0.75);
+    for (int i = 5; i < 10; i++)
+        if (i != 7) q[i] = 4.0 * pow(w[i], 0.75) / z;
+    check_logq(out, lq, 240, q);
+    /* UNIQUE weighted within the category */
+    assert_int_equal(negs_sampler_set_param(c, NEGS_SP_UNIQUE, 1.0), NEGS_OK);
+    assert_int_equal(negs_sampler_sample(c, 0, 60, NULL, pos, 2, out, lq), NEGS_OK);
+    int elig[10] = {0, 0, 0, 0, 0, 1, 1, 0, 1, 1};
+    double wa[10], pi[10];
+    for (int i = 0; i < n; i++) wa[i] = pow(w[i], 0.75);
+    inclusion(wa, elig, n, 2, pi);
+    check_logq(out, lq, 120, pi);
+    negs_sampler_free(c);
+
+    /* EXPOSURE: uniform over exposed eligible items, or the fallback */
+    uint64_t ep[3] = {0, 4, 5};
+    uint32_t ex[5] = {1, 3, 5, 9, 2};
+    negs_csr *et = negs_csr_create(2, n, ep, ex);
+    negs_sampler *e = negs_sampler_create(NEGS_SAMPLER_EXPOSURE, n, 3);
+    assert_int_equal(negs_sampler_set_exposures(e, et), NEGS_OK);
+    for (int r = 0; r < 60; r++) pos[r] = 3;
+    assert_int_equal(negs_sampler_sample(e, 0, 60, users, pos, 4, out, lq), NEGS_OK);
+    double qe[10] = {0, 4.0 / 3, 0, 0, 0, 4.0 / 3, 0, 0, 0, 4.0 / 3};
+    check_logq(out, lq, 240, qe);
+    /* user 1 has one exposure (2); with UNIQUE and k = 3 it falls back to the catalogue */
+    assert_int_equal(negs_sampler_set_param(e, NEGS_SP_UNIQUE, 1.0), NEGS_OK);
+    for (int r = 0; r < 60; r++) users[r] = 1;
+    assert_int_equal(negs_sampler_sample(e, 0, 60, users, pos, 3, out, lq), NEGS_OK);
+    double qf[10];
+    for (int i = 0; i < n; i++) qf[i] = i == 3 ? 0.0 : 3.0 / 9.0;
+    check_logq(out, lq, 180, qf);
+    negs_csr_free(et);
+    negs_sampler_free(e);
+}
+
+/* ---------------------------------------------------------------- determinism */
+
+static negs_sampler *busy_sampler(uint32_t n, negs_csr **pt_out)
+{
+    double *w = malloc(n * sizeof *w);
+    for (uint32_t i = 0; i < n; i++) w[i] = 1.0 + (double)((i * 2654435761u) % 1000);
+    negs_sampler *m = negs_sampler_create(NEGS_SAMPLER_MIXTURE, n, 2024);
+    negs_sampler *p = popularity(n, w, 0.75, 0);
+    negs_sampler *u = negs_sampler_create(NEGS_SAMPLER_UNIFORM, n, 0);
+    uint64_t ip[4] = {0, 50, 50, 950};
+    uint32_t *ix = malloc(950 * sizeof *ix);
+    for (uint32_t j = 0; j < 950; j++) ix[j] = j < 50 ? 3 * j : j - 50;
+    negs_csr *pt = negs_csr_create(3, n, ip, ix);
+    assert_int_equal(negs_sampler_set_positives(p, pt), NEGS_OK);
+    assert_int_equal(negs_sampler_set_positives(u, pt), NEGS_OK);
+    assert_int_equal(negs_sampler_add(m, p, 3.0), NEGS_OK);
+    assert_int_equal(negs_sampler_add(m, u, 1.0), NEGS_OK);
+    free(ix);
+    free(w);
+    *pt_out = pt;
+    return m;
+}
+
+static void run_all(negs_sampler *s, size_t rows, uint32_t k, uint32_t *out, float *lq)
+{
+    uint32_t *users = malloc(rows * sizeof *users), *pos = malloc(rows * sizeof *pos);
+    for (size_t r = 0; r < rows; r++) {
+        users[r] = (uint32_t)(r % 3);
+        pos[r] = (uint32_t)((r * 31) % 1000);
+    }
+    assert_int_equal(negs_sampler_sample(s, 42, rows, users, pos, k, out, lq), NEGS_OK);
+    free(users);
+    free(pos);
+}
+
+static void test_threads_bit_identical(void **state)
+{
+    (void)state;
+    const size_t rows = 3001;
+    const uint32_t k = 17;
+    uint32_t *ref = malloc(rows * k * sizeof *ref), *out = malloc(rows * k * sizeof *out);
+    float *rlq = malloc(rows * k * sizeof *rlq), *lq = malloc(rows * k * sizeof *lq);
+    negs_csr *pt;
+    negs_sampler *m = busy_sampler(1000, &pt);
+    run_all(m, rows, k, ref, rlq);
+    unsigned th[3] = {2, 7, 1};
+    for (int t = 0; t < 3; t++) {
+        assert_int_equal(negs_sampler_set_param(m, NEGS_SP_THREADS, th[t]), NEGS_OK);
+        memset(out, 0, rows * k * sizeof *out);
+        run_all(m, rows, k, out, lq);
+        assert_memory_equal(out, ref, rows * k * sizeof *out);
+        assert_memory_equal(lq, rlq, rows * k * sizeof *lq);
+    }
+    /* a plain kind with UNIQUE too */
+    double *w = malloc(1000 * sizeof *w);
+    for (int i = 0; i < 1000; i++) w[i] = 1.0 + i % 17;
+    negs_sampler *p = popularity(1000, w, 0.5, 9);
+    assert_int_equal(negs_sampler_set_param(p, NEGS_SP_UNIQUE, 1.0), NEGS_OK);
+    assert_int_equal(negs_sampler_set_positives(p, pt), NEGS_OK);
+    run_all(p, rows, k, ref, rlq);
+    for (int t = 0; t < 3; t++) {
+        assert_int_equal(negs_sampler_set_param(p, NEGS_SP_THREADS, th[t]), NEGS_OK);
+        run_all(p, rows, k, out, lq);
+        assert_memory_equal(out, ref, rows * k * sizeof *out);
+        assert_memory_equal(lq, rlq, rows * k * sizeof *lq);
+    }
+    /* a different seed gives different draws (the comparison above can fail) */
+    negs_sampler *p2 = popularity(1000, w, 0.5, 10);
+    assert_int_equal(negs_sampler_set_param(p2, NEGS_SP_UNIQUE, 1.0), NEGS_OK);
+    assert_int_equal(negs_sampler_set_positives(p2, pt), NEGS_OK);
+    run_all(p2, rows, k, out, lq);
+    assert_true(memcmp(out, ref, rows * k * sizeof *out) != 0);
+    negs_sampler_free(p2);
+    negs_sampler_free(p);
+    free(w);
+    negs_csr_free(pt);
+    negs_sampler_free(m);
+    free(ref);
+    free(out);
+    free(rlq);
+    free(lq);
+}
+
+static void test_row_offset_split(void **state)
+{
+    (void)state;
+    const size_t rows = 1000, half = 400;
+    const uint32_t k = 9;
+    negs_csr *pt;
+    negs_sampler *m = busy_sampler(1000, &pt);
+    uint32_t *users = malloc(rows * sizeof *users), *pos = malloc(rows * sizeof *pos);
+    for (size_t r = 0; r < rows; r++) {
+        users[r] = (uint32_t)(r % 3);
+        pos[r] = (uint32_t)((r * 7) % 1000);
+    }
+    uint32_t *whole = malloc(rows * k * sizeof *whole), *split = malloc(rows * k * sizeof *split);
+    float *lw = malloc(rows * k * sizeof *lw), *ls = malloc(rows * k * sizeof *ls);
+    assert_int_equal(negs_sampler_sample(m, 5, rows, users, pos, k, whole, lw), NEGS_OK);
+    assert_int_equal(negs_sampler_sample(m, 5, half, users, pos, k, split, ls), NEGS_OK);
+    assert_int_equal(negs_sampler_set_param(m, NEGS_SP_ROW_OFFSET, (double)half), NEGS_OK);
+    assert_int_equal(negs_sampler_sample(m, 5, rows - half, users + half, pos + half, k,
+                                         split + half * k, ls + half * k), NEGS_OK);
+    assert_memory_equal(whole, split, rows * k * sizeof *whole);
+    assert_memory_equal(lw, ls, rows * k * sizeof *lw);
+    /* without the offset the second half differs */
+    assert_int_equal(negs_sampler_set_param(m, NEGS_SP_ROW_OFFSET, 0.0), NEGS_OK);
+    assert_int_equal(negs_sampler_sample(m, 5, rows - half, users + half, pos + half, k,
+                                         split + half * k, ls + half * k), NEGS_OK);
+    assert_true(memcmp(whole, split, rows * k * sizeof *whole) != 0);
+    /* the same call again is identical; another step is not */
+    assert_int_equal(negs_sampler_sample(m, 5, rows, users, pos, k, split, ls), NEGS_OK);
+    assert_memory_equal(whole, split, rows * k * sizeof *whole);
+    assert_int_equal(negs_sampler_sample(m, 6, rows, users, pos, k, split, ls), NEGS_OK);
+    assert_true(memcmp(whole, split, rows * k * sizeof *whole) != 0);
+    negs_csr_free(pt);
+    negs_sampler_free(m);
+    free(users);
+    free(pos);
+    free(whole);
+    free(split);
+    free(lw);
+    free(ls);
+}
+
+/* Known draws for a fixed seed: the stream is documented (Philox keyed by seed, step, row,
+ * purpose), so these values hold on any machine and in any later run. */
+static void test_stable_across_runs(void **state)
+{
+    (void)state;
+    static const uint32_t want_u[8] = {922, 850, 989, 300, 27, 759, 919, 283};
+    static const uint32_t want_p[8] = {929, 989, 26, 919, 317, 854, 423, 656};
+    double w[1000];
+    for (int i = 0; i < 1000; i++) w[i] = 1 + i % 10;
+    negs_sampler *u = negs_sampler_create(NEGS_SAMPLER_UNIFORM, 1000, 123);
+    negs_sampler *p = negs_sampler_create(NEGS_SAMPLER_POPULARITY, 1000, 123);
+    assert_int_equal(negs_sampler_set_weights(p, w, 1000), NEGS_OK);
+    uint32_t out[8];
+    assert_int_equal(negs_sampler_sample(u, 7, 1, NULL, NULL, 8, out, NULL), NEGS_OK);
+    assert_memory_equal(out, want_u, sizeof out);
+    assert_int_equal(negs_sampler_sample(p, 7, 1, NULL, NULL, 8, out, NULL), NEGS_OK);
+    assert_memory_equal(out, want_p, sizeof out);
+    negs_sampler_free(u);
+    negs_sampler_free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_create_and_params),
+        cmocka_unit_test(test_tables_errors),
+        cmocka_unit_test(test_sample_errors),
+        cmocka_unit_test(test_mixture_errors),
+        cmocka_unit_test(test_hard_entry_points),
+        cmocka_unit_test(test_logq_popularity_excluded),
+        cmocka_unit_test(test_logq_unique),
+        cmocka_unit_test(test_logq_mixture),
+        cmocka_unit_test(test_logq_category_exposure),
+        cmocka_unit_test(test_threads_bit_identical),
+        cmocka_unit_test(test_row_offset_split),
+        cmocka_unit_test(test_stable_across_runs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
