@@ -1,0 +1,130 @@
+/* negs_loss_scores: argument checks, the split into parts, threads and the final reduction.
+ * The arithmetic is in scores_body.h; docs/losses.md states the definitions. */
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+
+#include "core/alloc.h"
+#include "core/cpu.h"
+#include "core/errors.h"
+#include "core/pool.h"
+#include "loss/loss_internal.h"
+#include "loss/scores.h"
+
+static void sc_run_part(void *ctx, size_t part, size_t n_parts)
+{
+    struct negs_scores_job *jb = ctx;
+    (void)n_parts;
+    jb->kernel(jb, part);
+}
+
+/* Finds the first offending value at or after row `row` (the start of the tile that failed)
+ * and records a sentence naming it. */
+static int sc_report_bad(const struct negs_scores_job *jb, size_t row, double temperature)
+{
+    const size_t k = jb->k;
+    for (size_t i = row; i < jb->n; i++) {
+        const float p = jb->pos[i];
+        if (!isfinite(p))
+            return negs_fail(NEGS_E_INVALID, "negs_loss_scores: pos[%zu] = %g is not finite", i,
+                             (double)p);
+        if (!isfinite(p * jb->inv_t))
+            return negs_fail(NEGS_E_INVALID,
+                             "negs_loss_scores: the logit pos[%zu] / T = %g / %g overflows float",
+                             i, (double)p, temperature);
+        for (size_t j = 0; j < k; j++) {
+            const size_t e = i * k + j;
+            if (jb->mask && jb->mask[e]) continue;
+            const float v = jb->neg[e], q = jb->logq ? jb->logq[e] : 0.0f;
+            if (!isfinite(v))
+                return negs_fail(NEGS_E_INVALID,
+                                 "negs_loss_scores: neg[%zu] (row %zu, slot %zu) = %g is not "
+                                 "finite",
+                                 e, i, j, (double)v);
+            if (!isfinite(q))
+                return negs_fail(NEGS_E_INVALID,
+                                 "negs_loss_scores: neg_logq[%zu] (row %zu, slot %zu) = %g is "
+                                 "not finite",
+                                 e, i, j, (double)q);
+            const float z = jb->kind == NEGS_LOSS_BCE ? v * jb->inv_t - q
+                                                      : (v - p) * jb->inv_t - q;
+            if (!isfinite(z))
+                return negs_fail(NEGS_E_INVALID,
+                                 "negs_loss_scores: the logit of neg[%zu] (row %zu, slot %zu) "
+                                 "overflows float at temperature %g",
+                                 e, i, j, temperature);
+        }
+    }
+    return negs_fail(NEGS_E_INVALID, "negs_loss_scores: non-finite input at or after row %zu",
+                     row);
+}
+
+NEGS_API int negs_loss_scores(negs_loss *l, size_t n, uint32_t k, const float *pos,
+                              const float *neg, const float *neg_logq, const uint8_t *neg_mask,
+                              float *loss, float *d_pos, float *d_neg)
+{
+    static const char fn[] = "negs_loss_scores";
+    int st = negs_check_ptr(l, fn, "l");
+    if (!st) st = negs_check_ptr(pos, fn, "pos");
+    if (!st) st = negs_check_ptr(neg, fn, "neg");
+    if (!st) st = negs_check_ptr(loss, fn, "loss");
+    if (st) return st;
+    if (n == 0) return negs_fail(NEGS_E_INVALID, "negs_loss_scores: n = 0 rows");
+    if (k == 0)
+        return negs_fail(NEGS_E_INVALID, "negs_loss_scores: k = 0 negatives per row");
+    size_t nk;
+    st = negs_size_mul(n, k, &nk, "negs_loss_scores: n * k");
+    if (st) return st;
+    if (l->kind < NEGS_LOSS_BCE || l->kind > NEGS_LOSS_LISTNET)
+        return negs_fail(NEGS_E_UNSUPPORTED, "negs_loss_scores: loss kind %d has no score form",
+                         l->kind);
+
+    /* The job is large (per-part results), and lives here: executing never allocates. */
+    struct negs_scores_job jb;
+    jb.kind = l->kind;
+    jb.n = n;
+    jb.k = k;
+    jb.pos = pos;
+    jb.neg = neg;
+    jb.logq = neg_logq;
+    jb.mask = neg_mask;
+    jb.loss_rows = l->reduction == NEGS_REDUCE_NONE ? loss : NULL;
+    jb.d_pos = d_pos;
+    jb.d_neg = d_neg;
+
+    const double inv_t = 1.0 / l->temperature;
+    jb.inv_t = (float)inv_t;
+    if (!(jb.inv_t > 0.0f) || !isfinite(jb.inv_t) || !isnormal(jb.inv_t))
+        return negs_fail(NEGS_E_INVALID,
+                         "negs_loss_scores: temperature = %g puts 1/T outside the float range",
+                         l->temperature);
+    jb.gscale = (float)(l->reduction == NEGS_REDUCE_MEAN ? inv_t / (double)n : inv_t);
+    if (l->kind == NEGS_LOSS_HINGE && !(fabs(l->margin) <= FLT_MAX))
+        return negs_fail(NEGS_E_INVALID, "negs_loss_scores: margin = %g does not fit a float",
+                         l->margin);
+    jb.margin = (float)l->margin;
+
+    /* Parts of whole rows, at least ~64K slots each and at most NEGS_SC_MAX_PARTS of them;
+     * the split depends on n and k only, so every thread count gives the same bytes. */
+    size_t rpp = (n + NEGS_SC_MAX_PARTS - 1) / NEGS_SC_MAX_PARTS;
+    const size_t min_rows = (65536 + (size_t)k - 1) / k;
+    if (rpp < min_rows) rpp = min_rows;
+    jb.rows_per_part = rpp;
+    const size_t n_parts = (n - 1) / rpp + 1;
+
+    const unsigned isa = negs_loss_isa(l);
+    jb.kernel = (isa & NEGS_CPU_AVX512) ? negs_scores_part_avx512
+                : (isa & NEGS_CPU_AVX2) ? negs_scores_part_avx2 : negs_scores_part_scalar;
+    if (n_parts == 1) sc_run_part(&jb, 0, 1);
+    else negs_pool_run(l->pool, sc_run_part, &jb, n_parts);
+
+    double total = 0.0;
+    for (size_t p = 0; p < n_parts; p++) {
+        if (jb.part_bad[p] != NEGS_SC_NO_BAD)
+            return sc_report_bad(&jb, jb.part_bad[p], l->temperature);
+        total += jb.part_loss[p];
+    }
+    if (l->reduction == NEGS_REDUCE_MEAN) loss[0] = (float)(total / (double)n);
+    else if (l->reduction == NEGS_REDUCE_SUM) loss[0] = (float)total;
+    return NEGS_OK;
+}
