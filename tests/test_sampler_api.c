@@ -4,6 +4,10 @@
 
 #include "test_util.h"
 
+#include "core/cpu.h"
+#include "core/rng.h"
+#include "sampler/sampler_stream.h"
+
 #define LQ_TOL 2e-5
 
 static int has(const char *needle)
@@ -565,6 +569,31 @@ static void test_stable_across_runs(void **state)
     negs_sampler_free(p);
 }
 
+/* The batched streams (scalar, AVX2, AVX-512 where the CPU has them) read exactly the words of
+ * negs_rng, whatever the size of the first refill. */
+static void test_stream_matches_rng(void **state)
+{
+    (void)state;
+    unsigned cpus[3] = {0, NEGS_CPU_AVX2, NEGS_CPU_AVX2 | NEGS_CPU_AVX512};
+    unsigned have = negs_cpu_features();
+    for (int c = 0; c < 3; c++) {
+        if ((cpus[c] & have) != cpus[c]) continue;
+        sp_philox_fn gen = sp_philox_select(cpus[c]);
+        uint64_t hints[3] = {1, 13, 1000};
+        for (int h = 0; h < 3; h++) {
+            negs_rng r;
+            sp_stream st;
+            negs_rng_init(&r, 0xABCDEF12345ULL + h, 77 + ((uint64_t)h << 33), (5ULL << 32) | 9, 3);
+            sp_stream_init(&st, gen, 0xABCDEF12345ULL + h, 77 + ((uint64_t)h << 33), (5ULL << 32) | 9,
+                           3, hints[h]);
+            for (int i = 0; i < 1000; i++) assert_int_equal(sp_u32(&st), negs_rng_u32(&r));
+            assert_true(sp_u64(&st) == negs_rng_u64(&r));
+            assert_true(sp_bounded(&st, 1000003) == negs_rng_bounded(&r, 1000003));
+            assert_true(sp_uniform(&st) == negs_rng_uniform(&r));
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -580,6 +609,7 @@ int main(void)
         cmocka_unit_test(test_threads_bit_identical),
         cmocka_unit_test(test_row_offset_split),
         cmocka_unit_test(test_stable_across_runs),
+        cmocka_unit_test(test_stream_matches_rng),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,22 +7,77 @@
 
 #include "sampler_internal.h"
 
-uint32_t sp_draw_one(const sp_row *row, negs_rng *r)
+/* One alias draw from the support's table, as negs_alias_draw but on the batched stream. */
+static inline uint32_t alias_pos(const negs_alias *a, sp_stream *r)
 {
-    if (!row->s.prefix) return sp_row_rank_to_item(row, negs_rng_bounded(r, (uint32_t)row->m));
-    if (!row->exact) {
-        for (int tries = 0; tries < SP_MAX_TRIES; tries++) {
-            uint32_t item = sp_item_at(&row->s, row->s.lo + negs_alias_draw(row->s.alias, r));
-            if (!sp_row_excluded(row, item)) return item;
+    for (;;) {
+        uint64_t x = sp_u64(r);
+        uint64_t m = (x >> 32) * (uint64_t)a->n;
+        uint32_t lo = (uint32_t)m;
+        if (lo < a->n) {
+            uint32_t t = (uint32_t)(-a->n) % a->n;
+            if (lo < t) continue;
         }
+        uint32_t col = (uint32_t)(m >> 32);
+        negs_alias_entry en = a->e[col];
+        return ((uint32_t)x < en.threshold || en.alias == col) ? col : en.alias;
     }
-    return sp_row_weight_to_item(row, negs_rng_uniform(r) * row->z);
 }
 
-static void shuffle(uint32_t *out, float *logq, uint32_t k, negs_rng *r)
+/* A draw from the support before exclusion: by weight, or uniform over its positions. */
+static inline uint32_t support_draw(const sp_row *row, sp_stream *r)
+{
+    const sp_support *s = &row->s;
+    uint32_t off = s->prefix ? alias_pos(s->alias, r) : sp_bounded(r, s->hi - s->lo);
+    return sp_item_at(s, s->lo + off);
+}
+
+static inline uint32_t draw_one(sp_row *row, sp_stream *r)
+{
+    if (!row->exact) {
+        /* Rejection: at least half the support's mass is eligible, so SP_MAX_TRIES failures
+         * in a row (probability <= 2^-32) are rare; the exact draw below then takes over. */
+        for (int tries = 0; tries < SP_MAX_TRIES; tries++) {
+            uint32_t item = support_draw(row, r);
+            if (!sp_row_excluded(row, item)) return item;
+        }
+        sp_row_build_removed(row);
+    }
+    if (!row->s.prefix) return sp_row_rank_to_item(row, sp_bounded(r, (uint32_t)row->m));
+    return sp_row_weight_to_item(row, sp_uniform(r) * row->z);
+}
+
+uint32_t sp_draw_one(sp_row *row, sp_stream *r)
+{
+    return draw_one(row, r);
+}
+
+/* The hot loop of popularity sampling with nothing to exclude: alias lookups on the batched
+ * stream, prefetching the table entries of the draws a few steps ahead when the table is
+ * larger than the caches. */
+static void alias_run(const sp_row *row, sp_stream *r, uint32_t k, uint32_t *out)
+{
+    const negs_alias *a = row->s.alias;
+    const uint32_t *items = row->s.items;
+    uint32_t lo = row->s.lo, n = a->n;
+    const negs_alias_entry *e = a->e;
+    int far = n >= (1u << 20);
+    for (uint32_t j = 0; j < k; j++) {
+        if (far && r->idx + 16 < r->cap) {
+            unsigned i = r->idx + 16;
+            uint32_t hi = r->buf[(i & 3) * SP_BLOCKS + (i >> 2)];
+            __builtin_prefetch(&e[((uint64_t)hi * n) >> 32]);
+        }
+        uint32_t p = lo + alias_pos(a, r);
+        out[j] = items ? items[p] : p;
+    }
+    (void)e;
+}
+
+static void shuffle(uint32_t *out, float *logq, uint32_t k, sp_stream *r)
 {
     for (uint32_t i = k; i > 1; i--) {
-        uint32_t j = negs_rng_bounded(r, i);
+        uint32_t j = sp_bounded(r, i);
         uint32_t t = out[i - 1];
         out[i - 1] = out[j];
         out[j] = t;
@@ -39,13 +94,13 @@ static inline int bit_get(const uint64_t *b, uint32_t i)
     return (int)((b[i >> 6] >> (i & 63)) & 1u);
 }
 
-static void unique_uniform(const sp_row *row, const sp_scratch *scr, negs_rng *r, uint32_t k,
+static void unique_uniform(const sp_row *row, const sp_scratch *scr, sp_stream *r, uint32_t k,
                            uint32_t *out, float *logq)
 {
     uint64_t m = row->m, n_out = 0;
     uint64_t *bits = scr->bits;
     for (uint64_t j = m - k; j < m; j++) {
-        uint32_t item = sp_row_rank_to_item(row, negs_rng_bounded(r, (uint32_t)(j + 1)));
+        uint32_t item = sp_row_rank_to_item(row, sp_bounded(r, (uint32_t)(j + 1)));
         if (bit_get(bits, item)) item = sp_row_rank_to_item(row, j);
         bits[item >> 6] |= (uint64_t)1 << (item & 63);
         out[n_out++] = item;
@@ -112,7 +167,7 @@ static uint32_t next_usable(const sp_row *row, const uint32_t *capped, uint32_t 
     return prev;
 }
 
-static void unique_weighted(const sp_row *row, negs_rng *r, uint32_t k, uint32_t *out,
+static void unique_weighted(const sp_row *row, sp_stream *r, uint32_t k, uint32_t *out,
                             float *logq)
 {
     const sp_support *s = &row->s;
@@ -133,7 +188,7 @@ static void unique_weighted(const sp_row *row, negs_rng *r, uint32_t k, uint32_t
     double d = kk > 0 ? zu / kk : 1.0;
     if (kk > 0) {
         const double *P = s->prefix;
-        double base = P[s->lo], wrm = 0.0, u = negs_rng_uniform(r);
+        double base = P[s->lo], wrm = 0.0, u = sp_uniform(r);
         uint32_t ir = 0, ic = 0, a = s->lo, prev = 0;
         int have_prev = 0;
         for (uint32_t j = 0; j < kk; j++) {
@@ -176,7 +231,7 @@ static void unique_weighted(const sp_row *row, negs_rng *r, uint32_t k, uint32_t
     shuffle(out, logq, k, r);
 }
 
-void sp_draw_row(const sp_row *row, const negs_sampler *s, const sp_scratch *scr, negs_rng *r,
+void sp_draw_row(sp_row *row, const negs_sampler *s, const sp_scratch *scr, sp_stream *r,
                  uint32_t k, uint32_t *out, float *logq)
 {
     if (s->unique) {
@@ -184,7 +239,9 @@ void sp_draw_row(const sp_row *row, const negs_sampler *s, const sp_scratch *scr
         else unique_uniform(row, scr, r, k, out, logq);
         return;
     }
-    for (uint32_t j = 0; j < k; j++) out[j] = sp_draw_one(row, r);
+    if (row->s.prefix && !row->exact && !row->has_pos && !row->excl) alias_run(row, r, k, out);
+    else
+        for (uint32_t j = 0; j < k; j++) out[j] = draw_one(row, r);
     if (!logq) return;
     double lk = log((double)k) - log(row->z);
     if (!row->s.prefix) {

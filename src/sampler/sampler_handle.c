@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/cpu.h"
 #include "core/csr.h"
 #include "core/errors.h"
 #include "sampler_internal.h"
@@ -43,6 +44,7 @@ NEGS_API negs_sampler *negs_sampler_create(int kind, uint32_t n_items, uint64_t 
     s->margin = 1.0;
     s->temperature = 1.0;
     s->threads = 1;
+    s->gen = sp_philox_select(negs_cpu_features());
     if (sp_scratch_prepare(s, 1)) {
         free(s);
         return NULL;
@@ -60,6 +62,7 @@ NEGS_API void negs_sampler_free(negs_sampler *s)
     }
     sp_scratch_free(s);
     sp_tables_free(&s->t);
+    free(s->ubits);
     negs_pool_free(s->pool);
     negs_csr_release(s->positives);
     negs_csr_release(s->exposures);
@@ -238,8 +241,31 @@ NEGS_API int negs_sampler_set_positives(negs_sampler *s, const negs_csr *positiv
         s->max_excl = old_max;
         return st;
     }
-    negs_csr_release(s->positives);
+    uint64_t *bits = NULL;
+    size_t words = ((size_t)s->n_items + 63) / 64;
+    /* Per-user bitmaps make the exclusion test one load; kept when they fit in 64 MiB. */
+    if (positives && (double)positives->n_users * (double)words * 8.0 <= 67108864.0) {
+        bits = negs_calloc_array((size_t)positives->n_users * words, sizeof *bits,
+                                 "negs_sampler_set_positives: bitmaps");
+        if (!bits) return NEGS_E_NOMEM;
+        for (uint32_t u = 0; u < positives->n_users; u++)
+            for (uint64_t j = positives->indptr[u]; j < positives->indptr[u + 1]; j++) {
+                uint32_t it = positives->indices[j];
+                bits[(size_t)u * words + (it >> 6)] |= (uint64_t)1 << (it & 63);
+            }
+    }
+    const negs_csr *old = s->positives;
     s->positives = positives ? negs_csr_retain(positives) : NULL;
+    if ((st = sp_rebuild(s)) != NEGS_OK) {
+        negs_csr_release(s->positives);
+        s->positives = old;
+        free(bits);
+        return st;
+    }
+    negs_csr_release(old);
+    free(s->ubits);
+    s->ubits = bits;
+    s->ubits_words = words;
     return NEGS_OK;
 }
 

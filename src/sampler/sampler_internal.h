@@ -11,9 +11,11 @@
 #include <stdint.h>
 
 #include "core/alias.h"
+#include "core/csr.h"
 #include "core/pool.h"
 #include "core/rng.h"
 #include "negsample.h"
+#include "sampler_stream.h"
 
 /* Stream purposes (the `purpose` key of negs_rng_init): one per independent use in a row. */
 #define SP_PURPOSE_DRAW 0x5301u       /* a plain kind's draws */
@@ -45,6 +47,10 @@ typedef struct sp_tables {
     negs_alias *cat_alias;/* n_cat tables over local positions (weighted only; n = 0 if empty) */
     uint32_t *cat_npos;   /* n_cat: items of positive weight (weighted only) */
     uint32_t *cat_desc;   /* n: positions by w descending within each category (UNIQUE only) */
+    /* per user of the positives table, for the catalogue support: weight and positive-weight
+     * count of the user's known positives (so a row need not walk them) */
+    double *u_w;
+    uint32_t *u_npos;
 } sp_tables;
 
 typedef struct sp_scratch {
@@ -78,6 +84,9 @@ struct negs_sampler {
     uint32_t *cat;           /* n, copied; NULL until set_categories */
     const negs_csr *positives, *exposures; /* retained */
     uint32_t max_excl;       /* longest row of positives */
+    uint64_t *ubits;         /* per-user bitmaps of the positives (when small enough), or NULL */
+    size_t ubits_words;      /* 64-bit words per user */
+    sp_philox_fn gen;        /* batched Philox for this CPU */
     sp_tables t;
     /* children (MIXTURE, HARD) */
     int owned;               /* 1 once handed to a parent */
@@ -119,6 +128,8 @@ typedef struct sp_row {
     int has_pos;
     const uint32_t *excl;   /* the user's known positives when excluding, else NULL */
     uint64_t nexcl;
+    const uint64_t *ubits;  /* the user's bitmap of excl, or NULL (binary search) */
+    int r_built;            /* rp / rc / nr hold R (built lazily on the catalogue) */
     uint32_t *rp;
     double *rc;
     uint32_t nr;
@@ -138,7 +149,15 @@ void sp_scratch_free(negs_sampler *s);
  * eligible items exist (EXPOSURE first falls back to the catalogue). */
 int sp_row_init(sp_row *row, const negs_sampler *s, const sp_scratch *scr, int has_user,
                 uint32_t user, int has_pos, uint32_t pos, uint64_t need);
-int sp_row_excluded(const sp_row *row, uint32_t item);
+/* Fills rp / rc / nr if the fast path skipped them. */
+void sp_row_build_removed(sp_row *row);
+static inline int sp_row_excluded(const sp_row *row, uint32_t item)
+{
+    if (row->has_pos && item == row->pos_item) return 1;
+    if (!row->excl) return 0;
+    if (row->ubits) return (int)((row->ubits[item >> 6] >> (item & 63)) & 1u);
+    return negs_sorted_contains(row->excl, row->nexcl, item);
+}
 /* 1 if support position x is removed for this row. */
 int sp_row_removed_pos(const sp_row *row, uint32_t x);
 /* Weight of item under the row's distribution (0 when ineligible or outside the support). */
@@ -155,9 +174,9 @@ static inline double sp_weight_at(const sp_support *s, uint32_t x)
 }
 
 /* sampler_draw.c */
-uint32_t sp_draw_one(const sp_row *row, negs_rng *r);
+uint32_t sp_draw_one(sp_row *row, sp_stream *r);
 /* k items of one row; logq may be NULL. */
-void sp_draw_row(const sp_row *row, const negs_sampler *s, const sp_scratch *scr, negs_rng *r,
+void sp_draw_row(sp_row *row, const negs_sampler *s, const sp_scratch *scr, sp_stream *r,
                  uint32_t k, uint32_t *out, float *logq);
 
 /* sampler_mixture.c */

@@ -23,7 +23,7 @@ int sp_mixture_row(const negs_sampler *mix, const double *shares, unsigned part,
                    uint32_t k, uint32_t *out, float *logq)
 {
     sp_row rows[SP_MAX_CHILDREN];
-    negs_rng rc[SP_MAX_CHILDREN];
+    sp_stream rc[SP_MAX_CHILDREN];
     double cum[SP_MAX_CHILDREN], sh[SP_MAX_CHILDREN], tot = 0.0;
     uint32_t nc = mix->n_children, last = 0;
     for (uint32_t c = 0; c < nc; c++) {
@@ -33,17 +33,18 @@ int sp_mixture_row(const negs_sampler *mix, const double *shares, unsigned part,
             sp_row_init(&rows[c], ch, &ch->scr[part], has_user, user, has_pos, pos, 1) != NEGS_OK)
             sh[c] = 0.0;
         if (sh[c] > 0.0) {
-            negs_rng_init(&rc[c], mix->seed, step, rowno, SP_PURPOSE_CHILD_DRAW + c);
+            sp_stream_init(&rc[c], mix->gen, mix->seed, step, rowno, SP_PURPOSE_CHILD_DRAW + c,
+                           2 * (uint64_t)k + 8);
             last = c;
         }
         tot += sh[c];
         cum[c] = tot;
     }
     if (!(tot > 0.0)) return NEGS_E_EXHAUSTED;
-    negs_rng pick;
-    negs_rng_init(&pick, mix->seed, step, rowno, SP_PURPOSE_CHILD);
+    sp_stream pick;
+    sp_stream_init(&pick, mix->gen, mix->seed, step, rowno, SP_PURPOSE_CHILD, 2 * (uint64_t)k);
     for (uint32_t j = 0; j < k; j++) {
-        double u = negs_rng_uniform(&pick) * tot;
+        double u = sp_uniform(&pick) * tot;
         uint32_t c = 0;
         while (c < last && !(u < cum[c])) c++;
         out[j] = sp_draw_one(&rows[c], &rc[c]);

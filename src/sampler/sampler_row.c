@@ -90,7 +90,8 @@ static double item_weight(const sp_support *s, uint32_t item)
     return s->w ? s->w[item] : 1.0;
 }
 
-/* R = (known positives U {positive}) within the support, as ascending positions. */
+/* R = (known positives U {positive}) within the support, as ascending positions, with the
+ * eligible weight z and count m that are left. */
 static void build_removed(sp_row *row)
 {
     const sp_support *s = &row->s;
@@ -119,6 +120,7 @@ static void build_removed(sp_row *row)
         nr++;
     }
     row->nr = nr;
+    row->r_built = 1;
     if (s->prefix) {
         row->m = s->npos - npos_removed;
         row->z = s->total - acc;
@@ -143,6 +145,45 @@ static void build_removed(sp_row *row)
     }
 }
 
+void sp_row_build_removed(sp_row *row)
+{
+    if (!row->r_built) build_removed(row);
+}
+
+/* item in the user's known positives (not the row's positive). */
+static int in_user_list(const sp_row *row, uint32_t item)
+{
+    if (row->ubits) return (int)((row->ubits[item >> 6] >> (item & 63)) & 1u);
+    return negs_sorted_contains(row->excl, row->nexcl, item);
+}
+
+/* The catalogue without walking R: per-user sums made at set time give z and m. R is built
+ * later only if the row needs exact indexed draws. */
+static void catalogue_fast(sp_row *row, const negs_sampler *s, uint32_t user, int unique)
+{
+    const sp_support *sup = &row->s;
+    int pos_removed = row->has_pos && !(row->excl && in_user_list(row, row->pos_item));
+    uint64_t nexcl = row->excl ? row->nexcl : 0;
+    if (sup->prefix) {
+        double rw = (row->excl ? s->t.u_w[user] : 0.0) + (pos_removed ? sup->w[row->pos_item] : 0.0);
+        uint64_t rn = (row->excl ? s->t.u_npos[user] : 0) + (pos_removed && sup->w[row->pos_item] > 0.0);
+        row->m = sup->npos - rn;
+        row->z = sup->total - rw;
+        if (row->m > 0 && !(row->z > 1e-6 * sup->total)) {
+            build_removed(row);
+            return;
+        }
+        row->exact = row->z < SP_EXACT_BELOW * sup->total;
+    } else {
+        row->m = (uint64_t)sup->hi - nexcl - (uint64_t)pos_removed;
+        row->z = (double)row->m;
+        row->exact = (double)row->m < SP_EXACT_BELOW * (double)sup->hi;
+    }
+    row->nr = 0;
+    row->r_built = 0;
+    if (row->exact || unique) build_removed(row);
+}
+
 int sp_row_init(sp_row *row, const negs_sampler *s, const sp_scratch *scr, int has_user,
                 uint32_t user, int has_pos, uint32_t pos, uint64_t need)
 {
@@ -150,34 +191,36 @@ int sp_row_init(sp_row *row, const negs_sampler *s, const sp_scratch *scr, int h
     row->has_pos = has_pos;
     row->excl = NULL;
     row->nexcl = 0;
+    row->ubits = NULL;
     row->rp = scr->rp;
     row->rc = scr->rc;
     row->fallback = 0;
-    if (s->positives && s->exclude && has_user) row->excl = negs_csr_row(s->positives, user, &row->nexcl);
+    row->r_built = 0;
+    int unique = s->unique;
+    if (s->positives && s->exclude && has_user) {
+        row->excl = negs_csr_row(s->positives, user, &row->nexcl);
+        if (s->ubits) row->ubits = s->ubits + (size_t)user * s->ubits_words;
+    }
     switch (s->kind) {
     case NEGS_SAMPLER_CATEGORY:
         support_category(&row->s, s, pos);
+        build_removed(row);
         break;
     case NEGS_SAMPLER_EXPOSURE:
         support_exposure(&row->s, s, user);
+        build_removed(row);
+        if (row->m < need) {
+            row->fallback = 1;
+            support_catalogue(&row->s, s);
+            catalogue_fast(row, s, user, unique);
+        }
         break;
     default:
         support_catalogue(&row->s, s);
+        catalogue_fast(row, s, user, unique);
         break;
     }
-    build_removed(row);
-    if (s->kind == NEGS_SAMPLER_EXPOSURE && row->m < need) {
-        row->fallback = 1;
-        support_catalogue(&row->s, s);
-        build_removed(row);
-    }
     return row->m < need ? NEGS_E_EXHAUSTED : NEGS_OK;
-}
-
-int sp_row_excluded(const sp_row *row, uint32_t item)
-{
-    if (row->has_pos && item == row->pos_item) return 1;
-    return row->excl && negs_sorted_contains(row->excl, row->nexcl, item);
 }
 
 int sp_row_removed_pos(const sp_row *row, uint32_t x)
@@ -194,7 +237,7 @@ int sp_row_removed_pos(const sp_row *row, uint32_t x)
 double sp_row_weight(const sp_row *row, uint32_t item)
 {
     uint32_t x;
-    if (!find_pos(&row->s, item, &x) || sp_row_removed_pos(row, x)) return 0.0;
+    if (!find_pos(&row->s, item, &x) || sp_row_excluded(row, item)) return 0.0;
     return item_weight(&row->s, item);
 }
 

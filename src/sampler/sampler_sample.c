@@ -55,8 +55,8 @@ static void run_part(void *vctx, size_t part, size_t n_parts)
             c->err[part] = (struct part_err){st, r, row.m, row.fallback};
             return;
         }
-        negs_rng rng;
-        negs_rng_init(&rng, s->seed, c->step, rowno, SP_PURPOSE_DRAW);
+        sp_stream rng;
+        sp_stream_init(&rng, s->gen, s->seed, c->step, rowno, SP_PURPOSE_DRAW, 2 * (uint64_t)c->k + 8);
         sp_draw_row(&row, s, scr, &rng, c->k, out, lq);
     }
 }

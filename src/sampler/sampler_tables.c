@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/csr.h"
 #include "core/errors.h"
 #include "sampler_internal.h"
 
@@ -35,6 +36,8 @@ void sp_tables_free(sp_tables *t)
     free(t->cat_alias);
     free(t->cat_npos);
     free(t->cat_desc);
+    free(t->u_w);
+    free(t->u_npos);
     memset(t, 0, sizeof *t);
 }
 
@@ -155,6 +158,26 @@ static int build_categories(sp_tables *t, const uint32_t *cat, uint32_t n, int u
     return st;
 }
 
+/* Weight and positive-weight count of each user's known positives on the catalogue. */
+static int build_user_sums(sp_tables *t, const negs_csr *p)
+{
+    t->u_w = negs_alloc_array(p->n_users, sizeof *t->u_w, "sampler: per-user weights");
+    t->u_npos = negs_alloc_array(p->n_users, sizeof *t->u_npos, "sampler: per-user counts");
+    if (!t->u_w || !t->u_npos) return NEGS_E_NOMEM;
+    for (uint32_t u = 0; u < p->n_users; u++) {
+        double acc = 0.0;
+        uint32_t cnt = 0;
+        for (uint64_t j = p->indptr[u]; j < p->indptr[u + 1]; j++) {
+            double w = t->w[p->indices[j]];
+            acc += w;
+            cnt += w > 0.0;
+        }
+        t->u_w[u] = acc;
+        t->u_npos[u] = cnt;
+    }
+    return NEGS_OK;
+}
+
 int sp_rebuild(negs_sampler *s)
 {
     sp_tables nt;
@@ -167,6 +190,7 @@ int sp_rebuild(negs_sampler *s)
         st = build_catalogue(&nt, s->n_items, s->unique);
     if (!st && s->kind == NEGS_SAMPLER_CATEGORY && s->cat)
         st = build_categories(&nt, s->cat, s->n_items, s->unique);
+    if (!st && nt.has_cat_tables && s->positives) st = build_user_sums(&nt, s->positives);
     if (st) {
         sp_tables_free(&nt);
         return st;
