@@ -237,7 +237,8 @@ static void test_gap_convergence(void **state)
     negs_freq_free(f);
 }
 
-/* An id that stops appearing: its open gap (steps since the last sighting) takes over. */
+/* An id that stops appearing: its open gap (steps since the last sighting) takes over once a
+ * gap that long is improbable (< 1%) under the gap EMA: g = max(B, open / ln 100). */
 static void test_gap_open_gap_drift_down(void **state)
 {
     (void)state;
@@ -254,7 +255,8 @@ static void test_gap_open_gap_drift_down(void **state)
         if (t % 50 == 0) {
             /* examples per step: EMA (alpha 0.01) from 2 toward 1 */
             double per_step = 1.0 + pow(0.99, (double)(t - 99)), p = p_of(f, 5);
-            assert_rel(p, 1.0 / (double)(t - 99) / per_step, 1e-5);
+            double g = (double)(t - 99) / log(100.0); /* the open gap, at the 1% level */
+            assert_rel(p, 1.0 / (g > 1.0 ? g : 1.0) / per_step, 1e-5);
             if (t > 100) assert_true(p < last);
             last = p;
         }

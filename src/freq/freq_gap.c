@@ -5,11 +5,13 @@
 
 #include "freq_internal.h"
 
-/* Ids are hashed one chunk ahead of their update so that the cells of the next chunk are
- * already on their way from memory (matters once the tables outgrow the caches). */
-#define GAP_CHUNK 16u
+/* The batch is processed in chunks, one row at a time: rows are independent, and one row's
+ * table is half the footprint (at H = 2^16 and m = 2 it stays in a 1 MiB L2). Cells are
+ * prefetched a few ids ahead for tables that do not fit in any cache. */
+#define GAP_CHUNK 512u
+#define GAP_AHEAD 12u
 
-static inline void gap_touch(negs_gap_cell *c, uint64_t step, double alpha, double max_gap)
+static inline void gap_touch(negs_gap_cell *c, uint64_t step, float alpha, uint64_t max_gap)
 {
     if (c->count == 0.0f) { /* first sighting: no gap yet, count this occurrence exactly */
         c->last = step;
@@ -18,46 +20,42 @@ static inline void gap_touch(negs_gap_cell *c, uint64_t step, double alpha, doub
         return;
     }
     if (c->last == step) { /* again in the same step's batch: a count, not a gap of 0 */
-        c->count += c->gap == 0.0f ? 1.0f : (float)alpha;
+        c->count += c->gap == 0.0f ? 1.0f : alpha;
         return;
     }
-    double g = (double)(step - c->last);
-    if (g > max_gap) g = max_gap;
+    uint64_t d = step - c->last;
+    d = d < max_gap ? d : max_gap; /* <= 2^50: a signed conversion is exact and cheap */
+    float g = (float)(int64_t)d;
     /* The first observed gap starts the EMA, so the EMA has no bias toward an initial value. */
-    double b = c->gap == 0.0f ? g : c->gap + alpha * (g - c->gap);
-    c->gap = (float)b;
-    c->count = (float)(c->count + alpha * (1.0 - c->count));
+    c->gap = c->gap == 0.0f ? g : c->gap + alpha * (g - c->gap);
+    c->count = c->count + alpha * (1.0f - c->count);
     c->last = step;
-}
-
-static void gap_locate(const negs_freq *f, const uint64_t *ids, size_t len, negs_gap_cell **ptr)
-{
-    const uint32_t m = f->hashes;
-    for (size_t i = 0; i < len; i++)
-        for (uint32_t j = 0; j < m; j++) {
-            negs_gap_cell *c = f->cells + (size_t)j * f->buckets + negs_freq_bucket(f, j, ids[i]);
-#if defined(__GNUC__)
-            __builtin_prefetch(c, 1, 1);
-#endif
-            ptr[i * m + j] = c;
-        }
 }
 
 void negs_gap_update(negs_freq *f, uint64_t step, const uint64_t *ids, size_t n)
 {
-    negs_gap_cell *ring[2][GAP_CHUNK * NEGS_FREQ_MAX_HASHES];
+    uint64_t mixed[GAP_CHUNK];
+    uint32_t idx[GAP_CHUNK + GAP_AHEAD];
     const uint32_t m = f->hashes;
-    const double alpha = f->alpha, max_gap = f->max_gap;
-    if (n == 0) return;
-    size_t len = n < GAP_CHUNK ? n : GAP_CHUNK;
-    gap_locate(f, ids, len, ring[0]);
-    for (size_t base = 0, k = 0; base < n; base += GAP_CHUNK, k ^= 1) {
-        size_t cur = n - base < GAP_CHUNK ? n - base : GAP_CHUNK;
-        size_t next = base + GAP_CHUNK;
-        if (next < n) gap_locate(f, ids + next, n - next < GAP_CHUNK ? n - next : GAP_CHUNK,
-                                 ring[k ^ 1]);
-        negs_gap_cell **p = ring[k];
-        for (size_t i = 0; i < cur * m; i++) gap_touch(p[i], step, alpha, max_gap);
+    const uint64_t buckets = f->buckets;
+    const float alpha = (float)f->alpha;
+    const uint64_t max_gap = (uint64_t)f->max_gap; /* gaps are whole steps */
+    for (size_t base = 0; base < n; base += GAP_CHUNK) {
+        size_t len = n - base < GAP_CHUNK ? n - base : GAP_CHUNK;
+        for (uint32_t j = 0; j < m; j++) {
+            if (!(j & 1u))
+                for (size_t i = 0; i < len; i++) mixed[i] = negs_freq_mix(f, j, ids[base + i]);
+            for (size_t i = 0; i < len; i++)
+                idx[i] = (uint32_t)negs_freq_half_bucket(mixed[i], j, buckets);
+            for (size_t i = len; i < len + GAP_AHEAD; i++) idx[i] = idx[len - 1];
+            negs_gap_cell *row = f->cells + (size_t)j * buckets;
+            for (size_t i = 0; i < len; i++) {
+#if defined(__GNUC__)
+                __builtin_prefetch(row + idx[i + GAP_AHEAD], 1, 3);
+#endif
+                gap_touch(row + idx[i], step, alpha, max_gap);
+            }
+        }
     }
 }
 
@@ -76,8 +74,11 @@ double negs_gap_p(const negs_freq *f, const negs_freq_query *q, uint64_t id)
             if (c->gap == 0.0f) {
                 g = q->span; /* seen at one step only: once in the whole stream so far */
             } else {
+                /* The gap still open now: a mean gap g makes an open gap x this long with
+                 * probability about exp(-x/g), so x is only taken as evidence once that drops
+                 * below 1%: the smallest mean gap consistent with it is x / ln 100. */
                 g = c->gap;
-                double open = (double)(f->last_step - c->last); /* the gap still open now */
+                double open = (double)(f->last_step - c->last) / NEGS_FREQ_OPEN_GAP_LOG;
                 if (open > g) g = open;
             }
             if (g > f->max_gap) g = f->max_gap;

@@ -18,6 +18,8 @@
 /* The sketch's forward-decay scale 2^((t - landmark)/half_life) is renormalised once the
  * exponent passes this, keeping every counter far below DBL_MAX (2^1024). */
 #define NEGS_FREQ_RENORM_EXP 256.0
+/* ln(100): an open gap counts once a gap that long would have probability < 1%. */
+#define NEGS_FREQ_OPEN_GAP_LOG 4.605170185988091
 /* The SKETCH's EMA rate for examples per step (GAP uses its own alpha). */
 #define NEGS_FREQ_SKETCH_RATE_ALPHA 0.01
 
@@ -51,11 +53,23 @@ struct negs_freq {
     double *cnt;          /* SKETCH: hashes rows of buckets counters */
 };
 
+/* Rows 2k and 2k+1 take the high and low halves of one 64-bit mix of the id with key k (one
+ * mixer per two rows), mapped to [0, buckets) by a 32x32-bit multiply (Lemire's fastrange). */
+static inline uint64_t negs_freq_half_bucket(uint64_t mixed, uint32_t j, uint64_t buckets)
+{
+    uint64_t h = (j & 1u) ? (mixed & 0xFFFFFFFFu) : (mixed >> 32);
+    return (h * buckets) >> 32;
+}
+
+static inline uint64_t negs_freq_mix(const negs_freq *f, uint32_t j, uint64_t id)
+{
+    return negs_mix64(id ^ f->keys[j >> 1]);
+}
+
 /* Bucket of id in row j. */
 static inline uint64_t negs_freq_bucket(const negs_freq *f, uint32_t j, uint64_t id)
 {
-    uint64_t h = negs_mix64(id ^ f->keys[j]) >> 32;
-    return (h * f->buckets) >> 32;
+    return negs_freq_half_bucket(negs_freq_mix(f, j, id), j, f->buckets);
 }
 
 /* Allocates the zeroed tables of a handle whose kind and shape are set; status. */

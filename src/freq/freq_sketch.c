@@ -12,14 +12,18 @@
 static void sketch_locate(const negs_freq *f, const uint64_t *ids, size_t len, double **ptr)
 {
     const uint32_t m = f->hashes;
-    for (size_t i = 0; i < len; i++)
+    const uint64_t buckets = f->buckets;
+    for (size_t i = 0; i < len; i++) {
+        uint64_t mixed = 0;
         for (uint32_t j = 0; j < m; j++) {
-            double *c = f->cnt + (size_t)j * f->buckets + negs_freq_bucket(f, j, ids[i]);
+            if (!(j & 1u)) mixed = negs_freq_mix(f, j, ids[i]);
+            double *c = f->cnt + (size_t)j * buckets + negs_freq_half_bucket(mixed, j, buckets);
 #if defined(__GNUC__)
-            __builtin_prefetch(c, 1, 1);
+            __builtin_prefetch(c, 1, 3);
 #endif
             ptr[i * m + j] = c;
         }
+    }
 }
 
 void negs_sketch_renormalise(negs_freq *f, uint64_t to)
