@@ -9,7 +9,7 @@
  * table is half the footprint (at H = 2^16 and m = 2 it stays in a 1 MiB L2). Cells are
  * prefetched a few ids ahead for tables that do not fit in any cache. */
 #define GAP_CHUNK 512u
-#define GAP_AHEAD 12u
+#define GAP_AHEAD 40u
 
 static inline void gap_touch(negs_gap_cell *c, uint64_t step, float alpha, uint64_t max_gap)
 {

@@ -4,6 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 #include "core/alloc.h"
 #include "core/errors.h"
 #include "freq_internal.h"
@@ -29,6 +33,16 @@ int negs_freq_alloc_tables(negs_freq *f)
     if (st) return st;
     void *p = negs_alloc_aligned(cells, negs_freq_cell_bytes(f->kind), "negs_freq tables");
     if (!p) return NEGS_E_NOMEM;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    /* Large tables are hit at random: ask for huge pages (advice only; failure is harmless),
+     * which removes most TLB misses once the tables outgrow the caches. */
+    if (bytes >= ((size_t)8 << 20)) {
+        const uintptr_t huge = (uintptr_t)2 << 20;
+        uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+        uintptr_t hi = ((uintptr_t)p + bytes) & ~(huge - 1);
+        if (hi > lo) (void)madvise((void *)lo, (size_t)(hi - lo), MADV_HUGEPAGE);
+    }
+#endif
     memset(p, 0, bytes);
     if (f->kind == NEGS_FREQ_GAP)
         f->cells = p;
