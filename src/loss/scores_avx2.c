@@ -7,8 +7,9 @@
 #include <stdint.h>
 #include <string.h>
 #pragma GCC push_options
-#pragma GCC target("avx2")
+#pragma GCC target("avx2,fma")
 #pragma GCC optimize("O3", "no-trapping-math")
+#define NEGS_SC_FMA 1
 #define NEGS_SC_PART_FN negs_scores_part_avx2
 #include "loss/scores_body.h"
 #pragma GCC pop_options
