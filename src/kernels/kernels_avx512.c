@@ -50,10 +50,10 @@ INL T512 void accum_block(float *acc, size_t ldacc, const float *w, size_t wsi, 
                           const float *x, size_t ldx, size_t nt, const int nv, const int ni,
                           __mmask16 tail)
 {
-    __m512 r[12][8];
+    __m512 r[12][4];
 #pragma GCC unroll 12
     for (int i = 0; i < ni; i++)
-#pragma GCC unroll 8
+#pragma GCC unroll 4
         for (int v = 0; v < nv; v++)
             r[i][v] = _mm512_maskz_loadu_ps(v == nv - 1 ? tail : 0xFFFF, acc + i * ldacc + 16 * v);
     for (size_t t = 0; t < nt; t++) {
@@ -61,7 +61,7 @@ INL T512 void accum_block(float *acc, size_t ldacc, const float *w, size_t wsi, 
         const float *xt = x + t * ldx;
 #pragma GCC unroll 12
         for (int i = 0; i < ni; i++) wt[i] = _mm512_set1_ps(w[i * wsi + t * wst]);
-#pragma GCC unroll 8
+#pragma GCC unroll 4
         for (int v = 0; v < nv; v++) {
             __m512 xv = _mm512_maskz_loadu_ps(v == nv - 1 ? tail : 0xFFFF, xt + 16 * v);
 #pragma GCC unroll 12
@@ -70,7 +70,7 @@ INL T512 void accum_block(float *acc, size_t ldacc, const float *w, size_t wsi, 
     }
 #pragma GCC unroll 12
     for (int i = 0; i < ni; i++)
-#pragma GCC unroll 8
+#pragma GCC unroll 4
         for (int v = 0; v < nv; v++)
             _mm512_mask_storeu_ps(acc + i * ldacc + 16 * v, v == nv - 1 ? tail : 0xFFFF, r[i][v]);
 }
@@ -92,17 +92,15 @@ ACCUM_NV(1, 12)
 ACCUM_NV(2, 12)
 ACCUM_NV(3, 8)
 ACCUM_NV(4, 6)
-ACCUM_NV(5, 4)
-ACCUM_NV(6, 4)
-ACCUM_NV(7, 3)
-ACCUM_NV(8, 3)
 
 T512 static void accum_avx512(float *acc, size_t ldacc, size_t ni, const float *w, size_t wsi,
                               size_t wst, const float *x, size_t ldx, size_t nt, size_t dim)
 {
-    /* Column chunks of up to 128 (8 vectors); the element order over t is the same in all. */
-    for (size_t k0 = 0; k0 < dim; k0 += 128) {
-        size_t kw = dim - k0 < 128 ? dim - k0 : 128;
+    /* Column chunks of up to 64 (4 vectors): 6 rows x 4 vectors of accumulators plus the 4
+     * vectors of x fit the 32 registers, so each x vector is loaded once per t. The element
+     * order over t is the same in every chunk. */
+    for (size_t k0 = 0; k0 < dim; k0 += 64) {
+        size_t kw = dim - k0 < 64 ? dim - k0 : 64;
         size_t nv = (kw + 15) / 16;
         __mmask16 tail = (kw % 16) ? (__mmask16)((1u << (kw % 16)) - 1u) : (__mmask16)0xFFFF;
         float *ac = acc + k0;
@@ -111,11 +109,7 @@ T512 static void accum_avx512(float *acc, size_t ldacc, size_t ni, const float *
         case 1: accum_nv1(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
         case 2: accum_nv2(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
         case 3: accum_nv3(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
-        case 4: accum_nv4(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
-        case 5: accum_nv5(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
-        case 6: accum_nv6(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
-        case 7: accum_nv7(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
-        default: accum_nv8(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
+        default: accum_nv4(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
         }
     }
 }

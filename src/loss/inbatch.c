@@ -10,6 +10,7 @@
  * is bit-identical for any thread count. Memory: packed copies of u and v and O(b + m)
  * per-row and per-column arrays, plus one 48 x 128 tile per thread (see docs/inbatch.md). */
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -30,8 +31,9 @@ typedef struct ib_ctx {
     float *rowm, *roww;        /* per row: final max, coef / sum */
     double *rowloss;           /* per row loss */
     float *du, *dv;
-    float *scratch; /* n_parts tiles of R x C */
-    size_t n_parts;
+    float *scratch;      /* `slots` tiles of R x C */
+    atomic_flag *busy;   /* per tile: taken by a running part */
+    size_t slots;        /* the thread count: at most that many parts run at once */
     const negs_ib_masks *mk; /* NULL: nothing is masked */
 } ib_ctx;
 
@@ -128,21 +130,37 @@ static void pass2_block(const ib_ctx *c, size_t c0, float *s)
     }
 }
 
-/* Parts take fixed, contiguous ranges of blocks; any thread may run any part. */
+/* One part per block, claimed dynamically by the pool's threads (a slow or busy thread just
+ * takes fewer blocks); a part borrows any free scratch tile, which changes nothing it
+ * computes. */
+static float *take_tile(const ib_ctx *c, size_t *slot)
+{
+    for (;;)
+        for (size_t q = 0; q < c->slots; q++)
+            if (!atomic_flag_test_and_set(&c->busy[q])) {
+                *slot = q;
+                return c->scratch + q * R * C;
+            }
+}
+
 static void run_pass1(void *ctx, size_t part, size_t n_parts)
 {
     const ib_ctx *c = ctx;
-    size_t nb = (c->b + R - 1) / R;
-    for (size_t blk = part * nb / n_parts; blk < (part + 1) * nb / n_parts; blk++)
-        pass1_block(c, blk * R, c->scratch + part * R * C);
+    size_t slot;
+    float *s = take_tile(c, &slot);
+    (void)n_parts;
+    pass1_block(c, part * R, s);
+    atomic_flag_clear(&c->busy[slot]);
 }
 
 static void run_pass2(void *ctx, size_t part, size_t n_parts)
 {
     const ib_ctx *c = ctx;
-    size_t nb = (c->n + C - 1) / C;
-    for (size_t blk = part * nb / n_parts; blk < (part + 1) * nb / n_parts; blk++)
-        pass2_block(c, blk * C, c->scratch + part * R * C);
+    size_t slot;
+    float *s = take_tile(c, &slot);
+    (void)n_parts;
+    pass2_block(c, part * C, s);
+    atomic_flag_clear(&c->busy[slot]);
 }
 
 /* Byte offsets of the workspace regions (each 64-byte aligned). */
@@ -267,7 +285,8 @@ NEGS_API int negs_loss_inbatch(negs_loss *l, size_t b, size_t m, size_t dim, con
     if (st) return st;
     const negs_kernels *k = negs_kernels_select(negs_loss_isa(l));
     size_t npad = pad_to(n, 2 * NEGS_KN_NR);
-    size_t parts = l->threads ? l->threads : 1;
+    size_t parts = negs_pool_threads(l->pool); /* 1 without a pool */
+    if (parts > NEGS_IB_MAX_THREADS) parts = NEGS_IB_MAX_THREADS;
     ib_layout ly;
     st = plan_layout(&ly, b, n, npad, dim, k->mr, parts, item_ids != NULL);
     if (!st) st = negs_ib_ws_reserve(l, ly.total, 0);
@@ -316,9 +335,11 @@ NEGS_API int negs_loss_inbatch(negs_loss *l, size_t b, size_t m, size_t dim, con
         if (mk.rowptr[b] > 0) c.mk = &mk;
     }
 
-    size_t nb1 = (b + R - 1) / R;
-    c.n_parts = parts < nb1 ? parts : nb1;
-    negs_pool_run(l->pool, run_pass1, &c, c.n_parts);
+    atomic_flag busy[NEGS_IB_MAX_THREADS];
+    c.slots = parts < NEGS_IB_MAX_THREADS ? parts : NEGS_IB_MAX_THREADS;
+    for (size_t q = 0; q < c.slots; q++) atomic_flag_clear(&busy[q]);
+    c.busy = busy;
+    negs_pool_run(l->pool, run_pass1, &c, (b + R - 1) / R);
 
     double total = 0.0;
     for (size_t i = 0; i < b; i++) total += c.rowloss[i];
@@ -331,10 +352,6 @@ NEGS_API int negs_loss_inbatch(negs_loss *l, size_t b, size_t m, size_t dim, con
     else
         loss[0] = (float)(total * scale);
 
-    if (dv) {
-        size_t nb2 = (n + C - 1) / C;
-        c.n_parts = parts < nb2 ? parts : nb2;
-        negs_pool_run(l->pool, run_pass2, &c, c.n_parts);
-    }
+    if (dv) negs_pool_run(l->pool, run_pass2, &c, (n + C - 1) / C);
     return NEGS_OK;
 }

@@ -11,6 +11,7 @@
  * computed by the same operations whatever the number of threads. */
 #define NEGS_IB_ROWS 48  /* rows per row block (a multiple of every table's mr) */
 #define NEGS_IB_COLS 128 /* columns per tile / column block (a multiple of 32) */
+#define NEGS_IB_MAX_THREADS 256 /* the pool's own limit */
 
 /* The workspace kept in negs_loss.ws: one 64-byte aligned block carved per call, plus the
  * mask group list, whose length depends on the data. Both only grow. */

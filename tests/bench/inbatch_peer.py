@@ -1,7 +1,8 @@
 """The torch peer of bench_inbatch: the idiomatic dense in-batch softmax step on the CPU
 (logits = u @ v.T / T - logq, masked_fill of accidental hits, cross_entropy, backward), with the
 same data recipe, temperature and thread count. One case per process; prints one line:
-"time_s gflops peak_rss_mib loss" (FLOPs counted as 6 * b * (b + m) * dim, as ours)."""
+"time_s gflops peak_rss_mib loss" (FLOPs counted as 6 * b * (b + m) * dim, as ours).
+Usage: inbatch_peer.py B M DIM THREADS [REPS] (best of REPS after a warm-up; 0: the first)."""
 import resource
 import sys
 import time
@@ -35,8 +36,9 @@ def main():
         loss.backward()
         return loss.item()
 
-    loss = step()
-    best = 1e30
+    t0 = time.perf_counter()
+    loss = step()  # warm-up; with reps = 0 it is the one timed step
+    best = time.perf_counter() - t0 if reps == 0 else 1e30
     for _ in range(reps):
         t0 = time.perf_counter()
         step()

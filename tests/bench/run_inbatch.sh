@@ -1,0 +1,67 @@
+#!/bin/sh
+# make bench BENCH=inbatch: the fused in-batch softmax (forward + backward) against PyTorch's
+# dense in-batch step, for b in {1024, 4096, 16384}, m in {0, 4096}, dim in {64, 128}, at 1 and
+# 2 threads, each case in a fresh process (peak RSS per case); then b = 65,536, dim = 128 for
+# memory. GFLOP/s count 6 b (b+m) dim (the dense algorithm's three products; our recomputed
+# logits are not counted); % of peak uses the fp32 FMA peak measured here for that thread count.
+# Env: BENCH_BIN_DIR, PYTHON, BENCH_JSON (append JSON lines when set).
+set -e
+here=$(cd "$(dirname "$0")" && pwd)
+bin=${BENCH_BIN_DIR:-build/bench}/bench_inbatch
+py=${PYTHON:-/usr/bin/python3}
+json=${BENCH_JSON:-}
+have_torch=0
+"$py" -c "import torch" >/dev/null 2>&1 && have_torch=1
+
+peak1=$("$bin" peak 1)
+peak2=$("$bin" peak 2)
+echo "fp32 FMA peak measured: 1 thread $peak1 GFLOP/s, 2 threads $peak2 GFLOP/s" \
+     "(the issue quotes about 570 for this machine; 512-bit FMA x 16 lanes x 2 flops x clock)"
+printf '%-34s %10s %10s %7s %8s %8s %6s %9s %9s\n' case ours_s torch_s ratio ours_GF torch_GF %peak \
+       ours_MiB torch_MiB
+
+emit() { # case ours_s peer_s ratio ours_gf peer_gf pct ours_mib peer_mib peak note
+    if [ -n "$json" ]; then
+        printf '{"bench":"inbatch","case":"%s","ours":%s,"peer":"torch","peer_value":%s,"unit":"s","ratio":%s,"ours_gflops":%s,"peer_gflops":%s,"pct_of_peak":%s,"ours_peak_rss_mib":%s,"peer_peak_rss_mib":%s,"peak_gflops":%s,"note":"%s"}\n' \
+            "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" "${10}" "${11}" >>"$json"
+    fi
+}
+
+for b in 1024 4096 16384; do
+    # b = 16384: one timed call after a warm-up for ours, the single first step for torch
+    # (about 10 s each), to keep the whole run near 8 minutes
+    case $b in 1024) reps=5 preps=5 ;; 4096) reps=3 preps=3 ;; *) reps=1 preps=0 ;; esac
+    for m in 0 4096; do
+        for dim in 64 128; do
+            for t in 1 2; do
+                name="b=$b,m=$m,dim=$dim,threads=$t"
+                set -- $("$bin" case $b $m $dim $t $reps)
+                ot=$1 ogf=$2 orss=$3
+                if [ $t = 1 ]; then pk=$peak1; else pk=$peak2; fi
+                pct=$(awk "BEGIN{printf \"%.1f\", 100*$ogf/$pk}")
+                if [ $have_torch = 1 ]; then
+                    set -- $(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=$t \
+                             OMP_NUM_THREADS=$t "$py" "$here/inbatch_peer.py" $b $m $dim $t $preps)
+                    pt=$1 pgf=$2 prss=$3
+                    ratio=$(awk "BEGIN{printf \"%.2f\", $pt/$ot}")
+                else
+                    pt=null pgf=null prss=null ratio=null
+                fi
+                printf '%-34s %10s %10s %7s %8s %8s %6s %9s %9s\n' "$name" $ot $pt $ratio $ogf $pgf \
+                       $pct $orss $prss
+                emit "$name" $ot $pt $ratio $ogf $pgf $pct $orss $prss $pk ""
+            done
+        done
+    done
+done
+
+# Memory at b = 65,536: one call (no warm-up), 2 threads. The dense logits alone would be
+# 65536^2 x 4 B = 16 GiB, and torch keeps several such matrices for the backward pass.
+name="b=65536,m=0,dim=128,threads=2"
+set -- $("$bin" case 65536 0 128 2 0)
+ot=$1 ogf=$2 orss=$3
+pct=$(awk "BEGIN{printf \"%.1f\", 100*$ogf/$peak2}")
+printf '%-34s %10s %10s %7s %8s %8s %6s %9s %9s\n' "$name" $ot "(not run)" - $ogf - $pct $orss -
+echo "b=65536 peak RSS: $orss MiB (goal < 1024 MiB; dense logits alone would need 16 GiB)"
+emit "$name" $ot null null $ogf null $pct $orss null $peak2 \
+     "torch not run: the dense b x b logits alone need 16 GiB, the step several times that"
