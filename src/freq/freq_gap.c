@@ -27,8 +27,12 @@ static inline void gap_touch(negs_gap_cell *c, uint64_t step, float alpha, uint6
     d = d < max_gap ? d : max_gap; /* <= 2^50: a signed conversion is exact and cheap */
     float g = (float)(int64_t)d;
     /* The first observed gap starts the EMA, so the EMA has no bias toward an initial value. */
-    c->gap = c->gap == 0.0f ? g : c->gap + alpha * (g - c->gap);
-    c->count = c->count + alpha * (1.0f - c->count);
+    /* Convex combinations of values >= 1; the max only guards the invariant (B, C >= 1 once
+     * set, checked on load) against rounding. */
+    float b = c->gap == 0.0f ? g : c->gap + alpha * (g - c->gap);
+    float k = c->count + alpha * (1.0f - c->count);
+    c->gap = b > 1.0f ? b : 1.0f;
+    c->count = k > 1.0f ? k : 1.0f;
     c->last = step;
 }
 
