@@ -108,7 +108,11 @@ static void test_update_query_bad_input(void **state)
     assert_fails_with(negs_freq_update(f, 0, NULL, 2), NEGS_E_INVALID);
     assert_int_equal(negs_freq_update(f, 10, ids, 2), NEGS_OK);
     assert_int_equal(negs_freq_update(f, 10, ids, 2), NEGS_OK); /* equal step: same batch */
+    float before[2], after[2];
+    assert_int_equal(negs_freq_prob(f, ids, 2, before), NEGS_OK);
     assert_fails_with(negs_freq_update(f, 9, ids, 2), NEGS_E_INVALID);
+    assert_int_equal(negs_freq_prob(f, ids, 2, after), NEGS_OK);
+    assert_memory_equal(before, after, sizeof before); /* a refused update changes nothing */
     assert_int_equal(negs_freq_update(f, 11, NULL, 0), NEGS_OK); /* an empty batch */
     assert_fails_with(negs_freq_prob(f, NULL, 2, out), NEGS_E_INVALID);
     assert_fails_with(negs_freq_prob(f, ids, 2, NULL), NEGS_E_INVALID);
