@@ -37,6 +37,7 @@ struct sc_scratch {
     float z[NEGS_SC_TILE];  /* logits */
     float e[NEGS_SC_TILE];  /* per-element loss terms or exponentials */
     float g[NEGS_SC_TILE];  /* gradients when d_neg is NULL */
+    float p[NEGS_SC_TILE];  /* positives repeated along short rows */
     float ra[NEGS_SC_TILE]; /* per-row values */
     float rb[NEGS_SC_TILE];
     float rc[NEGS_SC_TILE];
@@ -206,29 +207,105 @@ static int sc_logits_abs(size_t n, const float *neg, const float *lq, const uint
     return bad;
 }
 
-/* z = (neg - pos_row) / T - logq for `rows` rows of k slots, masked -inf. */
-static int sc_logits_pair(size_t rows, size_t k, const float *pos, const float *neg,
-                          const float *lq, const uint8_t *mk, float inv_t, float *z)
+/* The per-row loops below come in copies for k = 2..8 with k a constant, so that the compiler
+ * vectorises across rows (a vector then holds several short rows); the arithmetic and the
+ * order of every sum are the same in all copies. */
+
+/* P[r * K + j] = pos[r]: rows of K copies. */
+#define SC_EXPAND_K(K)                                                                   \
+    static void sc_expand_##K(size_t rows, const float *x, float *out)                  \
+    {                                                                                    \
+        for (size_t r = 0; r < rows; r++)                                                \
+            for (size_t j = 0; j < (K); j++) out[r * (K) + j] = x[r];                    \
+    }
+SC_EXPAND_K(2)
+SC_EXPAND_K(3)
+SC_EXPAND_K(4)
+SC_EXPAND_K(5)
+SC_EXPAND_K(6)
+SC_EXPAND_K(7)
+SC_EXPAND_K(8)
+
+/* z = (neg - p) / T - logq element by element, masked -inf. */
+static int sc_logits_pair_flat(size_t n, const float *p, const float *neg, const float *lq,
+                               const uint8_t *mk, float inv_t, float *z)
 {
     int bad = 0;
-    if (k == 1) {
-        for (size_t i = 0; i < rows; i++) {
-            float v = (neg[i] - pos[i]) * inv_t - lq[i];
-            bad |= (mk[i] == 0) & !(fabsf(v) <= FLT_MAX);
-            z[i] = mk[i] ? -INFINITY : v;
+    for (size_t i = 0; i < n; i++) {
+        float v = (neg[i] - p[i]) * inv_t - lq[i];
+        bad |= (mk[i] == 0) & !(fabsf(v) <= FLT_MAX);
+        z[i] = mk[i] ? -INFINITY : v;
+    }
+    return bad;
+}
+
+/* z = (neg - pos_row) / T - logq for `rows` rows of k slots, masked -inf; nonzero if an
+ * unmasked z is not finite. Short rows go through pbuf (rows * k floats) holding the
+ * positives repeated, so that the loop is flat. */
+static int sc_logits_pair(size_t rows, size_t k, const float *pos, const float *neg,
+                          const float *lq, const uint8_t *mk, float inv_t, float *z,
+                          float *pbuf)
+{
+    switch (k) {
+    case 1: return sc_logits_pair_flat(rows, pos, neg, lq, mk, inv_t, z);
+    case 2: sc_expand_2(rows, pos, pbuf); break;
+    case 3: sc_expand_3(rows, pos, pbuf); break;
+    case 4: sc_expand_4(rows, pos, pbuf); break;
+    case 5: sc_expand_5(rows, pos, pbuf); break;
+    case 6: sc_expand_6(rows, pos, pbuf); break;
+    case 7: sc_expand_7(rows, pos, pbuf); break;
+    case 8: sc_expand_8(rows, pos, pbuf); break;
+    default: {
+        int bad = 0;
+        for (size_t r = 0; r < rows; r++) {
+            const float p = pos[r];
+            const size_t o = r * k;
+            for (size_t j = 0; j < k; j++) {
+                float v = (neg[o + j] - p) * inv_t - lq[o + j];
+                bad |= (mk[o + j] == 0) & !(fabsf(v) <= FLT_MAX);
+                z[o + j] = mk[o + j] ? -INFINITY : v;
+            }
         }
         return bad;
     }
-    for (size_t r = 0; r < rows; r++) {
-        const float p = pos[r];
-        const size_t o = r * k;
-        for (size_t j = 0; j < k; j++) {
-            float v = (neg[o + j] - p) * inv_t - lq[o + j];
-            bad |= (mk[o + j] == 0) & !(fabsf(v) <= FLT_MAX);
-            z[o + j] = mk[o + j] ? -INFINITY : v;
-        }
     }
-    return bad;
+    return sc_logits_pair_flat(rows * k, pbuf, neg, lq, mk, inv_t, z);
+}
+
+/* out[r] = scale * sum of row r (k slots) in double; for k < 8 the sum runs left to right,
+ * exactly as sc_sum does for short arrays, so every copy gives the same bits. */
+#define SC_ROWSUM_K(K)                                                                   \
+    static void sc_row_sums_##K(size_t rows, const float *x, float scale, float *out)   \
+    {                                                                                    \
+        for (size_t r = 0; r < rows; r++) {                                              \
+            double a = 0.0;                                                              \
+            for (size_t j = 0; j < (K); j++) a += x[r * (K) + j];                        \
+            out[r] = (float)(a * scale);                                                 \
+        }                                                                                \
+    }
+SC_ROWSUM_K(1)
+SC_ROWSUM_K(2)
+SC_ROWSUM_K(3)
+SC_ROWSUM_K(4)
+SC_ROWSUM_K(5)
+SC_ROWSUM_K(6)
+SC_ROWSUM_K(7)
+
+static double sc_sum(size_t n, const float *x);
+
+static void sc_row_sums(size_t rows, size_t k, const float *x, float scale, float *out)
+{
+    switch (k) {
+    case 1: sc_row_sums_1(rows, x, scale, out); return;
+    case 2: sc_row_sums_2(rows, x, scale, out); return;
+    case 3: sc_row_sums_3(rows, x, scale, out); return;
+    case 4: sc_row_sums_4(rows, x, scale, out); return;
+    case 5: sc_row_sums_5(rows, x, scale, out); return;
+    case 6: sc_row_sums_6(rows, x, scale, out); return;
+    case 7: sc_row_sums_7(rows, x, scale, out); return;
+    default:
+        for (size_t r = 0; r < rows; r++) out[r] = (float)(sc_sum(k, x + r * k) * scale);
+    }
 }
 
 /* softplus(z) = -log sigmoid(-z) = max(z, 0) + log1p(e^-|z|), and sigmoid(z), stably. */
@@ -363,7 +440,7 @@ static int sc_tile(const struct negs_scores_job *jb, size_t r0, size_t R, struct
         return 0;
     }
 
-    if (sc_logits_pair(R, k, pos, neg, lq, mk, inv_t, s->z)) return 1;
+    if (sc_logits_pair(R, k, pos, neg, lq, mk, inv_t, s->z, s->p)) return 1;
 
     if (jb->kind == NEGS_LOSS_BPR || jb->kind == NEGS_LOSS_HINGE) {
         float *g = dneg ? dneg : (dpos ? s->g : NULL);
@@ -374,7 +451,7 @@ static int sc_tile(const struct negs_scores_job *jb, size_t r0, size_t R, struct
             else sc_softplus(E, s->z, s->e, g, w);
             if (dpos) {
                 if (k == 1) for (size_t r = 0; r < R; r++) dpos[r] = -g[r];
-                else for (size_t r = 0; r < R; r++) dpos[r] = -(float)sc_sum(k, g + r * k);
+                else sc_row_sums(R, k, g, -1.0f, dpos);
             }
             if (lrow) {
                 for (size_t r = 0; r < R; r++)
@@ -397,7 +474,7 @@ static int sc_tile(const struct negs_scores_job *jb, size_t r0, size_t R, struct
         if (g) {
             sc_scale_rows(R, k, g, s->ra, g);
             if (dpos)
-                for (size_t r = 0; r < R; r++) dpos[r] = -(float)sc_sum(k, g + r * k);
+                sc_row_sums(R, k, g, -1.0f, dpos);
         }
         *acc += tot;
         return 0;
@@ -445,13 +522,14 @@ static int sc_tile(const struct negs_scores_job *jb, size_t r0, size_t R, struct
 /* ---------------------------------------------------------------- rows longer than a tile */
 
 /* Logits of slots [j0, j0 + len) of row i; nonzero if an unmasked one is not finite. */
-static int sc_segment(const struct negs_scores_job *jb, size_t i, size_t j0, size_t len, float *z)
+static int sc_segment(const struct negs_scores_job *jb, size_t i, size_t j0, size_t len, float *z,
+                      float *pbuf)
 {
     const size_t o = i * (size_t)jb->k + j0;
     const float *lq = jb->logq ? jb->logq + o : sc_zero_f;
     const uint8_t *mk = jb->mask ? jb->mask + o : sc_zero_m;
     if (jb->kind == NEGS_LOSS_BCE) return sc_logits_abs(len, jb->neg + o, lq, mk, jb->inv_t, z);
-    return sc_logits_pair(1, len, jb->pos + i, jb->neg + o, lq, mk, jb->inv_t, z);
+    return sc_logits_pair(1, len, jb->pos + i, jb->neg + o, lq, mk, jb->inv_t, z, pbuf);
 }
 
 #define SC_SEGMENTS(j0, len, k)                                                           \
@@ -472,7 +550,7 @@ static int sc_long_row(const struct negs_scores_job *jb, size_t i, struct sc_scr
     float m = 0.0f;
     double zs = 0.0;
     SC_SEGMENTS(j0, len, k) {
-        if (sc_segment(jb, i, j0, len, s->z)) return 1;
+        if (sc_segment(jb, i, j0, len, s->z, s->p)) return 1;
         c += jb->mask ? sc_unmasked(len, jb->mask + base + j0) : (uint32_t)len;
         m = sc_max(len, s->z, m);
         if (jb->kind == NEGS_LOSS_LISTNET) zs += sc_sum_unmasked(len, s->z);
@@ -483,7 +561,7 @@ static int sc_long_row(const struct negs_scores_job *jb, size_t i, struct sc_scr
         sc_softplus(1, s->ra, s->rb, dpos, -gs);
         double l = s->rb[0];
         SC_SEGMENTS(j0, len, k) {
-            sc_segment(jb, i, j0, len, s->z);
+            sc_segment(jb, i, j0, len, s->z, s->p);
             sc_softplus(len, s->z, s->e, jb->d_neg ? jb->d_neg + base + j0 : NULL, gs);
             l += sc_sum(len, s->e);
         }
@@ -496,7 +574,7 @@ static int sc_long_row(const struct negs_scores_job *jb, size_t i, struct sc_scr
         double l = 0.0, gsum = 0.0;
         SC_SEGMENTS(j0, len, k) {
             float *g = jb->d_neg ? jb->d_neg + base + j0 : (dpos ? s->g : NULL);
-            sc_segment(jb, i, j0, len, s->z);
+            sc_segment(jb, i, j0, len, s->z, s->p);
             if (jb->kind == NEGS_LOSS_HINGE) sc_hinge(len, s->z, jb->margin, s->e, g, w);
             else sc_softplus(len, s->z, s->e, g, w);
             l += sc_sum(len, s->e);
@@ -509,7 +587,7 @@ static int sc_long_row(const struct negs_scores_job *jb, size_t i, struct sc_scr
 
     double sneg = 0.0;
     SC_SEGMENTS(j0, len, k) {
-        sc_segment(jb, i, j0, len, s->z);
+        sc_segment(jb, i, j0, len, s->z, s->p);
         sc_exp_rows(1, len, s->z, &m, s->e);
         sneg += sc_sum(len, s->e);
     }
@@ -531,7 +609,7 @@ static int sc_long_row(const struct negs_scores_job *jb, size_t i, struct sc_scr
     *loss = lr;
     if (jb->d_neg) {
         SC_SEGMENTS(j0, len, k) {
-            sc_segment(jb, i, j0, len, s->z);
+            sc_segment(jb, i, j0, len, s->z, s->p);
             sc_exp_rows(1, len, s->z, &m, s->e);
             if (jb->kind == NEGS_LOSS_LISTNET)
                 sc_listnet_rows(1, len, s->e, s->z, s->ra, s->rc, jb->d_neg + base + j0);
