@@ -4,6 +4,9 @@
 #ifndef NEGS_KERNELS_EXP_H
 #define NEGS_KERNELS_EXP_H
 
+#include <stdint.h>
+#include <string.h>
+
 #define NEGS_EXP_LO (-87.33654f) /* ln(2^-126) */
 #define NEGS_EXP_HI 88.0f        /* keeps 2^n finite */
 #define NEGS_EXP_LOG2E 1.44269504088896341f
@@ -23,6 +26,28 @@
 static inline float negs_fma_f(float a, float b, float c)
 {
     return (float)((double)a * (double)b + (double)c);
+}
+
+/* The portable exp, branch-free so that loops over it vectorise: the same operations as the
+ * SIMD tables (rounding to nearest even by the 1.5 * 2^23 trick, exact for |y| < 2^22). */
+static inline float negs_expf_inline(float x)
+{
+    float xc = x < NEGS_EXP_LO ? NEGS_EXP_LO : x; /* also -inf */
+    xc = xc > NEGS_EXP_HI ? NEGS_EXP_HI : xc;
+    float n = (xc * NEGS_EXP_LOG2E + 12582912.0f) - 12582912.0f;
+    float r = negs_fma_f(-n, NEGS_EXP_LN2_HI, xc);
+    r = negs_fma_f(-n, NEGS_EXP_LN2_LO, r);
+    float p = NEGS_EXP_P0;
+    p = negs_fma_f(p, r, NEGS_EXP_P1);
+    p = negs_fma_f(p, r, NEGS_EXP_P2);
+    p = negs_fma_f(p, r, NEGS_EXP_P3);
+    p = negs_fma_f(p, r, NEGS_EXP_P4);
+    p = negs_fma_f(p, r, NEGS_EXP_P5);
+    float y = negs_fma_f(p * r, r, r + 1.0f);
+    uint32_t bits = (uint32_t)((int32_t)n + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return x >= NEGS_EXP_LO ? y * scale : 0.0f;
 }
 
 #endif

@@ -36,25 +36,7 @@ void negs_pack_col_panels(const float *x, size_t rows, size_t dim, size_t panels
 
 float negs_kn_expf(float x)
 {
-    if (!(x >= NEGS_EXP_LO)) return 0.0f; /* also -inf */
-    if (x > NEGS_EXP_HI) x = NEGS_EXP_HI;
-    /* the same operations as the SIMD tables, FMAs included */
-    float n = nearbyintf(x * NEGS_EXP_LOG2E);
-    float r = negs_fma_f(-n, NEGS_EXP_LN2_HI, x);
-    r = negs_fma_f(-n, NEGS_EXP_LN2_LO, r);
-    float p = NEGS_EXP_P0;
-    p = negs_fma_f(p, r, NEGS_EXP_P1);
-    p = negs_fma_f(p, r, NEGS_EXP_P2);
-    p = negs_fma_f(p, r, NEGS_EXP_P3);
-    p = negs_fma_f(p, r, NEGS_EXP_P4);
-    p = negs_fma_f(p, r, NEGS_EXP_P5);
-    float y = negs_fma_f(p * r, r, r + 1.0f);
-    int32_t e = (int32_t)n + 127;
-    if (e < 1) e = 1; /* x >= EXP_LO keeps n >= -126; this guards rounding at the edge */
-    uint32_t bits = (uint32_t)e << 23;
-    float scale;
-    memcpy(&scale, &bits, sizeof scale);
-    return y * scale;
+    return negs_expf_inline(x);
 }
 
 const negs_kernels *negs_kernels_select(unsigned isa)

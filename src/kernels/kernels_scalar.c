@@ -9,35 +9,49 @@
 
 #define MR 4
 
+/* One row of a 16-column panel: acc[c] = sum_k a[k * MR] * b[k * 16 + c]. Kept in double
+ * between steps but rounded to float after each one, exactly as a float FMA chain. */
+static inline void row16(const float *restrict a, const float *restrict b, size_t dim,
+                         float *restrict out)
+{
+    float acc[NEGS_KN_NR] = {0};
+    for (size_t k = 0; k < dim; k++) {
+        double ak = a[k * MR];
+        for (size_t c = 0; c < NEGS_KN_NR; c++)
+            acc[c] = (float)(ak * (double)b[k * NEGS_KN_NR + c] + (double)acc[c]);
+    }
+    for (size_t c = 0; c < NEGS_KN_NR; c++) out[c] = acc[c];
+}
+
 static void scores_scalar(const float *a, size_t np, const float *b, size_t nq, size_t dim,
                           float *s, size_t lds)
 {
-    for (size_t q = 0; q < nq; q++) {
-        const float *bq = b + q * dim * NEGS_KN_NR;
-        for (size_t p = 0; p < np; p++) {
-            const float *ap = a + p * dim * MR;
-            float acc[MR][NEGS_KN_NR] = {{0}};
-            for (size_t k = 0; k < dim; k++)
-                for (size_t r = 0; r < MR; r++)
-                    for (size_t c = 0; c < NEGS_KN_NR; c++)
-                        acc[r][c] =
-                            negs_fma_f(ap[k * MR + r], bq[k * NEGS_KN_NR + c], acc[r][c]);
+    for (size_t q = 0; q < nq; q++)
+        for (size_t p = 0; p < np; p++)
             for (size_t r = 0; r < MR; r++)
-                for (size_t c = 0; c < NEGS_KN_NR; c++)
-                    s[(p * MR + r) * lds + q * NEGS_KN_NR + c] = acc[r][c];
-        }
-    }
+                row16(a + p * dim * MR + r, b + q * dim * NEGS_KN_NR, dim,
+                      s + (p * MR + r) * lds + q * NEGS_KN_NR);
+}
+
+/* a[q] += w * x[q] for q < 8 (a fixed-length loop over distinct arrays vectorises at -O2). */
+static inline void axpy8(float *restrict a, const float *restrict x, float w)
+{
+    double wd = w;
+    for (size_t q = 0; q < 8; q++) a[q] = (float)(wd * (double)x[q] + (double)a[q]);
 }
 
 static void accum_scalar(float *acc, size_t ldacc, size_t ni, const float *w, size_t wsi,
                          size_t wst, const float *x, size_t ldx, size_t nt, size_t dim)
 {
     for (size_t i = 0; i < ni; i++) {
-        float *ai = acc + i * ldacc;
+        float *restrict ai = acc + i * ldacc; /* restrict: lets the k loop vectorise */
         for (size_t t = 0; t < nt; t++) {
             float wt = w[i * wsi + t * wst];
-            const float *xt = x + t * ldx;
-            for (size_t k = 0; k < dim; k++) ai[k] = negs_fma_f(wt, xt[k], ai[k]);
+            const float *restrict xt = x + t * ldx;
+            size_t k = 0;
+            for (; k + 8 <= dim; k += 8) /* fixed-length inner loops vectorise at -O2 */
+                axpy8(ai + k, xt + k, wt);
+            for (; k < dim; k++) ai[k] = negs_fma_f(wt, xt[k], ai[k]);
         }
     }
 }
@@ -62,9 +76,9 @@ static float max_scalar(const float *z, size_t n)
 static float exp_scale_scalar(float *z, size_t n, float shift, float mul)
 {
     float sum = 0.0f;
-    for (size_t c = 0; c < n; c++) {
-        z[c] = negs_kn_expf(z[c] - shift) * mul;
-        sum += z[c];
+    for (size_t c = 0; c < n; c += 16) {
+        for (size_t q = 0; q < 16; q++) z[c + q] = negs_expf_inline(z[c + q] - shift) * mul;
+        for (size_t q = 0; q < 16; q++) sum += z[c + q];
     }
     return sum;
 }
