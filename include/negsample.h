@@ -206,6 +206,13 @@ NEGS_API int negs_loss_get_param(const negs_loss *l, int param, double *value);
 NEGS_API int negs_loss_scores(negs_loss *l, size_t n, uint32_t k, const float *pos,
                               const float *neg, const float *neg_logq, const uint8_t *neg_mask,
                               float *loss, float *d_pos, float *d_neg);
+/* Fused in-batch softmax (SOFTMAX handles only; other kinds: NEGS_E_UNSUPPORTED). u: b x dim
+ * queries; v: (b+m) x dim, row i < b is query i's positive, then m shared negatives. Logits
+ * u_i.v_j / temperature - logq_j; row i's target is column i; columns j != i with row i's item
+ * id, or holding a known positive of user_ids[i], are masked. loss: 1 value, or b with
+ * NEGS_REDUCE_NONE; du, dv (may be NULL): gradients of the reduced loss. Memory grows with
+ * (b+m) dim, never b (b+m); user_ids need item_ids and negs_loss_set_positives (else
+ * NEGS_E_STATE). See docs/inbatch.md. */
 NEGS_API int negs_loss_inbatch(negs_loss *l, size_t b, size_t m, size_t dim, const float *u,
                                const float *v, const float *logq, const uint32_t *item_ids,
                                const uint32_t *user_ids, float *loss, float *du, float *dv);
