@@ -5,7 +5,9 @@
 
 #include "test_util.h"
 
+#include "core/cpu.h"
 #include "core/csr.h"
+#include "kernels/kernels.h"
 #include "loss/inbatch.h"
 #include "test_inbatch_ref.h"
 
@@ -153,22 +155,39 @@ static void run_case(const opts *o, double tol)
     free(loss2), free(du2), free(dv2), free(ud), free(vd), free(rows), free(gu), free(gv);
 }
 
-/* The reference's gradients equal central finite differences of its loss (in double), for
- * every option; this is what makes it a reference. */
-static void test_reference_matches_finite_differences(void **state)
+/* Central finite differences (in double, of the dense reference loss) against the
+ * reference's analytic gradients and against the library's, for every option: reductions,
+ * temperatures, logQ, accidental hits, known positives, m = 0 and m > 0. */
+static void test_gradients_match_finite_differences(void **state)
 {
     (void)state;
-    for (int variant = 0; variant < 6; variant++) {
+    for (int variant = 0; variant < 12; variant++) {
         size_t b = 5, m = (variant % 2) ? 3 : 0, d = 3, n = b + m;
         float *u = rand_f(b * d, -1, 1), *v = rand_f(n * d, -1, 1), *lq = rand_f(n, -4, -1);
         uint32_t items[8] = {0, 1, 2, 1, 3, 2, 4, 0}, users[5] = {0, 1, 0, 1, 1};
         uint8_t dense[2 * 5] = {0, 0, 0, 1, 1, 1, 0, 0, 0, 1};
-        ib_case c = {b, m, d, variant >= 4 ? 0.1 : 1.0, variant % 3, variant >= 2 ? lq : NULL,
-                     variant >= 2 ? items : NULL, variant >= 3 ? users : NULL, dense, 5};
+        int level = variant / 2 % 4; /* 0 plain, 1 logq, 2 + item ids, 3 + known positives */
+        double t = variant >= 8 ? 0.1 : 1.0;
+        int red = variant % 3;
+        ib_case c = {b, m, d, t, red, level >= 1 ? lq : NULL, level >= 2 ? items : NULL,
+                     level >= 3 ? users : NULL, dense, 5};
         double *ud = to_d(u, b * d), *vd = to_d(v, n * d);
         double gu[15], gv[24];
         ib_ref(&c, ud, vd, NULL, gu, gv);
+
+        negs_loss *l = make_loss(t, red, 1, 0);
+        uint64_t indptr[3] = {0, 2, 4};
+        uint32_t ind[4] = {3, 4, 0, 4}; /* the dense table above */
+        negs_csr *pos = negs_csr_create(2, 5, indptr, ind);
+        assert_int_equal(negs_loss_set_positives(l, pos), 0);
+        negs_csr_free(pos);
+        float loss[5], du[15], dv[24];
+        assert_int_equal(negs_loss_inbatch(l, b, m, d, u, v, c.logq, c.item_ids, c.user_ids, loss,
+                                           du, dv), 0);
+        negs_loss_free(l);
+
         const double h = 1e-6;
+        double fd[39], gmax = 0.0;
         for (size_t q = 0; q < b * d + n * d; q++) {
             double *x = q < b * d ? &ud[q] : &vd[q - b * d], x0 = *x;
             *x = x0 + h;
@@ -176,8 +195,14 @@ static void test_reference_matches_finite_differences(void **state)
             *x = x0 - h;
             double lm = ib_ref(&c, ud, vd, NULL, NULL, NULL);
             *x = x0;
-            double fd = (lp - lm) / (2 * h), g = q < b * d ? gu[q] : gv[q - b * d];
-            assert_true(fabs(fd - g) <= 1e-6 * fmax(1.0, fabs(g)));
+            fd[q] = (lp - lm) / (2 * h);
+            double g = q < b * d ? gu[q] : gv[q - b * d];
+            assert_true(fabs(fd[q] - g) <= 1e-6 * fmax(1.0, fabs(g)));
+            gmax = fmax(gmax, fabs(fd[q]));
+        }
+        for (size_t q = 0; q < b * d + n * d; q++) {
+            float g = q < b * d ? du[q] : dv[q - b * d];
+            assert_true(fabs(g - fd[q]) <= 1e-5 * gmax);
         }
         free(u), free(v), free(lq), free(ud), free(vd);
     }
@@ -293,26 +318,47 @@ static void test_threads_identical_bytes(void **state)
     free(u), free(v), free(lq), free(items);
 }
 
+/* Every SIMD table this CPU has (selected by overriding the handle's detected bits) agrees
+ * with the portable one to 1e-6 relative, and keeps the thread-count invariance. */
 static void test_scalar_and_simd_agree(void **state)
 {
     (void)state;
     size_t b = 150, m = 100, d = 64, n = b + m;
     /* unit-norm-sized rows at temperature 0.05, as two-tower models use */
     float *u = rand_f(b * d, -0.2, 0.2), *v = rand_f(n * d, -0.2, 0.2), *lq = rand_f(n, -8, -1);
-    float loss[2], *du[2], *dv[2];
-    for (int s = 0; s < 2; s++) {
-        negs_loss *l = make_loss(0.05, NEGS_REDUCE_SUM, 1, s);
-        du[s] = malloc(b * d * 4), dv[s] = malloc(n * d * 4);
-        assert_int_equal(negs_loss_inbatch(l, b, m, d, u, v, lq, NULL, NULL, &loss[s], du[s],
-                                           dv[s]), 0);
-        negs_loss_free(l);
+    uint32_t *items = malloc(n * sizeof *items);
+    for (size_t j = 0; j < n; j++) items[j] = (uint32_t)(urand() * 180);
+    unsigned have = negs_cpu_features();
+    const unsigned isas[3] = {0, NEGS_CPU_AVX2, NEGS_CPU_AVX2 | NEGS_CPU_AVX512};
+    double *rdu = NULL, *rdv = NULL, rloss = 0.0; /* the portable table's results */
+    for (int s = 0; s < 3; s++) {
+        if ((isas[s] & have) != isas[s]) continue;
+        float loss[2], *du[2], *dv[2];
+        for (int t = 0; t < 2; t++) {
+            negs_loss *l = make_loss(0.05, NEGS_REDUCE_SUM, t + 1, 0);
+            l->cpu = isas[s]; /* test hook: pick the table */
+            double kernel;
+            assert_int_equal(negs_loss_get_param(l, NEGS_LP_KERNEL, &kernel), 0);
+            assert_int_equal((int)kernel, negs_kernels_select(isas[s])->kind);
+            du[t] = malloc(b * d * 4), dv[t] = malloc(n * d * 4);
+            assert_int_equal(negs_loss_inbatch(l, b, m, d, u, v, lq, items, NULL, &loss[t], du[t],
+                                               dv[t]), 0);
+            negs_loss_free(l);
+        }
+        /* 1 and 2 threads: the same bytes */
+        assert_memory_equal(&loss[0], &loss[1], 4);
+        assert_memory_equal(du[0], du[1], b * d * 4);
+        assert_memory_equal(dv[0], dv[1], n * d * 4);
+        if (!rdu) {
+            rloss = loss[0], rdu = to_d(du[0], b * d), rdv = to_d(dv[0], n * d);
+        } else {
+            assert_true(fabs(loss[0] - rloss) <= 1e-6 * fabs(rloss));
+            assert_true(rel_err(du[0], rdu, b * d, 0) <= 1e-6);
+            assert_true(rel_err(dv[0], rdv, n * d, 0) <= 1e-6);
+        }
+        free(du[0]), free(du[1]), free(dv[0]), free(dv[1]);
     }
-    double *rdu = to_d(du[1], b * d), *rdv = to_d(dv[1], n * d);
-    assert_true(fabs(loss[0] - loss[1]) <= 1e-6 * fabs(loss[1]));
-    assert_true(rel_err(du[0], rdu, b * d, 0) <= 1e-6);
-    assert_true(rel_err(dv[0], rdv, n * d, 0) <= 1e-6);
-    free(u), free(v), free(lq), free(du[0]), free(du[1]), free(dv[0]), free(dv[1]);
-    free(rdu), free(rdv);
+    free(u), free(v), free(lq), free(items), free(rdu), free(rdv);
 }
 
 /* Temperature 0.01 with scores up to 1e4 (logits 1e6): finite, and close to the reference. */
@@ -465,7 +511,7 @@ static void test_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_reference_matches_finite_differences),
+        cmocka_unit_test(test_gradients_match_finite_differences),
         cmocka_unit_test(test_matches_reference_all_options),
         cmocka_unit_test(test_accidental_hit_exact),
         cmocka_unit_test(test_masked_slots_contribute_zero),
