@@ -6,6 +6,7 @@
 
 #include "core/cpu.h"
 #include "core/rng.h"
+#include "sampler/sampler_internal.h"
 #include "sampler/sampler_stream.h"
 
 #define LQ_TOL 2e-5
@@ -594,6 +595,89 @@ static void test_stream_matches_rng(void **state)
     }
 }
 
+/* The fused AVX-512 kernel and the portable loop give the same draws (large tables make
+ * Lemire rejections happen, exercising the replay). */
+static void test_fused_matches_portable(void **state)
+{
+    (void)state;
+    uint32_t sizes[2] = {1000, 3000000};
+    for (int si = 0; si < 2; si++) {
+        uint32_t n = sizes[si];
+        double *w = malloc(n * sizeof *w);
+        for (uint32_t i = 0; i < n; i++) w[i] = 1.0 / (1.0 + (double)(i % 5000));
+        negs_sampler *fast = popularity(n, w, 0.75, 8);
+        setenv("NEGS_FORCE_SCALAR", "1", 1);
+        negs_sampler *slow = popularity(n, w, 0.75, 8);
+        unsetenv("NEGS_FORCE_SCALAR");
+        size_t rows = 50, k = 4000;
+        uint32_t *a = malloc(rows * k * sizeof *a), *b = malloc(rows * k * sizeof *b);
+        assert_int_equal(negs_sampler_sample(fast, 3, rows, NULL, NULL, (uint32_t)k, a, NULL), NEGS_OK);
+        assert_int_equal(negs_sampler_sample(slow, 3, rows, NULL, NULL, (uint32_t)k, b, NULL), NEGS_OK);
+        assert_memory_equal(a, b, rows * k * sizeof *a);
+        free(a);
+        free(b);
+        free(w);
+        negs_sampler_free(fast);
+        negs_sampler_free(slow);
+    }
+    /* with exclusion: bitmaps + AVX-512, bitmaps + portable, binary search (no budget) */
+    const uint32_t n = 5000, nu = 64;
+    double *w = malloc(n * sizeof *w);
+    for (uint32_t i = 0; i < n; i++) w[i] = 1.0 / (1.0 + (double)i);
+    uint64_t *ip = malloc((nu + 1) * sizeof *ip);
+    uint32_t *ix = malloc(nu * 400 * sizeof *ix);
+    ip[0] = 0;
+    for (uint32_t u = 0; u < nu; u++) {
+        for (uint32_t j = 0; j < 400; j++) ix[u * 400 + j] = (j * 7 + u * 13) % (u < 8 ? 450 : n);
+        ip[u + 1] = (uint64_t)(u + 1) * 400;
+    }
+    negs_csr *pt = negs_csr_create(nu, n, ip, ix);
+    negs_sampler *s3[3];
+    for (int v = 0; v < 3; v++) {
+        if (v == 1) setenv("NEGS_FORCE_SCALAR", "1", 1);
+        s3[v] = popularity(n, w, 1.0, 21);
+        if (v == 2) s3[v]->table_budget = 0;
+        assert_int_equal(negs_sampler_set_positives(s3[v], pt), NEGS_OK);
+        unsetenv("NEGS_FORCE_SCALAR");
+    }
+    assert_non_null(s3[0]->ubits);
+    assert_null(s3[2]->ubits);
+    size_t rows = 300;
+    uint32_t k = 700, *users = malloc(rows * sizeof *users), *pos = malloc(rows * sizeof *pos);
+    for (size_t r = 0; r < rows; r++) {
+        users[r] = (uint32_t)(r % nu);
+        pos[r] = (uint32_t)(r % 3);
+    }
+    uint32_t *o[3];
+    float *l[3];
+    for (int v = 0; v < 3; v++) {
+        o[v] = malloc(rows * k * sizeof *o[v]);
+        l[v] = malloc(rows * k * sizeof *l[v]);
+        assert_int_equal(negs_sampler_sample(s3[v], 4, rows, users, pos, k, o[v], l[v]), NEGS_OK);
+    }
+    for (int v = 1; v < 3; v++) {
+        assert_memory_equal(o[0], o[v], rows * k * sizeof *o[0]);
+        assert_memory_equal(l[0], l[v], rows * k * sizeof *l[0]);
+    }
+    for (size_t r = 0; r < rows; r++)
+        for (uint32_t j = 0; j < k; j++) {
+            uint32_t it = o[0][r * k + j];
+            assert_int_equal(negs_csr_contains(pt, users[r], it), 0);
+            assert_int_not_equal(it, pos[r]);
+        }
+    for (int v = 0; v < 3; v++) {
+        free(o[v]);
+        free(l[v]);
+        negs_sampler_free(s3[v]);
+    }
+    negs_csr_free(pt);
+    free(ip);
+    free(ix);
+    free(w);
+    free(users);
+    free(pos);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -610,6 +694,7 @@ int main(void)
         cmocka_unit_test(test_row_offset_split),
         cmocka_unit_test(test_stable_across_runs),
         cmocka_unit_test(test_stream_matches_rng),
+        cmocka_unit_test(test_fused_matches_portable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -145,6 +145,28 @@ static void exclusion_case(int kind, int weighted)
     negs_sampler_free(s);
 }
 
+/* The row's positive holds 90% of the weight: rejection would be slow, so the exact indexed
+ * draw over the eligible items serves the row. */
+static void test_exact_path_fit(void **state)
+{
+    (void)state;
+    const uint32_t n = 30;
+    double w[30], counts[30] = {0}, p[30];
+    for (uint32_t i = 0; i < n; i++) w[i] = 1.0 + (double)(i % 5);
+    w[6] = 900.0;
+    negs_sampler *s = negs_sampler_create(NEGS_SAMPLER_POPULARITY, n, 61);
+    assert_int_equal(negs_sampler_set_param(s, NEGS_SP_ALPHA, 1.0), NEGS_OK);
+    assert_int_equal(negs_sampler_set_weights(s, w, n), NEGS_OK);
+    size_t rows = draws(20000);
+    uint32_t *pos = fill_u32(rows, 6);
+    size_t tot = count_draws(s, 8, rows, NULL, pos, 50, n, counts);
+    for (uint32_t i = 0; i < n; i++) p[i] = i == 6 ? 0.0 : w[i];
+    assert_true(counts[6] == 0.0);
+    assert_true(fit(counts, p, n, tot) > P_MIN);
+    free(pos);
+    negs_sampler_free(s);
+}
+
 static void test_exclusion_fit(void **state)
 {
     (void)state;
@@ -370,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_uniform_fit),
         cmocka_unit_test(test_popularity_fit_alphas),
         cmocka_unit_test(test_exclusion_fit),
+        cmocka_unit_test(test_exact_path_fit),
         cmocka_unit_test(test_never_forbidden),
         cmocka_unit_test(test_category_fit),
         cmocka_unit_test(test_exposure_fit_and_fallback),

@@ -7,7 +7,9 @@
 
 #include "sampler_internal.h"
 
-/* One alias draw from the support's table, as negs_alias_draw but on the batched stream. */
+/* One alias draw from the support's table, as negs_alias_draw but on the batched stream.
+ * Branch-free select: an entry whose alias is itself has threshold 2^32 - 1, and the coin
+ * that fails it picks the alias, which is the same column. */
 static inline uint32_t alias_pos(const negs_alias *a, sp_stream *r)
 {
     for (;;) {
@@ -20,7 +22,8 @@ static inline uint32_t alias_pos(const negs_alias *a, sp_stream *r)
         }
         uint32_t col = (uint32_t)(m >> 32);
         negs_alias_entry en = a->e[col];
-        return ((uint32_t)x < en.threshold || en.alias == col) ? col : en.alias;
+        uint32_t take = 0u - (uint32_t)((uint32_t)x < en.threshold);
+        return (col & take) | (en.alias & ~take);
     }
 }
 
@@ -35,8 +38,8 @@ static inline uint32_t support_draw(const sp_row *row, sp_stream *r)
 static inline uint32_t draw_one(sp_row *row, sp_stream *r)
 {
     if (!row->exact) {
-        /* Rejection: at least half the support's mass is eligible, so SP_MAX_TRIES failures
-         * in a row (probability <= 2^-32) are rare; the exact draw below then takes over. */
+        /* Rejection: at least 1/8 of the support's mass is eligible, so SP_MAX_TRIES failures
+         * in a row (probability <= (7/8)^64 < 2e-4) are rare; the exact draw then takes over. */
         for (int tries = 0; tries < SP_MAX_TRIES; tries++) {
             uint32_t item = support_draw(row, r);
             if (!sp_row_excluded(row, item)) return item;
@@ -52,26 +55,91 @@ uint32_t sp_draw_one(sp_row *row, sp_stream *r)
     return draw_one(row, r);
 }
 
-/* The hot loop of popularity sampling with nothing to exclude: alias lookups on the batched
- * stream, prefetching the table entries of the draws a few steps ahead when the table is
- * larger than the caches. */
-static void alias_run(const sp_row *row, sp_stream *r, uint32_t k, uint32_t *out)
+/* The hot loop of popularity sampling with nothing to exclude: alias lookups reading the
+ * batched stream in place (two words per draw, the same words alias_pos would read), and
+ * prefetching the entries of draws 8 ahead when the table is larger than the caches. */
+static void alias_run(const sp_row *row, sp_stream *r, uint32_t k, uint32_t *restrict out,
+                      sp_alias32_fn fused)
 {
     const negs_alias *a = row->s.alias;
     const uint32_t *items = row->s.items;
-    uint32_t lo = row->s.lo, n = a->n;
+    const uint32_t lo = row->s.lo, n = a->n;
     const negs_alias_entry *e = a->e;
-    int far = n >= (1u << 20);
-    for (uint32_t j = 0; j < k; j++) {
-        if (far && r->idx + 16 < r->cap) {
-            unsigned i = r->idx + 16;
-            uint32_t hi = r->buf[(i & 3) * SP_BLOCKS + (i >> 2)];
-            __builtin_prefetch(&e[((uint64_t)hi * n) >> 32]);
+    const int far = n >= (1u << 19);
+    uint32_t j = 0;
+    while (j < k) {
+        if (r->idx == r->cap) {
+            if (fused && !items && lo == 0 && k - j >= 32 && r->first == SP_BLOCKS) {
+                if (fused(r, a, out + j)) {
+                    j += 32;
+                    continue;
+                }
+            } else {
+                sp_stream_refill(r);
+            }
         }
-        uint32_t p = lo + alias_pos(a, r);
-        out[j] = items ? items[p] : p;
+        if (r->idx & 1u) { /* not on a draw boundary: take the general path once */
+            uint32_t p = lo + alias_pos(a, r);
+            out[j++] = items ? items[p] : p;
+            continue;
+        }
+        const uint32_t *buf = r->buf;
+        unsigned idx = r->idx, cap = r->cap;
+        for (; j < k && idx < cap; idx += 2) {
+            unsigned b = idx >> 2, w = idx & 3u;
+            uint64_t x = ((uint64_t)buf[w * SP_BLOCKS + b] << 32) | buf[(w + 1) * SP_BLOCKS + b];
+            if (far && idx + 16 < cap) {
+                unsigned i2 = idx + 16;
+                uint64_t hi = buf[(i2 & 3u) * SP_BLOCKS + (i2 >> 2)];
+                __builtin_prefetch(&e[(hi * n) >> 32]);
+            }
+            uint64_t m = (x >> 32) * (uint64_t)n;
+            if ((uint32_t)m < n && (uint32_t)m < (uint32_t)(-n) % n) continue; /* Lemire */
+            uint32_t col = (uint32_t)(m >> 32);
+            negs_alias_entry en = e[col];
+            uint32_t take = 0u - (uint32_t)((uint32_t)x < en.threshold);
+            uint32_t p = lo + ((col & take) | (en.alias & ~take));
+            out[j++] = items ? items[p] : p;
+        }
+        r->idx = idx;
     }
-    (void)e;
+}
+
+/* Scalar rejection over the candidates left in the stream's buffer (at least one), with the
+ * run of rejections carried across calls: after SP_MAX_TRIES in a row the exact draw takes
+ * the slot. The batched kernel follows exactly this rule, so both give the same items. */
+static uint32_t reject_run(sp_row *row, sp_stream *r, unsigned *run, uint32_t *out, uint32_t j,
+                           uint32_t k)
+{
+    do {
+        uint32_t item = support_draw(row, r);
+        if (!sp_row_excluded(row, item)) {
+            out[j++] = item;
+            *run = 0;
+        } else if (++*run == SP_MAX_TRIES) {
+            sp_row_build_removed(row);
+            out[j++] = sp_row_weight_to_item(row, sp_uniform(r) * row->z);
+            *run = 0;
+        }
+    } while (j < k && r->idx < r->cap);
+    return j;
+}
+
+static void excl_run(sp_row *row, sp_stream *r, uint32_t k, uint32_t *out, sp_excl32_fn fused)
+{
+    unsigned run = 0;
+    uint32_t j = 0;
+    const uint32_t *bits32 = (const uint32_t *)(const void *)row->ubits;
+    while (j < k) {
+        if (fused && r->idx == r->cap && r->first == SP_BLOCKS) {
+            int c = fused(r, row->s.alias, bits32, row->has_pos, row->pos_item, &run, out + j, k - j);
+            if (c >= 0) {
+                j += (uint32_t)c;
+                continue;
+            }
+        }
+        j = reject_run(row, r, &run, out, j, k);
+    }
 }
 
 static void shuffle(uint32_t *out, float *logq, uint32_t k, sp_stream *r)
@@ -239,7 +307,10 @@ void sp_draw_row(sp_row *row, const negs_sampler *s, const sp_scratch *scr, sp_s
         else unique_uniform(row, scr, r, k, out, logq);
         return;
     }
-    if (row->s.prefix && !row->exact && !row->has_pos && !row->excl) alias_run(row, r, k, out);
+    if (row->s.prefix && !row->exact && !row->has_pos && !row->excl)
+        alias_run(row, r, k, out, s->alias32);
+    else if (row->s.prefix && !row->exact && !row->s.items && (!row->excl || row->ubits))
+        excl_run(row, r, k, out, s->excl32);
     else
         for (uint32_t j = 0; j < k; j++) out[j] = draw_one(row, r);
     if (!logq) return;

@@ -44,7 +44,10 @@ NEGS_API negs_sampler *negs_sampler_create(int kind, uint32_t n_items, uint64_t 
     s->margin = 1.0;
     s->temperature = 1.0;
     s->threads = 1;
+    s->table_budget = (size_t)64 << 20;
     s->gen = sp_philox_select(negs_cpu_features());
+    s->alias32 = sp_alias32_select(negs_cpu_features());
+    s->excl32 = sp_excl32_select(negs_cpu_features());
     if (sp_scratch_prepare(s, 1)) {
         free(s);
         return NULL;
@@ -243,8 +246,8 @@ NEGS_API int negs_sampler_set_positives(negs_sampler *s, const negs_csr *positiv
     }
     uint64_t *bits = NULL;
     size_t words = ((size_t)s->n_items + 63) / 64;
-    /* Per-user bitmaps make the exclusion test one load; kept when they fit in 64 MiB. */
-    if (positives && (double)positives->n_users * (double)words * 8.0 <= 67108864.0) {
+    /* Per-user bitmaps make the exclusion test one load; kept while they fit the budget. */
+    if (positives && (double)positives->n_users * (double)words * 8.0 <= (double)s->table_budget) {
         bits = negs_calloc_array((size_t)positives->n_users * words, sizeof *bits,
                                  "negs_sampler_set_positives: bitmaps");
         if (!bits) return NEGS_E_NOMEM;

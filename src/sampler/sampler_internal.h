@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/alias.h"
+#include "core/cpu.h"
 #include "core/csr.h"
 #include "core/pool.h"
 #include "core/rng.h"
@@ -25,8 +26,21 @@
 #define SP_MAX_CHILDREN 32
 /* Weighted rejection switches to the exact indexed draw when less than this fraction of the
  * support's weight is eligible, and after this many rejections in a row. */
-#define SP_EXACT_BELOW 0.5
-#define SP_MAX_TRIES 32
+#define SP_EXACT_BELOW 0.125
+#define SP_MAX_TRIES 64
+
+/* sampler_alias_simd.c: fills out[0..32) with the next 32 alias draws of an empty, aligned
+ * stream and returns 1; returns 0 (the words then wait in the stream's buffer) when a Lemire
+ * rejection needs the scalar loop. NULL when the CPU lacks AVX-512. */
+typedef int (*sp_alias32_fn)(sp_stream *r, const negs_alias *a, uint32_t *out);
+sp_alias32_fn sp_alias32_select(unsigned cpu);
+/* The same 32 candidates filtered by exclusion (the user's bitmap, may be NULL, and the row's
+ * positive); writes at most `room` accepted items and returns their count, or -1 (words left
+ * in the buffer for the scalar replay) on a Lemire rejection or when the run of rejections,
+ * carried in *run, would reach SP_MAX_TRIES. */
+typedef int (*sp_excl32_fn)(sp_stream *r, const negs_alias *a, const uint32_t *bits32, int has_pos,
+                            uint32_t pos, unsigned *run, uint32_t *out, uint32_t room);
+sp_excl32_fn sp_excl32_select(unsigned cpu);
 
 /* Tables derived from weights, alpha and categories; rebuilt as a whole by sp_rebuild. */
 typedef struct sp_tables {
@@ -84,9 +98,12 @@ struct negs_sampler {
     uint32_t *cat;           /* n, copied; NULL until set_categories */
     const negs_csr *positives, *exposures; /* retained */
     uint32_t max_excl;       /* longest row of positives */
-    uint64_t *ubits;         /* per-user bitmaps of the positives (when small enough), or NULL */
+    size_t table_budget;     /* bytes allowed for the per-user bitmaps */
+    uint64_t *ubits;         /* per-user bitmaps of the positives (within budget), or NULL */
     size_t ubits_words;      /* 64-bit words per user */
     sp_philox_fn gen;        /* batched Philox for this CPU */
+    sp_alias32_fn alias32;   /* fused Philox + alias kernel, or NULL */
+    sp_excl32_fn excl32;     /* the same with exclusion, or NULL */
     sp_tables t;
     /* children (MIXTURE, HARD) */
     int owned;               /* 1 once handed to a parent */

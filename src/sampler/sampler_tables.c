@@ -190,7 +190,8 @@ int sp_rebuild(negs_sampler *s)
         st = build_catalogue(&nt, s->n_items, s->unique);
     if (!st && s->kind == NEGS_SAMPLER_CATEGORY && s->cat)
         st = build_categories(&nt, s->cat, s->n_items, s->unique);
-    if (!st && nt.has_cat_tables && s->positives) st = build_user_sums(&nt, s->positives);
+    if (!st && nt.has_cat_tables && s->positives)
+        st = build_user_sums(&nt, s->positives);
     if (st) {
         sp_tables_free(&nt);
         return st;
