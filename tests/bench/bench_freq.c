@@ -87,16 +87,16 @@ static int run_speed(const char *out_path)
             uint64_t step = 0;
             for (int w = 0; w < 2 * NB; w++, step++)
                 if (negs_freq_update(f, step, ids + (size_t)(w % NB) * BATCH, BATCH)) die("update");
-            /* best of 7 runs (the machine may be shared; the peer is timed the same way) */
-            int per_run = logh[h] == 16 ? 512 : 256;
-            double t[7];
-            for (int r = 0; r < 7; r++) {
+            /* best of 11 runs (the machine may be shared; the peer is timed the same way) */
+            int per_run = logh[h] == 16 ? 256 : 128;
+            double t[11];
+            for (int r = 0; r < 11; r++) {
                 double t0 = now_s();
                 for (int b = 0; b < per_run; b++, step++)
                     negs_freq_update(f, step, ids + (size_t)(b % NB) * BATCH, BATCH);
                 t[r] = (now_s() - t0) / per_run;
             }
-            qsort(t, 7, sizeof t[0], cmp_double);
+            qsort(t, 11, sizeof t[0], cmp_double);
             double ns = t[0] * 1e9, mib = (double)H * 2 * (kinds[k] == NEGS_FREQ_GAP ? 16 : 8) / 1048576.0;
             const char *name = kinds[k] == NEGS_FREQ_GAP ? "gap" : "sketch";
             printf("%-7s %10zu %10.0f %14.0f %12.1f\n", name, H, mib, ns, BATCH / ns * 1e3);

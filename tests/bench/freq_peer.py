@@ -167,13 +167,13 @@ def time_peer(make, h, batches, to_ids):
         step += 1
     runs = []
     per_run = 64 if h <= 1 << 16 else 32
-    for _ in range(7):
+    for _ in range(11):
         t0 = time.perf_counter()
         for b in range(per_run):
             est.update(step, batches[b % NB])
             step += 1
         runs.append((time.perf_counter() - t0) / per_run)
-    return min(runs) * 1e9  # best of 7, as bench_freq
+    return min(runs) * 1e9  # best of 11, as bench_freq
 
 
 def main():
@@ -194,7 +194,7 @@ def main():
     js = os.environ.get("BENCH_JSON")
     out = open(js, "a") if js else None
     print(f"update of a batch of {BATCH} ids, m = {M}, {threads} thread(s); ns per batch "
-          f"(best of 7 runs); ratio = peer / ours")
+          f"(best of 11 runs); ratio = peer / ours")
     print(f"{'case':28s} {'ours':>10s} {'peer':>7s} {'peer ns':>12s} {'ratio':>8s}")
     for (kind, logh), ns in sorted(ours.items()):
         for pname, makers, batches in peers:

@@ -8,6 +8,7 @@ PY=${PYTHON:-/usr/bin/python3}
 OUT=$BIN/freq
 mkdir -p "$OUT"
 echo "-- $BIN/bench_freq speed"
+echo "load (1, 5, 15 min): $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null) on $(nproc 2>/dev/null) cores"
 "$BIN/bench_freq" speed "$OUT/speed.txt"
 echo "-- tests/bench/freq_peer.py (numpy / torch, 1 thread)"
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 \
