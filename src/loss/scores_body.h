@@ -134,23 +134,23 @@ static inline float sc_log1p_w(float u, float w, float rw)
 
 /* ---------------------------------------------------------------- flat loops */
 
-/* Sum in double with a fixed pattern of eight partial sums. */
+/* Sum in double with a fixed pattern of sixteen partial sums (several independent vector
+ * chains once vectorised); short arrays are summed left to right. */
 static double sc_sum(size_t n, const float *x)
 {
-    double a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        a0 += x[i];
-        a1 += x[i + 1];
-        a2 += x[i + 2];
-        a3 += x[i + 3];
-        a4 += x[i + 4];
-        a5 += x[i + 5];
-        a6 += x[i + 6];
-        a7 += x[i + 7];
+    if (n < 16) {
+        double s = 0.0;
+        for (size_t i = 0; i < n; i++) s += x[i];
+        return s;
     }
-    for (; i < n; i++) a0 += x[i];
-    return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
+    double a[16] = {0};
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (size_t j = 0; j < 16; j++) a[j] += x[i + j];
+    for (; i < n; i++) a[0] += x[i];
+    for (size_t j = 0; j < 8; j++) a[j] += a[j + 8];
+    for (size_t j = 0; j < 4; j++) a[j] += a[j + 4];
+    return (a[0] + a[2]) + (a[1] + a[3]);
 }
 
 /* max(m, x[0..n)); -inf entries never win. Max is exact, so the order does not matter. */
@@ -272,15 +272,15 @@ static int sc_logits_pair(size_t rows, size_t k, const float *pos, const float *
     return sc_logits_pair_flat(rows * k, pbuf, neg, lq, mk, inv_t, z);
 }
 
-/* out[r] = scale * sum of row r (k slots) in double; for k < 8 the sum runs left to right,
- * exactly as sc_sum does for short arrays, so every copy gives the same bits. */
+/* out[r] = scale * sum of row r (k slots). Rows of fewer than 8 slots are summed left to
+ * right in float (at most 7 roundings), longer ones by sc_sum in double. */
 #define SC_ROWSUM_K(K)                                                                   \
     static void sc_row_sums_##K(size_t rows, const float *x, float scale, float *out)   \
     {                                                                                    \
         for (size_t r = 0; r < rows; r++) {                                              \
-            double a = 0.0;                                                              \
-            for (size_t j = 0; j < (K); j++) a += x[r * (K) + j];                        \
-            out[r] = (float)(a * scale);                                                 \
+            float a = x[r * (K)];                                                        \
+            for (size_t j = 1; j < (K); j++) a += x[r * (K) + j];                        \
+            out[r] = a * scale;                                                          \
         }                                                                                \
     }
 SC_ROWSUM_K(1)
