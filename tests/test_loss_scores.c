@@ -4,6 +4,8 @@
 #include <stdio.h>
 
 #include "test_util.h"
+#include "core/cpu.h"
+#include "loss/loss_internal.h" /* to run the AVX2 kernel on an AVX-512 machine */
 
 /* |a - b| <= tol in double (cmocka's assert_float_equal compares in float). */
 #define assert_near(a, b, tol)                                                          \
@@ -358,12 +360,19 @@ static void test_reductions_and_null_outputs(void **state)
 
 /* ---------------------------------------------------------------- threads and kernels */
 
-static void run_all(int kind, int threads, int scalar, const struct data *d, int red, float *loss,
+/* isa: 0 the handle's choice, 1 NEGS_LP_FORCE_SCALAR, 2 at most AVX2 */
+static void run_all(int kind, int threads, int isa, const struct data *d, int red, float *loss,
                     float *gp, float *gn)
 {
     negs_loss *l = make_loss(kind, 0.7, red, 1.0);
     assert_int_equal(negs_loss_set_param(l, NEGS_LP_THREADS, threads), 0);
-    assert_int_equal(negs_loss_set_param(l, NEGS_LP_FORCE_SCALAR, scalar), 0);
+    assert_int_equal(negs_loss_set_param(l, NEGS_LP_FORCE_SCALAR, isa == 1), 0);
+    if (isa == 2) {
+        double kern;
+        l->cpu &= NEGS_CPU_AVX2;
+        assert_int_equal(negs_loss_get_param(l, NEGS_LP_KERNEL, &kern), 0);
+        assert_true(kern == NEGS_KERNEL_AVX2);
+    }
     assert_int_equal(negs_loss_scores(l, d->n, d->k, d->pos, d->neg, d->logq, d->mask, loss, gp, gn),
                      0);
     negs_loss_free(l);
@@ -422,7 +431,9 @@ static void test_scalar_matches_simd(void **state)
     negs_loss *probe = negs_loss_create(NEGS_LOSS_BCE);
     negs_loss_get_param(probe, NEGS_LP_KERNEL, &kern);
     negs_loss_free(probe);
-    if (kern == NEGS_KERNEL_SCALAR) print_message("(no SIMD kernel on this CPU: comparing scalar with itself)\n");
+    if (kern == NEGS_KERNEL_SCALAR)
+        print_message("(no SIMD kernel on this CPU: comparing scalar with itself)\n");
+    const int avx2 = (negs_cpu_features() & NEGS_CPU_AVX2) != 0;
     for (size_t s = 0; s < 4; s++) {
         struct data d;
         data_fill(&d, shapes[s].n / 4, shapes[s].k, 5.0, s & 1, (s >> 1) & 1);
@@ -435,6 +446,12 @@ static void test_scalar_matches_simd(void **state)
             assert_close_rel(l1, l2, n, 1e-6);
             assert_close_rel(p1, p2, n, 1e-6);
             assert_close_rel(g1, g2, nk, 1e-6);
+            if (avx2) {
+                run_all(kinds[a], 1, 2, &d, NEGS_REDUCE_NONE, l1, p1, g1);
+                assert_close_rel(l1, l2, n, 1e-6);
+                assert_close_rel(p1, p2, n, 1e-6);
+                assert_close_rel(g1, g2, nk, 1e-6);
+            }
         }
         free(l1);
         free(l2);
