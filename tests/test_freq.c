@@ -167,6 +167,32 @@ static void test_gap_periodic_exact(void **state)
     periodic_case(4);
 }
 
+/* Saturation: when every item is in every batch (a batch as large as the catalogue), all gaps
+ * are 1 and 1/B cannot tell items apart; the occurrence counts still do. */
+static void test_gap_saturation(void **state)
+{
+    (void)state;
+    static const int count[4] = {26, 19, 13, 6}; /* 64 ids per batch */
+    uint64_t batch[64], items[4] = {101, 202, 303, 404};
+    size_t n = 0;
+    for (int k = 0; k < 4; k++)
+        for (int c = 0; c < count[k]; c++) batch[n++] = items[k];
+    negs_freq *f = negs_freq_create(NEGS_FREQ_GAP, 1u << 12, 2, 8);
+    assert_true(no_collisions(f, items, 4));
+    for (uint64_t t = 0; t < 500; t++) {
+        /* shuffle deterministically so duplicates are not adjacent */
+        for (size_t i = 63; i > 0; i--) {
+            size_t j = (size_t)(t * 7 + i * 13) % (i + 1);
+            uint64_t x = batch[i];
+            batch[i] = batch[j];
+            batch[j] = x;
+        }
+        assert_int_equal(negs_freq_update(f, t, batch, 64), NEGS_OK);
+    }
+    for (int k = 0; k < 4; k++) assert_rel(p_of(f, items[k]), count[k] / 64.0, 1e-4);
+    negs_freq_free(f);
+}
+
 /* Defined behaviour for duplicates: an id repeated in one batch (or in a second update call
  * at the same step) moves its gap once and its count once per occurrence. */
 static void test_gap_duplicates(void **state)
@@ -576,6 +602,7 @@ int main(void)
         cmocka_unit_test(test_update_query_bad_input),
         cmocka_unit_test(test_gap_periodic_exact),
         cmocka_unit_test(test_gap_duplicates),
+        cmocka_unit_test(test_gap_saturation),
         cmocka_unit_test(test_gap_ema_start_unbiased),
         cmocka_unit_test(test_gap_convergence),
         cmocka_unit_test(test_gap_open_gap_drift_down),
