@@ -344,9 +344,9 @@ NEGS_API int negs_loss_inbatch(negs_loss *l, size_t b, size_t m, size_t dim, con
     double total = 0.0;
     for (size_t i = 0; i < b; i++) total += c.rowloss[i];
     if (!isfinite(total))
-        return negs_fail(NEGS_E_INVALID, "%s: a score u_i . v_j overflowed float (the loss is "
-                                         "not finite); scale the embeddings down",
-                         "negs_loss_inbatch");
+        return negs_fail(NEGS_E_INVALID, "%s: a logit u_i . v_j / temperature - logq_j "
+                                         "overflowed float (the loss is not finite); scale the "
+                                         "embeddings or logq down", "negs_loss_inbatch");
     if (l->reduction == NEGS_REDUCE_NONE)
         for (size_t i = 0; i < b; i++) loss[i] = (float)c.rowloss[i];
     else
