@@ -282,6 +282,51 @@ static void test_logq_popularity_excluded(void **state)
     negs_sampler_free(s);
 }
 
+/* The worked example of docs/samplers.md, value for value. */
+static void test_logq_worked_example(void **state)
+{
+    (void)state;
+    double w[6] = {3, 5, 2, 0.5, 7, 1.5};
+    negs_sampler *s = popularity(6, w, 1.0, 12);
+    uint64_t ip[2] = {0, 2};
+    uint32_t ix[2] = {1, 4};
+    negs_csr *pt = negs_csr_create(1, 6, ip, ix);
+    assert_int_equal(negs_sampler_set_positives(s, pt), NEGS_OK);
+    uint32_t users[40] = {0}, pos[40], out[40 * 3];
+    float lq[40 * 3];
+    for (int r = 0; r < 40; r++) pos[r] = 2;
+    double want[6] = {0.588, 0, 0, -1.204, 0, -0.105};
+    assert_int_equal(negs_sampler_sample(s, 0, 40, users, pos, 3, out, lq), NEGS_OK);
+    for (int i = 0; i < 120; i++) assert_true(fabs(lq[i] - want[out[i]]) < 6e-4);
+    assert_int_equal(negs_sampler_set_param(s, NEGS_SP_UNIQUE, 1.0), NEGS_OK);
+    double wu[6] = {0, 0, 0, -1.386, 0, -0.288};
+    int seen0 = 0;
+    assert_int_equal(negs_sampler_sample(s, 0, 40, users, pos, 2, out, lq), NEGS_OK);
+    for (int i = 0; i < 80; i++) {
+        assert_true(fabs(lq[i] - wu[out[i]]) < 6e-4);
+        seen0 += out[i] == 0;
+    }
+    assert_int_equal(seen0, 40); /* certain in every row */
+    negs_sampler_free(s);
+    /* the mixture: POPULARITY and UNIFORM with equal shares */
+    negs_sampler *m = negs_sampler_create(NEGS_SAMPLER_MIXTURE, 6, 12);
+    negs_sampler *p = popularity(6, w, 1.0, 0), *u = negs_sampler_create(NEGS_SAMPLER_UNIFORM, 6, 0);
+    assert_int_equal(negs_sampler_set_positives(p, pt), NEGS_OK);
+    assert_int_equal(negs_sampler_set_positives(u, pt), NEGS_OK);
+    assert_int_equal(negs_sampler_add(m, p, 1.0), NEGS_OK);
+    assert_int_equal(negs_sampler_add(m, u, 1.0), NEGS_OK);
+    assert_int_equal(negs_sampler_sample(m, 0, 40, users, pos, 3, out, lq), NEGS_OK);
+    int seen3 = 0;
+    for (int i = 0; i < 120; i++)
+        if (out[i] == 3) {
+            assert_true(fabs(lq[i] - (-0.431)) < 6e-4);
+            seen3++;
+        }
+    assert_true(seen3 > 0);
+    negs_sampler_free(m);
+    negs_csr_free(pt);
+}
+
 /* Brute force for the UNIQUE weighted design: pi = min(1, c w) with sum k (bisection). */
 static void inclusion(const double *w, const int *elig, int n, int k, double *pi)
 {
@@ -687,6 +732,7 @@ int main(void)
         cmocka_unit_test(test_mixture_errors),
         cmocka_unit_test(test_hard_entry_points),
         cmocka_unit_test(test_logq_popularity_excluded),
+        cmocka_unit_test(test_logq_worked_example),
         cmocka_unit_test(test_logq_unique),
         cmocka_unit_test(test_logq_mixture),
         cmocka_unit_test(test_logq_category_exposure),

@@ -130,6 +130,90 @@ T5 static int excl32_avx512(sp_stream *r, const negs_alias *a, const uint32_t *b
     r->idx = r->cap;
     return (int)cnt;
 }
+
+/* Philox blocks b0 .. b0 + 15 of the stream as four word vectors. */
+T5 static inline void philox16(const sp_stream *r, uint32_t b0, __m512i c[4])
+{
+    const __m512i m0 = _mm512_set1_epi32((int)PH_M0), m1 = _mm512_set1_epi32((int)PH_M1);
+    __m512i c0 = _mm512_add_epi32(_mm512_set1_epi32((int)b0),
+                                  _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+                                                    14, 15));
+    __m512i c1 = _mm512_set1_epi32((int)r->ctr[1]), c2 = _mm512_set1_epi32((int)r->ctr[2]);
+    __m512i c3 = _mm512_set1_epi32((int)r->ctr[3]);
+    uint32_t k0 = r->key[0], k1 = r->key[1];
+    for (int round = 0; round < 10; round++) {
+        if (round > 0) {
+            k0 += PH_W0;
+            k1 += PH_W1;
+        }
+        __m512i h0, l0, h1, l1;
+        mulhilo(c0, m0, &h0, &l0);
+        mulhilo(c2, m1, &h1, &l1);
+        c0 = _mm512_ternarylogic_epi32(h1, c1, _mm512_set1_epi32((int)k0), 0x96);
+        c2 = _mm512_ternarylogic_epi32(h0, c3, _mm512_set1_epi32((int)k1), 0x96);
+        c1 = l1;
+        c3 = l0;
+    }
+    c[0] = c0;
+    c[1] = c1;
+    c[2] = c2;
+    c[3] = c3;
+}
+
+T5 static inline void prefetch32(const __m512i c[4], __m512i nv, const negs_alias_entry *e)
+{
+    uint32_t col[32];
+    __m512i h, l;
+    mulhilo(c[0], nv, &h, &l);
+    _mm512_storeu_si512((void *)col, h);
+    mulhilo(c[2], nv, &h, &l);
+    _mm512_storeu_si512((void *)(col + 16), h);
+    for (int i = 0; i < 32; i++) __builtin_prefetch(&e[col[i]]);
+}
+
+/* Tables larger than the caches: the blocks of batch i + 1 are generated and their entries
+ * prefetched before batch i is looked up, so the memory latency overlaps. Produces whole
+ * batches of 32 into out (at most `room`), and stops early, leaving the batch's words in the
+ * buffer for the scalar replay, at a Lemire rejection. Returns the number of draws written. */
+T5 static uint32_t far_avx512(sp_stream *r, const negs_alias *a, uint32_t *out, uint32_t room)
+{
+    uint32_t n = a->n, done = 0;
+    const __m512i nv = _mm512_set1_epi32((int)n);
+    const __m512i tv = _mm512_set1_epi32((int)((uint32_t)(-n) % n));
+    const __m512i ilo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i ihi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30,
+                                          15, 31);
+    __m512i cur[4], nxt[4];
+    philox16(r, r->ctr[0], cur);
+    prefetch32(cur, nv, a->e);
+    while (room - done >= 32) {
+        int last = room - done < 64;
+        if (!last) {
+            philox16(r, r->ctr[0] + SP_BLOCKS, nxt);
+            prefetch32(nxt, nv, a->e);
+        }
+        __mmask16 reject = 0;
+        __m512i even = lookup(cur[0], cur[1], nv, tv, a->e, &reject);
+        __m512i odd = lookup(cur[2], cur[3], nv, tv, a->e, &reject);
+        if (reject) {
+            for (int w = 0; w < 4; w++) _mm512_storeu_si512((void *)(r->buf + w * SP_BLOCKS), cur[w]);
+            r->ctr[0] += SP_BLOCKS;
+            r->idx = 0;
+            r->cap = 4 * SP_BLOCKS;
+            r->first = SP_BLOCKS;
+            return done;
+        }
+        _mm512_storeu_si512((void *)(out + done), _mm512_permutex2var_epi32(even, ilo, odd));
+        _mm512_storeu_si512((void *)(out + done + 16), _mm512_permutex2var_epi32(even, ihi, odd));
+        done += 32;
+        r->ctr[0] += SP_BLOCKS;
+        if (!last)
+            for (int w = 0; w < 4; w++) cur[w] = nxt[w];
+    }
+    r->idx = r->cap = 0;
+    r->first = SP_BLOCKS;
+    return done;
+}
 #endif
 
 sp_alias32_fn sp_alias32_select(unsigned cpu)
@@ -146,6 +230,16 @@ sp_excl32_fn sp_excl32_select(unsigned cpu)
 {
 #if defined(__GNUC__) && defined(__x86_64__)
     if (cpu & NEGS_CPU_AVX512) return excl32_avx512;
+#else
+    (void)cpu;
+#endif
+    return NULL;
+}
+
+sp_far_fn sp_far_select(unsigned cpu)
+{
+#if defined(__GNUC__) && defined(__x86_64__)
+    if (cpu & NEGS_CPU_AVX512) return far_avx512;
 #else
     (void)cpu;
 #endif

@@ -59,7 +59,7 @@ uint32_t sp_draw_one(sp_row *row, sp_stream *r)
  * batched stream in place (two words per draw, the same words alias_pos would read), and
  * prefetching the entries of draws 8 ahead when the table is larger than the caches. */
 static void alias_run(const sp_row *row, sp_stream *r, uint32_t k, uint32_t *restrict out,
-                      sp_alias32_fn fused)
+                      sp_alias32_fn fused, sp_far_fn far_fn)
 {
     const negs_alias *a = row->s.alias;
     const uint32_t *items = row->s.items;
@@ -69,7 +69,11 @@ static void alias_run(const sp_row *row, sp_stream *r, uint32_t k, uint32_t *res
     uint32_t j = 0;
     while (j < k) {
         if (r->idx == r->cap) {
-            if (fused && !items && lo == 0 && k - j >= 32 && r->first == SP_BLOCKS) {
+            if (far && far_fn && !items && lo == 0 && k - j >= 64 && r->first == SP_BLOCKS) {
+                uint32_t got = far_fn(r, a, out + j, k - j);
+                j += got;
+                if (r->idx == r->cap) continue;
+            } else if (fused && !items && lo == 0 && k - j >= 32 && r->first == SP_BLOCKS) {
                 if (fused(r, a, out + j)) {
                     j += 32;
                     continue;
@@ -221,7 +225,8 @@ static int is_capped(const uint32_t *capped, uint32_t h, uint32_t x)
 static int usable(const sp_row *row, const uint32_t *capped, uint32_t h, uint32_t x)
 {
     const sp_support *s = &row->s;
-    return s->w[sp_item_at(s, x)] > 0.0 && !sp_row_removed_pos(row, x) && !is_capped(capped, h, x);
+    uint32_t item = sp_item_at(s, x);
+    return s->w[item] > 0.0 && !sp_row_excluded(row, item) && !is_capped(capped, h, x);
 }
 
 /* Rounding repair for the systematic pass: the first usable position after prev (or the last
@@ -235,6 +240,24 @@ static uint32_t next_usable(const sp_row *row, const uint32_t *capped, uint32_t 
     return prev;
 }
 
+/* Largest x in [from, hi) with P[x] <= v (from itself if none): galloping from `from`, as the
+ * systematic points and the removed positions they skip move forward a little at a time. */
+static uint32_t gallop(const double *P, uint32_t from, uint32_t hi, double v)
+{
+    uint32_t lo = from, step = 1;
+    while (lo + step < hi && P[lo + step] <= v) {
+        lo += step;
+        step <<= 1;
+    }
+    uint32_t top = lo + step < hi ? lo + step : hi;
+    while (top - lo > 1) {
+        uint32_t mid = lo + (top - lo) / 2;
+        if (P[mid] <= v) lo = mid;
+        else top = mid;
+    }
+    return lo;
+}
+
 static void unique_weighted(const sp_row *row, sp_stream *r, uint32_t k, uint32_t *out,
                             float *logq)
 {
@@ -243,10 +266,10 @@ static void unique_weighted(const sp_row *row, sp_stream *r, uint32_t k, uint32_
     double zu = row->z;
     /* Take for sure every item whose inclusion probability would reach 1. */
     for (uint32_t q = s->lo; q < s->hi && h < k; q++) {
-        uint32_t x = s->desc[q];
-        double w = s->w[sp_item_at(s, x)];
+        uint32_t x = s->desc[q], item = sp_item_at(s, x);
+        double w = s->w[item];
         if (!(w > 0.0)) break;
-        if (sp_row_removed_pos(row, x)) continue;
+        if (sp_row_excluded(row, item)) continue;
         if ((double)(k - h) * w < zu) break;
         out[h++] = x;
         zu -= w;
@@ -255,39 +278,39 @@ static void unique_weighted(const sp_row *row, sp_stream *r, uint32_t k, uint32_
     sort_u32(out, h);
     double d = kk > 0 ? zu / kk : 1.0;
     if (kk > 0) {
+        /* One pass over the gaps between removed (excluded or certain) positions: in the gap
+         * [g0, g1) the line of eligible weight is P[x] - base - removed-before, so the points
+         * falling in it are located by galloping inside the gap. */
         const double *P = s->prefix;
         double base = P[s->lo], wrm = 0.0, u = sp_uniform(r);
-        uint32_t ir = 0, ic = 0, a = s->lo, prev = 0;
+        uint32_t ir = 0, ic = 0, g0 = s->lo, j = 0, prev = 0;
         int have_prev = 0;
-        for (uint32_t j = 0; j < kk; j++) {
-            double t = (u + (double)j) * d;
-            uint32_t x;
-            for (;;) {
-                double v = t + base + wrm;
-                uint32_t lo = a, hi = s->hi;
-                while (hi - lo > 1) {
-                    uint32_t mid = lo + (hi - lo) / 2;
-                    if (P[mid] <= v) lo = mid;
-                    else hi = mid;
-                }
-                x = lo;
-                /* Removed or capped positions at or before x shift the target right. */
-                if (ir < row->nr && row->rp[ir] <= x && (ic >= h || row->rp[ir] < out[ic])) {
-                    wrm += row->rc[ir] - (ir > 0 ? row->rc[ir - 1] : 0.0);
-                    ir++;
-                } else if (ic < h && out[ic] <= x) {
-                    wrm += s->w[sp_item_at(s, out[ic])];
-                    ic++;
-                } else {
-                    break;
-                }
+        while (j < kk) {
+            int from_r = ir < row->nr && (ic >= h || row->rp[ir] < out[ic]);
+            int more = from_r || ic < h;
+            uint32_t g1 = more ? (from_r ? row->rp[ir] : out[ic]) : s->hi;
+            double end = P[g1] - base - wrm;
+            uint32_t a = g0;
+            while (j < kk) {
+                double t = (u + (double)j) * d;
+                if (more && !(t < end)) break;
+                uint32_t x = g1 > g0 ? gallop(P, a, g1, t + base + wrm) : g0;
+                if ((have_prev && x <= prev) || x >= s->hi || !usable(row, out, h, x))
+                    x = next_usable(row, out, h, have_prev ? prev : x, have_prev);
+                out[h + j++] = x;
+                prev = x;
+                have_prev = 1;
+                a = x > a && x < g1 ? x : a;
             }
-            if ((have_prev && x <= prev) || !usable(row, out, h, x))
-                x = next_usable(row, out, h, have_prev ? prev : x, have_prev);
-            out[h + j] = x;
-            prev = x;
-            have_prev = 1;
-            a = x;
+            if (!more) break;
+            if (from_r) {
+                wrm += row->rc[ir] - (ir > 0 ? row->rc[ir - 1] : 0.0);
+                ir++;
+            } else {
+                wrm += s->w[sp_item_at(s, out[ic])];
+                ic++;
+            }
+            g0 = g1 + 1;
         }
     }
     double ld = log(d);
@@ -308,7 +331,7 @@ void sp_draw_row(sp_row *row, const negs_sampler *s, const sp_scratch *scr, sp_s
         return;
     }
     if (row->s.prefix && !row->exact && !row->has_pos && !row->excl)
-        alias_run(row, r, k, out, s->alias32);
+        alias_run(row, r, k, out, s->alias32, s->far);
     else if (row->s.prefix && !row->exact && !row->s.items && (!row->excl || row->ubits))
         excl_run(row, r, k, out, s->excl32);
     else

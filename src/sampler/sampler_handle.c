@@ -48,6 +48,7 @@ NEGS_API negs_sampler *negs_sampler_create(int kind, uint32_t n_items, uint64_t 
     s->gen = sp_philox_select(negs_cpu_features());
     s->alias32 = sp_alias32_select(negs_cpu_features());
     s->excl32 = sp_excl32_select(negs_cpu_features());
+    s->far = sp_far_select(negs_cpu_features());
     if (sp_scratch_prepare(s, 1)) {
         free(s);
         return NULL;

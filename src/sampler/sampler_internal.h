@@ -41,6 +41,11 @@ sp_alias32_fn sp_alias32_select(unsigned cpu);
 typedef int (*sp_excl32_fn)(sp_stream *r, const negs_alias *a, const uint32_t *bits32, int has_pos,
                             uint32_t pos, unsigned *run, uint32_t *out, uint32_t room);
 sp_excl32_fn sp_excl32_select(unsigned cpu);
+/* For tables beyond the caches: whole batches of 32 draws with the next batch's entries
+ * prefetched; returns the draws written (a multiple of 32, at most room), stopping at a Lemire
+ * rejection with that batch's words left in the buffer. The stream must be empty on entry. */
+typedef uint32_t (*sp_far_fn)(sp_stream *r, const negs_alias *a, uint32_t *out, uint32_t room);
+sp_far_fn sp_far_select(unsigned cpu);
 
 /* Tables derived from weights, alpha and categories; rebuilt as a whole by sp_rebuild. */
 typedef struct sp_tables {
@@ -104,6 +109,7 @@ struct negs_sampler {
     sp_philox_fn gen;        /* batched Philox for this CPU */
     sp_alias32_fn alias32;   /* fused Philox + alias kernel, or NULL */
     sp_excl32_fn excl32;     /* the same with exclusion, or NULL */
+    sp_far_fn far;           /* the same with prefetching, for large tables, or NULL */
     sp_tables t;
     /* children (MIXTURE, HARD) */
     int owned;               /* 1 once handed to a parent */

@@ -1,0 +1,276 @@
+/* Sampler benchmark: popularity sampling of 10^7 draws for catalogues of 10^4 .. 10^7 items
+ * against the bare xoshiro256** + alias loop (the floor, same table), a word2vec-style unigram
+ * table of 10^8 entries, and numpy / torch timings measured by peer_sampler.py (read from the
+ * file named by BENCH_PEERS); then MovieLens-100K with exclusion of positives and UNIQUE rows.
+ * Prints a table; with BENCH_JSON=file appends one JSON object per measurement. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "negsample.h"
+#include "sampler/sampler_internal.h"
+
+#define DRAWS 10000000u
+#define K 1000u
+#define UNIGRAM 100000000u
+#define REPS 3
+
+static FILE *json;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void emit(const char *cs, double ours, const char *peer, double peer_value, const char *unit,
+                 double ratio)
+{
+    printf("  %-28s %-22s ours %10.4f  peer %10.4f %-4s ratio %7.2f\n", cs, peer, ours, peer_value,
+           unit, ratio);
+    if (json)
+        fprintf(json, "{\"bench\": \"sampler\", \"case\": \"%s\", \"ours\": %.6g, \"peer\": \"%s\", "
+                      "\"peer_value\": %.6g, \"unit\": \"%s\", \"ratio\": %.4g}\n",
+                cs, ours, peer, peer_value, unit, ratio);
+}
+
+/* ---------------------------------------------------------------- peers from python */
+
+typedef struct peer {
+    char name[32];
+    double n, seconds;
+} peer;
+static peer peers[64];
+static int n_peers;
+
+static void load_peers(const char *path)
+{
+    FILE *f = path && *path ? fopen(path, "r") : NULL;
+    if (!f) return;
+    while (n_peers < 64 && fscanf(f, "%31s %lf %lf", peers[n_peers].name, &peers[n_peers].n,
+                                  &peers[n_peers].seconds) == 3)
+        n_peers++;
+    fclose(f);
+}
+
+static double find_peer(const char *name, double n)
+{
+    for (int i = 0; i < n_peers; i++)
+        if (!strcmp(peers[i].name, name) && peers[i].n == n) return peers[i].seconds;
+    return -1.0;
+}
+
+/* ---------------------------------------------------------------- the floor */
+
+static inline uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+/* xoshiro256** (Blackman & Vigna) feeding the same alias lookup, nothing else. */
+static double floor_loop(const negs_alias *a, uint32_t *out, uint32_t n_draws)
+{
+    uint64_t s0 = 0x9E3779B97F4A7C15ULL, s1 = 0xBF58476D1CE4E5B9ULL, s2 = 0x94D049BB133111EBULL,
+             s3 = 0x2545F4914F6CDD1DULL;
+    const negs_alias_entry *e = a->e;
+    uint64_t n = a->n;
+    double t0 = now();
+    for (uint32_t i = 0; i < n_draws; i++) {
+        uint64_t x = rotl(s1 * 5, 7) * 9, t = s1 << 17;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = rotl(s3, 45);
+        uint32_t col = (uint32_t)(((x >> 32) * n) >> 32);
+        negs_alias_entry en = e[col];
+        out[i] = (uint32_t)x < en.threshold ? col : en.alias;
+    }
+    return now() - t0;
+}
+
+/* ---------------------------------------------------------------- word2vec-style table */
+
+static uint32_t *unigram;
+
+/* Item i fills a run of the table proportional to w_i^0.75 (w given already powered). */
+static double unigram_build(const double *wp, uint32_t n)
+{
+    double t0 = now(), total = 0.0;
+    for (uint32_t i = 0; i < n; i++) total += wp[i];
+    uint32_t item = 0;
+    double edge = wp[0] / total;
+    for (uint32_t a = 0; a < UNIGRAM; a++) {
+        unigram[a] = item;
+        if ((double)a / UNIGRAM > edge && item + 1 < n) edge += wp[++item] / total;
+    }
+    return now() - t0;
+}
+
+static double unigram_draws(uint32_t *out, uint32_t n_draws)
+{
+    unsigned long long r = 1;
+    double t0 = now();
+    for (uint32_t i = 0; i < n_draws; i++) {
+        r = r * 25214903917ULL + 11;
+        out[i] = unigram[(r >> 16) % UNIGRAM];
+    }
+    return now() - t0;
+}
+
+/* ---------------------------------------------------------------- ours */
+
+static double best_sample(negs_sampler *s, size_t rows, const uint32_t *users, const uint32_t *pos,
+                          uint32_t k, uint32_t *out, float *lq)
+{
+    double best = 1e30;
+    for (int r = 0; r < REPS; r++) {
+        double t0 = now();
+        int st = negs_sampler_sample(s, (uint64_t)r, rows, users, pos, k, out, lq);
+        double t = now() - t0;
+        if (st) {
+            fprintf(stderr, "sample failed: %s\n", negs_last_error());
+            exit(1);
+        }
+        if (t < best) best = t;
+    }
+    return best;
+}
+
+static void catalogue_sizes(uint32_t *out)
+{
+    static const uint32_t sizes[4] = {10000, 100000, 1000000, 10000000};
+    unigram = malloc((size_t)UNIGRAM * sizeof *unigram);
+    printf("popularity sampling, %u draws (alpha 0.75, Zipf weights 1/(i+1)), seconds:\n", DRAWS);
+    for (int si = 0; si < 4; si++) {
+        uint32_t n = sizes[si];
+        double *w = malloc(n * sizeof *w), *wp = malloc(n * sizeof *wp);
+        for (uint32_t i = 0; i < n; i++) {
+            w[i] = 1.0 / (double)(i + 1);
+            wp[i] = pow(w[i], 0.75);
+        }
+        negs_sampler *s = negs_sampler_create(NEGS_SAMPLER_POPULARITY, n, 42);
+        double t0 = now();
+        negs_sampler_set_weights(s, w, n);
+        double build = now() - t0;
+        double ours = best_sample(s, DRAWS / K, NULL, NULL, K, out, NULL);
+        double fl = 1e30;
+        for (int r = 0; r < REPS; r++) {
+            double t = floor_loop(&s->t.alias, out, DRAWS);
+            if (t < fl) fl = t;
+        }
+        double ubuild = unigram ? unigram_build(wp, n) : -1.0, uni = 1e30;
+        for (int r = 0; unigram && r < REPS; r++) {
+            double t = unigram_draws(out, DRAWS);
+            if (t < uni) uni = t;
+        }
+        char cs[64];
+        snprintf(cs, sizeof cs, "popularity_n%u", n);
+        printf(" n = %u: ours %.1f M draws/s\n", n, DRAWS / ours / 1e6);
+        emit(cs, ours, "xoshiro_alias_floor", fl, "s", fl / ours);
+        if (unigram) emit(cs, ours, "unigram_table_1e8", uni, "s", uni / ours);
+        double np = find_peer("numpy_choice", n), tm = find_peer("torch_multinomial", n);
+        if (np > 0) emit(cs, ours, "numpy_choice", np, "s", np / ours);
+        if (tm > 0) emit(cs, ours, "torch_multinomial", tm, "s", tm / ours);
+        snprintf(cs, sizeof cs, "build_n%u", n);
+        if (unigram) emit(cs, build, "unigram_table_build", ubuild, "s", ubuild / build);
+        /* bytes per item: the alias table the draws read, and everything the handle holds */
+        double alias_b = (double)sizeof(negs_alias_entry);
+        /* + the caller's weights copy, weight^alpha and prefix sums (doubles) */
+        double handle_b = alias_b + 3.0 * sizeof(double);
+        snprintf(cs, sizeof cs, "bytes_per_item_n%u", n);
+        emit(cs, alias_b, "unigram_table_bytes", 4.0 * UNIGRAM / n, "B", 4.0 * UNIGRAM / n / alias_b);
+        printf("  (handle total incl. weights and prefix sums: %.0f B/item)\n", handle_b);
+        negs_sampler_free(s);
+        free(w);
+        free(wp);
+    }
+    free(unigram);
+}
+
+/* ---------------------------------------------------------------- MovieLens-100K */
+
+static void movielens(const char *path, uint32_t *out, float *lq)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        printf("MovieLens-100K not found at %s: skipped\n", path);
+        return;
+    }
+    enum { MAXR = 100000 };
+    static uint32_t u[MAXR], it[MAXR];
+    size_t n = 0;
+    char line[256];
+    uint32_t nu = 0, ni = 0;
+    if (!fgets(line, sizeof line, f)) n = 0; /* header */
+    while (n < MAXR && fgets(line, sizeof line, f)) {
+        unsigned a, b;
+        if (sscanf(line, "%u %u", &a, &b) != 2 || a == 0 || b == 0) continue;
+        u[n] = a - 1;
+        it[n] = b - 1;
+        if (a > nu) nu = a;
+        if (b > ni) ni = b;
+        n++;
+    }
+    fclose(f);
+    double *w = calloc(ni, sizeof *w);
+    uint64_t *indptr = calloc((size_t)nu + 1, sizeof *indptr);
+    uint32_t *idx = malloc(n * sizeof *idx), *fill = calloc(nu, sizeof *fill);
+    for (size_t r = 0; r < n; r++) {
+        w[it[r]] += 1.0;
+        indptr[u[r] + 1]++;
+    }
+    for (uint32_t x = 0; x < nu; x++) indptr[x + 1] += indptr[x];
+    for (size_t r = 0; r < n; r++) idx[indptr[u[r]] + fill[u[r]]++] = it[r];
+    negs_csr *pt = negs_csr_create(nu, ni, indptr, idx);
+    const uint32_t k = 100;
+    printf("MovieLens-100K: %zu rows (user, positive), %u users, %u items, k = %u (%zu draws), "
+           "seconds:\n", n, nu, ni, k, n * k);
+    negs_sampler *s = negs_sampler_create(NEGS_SAMPLER_POPULARITY, ni, 7);
+    negs_sampler_set_weights(s, w, ni);
+    double plain = best_sample(s, n, NULL, NULL, k, out, NULL);
+    negs_sampler_set_positives(s, pt);
+    double excl = best_sample(s, n, u, it, k, out, NULL);
+    double excl_lq = best_sample(s, n, u, it, k, out, lq);
+    negs_sampler_set_param(s, NEGS_SP_UNIQUE, 1.0);
+    double uniq = best_sample(s, n, u, it, k, out, NULL);
+    negs_sampler_set_param(s, NEGS_SP_UNIQUE, 0.0);
+    negs_sampler_set_param(s, NEGS_SP_THREADS, 2.0);
+    double excl2 = best_sample(s, n, u, it, k, out, NULL);
+    emit("ml100k_exclusion", excl, "ours_plain_popularity", plain, "s", plain / excl);
+    emit("ml100k_exclusion_logq", excl_lq, "ours_plain_popularity", plain, "s", plain / excl_lq);
+    emit("ml100k_unique", uniq, "ours_plain_popularity", plain, "s", plain / uniq);
+    emit("ml100k_exclusion_2threads", excl2, "ours_exclusion_1thread", excl, "s", excl / excl2);
+    double np = find_peer("numpy_choice", ni);
+    if (np > 0) {
+        double per = np / 1e7 * (double)(n * k);
+        emit("ml100k_plain", plain, "numpy_choice", per, "s", per / plain);
+        emit("ml100k_exclusion", excl, "numpy_choice_no_exclusion", per, "s", per / excl);
+    }
+    negs_sampler_free(s);
+    negs_csr_free(pt);
+    free(w);
+    free(indptr);
+    free(idx);
+    free(fill);
+}
+
+int main(void)
+{
+    const char *jp = getenv("BENCH_JSON");
+    if (jp && *jp) json = fopen(jp, "a");
+    load_peers(getenv("BENCH_PEERS"));
+    uint32_t *out = malloc((size_t)DRAWS * sizeof *out);
+    float *lq = malloc((size_t)DRAWS * sizeof *lq);
+    const char *ml = getenv("ML100K");
+    if (!getenv("BENCH_SKIP_SIZES")) catalogue_sizes(out);
+    movielens(ml && *ml ? ml : "../shared/data/ml-100k/ml-100k.inter", out, lq);
+    free(out);
+    free(lq);
+    if (json) fclose(json);
+    return 0;
+}
