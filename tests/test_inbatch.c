@@ -223,6 +223,33 @@ static void test_matches_reference_all_options(void **state)
             }
 }
 
+/* Users with more known positives than the batch has distinct items (the other lookup
+ * direction of the mask builder), against the reference. */
+static void test_many_known_positives(void **state)
+{
+    (void)state;
+    size_t b = 24, m = 16, d = 6, n = b + m;
+    uint32_t n_items = 60, n_users = 3;
+    pos_tab pt = make_pos(n_users, n_items, 0.7); /* about 42 positives per user */
+    float *u = rand_f(b * d, -1, 1), *v = rand_f(n * d, -1, 1);
+    uint32_t items[40], users[24];
+    for (size_t j = 0; j < n; j++) items[j] = (uint32_t)(urand() * 20); /* <= 20 distinct */
+    for (size_t i = 0; i < b; i++) users[i] = (uint32_t)(urand() * n_users);
+    negs_loss *l = make_loss(0.5, NEGS_REDUCE_NONE, 2, 0);
+    assert_int_equal(negs_loss_set_positives(l, pt.csr), 0);
+    float loss[24], du[24 * 6], dv[40 * 6];
+    assert_int_equal(negs_loss_inbatch(l, b, m, d, u, v, NULL, items, users, loss, du, dv), 0);
+    ib_case c = {b, m, d, 0.5, NEGS_REDUCE_NONE, NULL, items, users, pt.dense, n_items};
+    double *ud = to_d(u, b * d), *vd = to_d(v, n * d), rows[24], gu[24 * 6], gv[40 * 6];
+    ib_ref(&c, ud, vd, rows, gu, gv);
+    for (size_t i = 0; i < b; i++) assert_true(fabs(loss[i] - rows[i]) <= 1e-5 * fmax(1, rows[i]));
+    assert_true(rel_err(du, gu, b * d, 1e-30) <= 1e-5);
+    assert_true(rel_err(dv, gv, n * d, 1e-30) <= 1e-5);
+    negs_loss_free(l);
+    free_pos(&pt);
+    free(u), free(v), free(ud), free(vd);
+}
+
 /* Accidental hits: a duplicated positive masks the other copy only. */
 static void test_accidental_hit_exact(void **state)
 {
@@ -513,6 +540,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gradients_match_finite_differences),
         cmocka_unit_test(test_matches_reference_all_options),
+        cmocka_unit_test(test_many_known_positives),
         cmocka_unit_test(test_accidental_hit_exact),
         cmocka_unit_test(test_masked_slots_contribute_zero),
         cmocka_unit_test(test_threads_identical_bytes),
