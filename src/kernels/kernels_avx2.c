@@ -52,76 +52,92 @@ INL TAVX2 __m256i tail_mask(size_t kw)
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
+/* Loads and stores of vector v of nv: masked only for a partial last vector (masked loads
+ * and the mask registers cost more than plain ones). */
+INL TAVX2 __m256 ld8(const float *p, int last, int masked, __m256i tail)
+{
+    return last && masked ? _mm256_maskload_ps(p, tail) : _mm256_loadu_ps(p);
+}
+
+INL TAVX2 void st8(float *p, int last, int masked, __m256i tail, __m256 x)
+{
+    if (last && masked) _mm256_maskstore_ps(p, tail, x);
+    else _mm256_storeu_ps(p, x);
+}
+
 INL TAVX2 void accum_block2(float *acc, size_t ldacc, const float *w, size_t wsi, size_t wst,
                             const float *x, size_t ldx, size_t nt, const int nv, const int ni,
-                            __m256i tail)
+                            const int masked, __m256i tail)
 {
-    const __m256i all = _mm256_set1_epi32(-1);
-    __m256 r[6][8];
+    __m256 r[6][4];
 #pragma GCC unroll 6
     for (int i = 0; i < ni; i++)
-#pragma GCC unroll 8
+#pragma GCC unroll 4
         for (int v = 0; v < nv; v++)
-            r[i][v] = _mm256_maskload_ps(acc + i * ldacc + 8 * v, v == nv - 1 ? tail : all);
+            r[i][v] = ld8(acc + i * ldacc + 8 * v, v == nv - 1, masked, tail);
     for (size_t t = 0; t < nt; t++) {
         __m256 wt[6];
         const float *xt = x + t * ldx;
 #pragma GCC unroll 6
         for (int i = 0; i < ni; i++) wt[i] = _mm256_broadcast_ss(w + i * wsi + t * wst);
-#pragma GCC unroll 8
+#pragma GCC unroll 4
         for (int v = 0; v < nv; v++) {
-            __m256 xv = _mm256_maskload_ps(xt + 8 * v, v == nv - 1 ? tail : all);
+            __m256 xv = ld8(xt + 8 * v, v == nv - 1, masked, tail);
 #pragma GCC unroll 6
             for (int i = 0; i < ni; i++) r[i][v] = _mm256_fmadd_ps(wt[i], xv, r[i][v]);
         }
     }
 #pragma GCC unroll 6
     for (int i = 0; i < ni; i++)
-#pragma GCC unroll 8
+#pragma GCC unroll 4
         for (int v = 0; v < nv; v++)
-            _mm256_maskstore_ps(acc + i * ldacc + 8 * v, v == nv - 1 ? tail : all, r[i][v]);
+            st8(acc + i * ldacc + 8 * v, v == nv - 1, masked, tail, r[i][v]);
 }
 
 #define ACCUM2_NV(NV, NI)                                                                    \
     TAVX2 static void accum2_nv##NV(float *acc, size_t ldacc, size_t ni, const float *w,       \
                                     size_t wsi, size_t wst, const float *x, size_t ldx,        \
-                                    size_t nt, __m256i tail)                                   \
+                                    size_t nt, int masked, __m256i tail)                       \
     {                                                                                          \
         size_t i = 0;                                                                          \
-        for (; i + (NI) <= ni; i += (NI))                                                      \
-            accum_block2(acc + i * ldacc, ldacc, w + i * wsi, wsi, wst, x, ldx, nt, NV, NI,    \
-                         tail);                                                                \
-        for (; i < ni; i++)                                                                    \
-            accum_block2(acc + i * ldacc, ldacc, w + i * wsi, wsi, wst, x, ldx, nt, NV, 1,     \
-                         tail);                                                                \
+        if (masked) {                                                                          \
+            for (; i + (NI) <= ni; i += (NI))                                                  \
+                accum_block2(acc + i * ldacc, ldacc, w + i * wsi, wsi, wst, x, ldx, nt, NV,    \
+                             NI, 1, tail);                                                     \
+            for (; i < ni; i++)                                                                \
+                accum_block2(acc + i * ldacc, ldacc, w + i * wsi, wsi, wst, x, ldx, nt, NV, 1, \
+                             1, tail);                                                         \
+        } else {                                                                               \
+            for (; i + (NI) <= ni; i += (NI))                                                  \
+                accum_block2(acc + i * ldacc, ldacc, w + i * wsi, wsi, wst, x, ldx, nt, NV,    \
+                             NI, 0, tail);                                                     \
+            for (; i < ni; i++)                                                                \
+                accum_block2(acc + i * ldacc, ldacc, w + i * wsi, wsi, wst, x, ldx, nt, NV, 1, \
+                             0, tail);                                                         \
+        }                                                                                      \
     }
 ACCUM2_NV(1, 6)
-ACCUM2_NV(2, 6)
-ACCUM2_NV(3, 4)
+ACCUM2_NV(2, 4)
+ACCUM2_NV(3, 3)
 ACCUM2_NV(4, 3)
-ACCUM2_NV(5, 2)
-ACCUM2_NV(6, 2)
-ACCUM2_NV(7, 1)
-ACCUM2_NV(8, 1)
 
 TAVX2 static void accum_avx2(float *acc, size_t ldacc, size_t ni, const float *w, size_t wsi,
                              size_t wst, const float *x, size_t ldx, size_t nt, size_t dim)
 {
-    for (size_t k0 = 0; k0 < dim; k0 += 64) {
-        size_t kw = dim - k0 < 64 ? dim - k0 : 64;
+    /* Column chunks of up to 32 (4 vectors): 3 rows x 4 vectors of accumulators and the 3
+     * broadcasts fit the 16 registers. */
+    for (size_t k0 = 0; k0 < dim; k0 += 32) {
+        size_t kw = dim - k0 < 32 ? dim - k0 : 32;
         size_t nv = (kw + 7) / 8;
         __m256i tail = tail_mask(kw);
+        int masked = kw % 8 != 0;
         float *ac = acc + k0;
         const float *xc = x + k0;
         switch (nv) {
-        case 1: accum2_nv1(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
-        case 2: accum2_nv2(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
-        case 3: accum2_nv3(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
-        case 4: accum2_nv4(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
-        case 5: accum2_nv5(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
-        case 6: accum2_nv6(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
-        case 7: accum2_nv7(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
-        default: accum2_nv8(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
+        case 1: accum2_nv1(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, masked, tail); break;
+        case 2: accum2_nv2(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, masked, tail); break;
+        case 3: accum2_nv3(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, masked, tail); break;
+        default: accum2_nv4(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, masked, tail); break;
         }
     }
 }
