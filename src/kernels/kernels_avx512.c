@@ -46,16 +46,28 @@ T512 static void scores_avx512(const float *a, size_t np, const float *b, size_t
 }
 
 /* ni x (nv vectors) accumulators kept in registers over the whole t loop. */
+/* Vector v of nv: masked only when it is a partial last one. */
+INL T512 __m512 ld16(const float *p, int last, int masked, __mmask16 tail)
+{
+    return last && masked ? _mm512_maskz_loadu_ps(tail, p) : _mm512_loadu_ps(p);
+}
+
+INL T512 void st16(float *p, int last, int masked, __mmask16 tail, __m512 x)
+{
+    if (last && masked) _mm512_mask_storeu_ps(p, tail, x);
+    else _mm512_storeu_ps(p, x);
+}
+
 INL T512 void accum_block(float *acc, size_t ldacc, const float *w, size_t wsi, size_t wst,
                           const float *x, size_t ldx, size_t nt, const int nv, const int ni,
-                          __mmask16 tail)
+                          const int masked, __mmask16 tail)
 {
     __m512 r[12][4];
 #pragma GCC unroll 12
     for (int i = 0; i < ni; i++)
 #pragma GCC unroll 4
         for (int v = 0; v < nv; v++)
-            r[i][v] = _mm512_maskz_loadu_ps(v == nv - 1 ? tail : 0xFFFF, acc + i * ldacc + 16 * v);
+            r[i][v] = ld16(acc + i * ldacc + 16 * v, v == nv - 1, masked, tail);
     for (size_t t = 0; t < nt; t++) {
         __m512 wt[12];
         const float *xt = x + t * ldx;
@@ -63,7 +75,7 @@ INL T512 void accum_block(float *acc, size_t ldacc, const float *w, size_t wsi, 
         for (int i = 0; i < ni; i++) wt[i] = _mm512_set1_ps(w[i * wsi + t * wst]);
 #pragma GCC unroll 4
         for (int v = 0; v < nv; v++) {
-            __m512 xv = _mm512_maskz_loadu_ps(v == nv - 1 ? tail : 0xFFFF, xt + 16 * v);
+            __m512 xv = ld16(xt + 16 * v, v == nv - 1, masked, tail);
 #pragma GCC unroll 12
             for (int i = 0; i < ni; i++) r[i][v] = _mm512_fmadd_ps(wt[i], xv, r[i][v]);
         }
@@ -72,21 +84,30 @@ INL T512 void accum_block(float *acc, size_t ldacc, const float *w, size_t wsi, 
     for (int i = 0; i < ni; i++)
 #pragma GCC unroll 4
         for (int v = 0; v < nv; v++)
-            _mm512_mask_storeu_ps(acc + i * ldacc + 16 * v, v == nv - 1 ? tail : 0xFFFF, r[i][v]);
+            st16(acc + i * ldacc + 16 * v, v == nv - 1, masked, tail, r[i][v]);
 }
 
 #define ACCUM_NV(NV, NI)                                                                     \
     T512 static void accum_nv##NV(float *acc, size_t ldacc, size_t ni, const float *w,         \
                                   size_t wsi, size_t wst, const float *x, size_t ldx,          \
-                                  size_t nt, __mmask16 tail)                                   \
+                                  size_t nt, int masked, __mmask16 tail)                       \
     {                                                                                          \
         size_t i = 0;                                                                          \
-        for (; i + (NI) <= ni; i += (NI))                                                      \
-            accum_block(acc + i * ldacc, ldacc, w + i * wsi, wsi, wst, x, ldx, nt, NV, NI,     \
-                        tail);                                                                 \
-        for (; i < ni; i++)                                                                    \
-            accum_block(acc + i * ldacc, ldacc, w + i * wsi, wsi, wst, x, ldx, nt, NV, 1,      \
-                        tail);                                                                 \
+        if (masked) {                                                                          \
+            for (; i + (NI) <= ni; i += (NI))                                                  \
+                accum_block(acc + i * ldacc, ldacc, w + i * wsi, wsi, wst, x, ldx, nt, NV, NI, \
+                            1, tail);                                                          \
+            for (; i < ni; i++)                                                                \
+                accum_block(acc + i * ldacc, ldacc, w + i * wsi, wsi, wst, x, ldx, nt, NV, 1,  \
+                            1, tail);                                                          \
+        } else {                                                                               \
+            for (; i + (NI) <= ni; i += (NI))                                                  \
+                accum_block(acc + i * ldacc, ldacc, w + i * wsi, wsi, wst, x, ldx, nt, NV, NI, \
+                            0, tail);                                                          \
+            for (; i < ni; i++)                                                                \
+                accum_block(acc + i * ldacc, ldacc, w + i * wsi, wsi, wst, x, ldx, nt, NV, 1,  \
+                            0, tail);                                                          \
+        }                                                                                      \
     }
 ACCUM_NV(1, 12)
 ACCUM_NV(2, 12)
@@ -103,13 +124,14 @@ T512 static void accum_avx512(float *acc, size_t ldacc, size_t ni, const float *
         size_t kw = dim - k0 < 64 ? dim - k0 : 64;
         size_t nv = (kw + 15) / 16;
         __mmask16 tail = (kw % 16) ? (__mmask16)((1u << (kw % 16)) - 1u) : (__mmask16)0xFFFF;
+        int masked = kw % 16 != 0;
         float *ac = acc + k0;
         const float *xc = x + k0;
         switch (nv) {
-        case 1: accum_nv1(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
-        case 2: accum_nv2(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
-        case 3: accum_nv3(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
-        default: accum_nv4(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, tail); break;
+        case 1: accum_nv1(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, masked, tail); break;
+        case 2: accum_nv2(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, masked, tail); break;
+        case 3: accum_nv3(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, masked, tail); break;
+        default: accum_nv4(ac, ldacc, ni, w, wsi, wst, xc, ldx, nt, masked, tail); break;
         }
     }
 }
