@@ -1,9 +1,7 @@
-/* Packing into the panel layouts of kernels.h, and the scalar exp. */
-#include <math.h>
+/* Packing into the panel layouts of kernels.h, and the exported form of the portable exp. */
 #include <stdint.h>
 #include <string.h>
 
-#include "core/cpu.h"
 #include "kernels.h"
 #include "kernels_exp.h"
 
@@ -37,15 +35,4 @@ void negs_pack_col_panels(const float *x, size_t rows, size_t dim, size_t panels
 float negs_kn_expf(float x)
 {
     return negs_expf_inline(x);
-}
-
-const negs_kernels *negs_kernels_select(unsigned isa)
-{
-#if defined(__GNUC__) && defined(__x86_64__)
-    if (isa & NEGS_CPU_AVX512) return &negs_kernels_avx512;
-    if (isa & NEGS_CPU_AVX2) return &negs_kernels_avx2;
-#else
-    (void)isa;
-#endif
-    return &negs_kernels_scalar;
 }
