@@ -1,9 +1,11 @@
 /* The score-level loss kernel, written once in plain C and included by scores_scalar.c,
  * scores_avx2.c and scores_avx512.c, which compile it for their instruction set and define
  * NEGS_SC_PART_FN (the exported name). Loops are branch-free over flat arrays so that the
- * compiler vectorises them; every variant performs the same IEEE operations in the same order
- * (ISO C mode: no contraction into FMA, no reassociation), and all reductions use a fixed
- * accumulation pattern, so results do not depend on the instruction set or the thread count.
+ * compiler vectorises them. Every variant performs the same operations in the same order (ISO
+ * C mode: no reassociation, no implicit contraction); the vector ones fuse the polynomial
+ * multiply-adds (SC_MA), so they differ from the portable one by rounding only. All
+ * reductions use a fixed accumulation pattern that depends on n and k alone, so results do
+ * not depend on the thread count.
  *
  * Logits: BCE uses z = neg / T - logq and a = pos / T. The pairwise and listwise kinds use the
  * negative's logit minus the positive's, z = (neg - pos) / T - logq, with the positive at 0:
