@@ -171,44 +171,64 @@ T5 static inline void prefetch32(const __m512i c[4], __m512i nv, const negs_alia
     for (int i = 0; i < 32; i++) __builtin_prefetch(&e[col[i]]);
 }
 
-/* Tables larger than the caches: the blocks of batch i + 1 are generated and their entries
- * prefetched before batch i is looked up, so the memory latency overlaps. Produces whole
- * batches of 32 into out (at most `room`), and stops early, leaving the batch's words in the
- * buffer for the scalar replay, at a Lemire rejection. Returns the number of draws written. */
+/* Tables larger than the caches: the blocks of batches i + 1 .. i + DEPTH - 1 are generated
+ * and their entries prefetched before batch i is looked up, so the memory latency overlaps.
+ * Writes at most `room` draws and returns how many; a batch with a Lemire rejection yields its
+ * accepted lanes (exactly what the scalar loop reads) and ends the call. */
 T5 static uint32_t far_avx512(sp_stream *r, const negs_alias *a, uint32_t *out, uint32_t room)
 {
-    uint32_t n = a->n, done = 0;
+    enum { DEPTH = 8 }; /* batches in flight: generated and prefetched ahead of their lookups */
+    uint32_t n = a->n, done = 0, batches = room / 32, made = 0;
     const __m512i nv = _mm512_set1_epi32((int)n);
     const __m512i tv = _mm512_set1_epi32((int)((uint32_t)(-n) % n));
     const __m512i ilo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
     const __m512i ihi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30,
                                           15, 31);
-    __m512i cur[4], nxt[4];
-    philox16(r, r->ctr[0], cur);
-    prefetch32(cur, nv, a->e);
-    while (room - done >= 32) {
-        int last = room - done < 64;
-        if (!last) {
-            philox16(r, r->ctr[0] + SP_BLOCKS, nxt);
-            prefetch32(nxt, nv, a->e);
+    __m512i q[DEPTH][4];
+    for (; made < batches && made < DEPTH - 1; made++) {
+        philox16(r, r->ctr[0] + made * SP_BLOCKS, q[made % DEPTH]);
+        prefetch32(q[made % DEPTH], nv, a->e);
+    }
+    for (uint32_t i = 0; i < batches; i++) {
+        if (made < batches) {
+            philox16(r, r->ctr[0] + (made - i) * SP_BLOCKS, q[made % DEPTH]);
+            prefetch32(q[made % DEPTH], nv, a->e);
+            made++;
         }
+        __m512i *cur = q[i % DEPTH];
         __mmask16 reject = 0;
         __m512i even = lookup(cur[0], cur[1], nv, tv, a->e, &reject);
         __m512i odd = lookup(cur[2], cur[3], nv, tv, a->e, &reject);
-        if (reject) {
-            for (int w = 0; w < 4; w++) _mm512_storeu_si512((void *)(r->buf + w * SP_BLOCKS), cur[w]);
-            r->ctr[0] += SP_BLOCKS;
-            r->idx = 0;
-            r->cap = 4 * SP_BLOCKS;
-            r->first = SP_BLOCKS;
-            return done;
+        __m512i v0 = _mm512_permutex2var_epi32(even, ilo, odd);
+        __m512i v1 = _mm512_permutex2var_epi32(even, ihi, odd);
+        r->ctr[0] += SP_BLOCKS; /* batch i consumed: ctr[0] now names batch i + 1 */
+        if (!reject) {
+            _mm512_storeu_si512((void *)(out + done), v0);
+            _mm512_storeu_si512((void *)(out + done + 16), v1);
+            done += 32;
+            continue;
         }
-        _mm512_storeu_si512((void *)(out + done), _mm512_permutex2var_epi32(even, ilo, odd));
-        _mm512_storeu_si512((void *)(out + done + 16), _mm512_permutex2var_epi32(even, ihi, odd));
-        done += 32;
-        r->ctr[0] += SP_BLOCKS;
-        if (!last)
-            for (int w = 0; w < 4; w++) cur[w] = nxt[w];
+        /* A Lemire-rejected 64-bit word is skipped and the next one serves the same draw, so
+         * the batch's draws are its accepted lanes in order; the row may then end early. */
+        __m512i l0, l1, hv;
+        mulhilo(_mm512_permutex2var_epi32(cur[0], ilo, cur[2]), nv, &hv, &l0);
+        mulhilo(_mm512_permutex2var_epi32(cur[0], ihi, cur[2]), nv, &hv, &l1);
+        __mmask16 a0 = (__mmask16)~_mm512_cmplt_epu32_mask(l0, tv);
+        __mmask16 a1 = (__mmask16)~_mm512_cmplt_epu32_mask(l1, tv);
+        uint32_t left = room - done;
+        unsigned c0 = (unsigned)__builtin_popcount(a0), c1 = (unsigned)__builtin_popcount(a1);
+        unsigned n0 = c0 < left ? c0 : left, n1 = c1 < left - n0 ? c1 : left - n0;
+        _mm512_mask_storeu_epi32((void *)(out + done), (__mmask16)((1u << n0) - 1u),
+                                 _mm512_maskz_compress_epi32(a0, v0));
+        _mm512_mask_storeu_epi32((void *)(out + done + n0), (__mmask16)((1u << n1) - 1u),
+                                 _mm512_maskz_compress_epi32(a1, v1));
+        done += n0 + n1;
+        if (done == room) break;
+        /* fewer than 32 came out: the later batches still follow in stream order, but the
+         * room check below needs whole batches, so leave the rest to the caller */
+        r->idx = r->cap = 0;
+        r->first = SP_BLOCKS;
+        return done;
     }
     r->idx = r->cap = 0;
     r->first = SP_BLOCKS;

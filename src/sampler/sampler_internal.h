@@ -41,9 +41,10 @@ sp_alias32_fn sp_alias32_select(unsigned cpu);
 typedef int (*sp_excl32_fn)(sp_stream *r, const negs_alias *a, const uint32_t *bits32, int has_pos,
                             uint32_t pos, unsigned *run, uint32_t *out, uint32_t room);
 sp_excl32_fn sp_excl32_select(unsigned cpu);
-/* For tables beyond the caches: whole batches of 32 draws with the next batch's entries
- * prefetched; returns the draws written (a multiple of 32, at most room), stopping at a Lemire
- * rejection with that batch's words left in the buffer. The stream must be empty on entry. */
+/* For tables beyond the caches: batches of 32 draws with the entries of the next batches
+ * prefetched; returns the draws written (at most room), ending the call after a batch with a
+ * Lemire rejection (which yields its accepted lanes). The stream must be empty on entry and is
+ * empty on return. */
 typedef uint32_t (*sp_far_fn)(sp_stream *r, const negs_alias *a, uint32_t *out, uint32_t room);
 sp_far_fn sp_far_select(unsigned cpu);
 
