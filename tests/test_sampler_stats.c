@@ -386,6 +386,59 @@ static void test_unique_inclusion_fit(void **state)
     negs_sampler_free(s);
 }
 
+/* UNIQUE unweighted rows (UNIFORM with exclusion, EXPOSURE): every eligible item is included
+ * with probability k / m, and all k-subsets come up (pairs checked). */
+static void test_unique_uniform_fit(void **state)
+{
+    (void)state;
+    const uint32_t n = 10, k = 4;
+    negs_sampler *s = negs_sampler_create(NEGS_SAMPLER_UNIFORM, n, 71);
+    assert_int_equal(negs_sampler_set_param(s, NEGS_SP_UNIQUE, 1.0), NEGS_OK);
+    uint64_t ip[2] = {0, 2};
+    uint32_t ix[2] = {3, 8};
+    negs_csr *pt = negs_csr_create(1, n, ip, ix);
+    assert_int_equal(negs_sampler_set_positives(s, pt), NEGS_OK);
+    size_t rows = draws(80000);
+    uint32_t *users = fill_u32(rows, 0), *pos = fill_u32(rows, 0);
+    uint32_t *out = malloc(rows * k * sizeof *out);
+    assert_int_equal(negs_sampler_sample(s, 1, rows, users, pos, k, out, NULL), NEGS_OK);
+    double counts[10] = {0}, p[10], pairs[100] = {0}, pe[100] = {0};
+    for (size_t r = 0; r < rows; r++)
+        for (uint32_t j = 0; j < k; j++) {
+            uint32_t it = out[r * k + j];
+            counts[it] += 1.0;
+            for (uint32_t jj = 0; jj < k; jj++) {
+                assert_true(jj == j || out[r * k + jj] != it);
+                if (jj > j) {
+                    uint32_t a = it < out[r * k + jj] ? it : out[r * k + jj];
+                    uint32_t b = it < out[r * k + jj] ? out[r * k + jj] : it;
+                    pairs[a * n + b] += 1.0;
+                }
+            }
+        }
+    for (uint32_t i = 0; i < n; i++) p[i] = (i == 0 || i == 3 || i == 8) ? 0.0 : 1.0;
+    for (uint32_t i = 0; i < n; i++)
+        if (p[i] == 0.0) assert_true(counts[i] == 0.0);
+    /* inclusion k/m = 4/7 each, with the binomial variance */
+    double chi2 = 0.0, pi = 4.0 / 7.0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (p[i] == 0.0) continue;
+        double e = pi * (double)rows, d = counts[i] - e;
+        chi2 += d * d / (e * (1.0 - pi));
+    }
+    assert_true(negs_test_gamma_q(3.0, chi2 / 2.0) > P_MIN);
+    /* every pair of the 7 eligible items equally likely: C(5,2)/C(7,4)... 6 pairs per row */
+    for (uint32_t a = 0; a < n; a++)
+        for (uint32_t b = a + 1; b < n; b++)
+            if (p[a] > 0.0 && p[b] > 0.0) pe[a * n + b] = 1.0;
+    assert_true(fit(pairs, pe, 100, rows * 6) > P_MIN);
+    free(users);
+    free(pos);
+    free(out);
+    negs_csr_free(pt);
+    negs_sampler_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -398,6 +451,7 @@ int main(void)
         cmocka_unit_test(test_exposure_fit_and_fallback),
         cmocka_unit_test(test_mixture_schedule_fit),
         cmocka_unit_test(test_unique_inclusion_fit),
+        cmocka_unit_test(test_unique_uniform_fit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
