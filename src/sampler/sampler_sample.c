@@ -184,7 +184,7 @@ NEGS_API int negs_sampler_sample(negs_sampler *s, uint64_t step, size_t n_rows,
         return negs_fail(NEGS_E_STATE, "%s: every child's share is 0 at step %llu", fn,
                          (unsigned long long)step);
 
-    static _Thread_local run_ctx ctx;
+    run_ctx ctx; /* on the stack (about 6 KiB): no allocation, no TLS */
     ctx.s = s;
     ctx.step = step;
     ctx.n_rows = n_rows;
