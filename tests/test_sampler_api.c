@@ -363,6 +363,24 @@ static void test_logq_unique(void **state)
         assert_int_not_equal(out[3 * r], out[3 * r + 2]);
         assert_int_not_equal(out[3 * r + 1], out[3 * r + 2]);
     }
+    /* k = m with awkward weights: every eligible item once, each certain */
+    double aw[7] = {0.1, 0.7, 0.3, 0.0, 1.0 / 3.0, 2.9, 0.2};
+    negs_sampler *s2 = popularity(7, aw, 0.9, 6);
+    assert_int_equal(negs_sampler_set_param(s2, NEGS_SP_UNIQUE, 1.0), NEGS_OK);
+    uint32_t p6[50];
+    for (int r = 0; r < 50; r++) p6[r] = 6;
+    assert_int_equal(negs_sampler_sample(s2, 2, 50, NULL, p6, 5, out, lq), NEGS_OK);
+    for (int r = 0; r < 50; r++) {
+        int seen[7] = {0};
+        for (int j = 0; j < 5; j++) {
+            uint32_t it = out[5 * r + j];
+            assert_true(it != 3 && it != 6 && !seen[it]);
+            seen[it] = 1;
+            assert_true(fabsf(lq[5 * r + j]) < 1e-6f);
+        }
+    }
+    assert_int_equal(negs_sampler_sample(s2, 2, 1, NULL, p6, 6, out, lq), NEGS_E_EXHAUSTED);
+    negs_sampler_free(s2);
     negs_sampler_free(s);
 
     /* unweighted: UNIFORM with exclusion, inclusion k / m */
