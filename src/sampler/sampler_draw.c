@@ -317,7 +317,7 @@ static void unique_weighted(const sp_row *row, sp_stream *r, uint32_t k, uint32_
     for (uint32_t j = 0; j < k; j++) {
         uint32_t item = sp_item_at(s, out[j]);
         out[j] = item;
-        if (logq) logq[j] = j < h ? 0.0f : (float)(log(s->w[item]) - ld);
+        if (logq) logq[j] = j < h ? 0.0f : (float)((double)s->logw[item] - ld);
     }
     shuffle(out, logq, k, r);
 }
@@ -341,6 +341,6 @@ void sp_draw_row(sp_row *row, const negs_sampler *s, const sp_scratch *scr, sp_s
     if (!row->s.prefix) {
         for (uint32_t j = 0; j < k; j++) logq[j] = (float)lk;
     } else {
-        for (uint32_t j = 0; j < k; j++) logq[j] = (float)(lk + log(row->s.w[out[j]]));
+        for (uint32_t j = 0; j < k; j++) logq[j] = (float)(lk + (double)row->s.logw[out[j]]);
     }
 }

@@ -51,6 +51,7 @@ sp_far_fn sp_far_select(unsigned cpu);
 /* Tables derived from weights, alpha and categories; rebuilt as a whole by sp_rebuild. */
 typedef struct sp_tables {
     double *w;          /* n: weight^alpha (0 where the weight is 0); NULL when unweighted */
+    float *logw;        /* n: log w, so log q costs an add (-inf where w is 0) */
     /* the catalogue as one weighted support (POPULARITY, EXPOSURE's fallback) */
     int has_cat_tables;
     negs_alias alias;   /* over items */
@@ -130,6 +131,7 @@ typedef struct sp_support {
     const uint32_t *items;
     uint32_t lo, hi;          /* positions [lo, hi) */
     const double *w;          /* weighted: weight by item; NULL: unweighted */
+    const float *logw;        /* weighted: log of w by item */
     const double *prefix;     /* weighted: cumulative weight by position; NULL: unweighted */
     const negs_alias *alias;  /* weighted: draws a position offset in [0, hi - lo) */
     const uint32_t *desc;     /* weighted + UNIQUE: positions [lo, hi) by weight descending */

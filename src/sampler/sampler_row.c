@@ -13,6 +13,7 @@ static void support_catalogue(sp_support *sup, const negs_sampler *s)
     sup->lookup = SP_LOOKUP_IDENTITY;
     if (s->t.has_cat_tables) {
         sup->w = s->t.w;
+        sup->logw = s->t.logw;
         sup->prefix = s->t.prefix;
         sup->alias = &s->t.alias;
         sup->desc = s->t.desc;
@@ -38,6 +39,7 @@ static void support_category(sp_support *sup, const negs_sampler *s, uint32_t po
     sup->g = g;
     if (t->w) {
         sup->w = t->w;
+        sup->logw = t->logw;
         sup->prefix = t->cat_prefix;
         sup->alias = &t->cat_alias[g];
         sup->desc = t->cat_desc;

@@ -24,6 +24,7 @@ static int cmp_wpair_desc(const void *a, const void *b)
 void sp_tables_free(sp_tables *t)
 {
     free(t->w);
+    free(t->logw);
     negs_alias_free(&t->alias);
     free(t->prefix);
     free(t->desc);
@@ -46,14 +47,19 @@ void sp_tables_free(sp_tables *t)
 static int build_weights(sp_tables *t, const double *raw, uint32_t n, double alpha)
 {
     t->w = negs_alloc_array(n, sizeof *t->w, "sampler: weight^alpha");
-    if (!t->w) return NEGS_E_NOMEM;
+    t->logw = negs_alloc_array(n, sizeof *t->logw, "sampler: log weight^alpha");
+    if (!t->w || !t->logw) return NEGS_E_NOMEM;
     double mx = -INFINITY;
     for (uint32_t i = 0; i < n; i++)
         if (raw[i] > 0.0) {
             double l = alpha * log(raw[i]);
             if (l > mx) mx = l;
         }
-    for (uint32_t i = 0; i < n; i++) t->w[i] = raw[i] > 0.0 ? exp(alpha * log(raw[i]) - mx) : 0.0;
+    for (uint32_t i = 0; i < n; i++) {
+        double l = raw[i] > 0.0 ? alpha * log(raw[i]) - mx : -INFINITY;
+        t->w[i] = raw[i] > 0.0 ? exp(l) : 0.0;
+        t->logw[i] = (float)l;
+    }
     return NEGS_OK;
 }
 

@@ -181,10 +181,10 @@ static void catalogue_sizes(uint32_t *out)
         /* bytes per item: the alias table the draws read, and everything the handle holds */
         double alias_b = (double)sizeof(negs_alias_entry);
         /* + the caller's weights copy, weight^alpha and prefix sums (doubles) */
-        double handle_b = alias_b + 3.0 * sizeof(double);
+        double handle_b = alias_b + 3.0 * sizeof(double) + sizeof(float); /* + log w */
         snprintf(cs, sizeof cs, "bytes_per_item_n%u", n);
         emit(cs, alias_b, "unigram_table_bytes", 4.0 * UNIGRAM / n, "B", 4.0 * UNIGRAM / n / alias_b);
-        printf("  (handle total incl. weights and prefix sums: %.0f B/item)\n", handle_b);
+        printf("  (handle total incl. weights, log weights and prefix sums: %.0f B/item)\n", handle_b);
         negs_sampler_free(s);
         free(w);
         free(wp);
