@@ -9,7 +9,7 @@
  * table is half the footprint (at H = 2^16 and m = 2 it stays in a 1 MiB L2). Cells are
  * prefetched a few ids ahead for tables that do not fit in any cache. */
 #define GAP_CHUNK 512u
-#define GAP_AHEAD 40u
+#define GAP_AHEAD 24u
 
 static inline void gap_touch(negs_gap_cell *c, uint64_t step, float alpha, uint64_t max_gap)
 {
@@ -36,29 +36,40 @@ static inline void gap_touch(negs_gap_cell *c, uint64_t step, float alpha, uint6
     c->last = step;
 }
 
+static void gap_touch_row(negs_gap_cell *row, const uint32_t *idx, size_t len, uint64_t step,
+                          float alpha, uint64_t max_gap)
+{
+    for (size_t i = 0; i < len; i++) {
+#if defined(__GNUC__)
+        __builtin_prefetch(row + idx[i + GAP_AHEAD], 1, 3);
+#endif
+        gap_touch(row + idx[i], step, alpha, max_gap);
+    }
+}
+
 void negs_gap_update(negs_freq *f, uint64_t step, const uint64_t *ids, size_t n)
 {
-    uint64_t mixed[GAP_CHUNK];
-    uint32_t idx[GAP_CHUNK + GAP_AHEAD];
+    uint32_t idx[2][GAP_CHUNK + GAP_AHEAD];
     const uint32_t m = f->hashes;
     const uint64_t buckets = f->buckets;
     const float alpha = (float)f->alpha;
     const uint64_t max_gap = (uint64_t)f->max_gap; /* gaps are whole steps */
     for (size_t base = 0; base < n; base += GAP_CHUNK) {
         size_t len = n - base < GAP_CHUNK ? n - base : GAP_CHUNK;
-        for (uint32_t j = 0; j < m; j++) {
-            if (!(j & 1u))
-                for (size_t i = 0; i < len; i++) mixed[i] = negs_freq_mix(f, j, ids[base + i]);
-            for (size_t i = 0; i < len; i++)
-                idx[i] = (uint32_t)negs_freq_half_bucket(mixed[i], j, buckets);
-            for (size_t i = len; i < len + GAP_AHEAD; i++) idx[i] = idx[len - 1];
-            negs_gap_cell *row = f->cells + (size_t)j * buckets;
+        for (uint32_t j = 0; j < m; j += 2) { /* one mix serves rows j and j + 1 */
             for (size_t i = 0; i < len; i++) {
-#if defined(__GNUC__)
-                __builtin_prefetch(row + idx[i + GAP_AHEAD], 1, 3);
-#endif
-                gap_touch(row + idx[i], step, alpha, max_gap);
+                uint64_t x = negs_freq_mix(f, j, ids[base + i]);
+                idx[0][i] = (uint32_t)negs_freq_half_bucket(x, 0, buckets);
+                idx[1][i] = (uint32_t)negs_freq_half_bucket(x, 1, buckets);
             }
+            for (size_t i = len; i < len + GAP_AHEAD; i++) {
+                idx[0][i] = idx[0][len - 1];
+                idx[1][i] = idx[1][len - 1];
+            }
+            gap_touch_row(f->cells + (size_t)j * buckets, idx[0], len, step, alpha, max_gap);
+            if (j + 1 < m)
+                gap_touch_row(f->cells + (size_t)(j + 1) * buckets, idx[1], len, step, alpha,
+                              max_gap);
         }
     }
 }
