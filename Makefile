@@ -38,7 +38,7 @@ MAPFILE := src/negsample.map
 
 SRCS := $(sort $(wildcard src/*/*.c))
 OBJS := $(patsubst src/%.c,build/obj/%.o,$(SRCS))
-DEPS := $(OBJS:.o=.d)
+DEPS = $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(TEST_BINS:=.d) $(SAN_BINS:=.d)
 
 TEST_SRCS := $(sort $(wildcard tests/test_*.c))
 TEST_BINS := $(patsubst tests/%.c,build/tests/%,$(TEST_SRCS))
@@ -79,7 +79,7 @@ $(STLIB): $(OBJS)
 
 build/tests/%: tests/%.c tests/test_util.h $(STLIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_TEST) $< -o $@ $(STLIB) -lcmocka -lm -lpthread
+	$(CC) $(CFLAGS_TEST) -MMD -MP $< -o $@ $(STLIB) -lcmocka -lm -lpthread
 
 deps:
 	@sh tests/deps.sh
@@ -134,7 +134,7 @@ build/san/libnegsample.a: $(SAN_OBJS)
 
 build/san/tests/%: tests/%.c tests/test_util.h build/san/libnegsample.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_TEST) -O1 $(SAN_FLAGS) $< -o $@ build/san/libnegsample.a -lcmocka -lm -lpthread
+	$(CC) $(CFLAGS_TEST) -O1 $(SAN_FLAGS) -MMD -MP $< -o $@ build/san/libnegsample.a -lcmocka -lm -lpthread
 
 # ---------------------------------------------------------------- benchmarks and examples
 
