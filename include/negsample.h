@@ -156,6 +156,12 @@ typedef struct negs_freq negs_freq;
 #define NEGS_FP_CONSERVATIVE 4 /* sketch: 0/1, default 1 = conservative update; 0 = plain
                                 * count-min, whose merge equals the sketch of the union */
 
+/* docs/freq.md has the details. buckets (1..2^32) per row, hashes rows (1..32); memory is
+ * buckets * hashes * 16 bytes (GAP) or * 8 (SKETCH). update: one batch at one step; steps never
+ * go down (INVALID), the same step continues that step's batch, duplicates are counted. prob:
+ * per-example probability in [1 / (MAX_GAP * examples per step), 1]; STATE before any id was
+ * seen. merge: SKETCHes of equal shape, seed and half-life (else INVALID); GAP: UNSUPPORTED.
+ * load: NULL with NEGS_E_FORMAT for any damaged image (docs/FORMAT.md). */
 NEGS_API negs_freq *negs_freq_create(int kind, size_t buckets, uint32_t hashes, uint64_t seed);
 NEGS_API void negs_freq_free(negs_freq *f);
 NEGS_API int negs_freq_set_param(negs_freq *f, int param, double value);
