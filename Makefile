@@ -157,7 +157,7 @@ examples: $(EXAMPLE_BINS)
 
 # The main job: the demo trainer on MovieLens-100K (DATA names the .inter file).
 DATA ?= ../shared/data/ml-100k/ml-100k.inter
-EPOCHS ?= 40
+EPOCHS ?= 60
 demo: build/examples/demo_trainer
 	build/examples/demo_trainer $(DATA) $(EPOCHS)
 
