@@ -523,6 +523,70 @@ static void run_all(negs_sampler *s, size_t rows, uint32_t k, uint32_t *out, flo
     free(pos);
 }
 
+/* Memory: 12 B/item (float log weights + alias) unless some row can need the exact indexed
+ * draw; the scan that replaces the prefix sums inverts the same cumulative weight; alpha
+ * changed after set_weights is honoured from the float logs. */
+static void test_memory_and_scan(void **state)
+{
+    (void)state;
+    enum { N = 1000 };
+    double w[N];
+    for (int i = 0; i < N; i++) w[i] = (i % 5 == 4) ? 0.0 : 1.0 + (double)(i % 7);
+    negs_sampler *s = popularity(N, w, 0.75, 9);
+    assert_int_equal(sp_item_bytes(s), 12 * N);
+    /* user 0 light (items 0..9), user 1 heavy (items 0..899: about 90% of the mass) */
+    uint64_t ip[3] = {0, 10, 910};
+    uint32_t ix[910];
+    for (int i = 0; i < 10; i++) ix[i] = (uint32_t)i;
+    for (int i = 0; i < 900; i++) ix[10 + i] = (uint32_t)i;
+    negs_csr *light = negs_csr_create(1, N, ip, ix);
+    negs_csr *heavy = negs_csr_create(2, N, ip, ix);
+    assert_int_equal(negs_sampler_set_positives(s, light), NEGS_OK);
+    assert_null(s->t.prefix);
+    assert_int_equal(sp_item_bytes(s), 12 * N);
+    /* the scan inverts the eligible cumulative weight exactly as enumeration does */
+    sp_row row;
+    assert_int_equal(sp_row_init(&row, s, &s->scr[0], 1, 0, 1, 20, 1), NEGS_OK);
+    double cum[N], acc = 0.0;
+    for (int i = 0; i < N; i++) {
+        int ok = i >= 10 && i != 20 && w[i] > 0.0;
+        acc += ok ? pow(w[i], 0.75) : 0.0;
+        cum[i] = acc;
+    }
+    double scale = row.z / acc;
+    assert_true(scale > 0.0);
+    for (int t = 0; t < 997; t++) {
+        double u = (t + 0.5) / 997.0;
+        uint32_t got = sp_row_weight_to_item(&row, u * row.z);
+        int want = 0;
+        while (cum[want] <= u * acc) want++;
+        assert_int_equal(got, want);
+    }
+    /* a heavy user makes the prefix sums necessary; UNIQUE too */
+    assert_int_equal(negs_sampler_set_positives(s, heavy), NEGS_OK);
+    assert_non_null(s->t.prefix);
+    assert_int_equal(sp_item_bytes(s), 12 * N + 8 * (N + 1));
+    assert_int_equal(negs_sampler_set_positives(s, light), NEGS_OK);
+    assert_int_equal(negs_sampler_set_param(s, NEGS_SP_UNIQUE, 1.0), NEGS_OK);
+    assert_non_null(s->t.prefix);
+    assert_int_equal(negs_sampler_set_param(s, NEGS_SP_UNIQUE, 0.0), NEGS_OK);
+    assert_null(s->t.prefix);
+    /* alpha changed afterwards: log q against enumeration with the new exponent */
+    assert_int_equal(negs_sampler_set_param(s, NEGS_SP_ALPHA, -0.5), NEGS_OK);
+    uint32_t users[40] = {0}, pos[40], out[40 * 5];
+    float lq[40 * 5];
+    for (int r = 0; r < 40; r++) pos[r] = 20;
+    assert_int_equal(negs_sampler_sample(s, 3, 40, users, pos, 5, out, lq), NEGS_OK);
+    double q[N], z = 0.0;
+    for (int i = 0; i < N; i++) z += (i >= 10 && i != 20 && w[i] > 0.0) ? pow(w[i], -0.5) : 0.0;
+    for (int i = 0; i < N; i++)
+        q[i] = (i >= 10 && i != 20 && w[i] > 0.0) ? 5.0 * pow(w[i], -0.5) / z : 0.0;
+    check_logq(out, lq, 200, q);
+    negs_csr_free(light);
+    negs_csr_free(heavy);
+    negs_sampler_free(s);
+}
+
 static void test_threads_bit_identical(void **state)
 {
     (void)state;
@@ -754,6 +818,7 @@ int main(void)
         cmocka_unit_test(test_logq_unique),
         cmocka_unit_test(test_logq_mixture),
         cmocka_unit_test(test_logq_category_exposure),
+        cmocka_unit_test(test_memory_and_scan),
         cmocka_unit_test(test_threads_bit_identical),
         cmocka_unit_test(test_row_offset_split),
         cmocka_unit_test(test_stable_across_runs),

@@ -31,7 +31,7 @@ static inline uint32_t alias_pos(const negs_alias *a, sp_stream *r)
 static inline uint32_t support_draw(const sp_row *row, sp_stream *r)
 {
     const sp_support *s = &row->s;
-    uint32_t off = s->prefix ? alias_pos(s->alias, r) : sp_bounded(r, s->hi - s->lo);
+    uint32_t off = s->lw ? alias_pos(s->alias, r) : sp_bounded(r, s->hi - s->lo);
     return sp_item_at(s, s->lo + off);
 }
 
@@ -46,7 +46,7 @@ static inline uint32_t draw_one(sp_row *row, sp_stream *r)
         }
         sp_row_build_removed(row);
     }
-    if (!row->s.prefix) return sp_row_rank_to_item(row, sp_bounded(r, (uint32_t)row->m));
+    if (!row->s.lw) return sp_row_rank_to_item(row, sp_bounded(r, (uint32_t)row->m));
     return sp_row_weight_to_item(row, sp_uniform(r) * row->z);
 }
 
@@ -226,7 +226,7 @@ static int usable(const sp_row *row, const uint32_t *capped, uint32_t h, uint32_
 {
     const sp_support *s = &row->s;
     uint32_t item = sp_item_at(s, x);
-    return s->w[item] > 0.0 && !sp_row_excluded(row, item) && !is_capped(capped, h, x);
+    return sp_item_w(s, item) > 0.0 && !sp_row_excluded(row, item) && !is_capped(capped, h, x);
 }
 
 /* Rounding repair for the systematic pass: the first usable position after prev (or the last
@@ -267,7 +267,7 @@ static void unique_weighted(const sp_row *row, sp_stream *r, uint32_t k, uint32_
     /* Take for sure every item whose inclusion probability would reach 1. */
     for (uint32_t q = s->lo; q < s->hi && h < k; q++) {
         uint32_t x = s->desc[q], item = sp_item_at(s, x);
-        double w = s->w[item];
+        double w = sp_item_w(s, item);
         if (!(w > 0.0)) break;
         if (sp_row_excluded(row, item)) continue;
         if ((double)(k - h) * w < zu) break;
@@ -307,7 +307,7 @@ static void unique_weighted(const sp_row *row, sp_stream *r, uint32_t k, uint32_
                 wrm += row->rc[ir] - (ir > 0 ? row->rc[ir - 1] : 0.0);
                 ir++;
             } else {
-                wrm += s->w[sp_item_at(s, out[ic])];
+                wrm += sp_item_w(s, sp_item_at(s, out[ic]));
                 ic++;
             }
             g0 = g1 + 1;
@@ -317,7 +317,7 @@ static void unique_weighted(const sp_row *row, sp_stream *r, uint32_t k, uint32_
     for (uint32_t j = 0; j < k; j++) {
         uint32_t item = sp_item_at(s, out[j]);
         out[j] = item;
-        if (logq) logq[j] = j < h ? 0.0f : (float)((double)s->logw[item] - ld);
+        if (logq) logq[j] = j < h ? 0.0f : (float)(sp_item_logw(s, item) - ld);
     }
     shuffle(out, logq, k, r);
 }
@@ -326,21 +326,23 @@ void sp_draw_row(sp_row *row, const negs_sampler *s, const sp_scratch *scr, sp_s
                  uint32_t k, uint32_t *out, float *logq)
 {
     if (s->unique) {
-        if (row->s.prefix) unique_weighted(row, r, k, out, logq);
+        if (row->s.lw) unique_weighted(row, r, k, out, logq);
         else unique_uniform(row, scr, r, k, out, logq);
         return;
     }
-    if (row->s.prefix && !row->exact && !row->has_pos && !row->excl)
+    if (row->s.lw && !row->exact && !row->has_pos && !row->excl)
         alias_run(row, r, k, out, s->alias32, s->far);
-    else if (row->s.prefix && !row->exact && !row->s.items && (!row->excl || row->ubits))
+    else if (row->s.lw && !row->exact && !row->s.items && (!row->excl || row->ubits))
         excl_run(row, r, k, out, s->excl32);
     else
         for (uint32_t j = 0; j < k; j++) out[j] = draw_one(row, r);
     if (!logq) return;
     double lk = log((double)k) - log(row->z);
-    if (!row->s.prefix) {
+    if (!row->s.lw) {
         for (uint32_t j = 0; j < k; j++) logq[j] = (float)lk;
     } else {
-        for (uint32_t j = 0; j < k; j++) logq[j] = (float)(lk + (double)row->s.logw[out[j]]);
+        const float *lw = row->s.lw;
+        double a = row->s.alpha, c = lk - row->s.mx;
+        for (uint32_t j = 0; j < k; j++) logq[j] = (float)(c + a * (double)lw[out[j]]);
     }
 }

@@ -70,7 +70,7 @@ NEGS_API void negs_sampler_free(negs_sampler *s)
     negs_pool_free(s->pool);
     negs_csr_release(s->positives);
     negs_csr_release(s->exposures);
-    free(s->raw_w);
+    free(s->lw);
     free(s->cat);
     free(s);
 }
@@ -91,7 +91,7 @@ NEGS_API int negs_sampler_set_param(negs_sampler *s, int param, double value)
             return negs_fail(NEGS_E_INVALID, "%s: alpha = %g must be finite", fn, value);
         double old = s->alpha;
         s->alpha = value;
-        if (s->raw_w && (st = sp_rebuild(s)) != NEGS_OK) s->alpha = old;
+        if (s->lw && (st = sp_rebuild(s)) != NEGS_OK) s->alpha = old;
         return st;
     }
     case NEGS_SP_UNIQUE:
@@ -203,13 +203,15 @@ NEGS_API int negs_sampler_set_weights(negs_sampler *s, const double *weights, ui
     }
     if (!(sum > 0.0)) return negs_fail(NEGS_E_INVALID, "%s: every weight is 0", fn);
     if (!isfinite(sum)) return negs_fail(NEGS_E_INVALID, "%s: the weights sum to infinity", fn);
-    double *copy = negs_alloc_array(n_items, sizeof *copy, "negs_sampler_set_weights: weights");
+    /* Kept as float logs (4 B/item): alpha can change later without a double copy. */
+    float *copy = negs_alloc_array(n_items, sizeof *copy, "negs_sampler_set_weights: log weights");
     if (!copy) return NEGS_E_NOMEM;
-    memcpy(copy, weights, (size_t)n_items * sizeof *copy);
-    double *old = s->raw_w;
-    s->raw_w = copy;
+    for (uint32_t i = 0; i < n_items; i++)
+        copy[i] = weights[i] > 0.0 ? (float)log(weights[i]) : -INFINITY;
+    float *old = s->lw;
+    s->lw = copy;
     if ((st = sp_rebuild(s)) != NEGS_OK) {
-        s->raw_w = old;
+        s->lw = old;
         free(copy);
         return st;
     }

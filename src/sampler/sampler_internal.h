@@ -7,6 +7,7 @@
 #ifndef NEGS_SAMPLER_INTERNAL_H
 #define NEGS_SAMPLER_INTERNAL_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,10 @@
  * support's weight is eligible, and after this many rejections in a row. */
 #define SP_EXACT_BELOW 0.125
 #define SP_MAX_TRIES 64
+/* The catalogue's prefix sums (8 B/item) are built only if a row's excluded mass can exceed
+ * this fraction of the total; below it, the rare exact draw after SP_MAX_TRIES rejections
+ * (probability <= 2^-64) scans the items instead. */
+#define SP_PREFIX_ABOVE 0.5
 
 /* sampler_alias_simd.c: fills out[0..32) with the next 32 alias draws of an empty, aligned
  * stream and returns 1; returns 0 (the words then wait in the stream's buffer) when a Lemire
@@ -50,12 +55,15 @@ sp_far_fn sp_far_select(unsigned cpu);
 
 /* Tables derived from weights, alpha and categories; rebuilt as a whole by sp_rebuild. */
 typedef struct sp_tables {
-    double *w;          /* n: weight^alpha (0 where the weight is 0); NULL when unweighted */
-    float *logw;        /* n: log w, so log q costs an add (-inf where w is 0) */
+    /* weighted: w_i = exp(alpha * lw_i - mx), lw the handle's float log weights (no copy) */
+    int weighted;
+    double alpha, mx;
     /* the catalogue as one weighted support (POPULARITY, EXPOSURE's fallback) */
     int has_cat_tables;
     negs_alias alias;   /* over items */
-    double *prefix;     /* n + 1: prefix[x] = sum of w over items < x */
+    double *prefix;     /* n + 1: prefix[x] = sum of w over items < x; built only when some
+                         * row can need the exact indexed draw (UNIQUE, or a user whose
+                         * excluded mass can exceed SP_PREFIX_ABOVE of the total), else NULL */
     uint32_t *desc;     /* n: items by w descending (UNIQUE only), else NULL */
     double total;
     uint64_t npos;      /* items of positive weight */
@@ -101,7 +109,8 @@ struct negs_sampler {
     uint64_t row_offset;
     negs_pool *pool;
     /* tables given by the caller */
-    double *raw_w;           /* n, copied; NULL until set_weights */
+    float *lw;               /* n: log of the caller's weights as float (-inf for 0); NULL
+                              * until set_weights. The only per-item copy of the weights. */
     uint32_t *cat;           /* n, copied; NULL until set_categories */
     const negs_csr *positives, *exposures; /* retained */
     uint32_t max_excl;       /* longest row of positives */
@@ -130,9 +139,10 @@ struct negs_sampler {
 typedef struct sp_support {
     const uint32_t *items;
     uint32_t lo, hi;          /* positions [lo, hi) */
-    const double *w;          /* weighted: weight by item; NULL: unweighted */
-    const float *logw;        /* weighted: log of w by item */
-    const double *prefix;     /* weighted: cumulative weight by position; NULL: unweighted */
+    const float *lw;          /* weighted: log raw weight by item; NULL: unweighted */
+    double alpha, mx;         /* weighted: w = exp(alpha * lw - mx) */
+    const double *prefix;     /* weighted: cumulative weight by position, or NULL (catalogue
+                               * without prefix sums: exact draws scan) */
     const negs_alias *alias;  /* weighted: draws a position offset in [0, hi - lo) */
     const uint32_t *desc;     /* weighted + UNIQUE: positions [lo, hi) by weight descending */
     int desc_items;           /* desc holds items (catalogue) rather than positions */
@@ -194,10 +204,23 @@ static inline uint32_t sp_item_at(const sp_support *s, uint32_t x)
 {
     return s->items ? s->items[x] : x;
 }
-static inline double sp_weight_at(const sp_support *s, uint32_t x)
+/* w = weight^alpha (scaled by exp(-mx)) from the stored float log weight; 1 unweighted. */
+static inline double sp_lw_weight(float lw, double alpha, double mx)
 {
-    return s->prefix ? s->prefix[x + 1] - s->prefix[x] : 1.0;
+    return lw == -INFINITY ? 0.0 : exp(alpha * (double)lw - mx);
 }
+static inline double sp_item_w(const sp_support *s, uint32_t item)
+{
+    return s->lw ? sp_lw_weight(s->lw[item], s->alpha, s->mx) : 1.0;
+}
+/* log w of an item of positive weight. */
+static inline double sp_item_logw(const sp_support *s, uint32_t item)
+{
+    return s->alpha * (double)s->lw[item] - s->mx;
+}
+/* Bytes of the handle's per-item arrays (weights, alias, prefix sums, orders, categories,
+ * per-part item bitmaps), for the benchmark's bytes-per-item figure. */
+size_t sp_item_bytes(const negs_sampler *s);
 
 /* sampler_draw.c */
 uint32_t sp_draw_one(sp_row *row, sp_stream *r);

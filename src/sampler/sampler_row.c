@@ -12,8 +12,9 @@ static void support_catalogue(sp_support *sup, const negs_sampler *s)
     sup->hi = s->n_items;
     sup->lookup = SP_LOOKUP_IDENTITY;
     if (s->t.has_cat_tables) {
-        sup->w = s->t.w;
-        sup->logw = s->t.logw;
+        sup->lw = s->lw;
+        sup->alpha = s->t.alpha;
+        sup->mx = s->t.mx;
         sup->prefix = s->t.prefix;
         sup->alias = &s->t.alias;
         sup->desc = s->t.desc;
@@ -37,9 +38,10 @@ static void support_category(sp_support *sup, const negs_sampler *s, uint32_t po
     sup->gpos = t->gpos;
     sup->cat = s->cat;
     sup->g = g;
-    if (t->w) {
-        sup->w = t->w;
-        sup->logw = t->logw;
+    if (t->weighted) {
+        sup->lw = s->lw;
+        sup->alpha = t->alpha;
+        sup->mx = t->mx;
         sup->prefix = t->cat_prefix;
         sup->alias = &t->cat_alias[g];
         sup->desc = t->cat_desc;
@@ -87,11 +89,6 @@ static int find_pos(const sp_support *s, uint32_t item, uint32_t *x)
     }
 }
 
-static double item_weight(const sp_support *s, uint32_t item)
-{
-    return s->w ? s->w[item] : 1.0;
-}
-
 /* R = (known positives U {positive}) within the support, as ascending positions, with the
  * eligible weight z and count m that are left. */
 static void build_removed(sp_row *row)
@@ -114,7 +111,7 @@ static void build_removed(sp_row *row)
             break;
         }
         if (!find_pos(s, item, &x)) continue;
-        double w = item_weight(s, item);
+        double w = sp_item_w(s, item);
         acc += w;
         npos_removed += w > 0.0;
         row->rp[nr] = x;
@@ -123,7 +120,7 @@ static void build_removed(sp_row *row)
     }
     row->nr = nr;
     row->r_built = 1;
-    if (s->prefix) {
+    if (s->lw) {
         row->m = s->npos - npos_removed;
         row->z = s->total - acc;
         /* Cancellation when nearly all the weight is removed: sum what is left instead. */
@@ -135,7 +132,7 @@ static void build_removed(sp_row *row)
                     j++;
                     continue;
                 }
-                z += s->w[sp_item_at(s, p)];
+                z += sp_item_w(s, sp_item_at(s, p));
             }
             row->z = z;
         }
@@ -166,9 +163,10 @@ static void catalogue_fast(sp_row *row, const negs_sampler *s, uint32_t user, in
     const sp_support *sup = &row->s;
     int pos_removed = row->has_pos && !(row->excl && in_user_list(row, row->pos_item));
     uint64_t nexcl = row->excl ? row->nexcl : 0;
-    if (sup->prefix) {
-        double rw = (row->excl ? s->t.u_w[user] : 0.0) + (pos_removed ? sup->w[row->pos_item] : 0.0);
-        uint64_t rn = (row->excl ? s->t.u_npos[user] : 0) + (pos_removed && sup->w[row->pos_item] > 0.0);
+    if (sup->lw) {
+        double wp = pos_removed ? sp_item_w(sup, row->pos_item) : 0.0;
+        double rw = (row->excl ? s->t.u_w[user] : 0.0) + wp;
+        uint64_t rn = (row->excl ? s->t.u_npos[user] : 0) + (wp > 0.0);
         row->m = sup->npos - rn;
         row->z = sup->total - rw;
         if (row->m > 0 && !(row->z > 1e-6 * sup->total)) {
@@ -240,7 +238,7 @@ double sp_row_weight(const sp_row *row, uint32_t item)
 {
     uint32_t x;
     if (!find_pos(&row->s, item, &x) || sp_row_excluded(row, item)) return 0.0;
-    return item_weight(&row->s, item);
+    return sp_item_w(&row->s, item);
 }
 
 uint32_t sp_row_rank_to_item(const sp_row *row, uint64_t t)
@@ -264,16 +262,36 @@ static uint32_t repair(const sp_row *row, uint32_t x)
         for (int k = 0; k < 2; k++) {
             uint32_t p = c[k];
             if (p < s->lo || p >= s->hi) continue;
-            if (item_weight(s, sp_item_at(s, p)) > 0.0 && !sp_row_removed_pos(row, p)) return p;
+            if (sp_item_w(s, sp_item_at(s, p)) > 0.0 && !sp_row_removed_pos(row, p)) return p;
         }
     }
     return x;
+}
+
+/* Without prefix sums (a catalogue whose rows never lose more than SP_PREFIX_ABOVE of the
+ * mass, reached only after SP_MAX_TRIES rejections in a row): the same inverse of the eligible
+ * cumulative weight, by a scan over the items. O(n), probability below 2^-64 per draw. */
+static uint32_t weight_to_item_scan(const sp_row *row, double u)
+{
+    const sp_support *s = &row->s;
+    double acc = 0.0;
+    uint32_t last = s->lo;
+    for (uint32_t x = s->lo; x < s->hi; x++) {
+        uint32_t item = sp_item_at(s, x);
+        double w = sp_item_w(s, item);
+        if (!(w > 0.0) || sp_row_excluded(row, item)) continue;
+        acc += w;
+        last = x;
+        if (u < acc) return item;
+    }
+    return sp_item_at(s, last);
 }
 
 uint32_t sp_row_weight_to_item(const sp_row *row, double u)
 {
     const sp_support *s = &row->s;
     const double *P = s->prefix;
+    if (!P) return weight_to_item_scan(row, u);
     double base = P[s->lo];
     /* B(j) = eligible weight before removed position j, non-decreasing in j. */
     uint32_t a = 0, b = row->nr;
@@ -295,6 +313,6 @@ uint32_t sp_row_weight_to_item(const sp_row *row, double u)
         else hi = mid;
     }
     uint32_t x = lo;
-    if (!(s->w[sp_item_at(s, x)] > 0.0)) x = repair(row, x);
+    if (!(sp_item_w(s, sp_item_at(s, x)) > 0.0)) x = repair(row, x);
     return sp_item_at(s, x);
 }

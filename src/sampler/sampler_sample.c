@@ -87,7 +87,7 @@ static int check_ready(const negs_sampler *s, unsigned parts, const char *who)
     static const char *fn = "negs_sampler_sample";
     switch (s->kind) {
     case NEGS_SAMPLER_POPULARITY:
-        if (!s->raw_w)
+        if (!s->lw)
             return negs_fail(NEGS_E_STATE, "%s: %s is a POPULARITY sampler without weights (call "
                              "negs_sampler_set_weights)", fn, who);
         break;

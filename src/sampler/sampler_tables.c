@@ -23,8 +23,6 @@ static int cmp_wpair_desc(const void *a, const void *b)
 
 void sp_tables_free(sp_tables *t)
 {
-    free(t->w);
-    free(t->logw);
     negs_alias_free(&t->alias);
     free(t->prefix);
     free(t->desc);
@@ -42,25 +40,20 @@ void sp_tables_free(sp_tables *t)
     memset(t, 0, sizeof *t);
 }
 
-/* w_i = raw_i^alpha computed as exp(alpha log raw_i - max) so that no alpha overflows; the
- * common factor cancels in every probability. */
-static int build_weights(sp_tables *t, const double *raw, uint32_t n, double alpha)
+/* w_i = exp(alpha lw_i - mx) into a temporary array, mx = max alpha lw_i so that no alpha
+ * overflows; the common factor cancels in every probability. */
+static double *build_weights(sp_tables *t, const float *lw, uint32_t n, double alpha)
 {
-    t->w = negs_alloc_array(n, sizeof *t->w, "sampler: weight^alpha");
-    t->logw = negs_alloc_array(n, sizeof *t->logw, "sampler: log weight^alpha");
-    if (!t->w || !t->logw) return NEGS_E_NOMEM;
+    double *w = negs_alloc_array(n, sizeof *w, "sampler: weight^alpha (temporary)");
+    if (!w) return NULL;
     double mx = -INFINITY;
     for (uint32_t i = 0; i < n; i++)
-        if (raw[i] > 0.0) {
-            double l = alpha * log(raw[i]);
-            if (l > mx) mx = l;
-        }
-    for (uint32_t i = 0; i < n; i++) {
-        double l = raw[i] > 0.0 ? alpha * log(raw[i]) - mx : -INFINITY;
-        t->w[i] = raw[i] > 0.0 ? exp(l) : 0.0;
-        t->logw[i] = (float)l;
-    }
-    return NEGS_OK;
+        if (lw[i] != -INFINITY && alpha * (double)lw[i] > mx) mx = alpha * (double)lw[i];
+    t->weighted = 1;
+    t->alpha = alpha;
+    t->mx = mx;
+    for (uint32_t i = 0; i < n; i++) w[i] = sp_lw_weight(lw[i], alpha, mx);
+    return w;
 }
 
 /* Positions [0, n) of `ids` (items or positions) sorted by weight descending. */
@@ -78,31 +71,55 @@ static int sort_desc(uint32_t *out, const uint32_t *ids, const double *wt, uint3
     return NEGS_OK;
 }
 
-static int build_catalogue(sp_tables *t, uint32_t n, int unique)
+static int build_catalogue(sp_tables *t, const double *w, uint32_t n)
 {
-    int st = negs_alias_build(&t->alias, t->w, n);
+    int st = negs_alias_build(&t->alias, w, n);
     if (st) return st;
-    t->prefix = negs_alloc_array((size_t)n + 1, sizeof *t->prefix, "sampler: prefix sums");
-    if (!t->prefix) return NEGS_E_NOMEM;
     double acc = 0.0;
     t->npos = 0;
     for (uint32_t i = 0; i < n; i++) {
-        t->prefix[i] = acc;
-        acc += t->w[i];
-        t->npos += t->w[i] > 0.0;
+        acc += w[i];
+        t->npos += w[i] > 0.0;
     }
-    t->prefix[n] = acc;
     t->total = acc;
     t->has_cat_tables = 1;
+    return NEGS_OK;
+}
+
+/* Prefix sums for the exact indexed draw, and the weight order for UNIQUE rows. */
+static int build_exact(sp_tables *t, const double *w, uint32_t n, int unique)
+{
+    t->prefix = negs_alloc_array((size_t)n + 1, sizeof *t->prefix, "sampler: prefix sums");
+    if (!t->prefix) return NEGS_E_NOMEM;
+    double acc = 0.0;
+    for (uint32_t i = 0; i < n; i++) {
+        t->prefix[i] = acc;
+        acc += w[i];
+    }
+    t->prefix[n] = acc;
     if (unique) {
         t->desc = negs_alloc_array(n, sizeof *t->desc, "sampler: weight order");
         if (!t->desc) return NEGS_E_NOMEM;
-        return sort_desc(t->desc, NULL, t->w, n);
+        return sort_desc(t->desc, NULL, w, n);
     }
     return NEGS_OK;
 }
 
-static int build_categories(sp_tables *t, const uint32_t *cat, uint32_t n, int unique)
+/* 1 when some row of some user can have excluded more than SP_PREFIX_ABOVE of the mass: the
+ * user's known positives plus the heaviest item (the row's positive). */
+static int needs_prefix(const sp_tables *t, const double *w, uint32_t n, const negs_csr *p)
+{
+    if (!p) return 0;
+    double wmax = 0.0;
+    for (uint32_t i = 0; i < n; i++)
+        if (w[i] > wmax) wmax = w[i];
+    for (uint32_t u = 0; u < p->n_users; u++)
+        if (t->u_w[u] + wmax > SP_PREFIX_ABOVE * t->total) return 1;
+    return 0;
+}
+
+static int build_categories(sp_tables *t, const double *w, const uint32_t *cat, uint32_t n,
+                            int unique)
 {
     uint32_t mx = 0;
     for (uint32_t i = 0; i < n; i++)
@@ -124,7 +141,7 @@ static int build_categories(sp_tables *t, const uint32_t *cat, uint32_t n, int u
         t->gpos[i] = x;
     }
     free(fill);
-    if (!t->w) return NEGS_OK;
+    if (!w) return NEGS_OK;
 
     t->cat_prefix = negs_alloc_array((size_t)n + 1, sizeof *t->cat_prefix, "sampler: category prefix");
     t->cat_alias = negs_calloc_array(t->n_cat, sizeof *t->cat_alias, "sampler: category tables");
@@ -144,7 +161,7 @@ static int build_categories(sp_tables *t, const uint32_t *cat, uint32_t n, int u
     double acc = 0.0;
     for (uint32_t x = 0; x < n; x++) {
         t->cat_prefix[x] = acc;
-        seg[x] = t->w[t->cat_items[x]];
+        seg[x] = w[t->cat_items[x]];
         acc += seg[x];
     }
     t->cat_prefix[n] = acc;
@@ -165,7 +182,7 @@ static int build_categories(sp_tables *t, const uint32_t *cat, uint32_t n, int u
 }
 
 /* Weight and positive-weight count of each user's known positives on the catalogue. */
-static int build_user_sums(sp_tables *t, const negs_csr *p)
+static int build_user_sums(sp_tables *t, const double *wt, const negs_csr *p)
 {
     t->u_w = negs_alloc_array(p->n_users, sizeof *t->u_w, "sampler: per-user weights");
     t->u_npos = negs_alloc_array(p->n_users, sizeof *t->u_npos, "sampler: per-user counts");
@@ -174,7 +191,7 @@ static int build_user_sums(sp_tables *t, const negs_csr *p)
         double acc = 0.0;
         uint32_t cnt = 0;
         for (uint64_t j = p->indptr[u]; j < p->indptr[u + 1]; j++) {
-            double w = t->w[p->indices[j]];
+            double w = wt[p->indices[j]];
             acc += w;
             cnt += w > 0.0;
         }
@@ -189,15 +206,20 @@ int sp_rebuild(negs_sampler *s)
     sp_tables nt;
     memset(&nt, 0, sizeof nt);
     int st = NEGS_OK;
-    int weighted = s->raw_w && s->kind != NEGS_SAMPLER_UNIFORM && s->kind != NEGS_SAMPLER_MIXTURE;
-    if (weighted) st = build_weights(&nt, s->raw_w, s->n_items, s->alpha);
+    int weighted = s->lw && s->kind != NEGS_SAMPLER_UNIFORM && s->kind != NEGS_SAMPLER_MIXTURE;
+    double *w = NULL;
+    if (weighted && !(w = build_weights(&nt, s->lw, s->n_items, s->alpha))) st = NEGS_E_NOMEM;
     if (!st && weighted &&
         (s->kind == NEGS_SAMPLER_POPULARITY || s->kind == NEGS_SAMPLER_EXPOSURE))
-        st = build_catalogue(&nt, s->n_items, s->unique);
+        st = build_catalogue(&nt, w, s->n_items);
     if (!st && s->kind == NEGS_SAMPLER_CATEGORY && s->cat)
-        st = build_categories(&nt, s->cat, s->n_items, s->unique);
+        st = build_categories(&nt, w, s->cat, s->n_items, s->unique);
     if (!st && nt.has_cat_tables && s->positives)
-        st = build_user_sums(&nt, s->positives);
+        st = build_user_sums(&nt, w, s->positives);
+    if (!st && nt.has_cat_tables &&
+        (s->unique || needs_prefix(&nt, w, s->n_items, s->positives)))
+        st = build_exact(&nt, w, s->n_items, s->unique);
+    free(w);
     if (st) {
         sp_tables_free(&nt);
         return st;
@@ -205,6 +227,24 @@ int sp_rebuild(negs_sampler *s)
     sp_tables_free(&s->t);
     s->t = nt;
     return NEGS_OK;
+}
+
+size_t sp_item_bytes(const negs_sampler *s)
+{
+    const sp_tables *t = &s->t;
+    size_t n = s->n_items, b = 0;
+    if (s->lw) b += n * sizeof *s->lw;
+    if (s->cat) b += n * sizeof *s->cat;
+    if (t->alias.e) b += (size_t)t->alias.n * sizeof *t->alias.e;
+    if (t->prefix) b += (n + 1) * sizeof *t->prefix;
+    if (t->desc) b += n * sizeof *t->desc;
+    if (t->cat_items) b += 2 * n * sizeof *t->cat_items; /* + gpos */
+    if (t->cat_prefix) b += (n + 1) * sizeof *t->cat_prefix;
+    if (t->cat_alias)
+        for (uint32_t g = 0; g < t->n_cat; g++) b += (size_t)t->cat_alias[g].n * sizeof(negs_alias_entry);
+    if (t->cat_desc) b += n * sizeof *t->cat_desc;
+    if (s->scr_bits) b += (size_t)s->scr_parts * ((n + 63) / 64) * 8;
+    return b;
 }
 
 void sp_scratch_free(negs_sampler *s)

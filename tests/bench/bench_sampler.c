@@ -178,13 +178,11 @@ static void catalogue_sizes(uint32_t *out)
         if (tm > 0) emit(cs, ours, "torch_multinomial", tm, "s", tm / ours);
         snprintf(cs, sizeof cs, "build_n%u", n);
         if (unigram) emit(cs, build, "unigram_table_build", ubuild, "s", ubuild / build);
-        /* bytes per item: the alias table the draws read, and everything the handle holds */
-        double alias_b = (double)sizeof(negs_alias_entry);
-        /* + the caller's weights copy, weight^alpha and prefix sums (doubles) */
-        double handle_b = alias_b + 3.0 * sizeof(double) + sizeof(float); /* + log w */
+        /* bytes per item: every per-item array the handle holds (sp_item_bytes) */
+        double handle_b = (double)sp_item_bytes(s) / n;
         snprintf(cs, sizeof cs, "bytes_per_item_n%u", n);
-        emit(cs, alias_b, "unigram_table_bytes", 4.0 * UNIGRAM / n, "B", 4.0 * UNIGRAM / n / alias_b);
-        printf("  (handle total incl. weights, log weights and prefix sums: %.0f B/item)\n", handle_b);
+        emit(cs, handle_b, "unigram_table_bytes", 4.0 * UNIGRAM / n, "B", 4.0 * UNIGRAM / n / handle_b);
+        printf("  (handle: %.1f B/item in all: float log weights 4 + alias table 8)\n", handle_b);
         negs_sampler_free(s);
         free(w);
         free(wp);
@@ -234,6 +232,9 @@ static void movielens(const char *path, uint32_t *out, float *lq)
     negs_sampler_set_weights(s, w, ni);
     double plain = best_sample(s, n, NULL, NULL, k, out, NULL);
     negs_sampler_set_positives(s, pt);
+    printf("  handle: %.1f B/item (prefix sums %s), per user %.0f B (bitmap %zu + sums 12)\n",
+           (double)sp_item_bytes(s) / ni, s->t.prefix ? "built" : "not needed",
+           (double)s->ubits_words * 8.0 + 12.0, s->ubits_words * 8);
     double excl = best_sample(s, n, u, it, k, out, NULL);
     double excl_lq = best_sample(s, n, u, it, k, out, lq);
     negs_sampler_set_param(s, NEGS_SP_UNIQUE, 1.0);
