@@ -763,12 +763,14 @@ static void test_fused_matches_portable(void **state)
     for (int v = 0; v < 3; v++) {
         if (v == 1) setenv("NEGS_FORCE_SCALAR", "1", 1);
         s3[v] = popularity(n, w, 1.0, 21);
-        if (v == 2) s3[v]->table_budget = 0;
+        if (v == 2) s3[v]->table_budget = 0; /* no bitmaps; per-user tables kept */
         assert_int_equal(negs_sampler_set_positives(s3[v], pt), NEGS_OK);
         unsetenv("NEGS_FORCE_SCALAR");
     }
     assert_non_null(s3[0]->ubits);
     assert_null(s3[2]->ubits);
+    assert_non_null(s3[0]->t.u_alias);
+    assert_non_null(s3[2]->t.u_alias);
     size_t rows = 300;
     uint32_t k = 700, *users = malloc(rows * sizeof *users), *pos = malloc(rows * sizeof *pos);
     for (size_t r = 0; r < rows; r++) {

@@ -5,6 +5,8 @@
 
 #include "test_util.h"
 
+#include "sampler/sampler_internal.h"
+
 #define P_MIN 1e-4
 
 static size_t draws(size_t full)
@@ -94,11 +96,12 @@ static void test_popularity_fit_alphas(void **state)
     popularity_case(2.5, 25);
 }
 
-/* 3 users: user 0 has seen a few items, user 1 has seen 90% of the catalogue (the exact path),
- * user 2 nothing. Draws must follow w^alpha renormalised over the eligible items. */
+/* 5 users: user 0 has seen a few items, user 1 has seen 90% of the catalogue (the exact path),
+ * user 2 nothing, users 3 and 4 four items holding about 30% of the popularity mass (their own
+ * alias tables; user 4's rows have a positive among them). Draws must follow w^alpha renormalised over the eligible items. */
 static negs_csr *make_positives(uint32_t n)
 {
-    uint64_t indptr[4];
+    uint64_t indptr[6];
     uint32_t *idx = malloc(2 * n * sizeof *idx);
     size_t m = 0;
     indptr[0] = 0;
@@ -108,7 +111,11 @@ static negs_csr *make_positives(uint32_t n)
         if (i % 10 != 2) idx[m++] = i;
     indptr[2] = m;
     indptr[3] = m;
-    negs_csr *t = negs_csr_create(3, n, indptr, idx);
+    for (int u = 3; u < 5; u++) {
+        idx[m++] = 0, idx[m++] = 2, idx[m++] = 3, idx[m++] = 7;
+        indptr[u + 1] = m;
+    }
+    negs_csr *t = negs_csr_create(5, n, indptr, idx);
     free(idx);
     return t;
 }
@@ -125,15 +132,21 @@ static void exclusion_case(int kind, int weighted)
     negs_csr *pt = make_positives(n);
     assert_int_equal(negs_sampler_set_positives(s, pt), NEGS_OK);
     negs_csr_free(pt); /* the sampler keeps it alive */
-    for (uint32_t u = 0; u < 3; u++) {
+    if (weighted) {
+        assert_non_null(s->t.u_alias);
+        assert_true(s->t.u_alias[3].n == n && s->t.u_alias[4].n == n && s->t.u_alias[2].n == 0);
+    }
+    for (uint32_t u = 0; u < 5; u++) {
         double counts[60] = {0}, p[60];
         size_t rows = draws(u == 1 ? 20000 : 40000);
-        uint32_t *users = fill_u32(rows, u), *pos = fill_u32(rows, 12);
+        uint32_t ppos = u == 4 ? 0 : 12;
+        uint32_t *users = fill_u32(rows, u), *pos = fill_u32(rows, ppos);
         size_t tot = count_draws(s, 5, rows, users, pos, 50, n, counts);
         for (uint32_t i = 0; i < n; i++) {
-            int seen = (u == 0 && (i == 1 || i == 4 || i == 9 || i == 30)) || (u == 1 && i % 10 != 2);
+            int seen = (u == 0 && (i == 1 || i == 4 || i == 9 || i == 30)) || (u == 1 && i % 10 != 2) ||
+                       (u >= 3 && (i == 0 || i == 2 || i == 3 || i == 7));
             double base = weighted ? (w[i] > 0.0 ? pow(w[i], 0.75) : 0.0) : 1.0;
-            p[i] = (seen || i == 12) ? 0.0 : base;
+            p[i] = (seen || i == ppos) ? 0.0 : base;
             if (p[i] == 0.0) assert_true(counts[i] == 0.0);
         }
         double pv = fit(counts, p, n, tot);

@@ -133,7 +133,8 @@ static void excl_run(sp_row *row, sp_stream *r, uint32_t k, uint32_t *out, sp_ex
 {
     unsigned run = 0;
     uint32_t j = 0;
-    const uint32_t *bits32 = (const uint32_t *)(const void *)row->ubits;
+    /* the user's own table never draws the user's positives: only the row's is tested */
+    const uint32_t *bits32 = row->utab ? NULL : (const uint32_t *)(const void *)row->ubits;
     while (j < k) {
         if (fused && r->idx == r->cap && r->first == SP_BLOCKS) {
             int c = fused(r, row->s.alias, bits32, row->has_pos, row->pos_item, &run, out + j, k - j);
@@ -330,9 +331,12 @@ void sp_draw_row(sp_row *row, const negs_sampler *s, const sp_scratch *scr, sp_s
         else unique_uniform(row, scr, r, k, out, logq);
         return;
     }
-    if (row->s.lw && !row->exact && !row->has_pos && !row->excl)
+    /* nothing to reject: no exclusion, or the user's own table and a positive among the
+     * user's known positives (which that table never draws) */
+    int none = row->utab ? (!row->has_pos || row->pos_in_excl) : (!row->has_pos && !row->excl);
+    if (row->s.lw && !row->exact && none)
         alias_run(row, r, k, out, s->alias32, s->far);
-    else if (row->s.lw && !row->exact && !row->s.items && (!row->excl || row->ubits))
+    else if (row->s.lw && !row->exact && !row->s.items && (!row->excl || row->ubits || row->utab))
         excl_run(row, r, k, out, s->excl32);
     else
         for (uint32_t j = 0; j < k; j++) out[j] = draw_one(row, r);

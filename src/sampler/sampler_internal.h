@@ -33,6 +33,9 @@
  * this fraction of the total; below it, the rare exact draw after SP_MAX_TRIES rejections
  * (probability <= 2^-64) scans the items instead. */
 #define SP_PREFIX_ABOVE 0.5
+/* Users whose known positives hold more than this fraction of the mass get their own alias
+ * table (rejection would cost more than 1 / (1 - fraction) candidates per draw). */
+#define SP_USER_TABLE_ABOVE 0.0625
 
 /* sampler_alias_simd.c: fills out[0..32) with the next 32 alias draws of an empty, aligned
  * stream and returns 1; returns 0 (the words then wait in the stream's buffer) when a Lemire
@@ -80,6 +83,12 @@ typedef struct sp_tables {
      * count of the user's known positives (so a row need not walk them) */
     double *u_w;
     uint32_t *u_npos;
+    /* per user whose known positives hold more than SP_USER_TABLE_ABOVE of the mass: an alias
+     * table over the catalogue with those positives at weight 0 (n = 0: none), so that its
+     * rows draw without rejecting them; within the handle's table budget. NULL if none. */
+    negs_alias *u_alias;
+    uint32_t n_users;     /* entries of u_alias */
+    size_t u_alias_bytes;
 } sp_tables;
 
 typedef struct sp_scratch {
@@ -115,6 +124,7 @@ struct negs_sampler {
     const negs_csr *positives, *exposures; /* retained */
     uint32_t max_excl;       /* longest row of positives */
     size_t table_budget;     /* bytes allowed for the per-user bitmaps */
+    size_t utab_budget;      /* bytes allowed for the per-user alias tables */
     uint64_t *ubits;         /* per-user bitmaps of the positives (within budget), or NULL */
     size_t ubits_words;      /* 64-bit words per user */
     sp_philox_fn gen;        /* batched Philox for this CPU */
@@ -165,6 +175,8 @@ typedef struct sp_row {
     const uint32_t *excl;   /* the user's known positives when excluding, else NULL */
     uint64_t nexcl;
     const uint64_t *ubits;  /* the user's bitmap of excl, or NULL (binary search) */
+    int utab;               /* s.alias is the user's own table: excl never drawn */
+    int pos_in_excl;        /* the row's positive is one of excl */
     int r_built;            /* rp / rc / nr hold R (built lazily on the catalogue) */
     uint32_t *rp;
     double *rc;

@@ -161,7 +161,8 @@ static int in_user_list(const sp_row *row, uint32_t item)
 static void catalogue_fast(sp_row *row, const negs_sampler *s, uint32_t user, int unique)
 {
     const sp_support *sup = &row->s;
-    int pos_removed = row->has_pos && !(row->excl && in_user_list(row, row->pos_item));
+    row->pos_in_excl = row->has_pos && row->excl && in_user_list(row, row->pos_item);
+    int pos_removed = row->has_pos && !row->pos_in_excl;
     uint64_t nexcl = row->excl ? row->nexcl : 0;
     if (sup->lw) {
         double wp = pos_removed ? sp_item_w(sup, row->pos_item) : 0.0;
@@ -181,6 +182,10 @@ static void catalogue_fast(sp_row *row, const negs_sampler *s, uint32_t user, in
     }
     row->nr = 0;
     row->r_built = 0;
+    if (row->excl && s->t.u_alias && s->t.u_alias[user].n) {
+        row->s.alias = &s->t.u_alias[user];
+        row->utab = 1;
+    }
     if (row->exact || unique) build_removed(row);
 }
 
@@ -196,6 +201,8 @@ int sp_row_init(sp_row *row, const negs_sampler *s, const sp_scratch *scr, int h
     row->rc = scr->rc;
     row->fallback = 0;
     row->r_built = 0;
+    row->utab = 0;
+    row->pos_in_excl = 0;
     int unique = s->unique;
     if (s->positives && s->exclude && has_user) {
         row->excl = negs_csr_row(s->positives, user, &row->nexcl);

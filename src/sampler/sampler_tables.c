@@ -37,6 +37,9 @@ void sp_tables_free(sp_tables *t)
     free(t->cat_desc);
     free(t->u_w);
     free(t->u_npos);
+    if (t->u_alias)
+        for (uint32_t u = 0; u < t->n_users; u++) negs_alias_free(&t->u_alias[u]);
+    free(t->u_alias);
     memset(t, 0, sizeof *t);
 }
 
@@ -201,6 +204,39 @@ static int build_user_sums(sp_tables *t, const double *wt, const negs_csr *p)
     return NEGS_OK;
 }
 
+/* Per-user alias tables for the users who exclude much of the mass, users in id order while
+ * the budget lasts. Each row of such a user then draws from its own table: its known
+ * positives have probability exactly 0 there, so only the row's positive can be rejected. */
+static int build_user_alias(sp_tables *t, const double *w, uint32_t n, const negs_csr *p,
+                            size_t budget)
+{
+    size_t per = (size_t)n * sizeof(negs_alias_entry), used = 0;
+    int any = 0;
+    for (uint32_t u = 0; u < p->n_users && !any; u++)
+        any = t->u_w[u] > SP_USER_TABLE_ABOVE * t->total && t->u_w[u] < t->total;
+    if (!any || per > budget) return NEGS_OK;
+    t->u_alias = negs_calloc_array(p->n_users, sizeof *t->u_alias, "sampler: per-user tables");
+    double *wu = negs_alloc_array(n, sizeof *wu, "sampler: per-user weights");
+    if (!t->u_alias || !wu) {
+        free(wu);
+        return NEGS_E_NOMEM;
+    }
+    t->n_users = p->n_users;
+    memcpy(wu, w, (size_t)n * sizeof *wu);
+    int st = NEGS_OK;
+    for (uint32_t u = 0; u < p->n_users && !st && used + per <= budget; u++) {
+        if (!(t->u_w[u] > SP_USER_TABLE_ABOVE * t->total) || t->u_npos[u] >= t->npos) continue;
+        for (uint64_t j = p->indptr[u]; j < p->indptr[u + 1]; j++) wu[p->indices[j]] = 0.0;
+        st = negs_alias_build(&t->u_alias[u], wu, n);
+        for (uint64_t j = p->indptr[u]; j < p->indptr[u + 1]; j++)
+            wu[p->indices[j]] = w[p->indices[j]];
+        used += per;
+    }
+    free(wu);
+    t->u_alias_bytes = used;
+    return st;
+}
+
 int sp_rebuild(negs_sampler *s)
 {
     sp_tables nt;
@@ -216,6 +252,8 @@ int sp_rebuild(negs_sampler *s)
         st = build_categories(&nt, w, s->cat, s->n_items, s->unique);
     if (!st && nt.has_cat_tables && s->positives)
         st = build_user_sums(&nt, w, s->positives);
+    if (!st && nt.has_cat_tables && s->positives && !s->unique)
+        st = build_user_alias(&nt, w, s->n_items, s->positives, s->utab_budget);
     if (!st && nt.has_cat_tables &&
         (s->unique || needs_prefix(&nt, w, s->n_items, s->positives)))
         st = build_exact(&nt, w, s->n_items, s->unique);
