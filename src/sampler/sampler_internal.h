@@ -35,7 +35,7 @@
 #define SP_PREFIX_ABOVE 0.5
 /* Users whose known positives hold more than this fraction of the mass get their own alias
  * table (rejection would cost more than 1 / (1 - fraction) candidates per draw). */
-#define SP_USER_TABLE_ABOVE 0.0625
+#define SP_USER_TABLE_ABOVE 0.125
 
 /* sampler_alias_simd.c: fills out[0..32) with the next 32 alias draws of an empty, aligned
  * stream and returns 1; returns 0 (the words then wait in the stream's buffer) when a Lemire
