@@ -65,7 +65,8 @@ static void alias_run(const sp_row *row, sp_stream *r, uint32_t k, uint32_t *res
     const uint32_t *items = row->s.items;
     const uint32_t lo = row->s.lo, n = a->n;
     const negs_alias_entry *e = a->e;
-    const int far = n >= (1u << 19);
+    /* beyond the caches: a large table, or a user's own table (rows rarely share a user) */
+    const int far = n >= (1u << 19) || row->utab;
     uint32_t j = 0;
     while (j < k) {
         if (r->idx == r->cap) {
