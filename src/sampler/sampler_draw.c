@@ -228,7 +228,7 @@ static int usable(const sp_row *row, const uint32_t *capped, uint32_t h, uint32_
 {
     const sp_support *s = &row->s;
     uint32_t item = sp_item_at(s, x);
-    return sp_item_w(s, item) > 0.0 && !sp_row_excluded(row, item) && !is_capped(capped, h, x);
+    return sp_item_positive(s, item) && !sp_row_excluded(row, item) && !is_capped(capped, h, x);
 }
 
 /* Rounding repair for the systematic pass: the first usable position after prev (or the last

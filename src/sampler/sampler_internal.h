@@ -225,6 +225,15 @@ static inline double sp_item_w(const sp_support *s, uint32_t item)
 {
     return s->lw ? sp_lw_weight(s->lw[item], s->alpha, s->mx) : 1.0;
 }
+/* sp_item_w(s, item) > 0, without the exp unless w could underflow. */
+static inline int sp_item_positive(const sp_support *s, uint32_t item)
+{
+    if (!s->lw) return 1;
+    float l = s->lw[item];
+    if (l == -INFINITY) return 0;
+    double x = s->alpha * (double)l - s->mx;
+    return x > -700.0 || exp(x) > 0.0;
+}
 /* log w of an item of positive weight. */
 static inline double sp_item_logw(const sp_support *s, uint32_t item)
 {
