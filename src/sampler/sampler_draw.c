@@ -269,9 +269,9 @@ static void unique_weighted(const sp_row *row, sp_stream *r, uint32_t k, uint32_
     /* Take for sure every item whose inclusion probability would reach 1. */
     for (uint32_t q = s->lo; q < s->hi && h < k; q++) {
         uint32_t x = s->desc[q], item = sp_item_at(s, x);
+        if (sp_row_excluded(row, item)) continue; /* before the exp: often the top items */
         double w = sp_item_w(s, item);
         if (!(w > 0.0)) break;
-        if (sp_row_excluded(row, item)) continue;
         if ((double)(k - h) * w < zu) break;
         out[h++] = x;
         zu -= w;
