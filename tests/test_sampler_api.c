@@ -618,6 +618,39 @@ static void test_threads_bit_identical(void **state)
         assert_memory_equal(out, ref, rows * k * sizeof *out);
         assert_memory_equal(lq, rlq, rows * k * sizeof *lq);
     }
+    /* per-user tables (user 0 excludes 30% of the mass) through the batched kernels */
+    {
+        uint64_t ip2[4] = {0, 300, 300, 310};
+        uint32_t ix2[310];
+        for (uint32_t j = 0; j < 310; j++) ix2[j] = j < 300 ? j : 500 + j;
+        negs_csr *pt2 = negs_csr_create(3, 1000, ip2, ix2);
+        negs_sampler *q = popularity(1000, w, 0.75, 5);
+        assert_int_equal(negs_sampler_set_positives(q, pt2), NEGS_OK);
+        assert_non_null(q->t.u_alias);
+        assert_true(q->t.u_alias[0].n == 1000 && q->t.u_alias[2].n == 0);
+        const uint32_t k2 = 100;
+        uint32_t *r2 = malloc(rows * k2 * sizeof *r2), *o2 = malloc(rows * k2 * sizeof *o2);
+        float *rl2 = malloc(rows * k2 * sizeof *rl2), *l2 = malloc(rows * k2 * sizeof *l2);
+        run_all(q, rows, k2, r2, rl2);
+        for (int t = 0; t < 3; t++) {
+            assert_int_equal(negs_sampler_set_param(q, NEGS_SP_THREADS, th[t]), NEGS_OK);
+            run_all(q, rows, k2, o2, l2);
+            assert_memory_equal(o2, r2, rows * k2 * sizeof *o2);
+            assert_memory_equal(l2, rl2, rows * k2 * sizeof *l2);
+        }
+        for (size_t r = 0; r < rows; r++)
+            for (uint32_t j = 0; j < k2; j++) {
+                uint32_t it = r2[r * k2 + j];
+                assert_int_equal(negs_csr_contains(pt2, (uint32_t)(r % 3), it), 0);
+                assert_int_not_equal(it, (uint32_t)((r * 31) % 1000));
+            }
+        free(r2);
+        free(o2);
+        free(rl2);
+        free(l2);
+        negs_sampler_free(q);
+        negs_csr_free(pt2);
+    }
     /* a different seed gives different draws (the comparison above can fail) */
     negs_sampler *p2 = popularity(1000, w, 0.5, 10);
     assert_int_equal(negs_sampler_set_param(p2, NEGS_SP_UNIQUE, 1.0), NEGS_OK);
