@@ -232,9 +232,13 @@ static void movielens(const char *path, uint32_t *out, float *lq)
     negs_sampler_set_weights(s, w, ni);
     double plain = best_sample(s, n, NULL, NULL, k, out, NULL);
     negs_sampler_set_positives(s, pt);
-    printf("  handle: %.1f B/item (prefix sums %s), per user %.0f B (bitmap %zu + sums 12)\n",
+    uint32_t own = 0;
+    for (uint32_t x = 0; s->t.u_alias && x < s->t.n_users; x++) own += s->t.u_alias[x].n > 0;
+    printf("  handle: %.1f B/item (prefix sums %s), per user %.0f B (bitmap %zu + sums 12); "
+           "own alias tables for %u users, %.1f MB\n",
            (double)sp_item_bytes(s) / ni, s->t.prefix ? "built" : "not needed",
-           (double)s->ubits_words * 8.0 + 12.0, s->ubits_words * 8);
+           (double)s->ubits_words * 8.0 + 12.0, s->ubits_words * 8, own,
+           (double)s->t.u_alias_bytes / 1e6);
     double excl = best_sample(s, n, u, it, k, out, NULL);
     double excl_lq = best_sample(s, n, u, it, k, out, lq);
     negs_sampler_set_param(s, NEGS_SP_UNIQUE, 1.0);
