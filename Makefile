@@ -87,7 +87,8 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory check-all
 
-check-all: all check-abi check-headers check-dlopen check-python check-install $(TEST_BINS)
+check-all: all check-abi check-headers check-dlopen check-python check-install examples $(TEST_BINS)
+	@build/examples/quickstart > /dev/null && echo "check-examples: examples build, quickstart runs"
 	@PYTHON=$(PYTHON) LIBNEGSAMPLE=$(CURDIR)/lib/libnegsample.so \
 	    sh tests/run_suites.sh check $(TEST_BINS) -- $(sort $(wildcard tests/ref/test_*.py))
 
