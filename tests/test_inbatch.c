@@ -313,10 +313,11 @@ static void test_masked_slots_contribute_zero(void **state)
     free(u), free(v), free(lq), free(items);
 }
 
-static void test_threads_identical_bytes(void **state)
+/* Loss, du and dv of 1, 2 and 5 threads are the same bytes, for every reduction and both
+ * kernel paths. */
+static void threads_identical(size_t b, size_t m, size_t d)
 {
-    (void)state;
-    size_t b = 230, m = 150, d = 37, n = b + m;
+    size_t n = b + m;
     float *u = rand_f(b * d, -2, 2), *v = rand_f(n * d, -2, 2), *lq = rand_f(n, -8, -1);
     uint32_t *items = malloc(n * sizeof *items);
     for (size_t j = 0; j < n; j++) items[j] = (uint32_t)(urand() * 200);
@@ -343,6 +344,26 @@ static void test_threads_identical_bytes(void **state)
             free(ref_l), free(ref_du), free(ref_dv);
         }
     free(u), free(v), free(lq), free(items);
+}
+
+static void test_threads_identical_bytes(void **state)
+{
+    (void)state;
+    threads_identical(230, 150, 37);
+}
+
+/* dim 400: the L2 chunks hold one column tile (pass 1) and two row blocks (pass 2), so both
+ * passes sweep several chunks, and the groups per part differ between 1, 2 and 5 threads
+ * (1 thread: 2 blocks per part; 2 and 5: 1). The result must not notice: the same bytes for
+ * every thread count, and the dense reference's values. */
+static void test_chunked_sweeps(void **state)
+{
+    (void)state;
+    threads_identical(300, 500, 400);
+    opts o = {300, 500, 400, 0.05, NEGS_REDUCE_MEAN, 1, 1, 0, 1, 0};
+    run_case(&o, 2e-5);
+    o.threads = 2;
+    run_case(&o, 2e-5);
 }
 
 /* Every SIMD table this CPU has (selected by overriding the handle's detected bits) agrees
@@ -544,6 +565,7 @@ int main(void)
         cmocka_unit_test(test_accidental_hit_exact),
         cmocka_unit_test(test_masked_slots_contribute_zero),
         cmocka_unit_test(test_threads_identical_bytes),
+        cmocka_unit_test(test_chunked_sweeps),
         cmocka_unit_test(test_scalar_and_simd_agree),
         cmocka_unit_test(test_extreme_scores_and_temperature),
         cmocka_unit_test(test_reductions_consistent),

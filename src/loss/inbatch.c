@@ -35,6 +35,8 @@ typedef struct ib_ctx {
     atomic_flag *busy;   /* per tile: taken by a running part */
     size_t slots;        /* the thread count: at most that many parts run at once */
     const negs_ib_masks *mk; /* NULL: nothing is masked */
+    size_t g1, g2;           /* row blocks per pass-1 part, column blocks per pass-2 part */
+    size_t cchunk, rchunk;   /* columns (pass 1) and rows (pass 2) swept per L2 chunk */
 } ib_ctx;
 
 static size_t pad_to(size_t x, size_t a)
@@ -52,49 +54,65 @@ static float row_logits(const ib_ctx *c, size_t i, size_t c0, size_t cw, float *
     return mx;
 }
 
-static void pass1_block(const ib_ctx *c, size_t i0, float *s)
+/* One 128-column tile of a row block: scores, logits, online log-sum-exp, du accumulation.
+ * mrow, lsum, zt hold the block's rows' running state. */
+static void pass1_tile(const ib_ctx *c, size_t i0, size_t rn, size_t c0, float *s, float *mrow,
+                       double *lsum, float *zt)
 {
     const negs_kernels *k = c->k;
-    size_t rn = c->b - i0 < R ? c->b - i0 : R, dim = c->dim;
-    const float *up = c->up + i0 * dim; /* i0 is a multiple of mr */
-    size_t np = (rn + c->mr - 1) / c->mr;
-    float mrow[R], zt[R];
-    double lsum[R];
+    size_t dim = c->dim, cw = c->npad - c0 < C ? c->npad - c0 : C;
+    k->scores(c->up + i0 * dim, (rn + c->mr - 1) / c->mr, c->vp + c0 * dim, cw / NEGS_KN_NR,
+              dim, s, C); /* i0 is a multiple of mr */
     for (size_t r = 0; r < rn; r++) {
+        size_t i = i0 + r;
+        float *z = s + r * C;
+        float tmax = row_logits(c, i, c0, cw, z);
+        if (i >= c0 && i < c0 + cw) zt[r] = z[i - c0];
+        if (tmax == -INFINITY) { /* everything masked in this tile: weights 0 */
+            memset(z, 0, cw * sizeof *z);
+            continue;
+        }
+        float mnew = tmax > mrow[r] ? tmax : mrow[r];
+        double alpha = mrow[r] == -INFINITY ? 0.0 : exp((double)mrow[r] - (double)mnew);
+        float sum = k->exp_scale(z, cw, mnew, 1.0f);
+        lsum[r] = lsum[r] * alpha + sum;
+        if (c->du && alpha != 1.0) {
+            float a = (float)alpha, *d = c->du + i * dim;
+            for (size_t q = 0; q < dim; q++) d[q] *= a;
+        }
+        mrow[r] = mnew;
+    }
+    if (c->du && c0 < c->n) {
+        size_t cn = c->n - c0 < cw ? c->n - c0 : cw;
+        k->accum(c->du + i0 * dim, dim, rn, s, C, 1, c->v + c0 * dim, dim, cn, dim);
+    }
+}
+
+/* A group of up to g1 row blocks starting at row g0. The columns are swept in chunks of
+ * c->cchunk (sized so that the chunk's packed and plain v stay in L2), each chunk visited by
+ * every row block of the group in turn: v is read from memory once per group instead of once
+ * per block. Each row still sees its tiles in column order, so nothing it computes changes. */
+static void pass1_group(const ib_ctx *c, size_t g0, float *s)
+{
+    size_t rows = c->b - g0 < c->g1 * R ? c->b - g0 : c->g1 * R, dim = c->dim;
+    float mrow[NEGS_IB_GROUP * R], zt[NEGS_IB_GROUP * R];
+    double lsum[NEGS_IB_GROUP * R];
+    for (size_t r = 0; r < rows; r++) {
         mrow[r] = -INFINITY;
         lsum[r] = 0.0;
         zt[r] = 0.0f;
     }
-    if (c->du) memset(c->du + i0 * dim, 0, rn * dim * sizeof *c->du);
-    for (size_t c0 = 0; c0 < c->npad; c0 += C) {
-        size_t cw = c->npad - c0 < C ? c->npad - c0 : C;
-        k->scores(up, np, c->vp + c0 * dim, cw / NEGS_KN_NR, dim, s, C);
-        for (size_t r = 0; r < rn; r++) {
-            size_t i = i0 + r;
-            float *z = s + r * C;
-            float tmax = row_logits(c, i, c0, cw, z);
-            if (i >= c0 && i < c0 + cw) zt[r] = z[i - c0];
-            if (tmax == -INFINITY) { /* everything masked in this tile: weights 0 */
-                memset(z, 0, cw * sizeof *z);
-                continue;
-            }
-            float mnew = tmax > mrow[r] ? tmax : mrow[r];
-            double alpha = mrow[r] == -INFINITY ? 0.0 : exp((double)mrow[r] - (double)mnew);
-            float sum = k->exp_scale(z, cw, mnew, 1.0f);
-            lsum[r] = lsum[r] * alpha + sum;
-            if (c->du && alpha != 1.0) {
-                float a = (float)alpha, *d = c->du + i * dim;
-                for (size_t q = 0; q < dim; q++) d[q] *= a;
-            }
-            mrow[r] = mnew;
-        }
-        if (c->du && c0 < c->n) {
-            size_t cn = c->n - c0 < cw ? c->n - c0 : cw;
-            k->accum(c->du + i0 * dim, dim, rn, s, C, 1, c->v + c0 * dim, dim, cn, dim);
+    if (c->du) memset(c->du + g0 * dim, 0, rows * dim * sizeof *c->du);
+    for (size_t h0 = 0; h0 < c->npad; h0 += c->cchunk) {
+        size_t h1 = c->npad - h0 < c->cchunk ? c->npad : h0 + c->cchunk;
+        for (size_t o = 0; o < rows; o += R) {
+            size_t rn = rows - o < R ? rows - o : R;
+            for (size_t c0 = h0; c0 < h1; c0 += C)
+                pass1_tile(c, g0 + o, rn, c0, s, mrow + o, lsum + o, zt + o);
         }
     }
-    for (size_t r = 0; r < rn; r++) {
-        size_t i = i0 + r;
+    for (size_t r = 0; r < rows; r++) {
+        size_t i = g0 + r;
         /* the target column is never masked, so lsum >= its own term > 0 */
         c->rowloss[i] = ((double)mrow[r] - (double)zt[r]) + log(lsum[r]);
         c->rowm[i] = mrow[r];
@@ -107,26 +125,37 @@ static void pass1_block(const ib_ctx *c, size_t i0, float *s)
     }
 }
 
-static void pass2_block(const ib_ctx *c, size_t c0, float *s)
+/* One tile of pass 2: rows [i0, i0 + rn) against the column block at c0. */
+static void pass2_tile(const ib_ctx *c, size_t c0, size_t i0, size_t rn, float *s)
 {
     const negs_kernels *k = c->k;
     size_t dim = c->dim;
     size_t cw = c->npad - c0 < C ? c->npad - c0 : C;
     size_t cn = c->n - c0 < cw ? c->n - c0 : cw; /* c0 < n always */
-    float *dv = c->dv + c0 * dim;
-    memset(dv, 0, cn * dim * sizeof *dv);
-    for (size_t i0 = 0; i0 < c->b; i0 += R) {
-        size_t rn = c->b - i0 < R ? c->b - i0 : R;
-        k->scores(c->up + i0 * dim, (rn + c->mr - 1) / c->mr, c->vp + c0 * dim,
-                  cw / NEGS_KN_NR, dim, s, C);
-        for (size_t r = 0; r < rn; r++) {
-            size_t i = i0 + r;
-            float *z = s + r * C;
-            row_logits(c, i, c0, cw, z);
-            k->exp_scale(z, cw, c->rowm[i], c->roww[i]);
-            if (i >= c0 && i < c0 + cw) z[i - c0] -= c->coef;
-        }
-        k->accum(dv, dim, cn, s, 1, C, c->u + i0 * dim, dim, rn, dim);
+    k->scores(c->up + i0 * dim, (rn + c->mr - 1) / c->mr, c->vp + c0 * dim, cw / NEGS_KN_NR,
+              dim, s, C);
+    for (size_t r = 0; r < rn; r++) {
+        size_t i = i0 + r;
+        float *z = s + r * C;
+        row_logits(c, i, c0, cw, z);
+        k->exp_scale(z, cw, c->rowm[i], c->roww[i]);
+        if (i >= c0 && i < c0 + cw) z[i - c0] -= c->coef;
+    }
+    k->accum(c->dv + c0 * dim, dim, cn, s, 1, C, c->u + i0 * dim, dim, rn, dim);
+}
+
+/* A group of up to g2 column blocks starting at column h0, swept over the rows in chunks of
+ * c->rchunk (u kept in L2 across the group's blocks). Each column block still sees the row
+ * blocks in order, so dv is accumulated in the same order as block by block. */
+static void pass2_group(const ib_ctx *c, size_t h0, float *s)
+{
+    size_t cols = c->n - h0 < c->g2 * C ? c->n - h0 : c->g2 * C;
+    memset(c->dv + h0 * c->dim, 0, cols * c->dim * sizeof *c->dv);
+    for (size_t r0 = 0; r0 < c->b; r0 += c->rchunk) {
+        size_t r1 = c->b - r0 < c->rchunk ? c->b : r0 + c->rchunk;
+        for (size_t o = 0; o < cols; o += C)
+            for (size_t i0 = r0; i0 < r1; i0 += R)
+                pass2_tile(c, h0 + o, i0, r1 - i0 < R ? r1 - i0 : R, s);
     }
 }
 
@@ -149,7 +178,7 @@ static void run_pass1(void *ctx, size_t part, size_t n_parts)
     size_t slot;
     float *s = take_tile(c, &slot);
     (void)n_parts;
-    pass1_block(c, part * R, s);
+    pass1_group(c, part * c->g1 * R, s);
     atomic_flag_clear(&c->busy[slot]);
 }
 
@@ -159,8 +188,24 @@ static void run_pass2(void *ctx, size_t part, size_t n_parts)
     size_t slot;
     float *s = take_tile(c, &slot);
     (void)n_parts;
-    pass2_block(c, part * C, s);
+    pass2_group(c, part * c->g2 * C, s);
     atomic_flag_clear(&c->busy[slot]);
+}
+
+/* Groups of blocks per part and the chunk sizes. None of this changes what any element is
+ * computed from or in which order (see pass1_group, pass2_group), so it may depend on the
+ * thread count: groups shrink until there are at least 4 parts per thread to balance. */
+static void plan_groups(ib_ctx *c, size_t threads)
+{
+    size_t rb = (c->b + R - 1) / R, cb = (c->n + C - 1) / C, want = 4 * threads;
+    c->g1 = NEGS_IB_GROUP;
+    while (c->g1 > 1 && (rb + c->g1 - 1) / c->g1 < want) c->g1--;
+    c->g2 = NEGS_IB_GROUP;
+    while (c->g2 > 1 && (cb + c->g2 - 1) / c->g2 < want) c->g2--;
+    /* packed and plain copies of a chunk's rows: 8 dim bytes each, about 384 KiB in all */
+    size_t fit = NEGS_IB_L2_BYTES / (8 * c->dim);
+    c->cchunk = fit / C < 1 ? C : fit / C * C;
+    c->rchunk = fit / R < 1 ? R : fit / R * R;
 }
 
 /* Byte offsets of the workspace regions (each 64-byte aligned). */
@@ -339,7 +384,8 @@ NEGS_API int negs_loss_inbatch(negs_loss *l, size_t b, size_t m, size_t dim, con
     c.slots = parts < NEGS_IB_MAX_THREADS ? parts : NEGS_IB_MAX_THREADS;
     for (size_t q = 0; q < c.slots; q++) atomic_flag_clear(&busy[q]);
     c.busy = busy;
-    negs_pool_run(l->pool, run_pass1, &c, (b + R - 1) / R);
+    plan_groups(&c, parts);
+    negs_pool_run(l->pool, run_pass1, &c, (b + c.g1 * R - 1) / (c.g1 * R));
 
     double total = 0.0;
     for (size_t i = 0; i < b; i++) total += c.rowloss[i];
@@ -352,6 +398,6 @@ NEGS_API int negs_loss_inbatch(negs_loss *l, size_t b, size_t m, size_t dim, con
     else
         loss[0] = (float)(total * scale);
 
-    if (dv) negs_pool_run(l->pool, run_pass2, &c, (n + C - 1) / C);
+    if (dv) negs_pool_run(l->pool, run_pass2, &c, (n + c.g2 * C - 1) / (c.g2 * C));
     return NEGS_OK;
 }

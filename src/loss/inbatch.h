@@ -12,6 +12,10 @@
 #define NEGS_IB_ROWS 48  /* rows per row block (a multiple of every table's mr) */
 #define NEGS_IB_COLS 128 /* columns per tile / column block (a multiple of 32) */
 #define NEGS_IB_MAX_THREADS 256 /* the pool's own limit */
+/* Scheduling only (they change no result): at most this many blocks per part, and the bytes
+ * of u or v rows a part keeps hot while its blocks share them (about a third of Zen 4's L2). */
+#define NEGS_IB_GROUP 4
+#define NEGS_IB_L2_BYTES (384u * 1024u)
 
 /* The workspace kept in negs_loss.ws: one 64-byte aligned block carved per call, plus the
  * mask group list, whose length depends on the data. Both only grow. */
