@@ -28,9 +28,11 @@ emit() { # case ours_s peer_s ratio ours_gf peer_gf pct ours_mib peer_mib peak n
 }
 
 for b in 1024 4096 16384; do
-    # b = 16384: one timed call after a warm-up for ours, the single first step for torch
-    # (about 10 s each), to keep the whole run near 8 minutes
-    case $b in 1024) reps=5 preps=5 ;; 4096) reps=3 preps=3 ;; *) reps=1 preps=0 ;; esac
+    # best of 20 (b = 1024) or 5 (b = 4096) calls after a warm-up, both sides: a 2-thread call
+    # at b = 1024 takes 3 ms and a best of 5 was still noisy. b = 16384: one timed call after a
+    # warm-up for ours, the single first step for torch (about 10 s each), to keep the whole
+    # run near 9 minutes
+    case $b in 1024) reps=20 preps=20 ;; 4096) reps=5 preps=5 ;; *) reps=1 preps=0 ;; esac
     for m in 0 4096; do
         for dim in 64 128; do
             for t in 1 2; do
