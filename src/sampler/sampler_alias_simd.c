@@ -38,13 +38,11 @@ T5 static inline __m512i lookup(__m512i hiw, __m512i low, __m512i nv, __m512i tv
     return _mm512_mask_blend_epi32(take, ali, col);
 }
 
-/* Generates the stream's next 16 blocks into its buffer (marked unread) and returns the 32
- * alias draws in stream order in v[0] (draws 0..15) and v[1] (16..31); 0 if any needed a
- * Lemire rejection. */
-T5 static int gen32(sp_stream *r, const negs_alias *a, __m512i v[2])
+/* Philox blocks b0 .. b0 + 15 of the stream as four word vectors. */
+T5 static inline void philox16(const sp_stream *r, uint32_t b0, __m512i c[4])
 {
     const __m512i m0 = _mm512_set1_epi32((int)PH_M0), m1 = _mm512_set1_epi32((int)PH_M1);
-    __m512i c0 = _mm512_add_epi32(_mm512_set1_epi32((int)r->ctr[0]),
+    __m512i c0 = _mm512_add_epi32(_mm512_set1_epi32((int)b0),
                                   _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
                                                     14, 15));
     __m512i c1 = _mm512_set1_epi32((int)r->ctr[1]), c2 = _mm512_set1_epi32((int)r->ctr[2]);
@@ -63,6 +61,20 @@ T5 static int gen32(sp_stream *r, const negs_alias *a, __m512i v[2])
         c1 = l1;
         c3 = l0;
     }
+    c[0] = c0;
+    c[1] = c1;
+    c[2] = c2;
+    c[3] = c3;
+}
+
+/* Generates the stream's next 16 blocks into its buffer (marked unread) and returns the 32
+ * alias draws in stream order in v[0] (draws 0..15) and v[1] (16..31); 0 if any needed a
+ * Lemire rejection. */
+T5 static int gen32(sp_stream *r, const negs_alias *a, __m512i v[2])
+{
+    __m512i c[4];
+    philox16(r, r->ctr[0], c);
+    __m512i c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3];
     _mm512_storeu_si512((void *)(r->buf + 0 * SP_BLOCKS), c0);
     _mm512_storeu_si512((void *)(r->buf + 1 * SP_BLOCKS), c1);
     _mm512_storeu_si512((void *)(r->buf + 2 * SP_BLOCKS), c2);
@@ -131,34 +143,6 @@ T5 static int excl32_avx512(sp_stream *r, const negs_alias *a, const uint32_t *b
     return (int)cnt;
 }
 
-/* Philox blocks b0 .. b0 + 15 of the stream as four word vectors. */
-T5 static inline void philox16(const sp_stream *r, uint32_t b0, __m512i c[4])
-{
-    const __m512i m0 = _mm512_set1_epi32((int)PH_M0), m1 = _mm512_set1_epi32((int)PH_M1);
-    __m512i c0 = _mm512_add_epi32(_mm512_set1_epi32((int)b0),
-                                  _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
-                                                    14, 15));
-    __m512i c1 = _mm512_set1_epi32((int)r->ctr[1]), c2 = _mm512_set1_epi32((int)r->ctr[2]);
-    __m512i c3 = _mm512_set1_epi32((int)r->ctr[3]);
-    uint32_t k0 = r->key[0], k1 = r->key[1];
-    for (int round = 0; round < 10; round++) {
-        if (round > 0) {
-            k0 += PH_W0;
-            k1 += PH_W1;
-        }
-        __m512i h0, l0, h1, l1;
-        mulhilo(c0, m0, &h0, &l0);
-        mulhilo(c2, m1, &h1, &l1);
-        c0 = _mm512_ternarylogic_epi32(h1, c1, _mm512_set1_epi32((int)k0), 0x96);
-        c2 = _mm512_ternarylogic_epi32(h0, c3, _mm512_set1_epi32((int)k1), 0x96);
-        c1 = l1;
-        c3 = l0;
-    }
-    c[0] = c0;
-    c[1] = c1;
-    c[2] = c2;
-    c[3] = c3;
-}
 
 T5 static inline void prefetch32(const __m512i c[4], __m512i nv, const negs_alias_entry *e)
 {
