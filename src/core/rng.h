@@ -5,6 +5,13 @@
 
 #include <stdint.h>
 
+/* Philox4x32 multipliers and Weyl key increments (Salmon et al. 2011), shared by the SIMD
+ * stream generators so every variant is the same function. */
+#define NEGS_PHILOX_M0 0xD2511F53u
+#define NEGS_PHILOX_M1 0xCD9E8D57u
+#define NEGS_PHILOX_W0 0x9E3779B9u /* golden ratio */
+#define NEGS_PHILOX_W1 0xBB67AE85u /* sqrt(3) - 1 */
+
 /* One Philox4x32-10 block: out = bijection_key(ctr). Checked against Random123's KAT. */
 void negs_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
 

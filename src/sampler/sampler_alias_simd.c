@@ -5,28 +5,16 @@
 #include "sampler_internal.h"
 
 #if defined(__GNUC__) && defined(__x86_64__)
-#include <immintrin.h>
+#include "philox_avx512.h"
 
-#define T5 __attribute__((target("avx512f")))
-#define PH_M0 0xD2511F53u
-#define PH_M1 0xCD9E8D57u
-#define PH_W0 0x9E3779B9u
-#define PH_W1 0xBB67AE85u
-
-T5 static inline void mulhilo(__m512i a, __m512i m, __m512i *hi, __m512i *lo)
-{
-    __m512i pe = _mm512_mul_epu32(a, m);
-    __m512i po = _mm512_mul_epu32(_mm512_srli_epi64(a, 32), m);
-    *lo = _mm512_mask_blend_epi32(0xAAAA, pe, _mm512_slli_epi64(po, 32));
-    *hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(pe, 32), po);
-}
+#define T5 NEGS_T5
 
 /* Alias lookups of 16 draws whose high words are hiw and low words low. */
 T5 static inline __m512i lookup(__m512i hiw, __m512i low, __m512i nv, __m512i tv,
                                 const negs_alias_entry *e, __mmask16 *reject)
 {
     __m512i col, lo;
-    mulhilo(hiw, nv, &col, &lo);
+    sp_mulhilo16(hiw, nv, &col, &lo);
     *reject |= _mm512_cmplt_epu32_mask(lo, tv);
     __m512i g0 = _mm512_i32gather_epi64(_mm512_castsi512_si256(col), (const void *)e, 8);
     __m512i g1 = _mm512_i32gather_epi64(_mm512_extracti64x4_epi64(col, 1), (const void *)e, 8);
@@ -41,30 +29,7 @@ T5 static inline __m512i lookup(__m512i hiw, __m512i low, __m512i nv, __m512i tv
 /* Philox blocks b0 .. b0 + 15 of the stream as four word vectors. */
 T5 static inline void philox16(const sp_stream *r, uint32_t b0, __m512i c[4])
 {
-    const __m512i m0 = _mm512_set1_epi32((int)PH_M0), m1 = _mm512_set1_epi32((int)PH_M1);
-    __m512i c0 = _mm512_add_epi32(_mm512_set1_epi32((int)b0),
-                                  _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
-                                                    14, 15));
-    __m512i c1 = _mm512_set1_epi32((int)r->ctr[1]), c2 = _mm512_set1_epi32((int)r->ctr[2]);
-    __m512i c3 = _mm512_set1_epi32((int)r->ctr[3]);
-    uint32_t k0 = r->key[0], k1 = r->key[1];
-    for (int round = 0; round < 10; round++) {
-        if (round > 0) {
-            k0 += PH_W0;
-            k1 += PH_W1;
-        }
-        __m512i h0, l0, h1, l1;
-        mulhilo(c0, m0, &h0, &l0);
-        mulhilo(c2, m1, &h1, &l1);
-        c0 = _mm512_ternarylogic_epi32(h1, c1, _mm512_set1_epi32((int)k0), 0x96);
-        c2 = _mm512_ternarylogic_epi32(h0, c3, _mm512_set1_epi32((int)k1), 0x96);
-        c1 = l1;
-        c3 = l0;
-    }
-    c[0] = c0;
-    c[1] = c1;
-    c[2] = c2;
-    c[3] = c3;
+    sp_philox16(r->key, b0, r->ctr[1], r->ctr[2], r->ctr[3], c);
 }
 
 /* Generates the stream's next 16 blocks into its buffer (marked unread) and returns the 32
@@ -148,9 +113,9 @@ T5 static inline void prefetch32(const __m512i c[4], __m512i nv, const negs_alia
 {
     uint32_t col[32];
     __m512i h, l;
-    mulhilo(c[0], nv, &h, &l);
+    sp_mulhilo16(c[0], nv, &h, &l);
     _mm512_storeu_si512((void *)col, h);
-    mulhilo(c[2], nv, &h, &l);
+    sp_mulhilo16(c[2], nv, &h, &l);
     _mm512_storeu_si512((void *)(col + 16), h);
     for (int i = 0; i < 32; i++) __builtin_prefetch(&e[col[i]]);
 }
@@ -195,8 +160,8 @@ T5 static uint32_t far_avx512(sp_stream *r, const negs_alias *a, uint32_t *out, 
         /* A Lemire-rejected 64-bit word is skipped and the next one serves the same draw, so
          * the batch's draws are its accepted lanes in order; the row may then end early. */
         __m512i l0, l1, hv;
-        mulhilo(_mm512_permutex2var_epi32(cur[0], ilo, cur[2]), nv, &hv, &l0);
-        mulhilo(_mm512_permutex2var_epi32(cur[0], ihi, cur[2]), nv, &hv, &l1);
+        sp_mulhilo16(_mm512_permutex2var_epi32(cur[0], ilo, cur[2]), nv, &hv, &l0);
+        sp_mulhilo16(_mm512_permutex2var_epi32(cur[0], ihi, cur[2]), nv, &hv, &l1);
         __mmask16 a0 = (__mmask16)~_mm512_cmplt_epu32_mask(l0, tv);
         __mmask16 a1 = (__mmask16)~_mm512_cmplt_epu32_mask(l1, tv);
         uint32_t left = room - done;

@@ -6,11 +6,6 @@
 #include "core/rng.h"
 #include "sampler_stream.h"
 
-#define PH_M0 0xD2511F53u
-#define PH_M1 0xCD9E8D57u
-#define PH_W0 0x9E3779B9u
-#define PH_W1 0xBB67AE85u
-
 static void philox_scalar(const uint32_t key[2], const uint32_t ctr[4], uint32_t b0, unsigned n,
                           uint32_t *out)
 {
@@ -24,8 +19,10 @@ static void philox_scalar(const uint32_t key[2], const uint32_t ctr[4], uint32_t
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
 
+#include "philox_avx512.h"
+
 #define T2 __attribute__((target("avx2")))
-#define T5 __attribute__((target("avx512f")))
+#define T5 NEGS_T5
 
 T2 static inline void mulhilo8(__m256i a, __m256i m, __m256i *hi, __m256i *lo)
 {
@@ -42,7 +39,7 @@ T2 static void philox_avx2(const uint32_t key[2], const uint32_t ctr[4], uint32_
         philox_scalar(key, ctr, b0, n, out);
         return;
     }
-    const __m256i m0 = _mm256_set1_epi32((int)PH_M0), m1 = _mm256_set1_epi32((int)PH_M1);
+    const __m256i m0 = _mm256_set1_epi32((int)NEGS_PHILOX_M0), m1 = _mm256_set1_epi32((int)NEGS_PHILOX_M1);
     for (unsigned h = 0; h < SP_BLOCKS; h += 8) {
         __m256i c0 = _mm256_add_epi32(_mm256_set1_epi32((int)(b0 + h)),
                                       _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
@@ -51,8 +48,8 @@ T2 static void philox_avx2(const uint32_t key[2], const uint32_t ctr[4], uint32_
         uint32_t k0 = key[0], k1 = key[1];
         for (int r = 0; r < 10; r++) {
             if (r > 0) {
-                k0 += PH_W0;
-                k1 += PH_W1;
+                k0 += NEGS_PHILOX_W0;
+                k1 += NEGS_PHILOX_W1;
             }
             __m256i h0, l0, h1, l1;
             mulhilo8(c0, m0, &h0, &l0);
@@ -69,14 +66,6 @@ T2 static void philox_avx2(const uint32_t key[2], const uint32_t ctr[4], uint32_
     }
 }
 
-T5 static inline void mulhilo16(__m512i a, __m512i m, __m512i *hi, __m512i *lo)
-{
-    __m512i pe = _mm512_mul_epu32(a, m);
-    __m512i po = _mm512_mul_epu32(_mm512_srli_epi64(a, 32), m);
-    *lo = _mm512_mask_blend_epi32(0xAAAA, pe, _mm512_slli_epi64(po, 32));
-    *hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(pe, 32), po);
-}
-
 T5 static void philox_avx512(const uint32_t key[2], const uint32_t ctr[4], uint32_t b0, unsigned n,
                              uint32_t *out)
 {
@@ -84,26 +73,9 @@ T5 static void philox_avx512(const uint32_t key[2], const uint32_t ctr[4], uint3
         philox_scalar(key, ctr, b0, n, out);
         return;
     }
-    const __m512i m0 = _mm512_set1_epi32((int)PH_M0), m1 = _mm512_set1_epi32((int)PH_M1);
-    __m512i c0 = _mm512_add_epi32(_mm512_set1_epi32((int)b0),
-                                  _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
-                                                    14, 15));
-    __m512i c1 = _mm512_set1_epi32((int)ctr[1]), c2 = _mm512_set1_epi32((int)ctr[2]);
-    __m512i c3 = _mm512_set1_epi32((int)ctr[3]);
-    uint32_t k0 = key[0], k1 = key[1];
-    for (int r = 0; r < 10; r++) {
-        if (r > 0) {
-            k0 += PH_W0;
-            k1 += PH_W1;
-        }
-        __m512i h0, l0, h1, l1;
-        mulhilo16(c0, m0, &h0, &l0);
-        mulhilo16(c2, m1, &h1, &l1);
-        c0 = _mm512_ternarylogic_epi32(h1, c1, _mm512_set1_epi32((int)k0), 0x96);
-        c2 = _mm512_ternarylogic_epi32(h0, c3, _mm512_set1_epi32((int)k1), 0x96);
-        c1 = l1;
-        c3 = l0;
-    }
+    __m512i c[4];
+    sp_philox16(key, b0, ctr[1], ctr[2], ctr[3], c);
+    __m512i c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3];
     _mm512_storeu_si512((void *)(out + 0 * SP_BLOCKS), c0);
     _mm512_storeu_si512((void *)(out + 1 * SP_BLOCKS), c1);
     _mm512_storeu_si512((void *)(out + 2 * SP_BLOCKS), c2);
