@@ -196,6 +196,12 @@ typedef struct negs_loss negs_loss;
 #define NEGS_LP_THREADS 4     /* default 1; results bit-identical for any value */
 #define NEGS_LP_FORCE_SCALAR 5 /* 0/1, default 0: 1 forces the portable kernels */
 #define NEGS_LP_KERNEL 6       /* read-only: the kernel in use, a NEGS_KERNEL_* value */
+/* 0/1, default 0. 1: scores are cosines, i.e. dot products of the L2-normalised rows
+ * x / ||x||_2 (then divided by the temperature as usual), and the gradients are taken through
+ * the normalisation (they are the gradients with respect to the raw, unnormalised rows). A row
+ * whose L2 norm (computed in double) is below 1e-30, a zero row included, has no direction:
+ * the call answers NEGS_E_INVALID naming the array and row, and writes nothing. */
+#define NEGS_LP_COSINE 7
 
 #define NEGS_KERNEL_SCALAR 0
 #define NEGS_KERNEL_AVX2 1

@@ -556,6 +556,21 @@ static void test_errors(void **state)
     }
 }
 
+static void test_cosine_param(void **state)
+{
+    (void)state;
+    negs_loss *l = make_loss(1.0, NEGS_REDUCE_MEAN, 1, 0);
+    double v = -1;
+    assert_int_equal(negs_loss_get_param(l, NEGS_LP_COSINE, &v), 0);
+    assert_true(v == 0.0);
+    assert_fails_with(negs_loss_set_param(l, NEGS_LP_COSINE, 0.5), NEGS_E_INVALID);
+    assert_fails_with(negs_loss_set_param(l, NEGS_LP_COSINE, 2), NEGS_E_INVALID);
+    assert_int_equal(negs_loss_set_param(l, NEGS_LP_COSINE, 1), 0);
+    assert_int_equal(negs_loss_get_param(l, NEGS_LP_COSINE, &v), 0);
+    assert_true(v == 1.0);
+    negs_loss_free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -571,6 +586,7 @@ int main(void)
         cmocka_unit_test(test_reductions_consistent),
         cmocka_unit_test(test_workspace_reused),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_cosine_param),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

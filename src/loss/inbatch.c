@@ -262,6 +262,9 @@ static int check_args(const negs_loss *l, size_t b, size_t m, size_t dim, const 
         return negs_fail(NEGS_E_UNSUPPORTED,
                          "%s: the fused in-batch loss is a softmax; this handle's kind is %d, "
                          "use NEGS_LOSS_SOFTMAX (%d)", fn, l->kind, NEGS_LOSS_SOFTMAX);
+    if (l->cosine)
+        return negs_fail(NEGS_E_UNSUPPORTED, "%s: NEGS_LP_COSINE = 1 is not implemented by the "
+                                             "in-batch loss in this version", fn);
     if (b == 0) return negs_fail(NEGS_E_INVALID, "%s: b = 0 (no queries)", fn);
     if (dim == 0) return negs_fail(NEGS_E_INVALID, "%s: dim = 0", fn);
     size_t n, x;

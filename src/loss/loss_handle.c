@@ -68,6 +68,12 @@ NEGS_API int negs_loss_set_param(negs_loss *l, int param, double value)
                              value);
         l->force_scalar = (int)value;
         return NEGS_OK;
+    case NEGS_LP_COSINE:
+        if (value != 0.0 && value != 1.0)
+            return negs_fail(NEGS_E_INVALID, "negs_loss_set_param: cosine = %g is not 0 or 1",
+                             value);
+        l->cosine = (int)value;
+        return NEGS_OK;
     case NEGS_LP_KERNEL:
         return negs_fail(NEGS_E_INVALID, "negs_loss_set_param: NEGS_LP_KERNEL is read-only "
                                          "(force the portable path with NEGS_LP_FORCE_SCALAR)");
@@ -87,6 +93,7 @@ NEGS_API int negs_loss_get_param(const negs_loss *l, int param, double *value)
     case NEGS_LP_REDUCTION: *value = l->reduction; return NEGS_OK;
     case NEGS_LP_THREADS: *value = l->threads; return NEGS_OK;
     case NEGS_LP_FORCE_SCALAR: *value = l->force_scalar; return NEGS_OK;
+    case NEGS_LP_COSINE: *value = l->cosine; return NEGS_OK;
     case NEGS_LP_KERNEL: {
         unsigned isa = negs_loss_isa(l);
         *value = (isa & NEGS_CPU_AVX512) ? NEGS_KERNEL_AVX512

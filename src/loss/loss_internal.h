@@ -15,6 +15,7 @@ struct negs_loss {
     const negs_csr *positives; /* retained; NULL when not set */
     unsigned cpu;           /* NEGS_CPU_* bits detected at creation */
     int force_scalar;       /* NEGS_LP_FORCE_SCALAR */
+    int cosine;             /* NEGS_LP_COSINE: scores on L2-normalised rows */
     /* Workspace of the fused in-batch softmax, kept between calls so that repeated calls of
      * the same shape never allocate; freed by ws_free in negs_loss_free. */
     void *ws;
