@@ -36,6 +36,16 @@ SHLIB := lib/libnegsample.so.$(VERSION)
 STLIB := lib/libnegsample.a
 MAPFILE := src/negsample.map
 
+# Quiet build: one short line per step ("  CC      src/core/rng.c"); V=1 prints the commands.
+V ?= 0
+ifeq ($(V),1)
+Q :=
+say =
+else
+Q := @
+say = @printf '  %-7s %s\n' '$(1)' '$(2)';
+endif
+
 SRCS := $(sort $(wildcard src/*/*.c))
 OBJS := $(patsubst src/%.c,build/obj/%.o,$(SRCS))
 DEPS = $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(TEST_BINS:=.d) $(SAN_BINS:=.d)
@@ -57,29 +67,28 @@ all: $(SHLIB) lib/$(SONAME) lib/libnegsample.so $(STLIB)
 
 build/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_LIB) -MMD -MP -c $< -o $@
+	$(call say,CC,$<)$(CC) $(CFLAGS_LIB) -MMD -MP -c $< -o $@
 
 $(SHLIB): $(OBJS) $(MAPFILE)
 	@mkdir -p lib
-	$(CC) -shared -pthread -Wl,-soname,$(SONAME) -Wl,--version-script=$(MAPFILE) -Wl,--no-undefined \
+	$(call say,LD,$@)$(CC) -shared -pthread -Wl,-soname,$(SONAME) -Wl,--version-script=$(MAPFILE) -Wl,--no-undefined \
 	    -Wl,-z,relro,-z,now,-z,nodelete -o $@ $(OBJS) $(LDLIBS_LIB) $(LDFLAGS)
 
 lib/$(SONAME): $(SHLIB)
-	ln -sf $(notdir $(SHLIB)) $@
+	$(call say,LN,$@)ln -sf $(notdir $(SHLIB)) $@
 
 lib/libnegsample.so: lib/$(SONAME)
-	ln -sf $(SONAME) $@
+	$(call say,LN,$@)ln -sf $(SONAME) $@
 
 $(STLIB): $(OBJS)
 	@mkdir -p lib
-	rm -f $@
-	$(AR) rcs $@ $(OBJS)
+	$(call say,AR,$@)rm -f $@ && $(AR) rcs $@ $(OBJS)
 
 # ---------------------------------------------------------------- tests
 
 build/tests/%: tests/%.c tests/test_util.h $(STLIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_TEST) -MMD -MP $< -o $@ $(STLIB) -lcmocka -lm -lpthread
+	$(call say,CCLD,$@)$(CC) $(CFLAGS_TEST) -MMD -MP $< -o $@ $(STLIB) -lcmocka -lm -lpthread
 
 deps:
 	@sh tests/deps.sh
@@ -97,17 +106,17 @@ check-abi: all
 
 check-headers:
 	@mkdir -p build/headers
-	$(CC) -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude -c tests/abi/header_c.c -o build/headers/c99.o
-	$(CC) -std=c11 -Wall -Wextra -Werror -pedantic -Iinclude -c tests/abi/header_c.c -o build/headers/c11.o
-	$(CXX) -std=c++11 -Wall -Wextra -Werror -pedantic -Iinclude -c tests/abi/header_cxx.cpp -o build/headers/cxx11.o
+	$(call say,CC,tests/abi/header_c.c (c99))$(CC) -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude -c tests/abi/header_c.c -o build/headers/c99.o
+	$(call say,CC,tests/abi/header_c.c (c11))$(CC) -std=c11 -Wall -Wextra -Werror -pedantic -Iinclude -c tests/abi/header_c.c -o build/headers/c11.o
+	$(call say,CXX,tests/abi/header_cxx.cpp (c++11))$(CXX) -std=c++11 -Wall -Wextra -Werror -pedantic -Iinclude -c tests/abi/header_cxx.cpp -o build/headers/cxx11.o
 
 check-dlopen: all
 	@mkdir -p build/abi
-	$(CC) -std=c11 $(WARN) tests/abi/dlopen_test.c -o build/abi/dlopen_test -ldl
-	build/abi/dlopen_test lib/libnegsample.so tests/abi/symbols.txt
+	$(call say,CCLD,build/abi/dlopen_test)$(CC) -std=c11 $(WARN) tests/abi/dlopen_test.c -o build/abi/dlopen_test -ldl
+	$(Q)build/abi/dlopen_test lib/libnegsample.so tests/abi/symbols.txt
 
 check-python: all
-	$(PYTHON) tests/abi/ctypes_smoke.py lib/libnegsample.so
+	$(Q)$(PYTHON) tests/abi/ctypes_smoke.py lib/libnegsample.so
 
 check-install: all
 	@sh tests/install/check_install.sh "$(MAKE)"
@@ -127,21 +136,20 @@ valgrind: all $(TEST_BINS)
 
 build/san/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_LIB) -O1 -g $(SAN_FLAGS) -MMD -MP -c $< -o $@
+	$(call say,CC-SAN,$<)$(CC) $(CFLAGS_LIB) -O1 -g $(SAN_FLAGS) -MMD -MP -c $< -o $@
 
 build/san/libnegsample.a: $(SAN_OBJS)
-	rm -f $@
-	$(AR) rcs $@ $(SAN_OBJS)
+	$(call say,AR,$@)rm -f $@ && $(AR) rcs $@ $(SAN_OBJS)
 
 build/san/tests/%: tests/%.c tests/test_util.h build/san/libnegsample.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_TEST) -O1 $(SAN_FLAGS) -MMD -MP $< -o $@ build/san/libnegsample.a -lcmocka -lm -lpthread
+	$(call say,CCLD,$@)$(CC) $(CFLAGS_TEST) -O1 $(SAN_FLAGS) -MMD -MP $< -o $@ build/san/libnegsample.a -lcmocka -lm -lpthread
 
 # ---------------------------------------------------------------- benchmarks and examples
 
 build/bench/%: tests/bench/%.c $(STLIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_TEST) -Wno-error $< -o $@ $(STLIB) -lm -lpthread
+	$(call say,CCLD,$@)$(CC) $(CFLAGS_TEST) -Wno-error $< -o $@ $(STLIB) -lm -lpthread
 
 # make bench [BENCH=name] [BENCH_JSON=file]: runs tests/bench/run_<name>.sh (all by default).
 BENCH ?= *
@@ -150,9 +158,9 @@ bench: all $(BENCH_BINS)
 	    echo "== $$s"; BENCH_BIN_DIR=$(CURDIR)/build/bench PYTHON=$(PYTHON) \
 	    LIBNEGSAMPLE=$(CURDIR)/lib/libnegsample.so BENCH_JSON=$(BENCH_JSON) sh $$s; done
 
-build/examples/%: examples/%.c all
+build/examples/%: examples/%.c $(HEADER) lib/libnegsample.so
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 $(OPT) $(WARN) -Iinclude $< -o $@ -Llib -lnegsample -lm -Wl,-rpath,'$$ORIGIN/../../lib'
+	$(call say,CCLD,$@)$(CC) -std=c11 $(OPT) $(WARN) -Iinclude $< -o $@ -Llib -lnegsample -lm -Wl,-rpath,'$$ORIGIN/../../lib'
 
 examples: $(EXAMPLE_BINS)
 
@@ -165,23 +173,24 @@ demo: build/examples/demo_trainer
 # ---------------------------------------------------------------- install
 
 install: all
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	@mkdir -p build
+	$(call say,GEN,build/negsample.pc)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
 	    pkgconfig/negsample.pc.in > build/negsample.pc
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
-	install -m 644 $(HEADER) $(DESTDIR)$(INCLUDEDIR)/negsample.h
-	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/
-	ln -sf $(notdir $(SHLIB)) $(DESTDIR)$(LIBDIR)/$(SONAME)
-	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libnegsample.so
-	install -m 644 $(STLIB) $(DESTDIR)$(LIBDIR)/libnegsample.a
-	install -m 644 build/negsample.pc $(DESTDIR)$(PKGCONFIGDIR)/negsample.pc
+	$(call say,INSTALL,$(DESTDIR)$(PREFIX))install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	$(Q)install -m 644 $(HEADER) $(DESTDIR)$(INCLUDEDIR)/negsample.h
+	$(Q)install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/
+	$(Q)ln -sf $(notdir $(SHLIB)) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	$(Q)ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libnegsample.so
+	$(Q)install -m 644 $(STLIB) $(DESTDIR)$(LIBDIR)/libnegsample.a
+	$(Q)install -m 644 build/negsample.pc $(DESTDIR)$(PKGCONFIGDIR)/negsample.pc
 
 uninstall:
-	rm -f $(DESTDIR)$(INCLUDEDIR)/negsample.h $(DESTDIR)$(LIBDIR)/$(notdir $(SHLIB)) \
+	$(call say,RM,$(DESTDIR)$(PREFIX))rm -f $(DESTDIR)$(INCLUDEDIR)/negsample.h $(DESTDIR)$(LIBDIR)/$(notdir $(SHLIB)) \
 	    $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libnegsample.so \
 	    $(DESTDIR)$(LIBDIR)/libnegsample.a $(DESTDIR)$(PKGCONFIGDIR)/negsample.pc
 
 clean:
-	rm -rf build lib/libnegsample.*
+	$(call say,CLEAN,build lib)rm -rf build lib/libnegsample.*
 
 -include $(DEPS)
