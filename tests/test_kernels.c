@@ -234,13 +234,50 @@ static void test_tables_agree(void **state)
     negs_free_aligned_test(ap), negs_free_aligned_test(bp);
 }
 
+/* dot and axpy: against double references, every tail length, the documented lane order
+ * (recomputed here with fmaf: the SIMD tables must match it bit for bit, the portable one to
+ * rounding), and axpy leaving the elements past dim untouched. */
+static void test_dot_axpy(void **state)
+{
+    (void)state;
+    const negs_kernels *t[3];
+    size_t nt = tables(t);
+    float a[80], b[80], y[81], y0[81];
+    for (size_t dim = 1; dim <= 70; dim++) {
+        for (size_t q = 0; q < 80; q++) a[q] = frand(), b[q] = frand();
+        double ref = 0.0, mag = 0.0;
+        for (size_t q = 0; q < dim; q++) ref += (double)a[q] * b[q], mag += fabs((double)a[q] * b[q]);
+        /* the lane order with true FMAs */
+        float l[16] = {0};
+        for (size_t q = 0; q < dim; q++) {
+            size_t full = dim - dim % 16, c = q < full ? q % 16 : q - full;
+            l[c] = fmaf(a[q], b[q], l[c]);
+        }
+        for (size_t h = 8; h >= 1; h /= 2)
+            for (size_t c = 0; c < h; c++) l[c] = l[c] + l[c + h];
+        for (size_t ti = 0; ti < nt; ti++) {
+            float d = t[ti]->dot(a, b, dim);
+            assert_true(fabs(d - ref) <= 1e-6 * mag + 1e-30);
+            if (t[ti]->kind != NEGS_KERNEL_SCALAR) assert_true(d == l[0]);
+            for (size_t q = 0; q < 81; q++) y[q] = y0[q] = frand();
+            t[ti]->axpy(y, 0.37f, a, dim);
+            for (size_t q = 0; q < dim; q++) {
+                float e = fmaf(0.37f, a[q], y0[q]);
+                if (t[ti]->kind != NEGS_KERNEL_SCALAR) assert_true(y[q] == e);
+                else assert_true(fabs(y[q] - e) <= 1e-7 * (fabs(e) + 1.0));
+            }
+            for (size_t q = dim; q < 81; q++) assert_true(y[q] == y0[q]);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_select),        cmocka_unit_test(test_pack_layouts),
         cmocka_unit_test(test_scores),        cmocka_unit_test(test_accum),
         cmocka_unit_test(test_row_ops),       cmocka_unit_test(test_exp_accuracy),
-        cmocka_unit_test(test_tables_agree),
+        cmocka_unit_test(test_tables_agree),  cmocka_unit_test(test_dot_axpy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

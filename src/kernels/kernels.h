@@ -33,6 +33,12 @@ typedef struct negs_kernels {
     /* z[c] = exp(z[c] - shift) * mul (exactly 0 where z[c] is -inf); returns the sum of the
      * new values. shift is finite. */
     float (*exp_scale)(float *z, size_t n, float shift, float mul);
+    /* sum_k a[k] * b[k] in one fixed order for every table: 16 lanes, lane c an FMA chain
+     * over k = c, c + 16, ... (the last dim % 16 elements into lanes 0..), then the lanes
+     * added as (c, c + 8), (c, c + 4), (c, c + 2), (0, 1). */
+    float (*dot)(const float *a, const float *b, size_t dim);
+    /* y[k] = fma(w, x[k], y[k]) for k < dim (y and x must not overlap). */
+    void (*axpy)(float *y, float w, const float *x, size_t dim);
 } negs_kernels;
 
 /* The best table for NEGS_CPU_* bits `isa` (0: the portable scalar one). */

@@ -208,8 +208,48 @@ TAVX2 static float exp_scale_avx2(float *z, size_t n, float shift, float mul)
     return hsum256(sum);
 }
 
+/* Lanes 0-7 in lo, 8-15 in hi; the tail through masked loads (zeros add nothing). */
+TAVX2 static float dot_avx2(const float *a, const float *b, size_t dim)
+{
+    __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
+    size_t k = 0;
+    for (; k + 16 <= dim; k += 16) {
+        lo = _mm256_fmadd_ps(_mm256_loadu_ps(a + k), _mm256_loadu_ps(b + k), lo);
+        hi = _mm256_fmadd_ps(_mm256_loadu_ps(a + k + 8), _mm256_loadu_ps(b + k + 8), hi);
+    }
+    if (k < dim) {
+        const int r = (int)(dim - k);
+        const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(r), idx);
+        __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(r - 8), idx);
+        lo = _mm256_fmadd_ps(_mm256_maskload_ps(a + k, m0), _mm256_maskload_ps(b + k, m0), lo);
+        hi = _mm256_fmadd_ps(_mm256_maskload_ps(a + k + 8, m1),
+                             _mm256_maskload_ps(b + k + 8, m1), hi);
+    }
+    __m256 s8 = _mm256_add_ps(lo, hi);
+    __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
+    __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+    __m128 s1 = _mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1));
+    return _mm_cvtss_f32(s1);
+}
+
+TAVX2 static void axpy_avx2(float *y, float w, const float *x, size_t dim)
+{
+    const __m256 vw = _mm256_set1_ps(w);
+    size_t k = 0;
+    for (; k + 8 <= dim; k += 8)
+        _mm256_storeu_ps(y + k, _mm256_fmadd_ps(vw, _mm256_loadu_ps(x + k), _mm256_loadu_ps(y + k)));
+    if (k < dim) {
+        __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(dim - k)),
+                                       _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        _mm256_maskstore_ps(y + k, m, _mm256_fmadd_ps(vw, _mm256_maskload_ps(x + k, m),
+                                                      _mm256_maskload_ps(y + k, m)));
+    }
+}
+
 const negs_kernels negs_kernels_avx2 = {
     NEGS_KERNEL_AVX2, MR, scores_avx2, accum_avx2, logits_avx2, max_avx2, exp_scale_avx2,
+    dot_avx2, axpy_avx2,
 };
 
 #endif

@@ -188,9 +188,41 @@ T512 static float exp_scale_avx512(float *z, size_t n, float shift, float mul)
     return _mm512_reduce_add_ps(sum);
 }
 
+T512 static float dot_avx512(const float *a, const float *b, size_t dim)
+{
+    __m512 acc = _mm512_setzero_ps();
+    size_t k = 0;
+    for (; k + 16 <= dim; k += 16)
+        acc = _mm512_fmadd_ps(_mm512_loadu_ps(a + k), _mm512_loadu_ps(b + k), acc);
+    if (k < dim) {
+        __mmask16 m = (__mmask16)((1u << (dim - k)) - 1u);
+        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + k), _mm512_maskz_loadu_ps(m, b + k),
+                              acc);
+    }
+    __m256 s8 = _mm256_add_ps(_mm512_castps512_ps256(acc),
+                              _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1)));
+    __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
+    __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+    __m128 s1 = _mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1));
+    return _mm_cvtss_f32(s1);
+}
+
+T512 static void axpy_avx512(float *y, float w, const float *x, size_t dim)
+{
+    const __m512 vw = _mm512_set1_ps(w);
+    size_t k = 0;
+    for (; k + 16 <= dim; k += 16)
+        _mm512_storeu_ps(y + k, _mm512_fmadd_ps(vw, _mm512_loadu_ps(x + k), _mm512_loadu_ps(y + k)));
+    if (k < dim) {
+        __mmask16 m = (__mmask16)((1u << (dim - k)) - 1u);
+        _mm512_mask_storeu_ps(y + k, m, _mm512_fmadd_ps(vw, _mm512_maskz_loadu_ps(m, x + k),
+                                                        _mm512_maskz_loadu_ps(m, y + k)));
+    }
+}
+
 const negs_kernels negs_kernels_avx512 = {
     NEGS_KERNEL_AVX512, MR, scores_avx512, accum_avx512, logits_avx512, max_avx512,
-    exp_scale_avx512,
+    exp_scale_avx512, dot_avx512, axpy_avx512,
 };
 
 #endif

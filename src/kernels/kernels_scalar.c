@@ -83,7 +83,26 @@ static float exp_scale_scalar(float *z, size_t n, float shift, float mul)
     return sum;
 }
 
+static float dot_scalar(const float *a, const float *b, size_t dim)
+{
+    float l[16] = {0};
+    size_t k = 0;
+    for (; k + 16 <= dim; k += 16)
+        for (size_t c = 0; c < 16; c++) l[c] = negs_fma_f(a[k + c], b[k + c], l[c]);
+    for (size_t c = 0; k + c < dim; c++) l[c] = negs_fma_f(a[k + c], b[k + c], l[c]);
+    for (size_t h = 8; h >= 1; h /= 2)
+        for (size_t c = 0; c < h; c++) l[c] = l[c] + l[c + h];
+    return l[0];
+}
+
+static void axpy_scalar(float *y, float w, const float *x, size_t dim)
+{
+    size_t k = 0;
+    for (; k + 8 <= dim; k += 8) axpy8(y + k, x + k, w);
+    for (; k < dim; k++) y[k] = negs_fma_f(w, x[k], y[k]);
+}
+
 const negs_kernels negs_kernels_scalar = {
     NEGS_KERNEL_SCALAR, MR, scores_scalar, accum_scalar, logits_scalar, max_scalar,
-    exp_scale_scalar,
+    exp_scale_scalar, dot_scalar, axpy_scalar,
 };
