@@ -89,6 +89,20 @@ NEGS_API uint32_t negs_csr_n_users(const negs_csr *t);
 NEGS_API uint32_t negs_csr_n_items(const negs_csr *t);
 /* Number of distinct items in user's row, or a negative status on bad input. */
 NEGS_API int64_t negs_csr_row_size(const negs_csr *t, uint32_t user);
+/* User's row without copying: *items points at its *len distinct items, sorted ascending,
+ * each < n_items, inside the table (never NULL, even for an empty row). The memory is the
+ * table's: read it only, and only while the table is alive (a handle holding the table keeps
+ * it alive, but the caller needs its own negs_csr pointer to be sure). NEGS_OK, or
+ * NEGS_E_INVALID for a NULL argument or user >= n_users (then *items and *len are untouched).
+ * Read-only: safe from several threads at once. */
+NEGS_API int negs_csr_row_items(const negs_csr *t, uint32_t user, const uint32_t **items,
+                                size_t *len);
+/* User's row copied into out[0 .. *len): the same sorted, distinct items. *len receives the
+ * row's length whenever user is valid; out NULL asks for the length only (cap is ignored).
+ * NEGS_OK; NEGS_E_INVALID for a NULL t or len, user >= n_users, or cap < the row's length
+ * (nothing is written to out then; the sentence gives both numbers). Read-only. */
+NEGS_API int negs_csr_row_copy(const negs_csr *t, uint32_t user, uint32_t *out, size_t cap,
+                               size_t *len);
 
 /* ---------------------------------------------------------------- samplers */
 

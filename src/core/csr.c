@@ -110,12 +110,19 @@ int negs_sorted_contains(const uint32_t *row, uint64_t len, uint32_t item)
     return lo < len && row[lo] == item;
 }
 
+static int check_row(const negs_csr *t, uint32_t user, const char *fn)
+{
+    if (!t) return negs_fail(NEGS_E_INVALID, "%s: t is NULL", fn);
+    if (user >= t->n_users)
+        return negs_fail(NEGS_E_INVALID, "%s: user = %u is not below n_users = %u", fn, user,
+                         t->n_users);
+    return NEGS_OK;
+}
+
 NEGS_API int negs_csr_contains(const negs_csr *t, uint32_t user, uint32_t item)
 {
-    if (!t) return negs_fail(NEGS_E_INVALID, "negs_csr_contains: t is NULL");
-    if (user >= t->n_users)
-        return negs_fail(NEGS_E_INVALID, "negs_csr_contains: user = %u is not below n_users = %u",
-                         user, t->n_users);
+    int rc = check_row(t, user, "negs_csr_contains");
+    if (rc) return rc;
     if (item >= t->n_items)
         return negs_fail(NEGS_E_INVALID, "negs_csr_contains: item = %u is not below n_items = %u",
                          item, t->n_items);
@@ -136,9 +143,39 @@ NEGS_API uint32_t negs_csr_n_items(const negs_csr *t)
 
 NEGS_API int64_t negs_csr_row_size(const negs_csr *t, uint32_t user)
 {
-    if (!t) return negs_fail(NEGS_E_INVALID, "negs_csr_row_size: t is NULL");
-    if (user >= t->n_users)
-        return negs_fail(NEGS_E_INVALID, "negs_csr_row_size: user = %u is not below n_users = %u",
-                         user, t->n_users);
+    int rc = check_row(t, user, "negs_csr_row_size");
+    if (rc) return rc;
     return (int64_t)(t->indptr[user + 1] - t->indptr[user]);
+}
+
+NEGS_API int negs_csr_row_items(const negs_csr *t, uint32_t user, const uint32_t **items,
+                                size_t *len)
+{
+    static const char *fn = "negs_csr_row_items";
+    int rc = check_row(t, user, fn);
+    if (rc) return rc;
+    if (!items) return negs_fail(NEGS_E_INVALID, "%s: items is NULL", fn);
+    if (!len) return negs_fail(NEGS_E_INVALID, "%s: len is NULL", fn);
+    uint64_t n;
+    *items = negs_csr_row(t, user, &n); /* indices is never NULL (alloc of 0 gives 1 byte) */
+    *len = (size_t)n;                   /* n <= nnz, which create checked fits in memory */
+    return NEGS_OK;
+}
+
+NEGS_API int negs_csr_row_copy(const negs_csr *t, uint32_t user, uint32_t *out, size_t cap,
+                               size_t *len)
+{
+    static const char *fn = "negs_csr_row_copy";
+    int rc = check_row(t, user, fn);
+    if (rc) return rc;
+    if (!len) return negs_fail(NEGS_E_INVALID, "%s: len is NULL", fn);
+    uint64_t n;
+    const uint32_t *row = negs_csr_row(t, user, &n);
+    *len = (size_t)n;
+    if (!out) return NEGS_OK;
+    if (cap < n)
+        return negs_fail(NEGS_E_INVALID, "%s: cap = %zu is less than the %zu items of user %u",
+                         fn, cap, (size_t)n, user);
+    if (n) memcpy(out, row, (size_t)n * sizeof *row);
+    return NEGS_OK;
 }
