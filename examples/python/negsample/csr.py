@@ -1,0 +1,64 @@
+"""negs_csr: a read-only table of item lists per user (known positives, exposures)."""
+from . import _lib
+from ._buffers import U32, U64, In, np
+from ._handle import Handle
+from ._lib import call, create, uint, wraps
+
+
+class Csr(Handle, free="negs_csr_free"):
+    """Row u holds indices[indptr[u]:indptr[u+1]]. The data is copied (rows sorted and
+    de-duplicated); handles given the table keep it alive, so it may be closed first."""
+
+    @wraps("negs_csr_create")
+    def __init__(self, n_users, n_items, indptr, indices):
+        p = In(indptr, U64, "indptr")
+        if p.n != uint(n_users, "n_users") + 1:
+            raise _lib.invalid(f"Csr: indptr has {p.n} entries, expected n_users + 1 = "
+                               f"{n_users + 1}")
+        i = In(indices, U32, "indices")
+        super().__init__(create("negs_csr_create", uint(n_users, "n_users"), uint(n_items, "n_items"),
+                                p.ptr, i.ptr), {})
+
+    @classmethod
+    def from_rows(cls, rows, n_items):
+        """From one list of items per user."""
+        indptr, indices = [0], []
+        for row in rows:
+            indices.extend(row)
+            indptr.append(len(indices))
+        return cls(len(rows), n_items, indptr, indices)
+
+    @classmethod
+    def from_pairs(cls, users, items, n_users, n_items):
+        """From parallel arrays of (user, item) pairs, in any order (needs numpy)."""
+        if np is None:
+            rows = [[] for _ in range(n_users)]
+            for u, i in zip(users, items):
+                rows[u].append(i)
+            return cls.from_rows(rows, n_items)
+        users, items = np.asarray(users), np.asarray(items)
+        if users.size and (users.min() < 0 or users.max() >= n_users):
+            raise _lib.invalid(f"Csr.from_pairs: a user id is outside 0..{n_users - 1}")
+        order = np.argsort(users, kind="stable")
+        indptr = np.zeros(n_users + 1, np.uint64)
+        indptr[1:] = np.cumsum(np.bincount(users, minlength=n_users))
+        return cls(n_users, n_items, indptr, items[order])
+
+    @wraps("negs_csr_contains")
+    def contains(self, user, item):
+        return call("negs_csr_contains", self.handle, uint(user, "user"), uint(item, "item")) == 1
+
+    @property
+    @wraps("negs_csr_n_users")
+    def n_users(self):
+        return _lib.library().get("negs_csr_n_users")(self.handle)
+
+    @property
+    @wraps("negs_csr_n_items")
+    def n_items(self):
+        return _lib.library().get("negs_csr_n_items")(self.handle)
+
+    @wraps("negs_csr_row_size")
+    def row_size(self, user):
+        """The number of distinct items in user's row."""
+        return call("negs_csr_row_size", self.handle, uint(user, "user"))

@@ -1,0 +1,104 @@
+"""negs_loss: losses and their gradients from scores, or fused from embeddings."""
+from . import _consts as C
+from . import _lib
+from ._buffers import F32, U8, U32, In, Out, reduced, rows_cols
+from ._handle import Handle, Param
+from ._lib import call, create, wraps
+
+KINDS = {"bce": C.LOSS_BCE, "bpr": C.LOSS_BPR, "hinge": C.LOSS_HINGE,
+         "softmax": C.LOSS_SOFTMAX, "listnet": C.LOSS_LISTNET}
+REDUCTIONS = {"mean": C.REDUCE_MEAN, "sum": C.REDUCE_SUM, "none": C.REDUCE_NONE}
+
+
+class Loss(Handle, free="negs_loss_free"):
+    """Loss(kind="softmax", **params), kind a name of KINDS or a NEGS_LOSS_* value;
+    params: temperature, margin, reduction ("mean", "sum", "none"), threads, force_scalar."""
+
+    temperature = Param(C.LP_TEMPERATURE, float)
+    margin = Param(C.LP_MARGIN, float, "hinge margin (not divided by the temperature)")
+    reduction = Param(C.LP_REDUCTION, int, "REDUCE_MEAN, REDUCE_SUM or REDUCE_NONE")
+    threads = Param(C.LP_THREADS, int, "worker threads; results bit-identical for any value")
+    force_scalar = Param(C.LP_FORCE_SCALAR, bool, "use the portable kernels")
+    kernel = Param(C.LP_KERNEL, int, "read-only: the KERNEL_* in use")
+
+    @wraps("negs_loss_create")
+    def __init__(self, kind="softmax", **params):
+        if isinstance(kind, str):
+            if kind not in KINDS:
+                raise _lib.invalid(f"Loss: unknown kind {kind!r} (known: {', '.join(KINDS)})")
+            kind = KINDS[kind]
+        super().__init__(create("negs_loss_create", kind), params)
+
+    @wraps("negs_loss_set_param")
+    def set_param(self, param, value):
+        if param == C.LP_REDUCTION and isinstance(value, str):
+            if value not in REDUCTIONS:
+                raise _lib.invalid(f"reduction: {value!r} is not one of {', '.join(REDUCTIONS)}")
+            value = REDUCTIONS[value]
+        self._set("negs_loss_set_param", param, value)
+
+    @wraps("negs_loss_get_param")
+    def get_param(self, param):
+        return self._get("negs_loss_get_param", param)
+
+    @wraps("negs_loss_set_positives")
+    def set_positives(self, positives):
+        """Known positives of each user: masked in inbatch() rows given user_ids."""
+        call("negs_loss_set_positives", self.handle, positives.handle)
+        return self
+
+    @wraps("negs_loss_scores")
+    def scores(self, pos, neg, neg_logq=None, neg_mask=None, grad=True, k=None, out=None,
+               d_pos=None, d_neg=None):
+        """(loss, d_pos, d_neg) from n positive scores and n x k negative scores. loss is a
+        float, or n values with reduction "none"; the gradients are None with grad=False."""
+        p, ng = In(pos, F32, "pos"), In(neg, F32, "neg")
+        n = p.n
+        if n == 0 or ng.n % n:
+            raise _lib.invalid(f"scores: {ng.n} negative scores are not rows for {n} positives")
+        k = ng.n // n if k is None else k
+        lq, mk = In(neg_logq, F32, "neg_logq"), In(neg_mask, U8, "neg_mask")
+        for buf, name, given in ((lq, "neg_logq", neg_logq), (mk, "neg_mask", neg_mask)):
+            if given is not None and buf.n != n * k:
+                raise _lib.invalid(f"scores: {name} has {buf.n} values, expected n*k = {n * k}")
+        per_row = self.reduction == C.REDUCE_NONE
+        lo = Out(out, F32, (n,) if per_row else (1,), "out")
+        dp = Out(d_pos, F32, (n,), "d_pos") if grad or d_pos is not None else None
+        dn = Out(d_neg, F32, (n, k), "d_neg") if grad or d_neg is not None else None
+        call("negs_loss_scores", self.handle, n, k, p.ptr, ng.ptr, lq.ptr, mk.ptr, lo.ptr,
+             dp.ptr if dp else None, dn.ptr if dn else None)
+        return reduced(lo, per_row), dp.obj if dp else None, dn.obj if dn else None
+
+    @wraps("negs_loss_inbatch")
+    def inbatch(self, u, v, logq=None, item_ids=None, user_ids=None, grad=True, dim=None,
+                out=None, du=None, dv=None):
+        """(loss, du, dv) of the in-batch softmax over u (b x dim) against v ((b+m) x dim):
+        row i's positive is v[i], the other b-1+m rows of v are its negatives."""
+        ub, vb = In(u, F32, "u"), In(v, F32, "v")
+        b, d = rows_cols(ub, "u", dim)
+        bm, _ = rows_cols(vb, "v", d)
+        if bm < b:
+            raise _lib.invalid(f"inbatch: v has {bm} rows, fewer than the b = {b} queries")
+        lq, it = In(logq, F32, "logq"), In(item_ids, U32, "item_ids")
+        us = In(user_ids, U32, "user_ids")
+        for buf, name, given, want in ((lq, "logq", logq, bm), (it, "item_ids", item_ids, bm),
+                                       (us, "user_ids", user_ids, b)):
+            if given is not None and buf.n != want:
+                raise _lib.invalid(f"inbatch: {name} has {buf.n} values, expected {want}")
+        per_row = self.reduction == C.REDUCE_NONE
+        lo = Out(out, F32, (b,) if per_row else (1,), "out")
+        gu = Out(du, F32, (b, d), "du") if grad or du is not None else None
+        gv = Out(dv, F32, (bm, d), "dv") if grad or dv is not None else None
+        call("negs_loss_inbatch", self.handle, b, bm - b, d, ub.ptr, vb.ptr, lq.ptr, it.ptr,
+             us.ptr, lo.ptr, gu.ptr if gu else None, gv.ptr if gv else None)
+        return reduced(lo, per_row), gu.obj if gu else None, gv.obj if gv else None
+
+
+@wraps("negs_adv_perturb")
+def adv_perturb(grad, eps, dim=None, out=None):
+    """Per row of grad (n x dim): eps * g / |g|_2 (APR); a zero row gives zeros."""
+    g = In(grad, F32, "grad")
+    n, d = rows_cols(g, "grad", dim)
+    o = Out(out, F32, (n, d), "out")
+    call("negs_adv_perturb", n, d, g.ptr, float(eps), o.ptr)
+    return o.obj

@@ -1,0 +1,122 @@
+"""The negsample package with numpy: inputs of the right dtype pass without a copy, out=
+arrays are checked (dtype, shape, contiguity, writable) before the call and written in place,
+other inputs are converted with their ranges checked, results agree with numpy references.
+Exit 77 without numpy."""
+import sys
+
+try:
+    import numpy as np
+except ImportError:
+    print("skip: numpy not available")
+    sys.exit(77)
+import pathsetup  # noqa: E402
+
+ns = pathsetup.load()
+from negsample._buffers import U32, In  # noqa: E402
+from pathsetup import expect_error  # noqa: E402
+
+rng = np.random.default_rng(5)
+
+# Zero copy: a matching C-contiguous array is passed as is; anything else is converted.
+a = np.arange(6, dtype=np.uint32)
+assert In(a, U32, "a").ptr == a.ctypes.data
+assert In(a[::2], U32, "a").ptr != a.ctypes.data  # strided: a contiguous copy
+assert In(np.arange(6, dtype=np.int64), U32, "a").keep[0].dtype == np.uint32
+expect_error("NEGS_E_INVALID", In, np.array([1, -2]), U32, "users", contains="-2")
+expect_error("NEGS_E_INVALID", In, np.array([1, 2**32]), U32, "users", contains="out of the range")
+expect_error("NEGS_E_INVALID", In, np.array([1.5]), U32, "users", contains="float64")
+
+n_items, n_users = 50, 8
+counts = rng.integers(1, 100, n_items).astype(np.float64)
+rows = [sorted(rng.choice(n_items, 5, replace=False).tolist()) for _ in range(n_users)]
+positives_csr = ns.Csr.from_rows(rows, n_items)
+s = ns.Popularity(n_items, seed=11, weights=counts, positives=positives_csr, threads=2)
+users = np.repeat(np.arange(n_users, dtype=np.uint32), 4)
+pos = np.array([rows[u][0] for u in users], np.uint32)
+items, logq = s.sample(users, pos, k=6, step=3)
+assert items.shape == (32, 6) and items.dtype == np.uint32 and logq.dtype == np.float32
+for r, u in enumerate(users):
+    assert not set(items[r].tolist()) & set(rows[u])  # never a known positive
+# log q against numpy: log(k * w_i / eligible mass), alpha 0.75.
+w = counts ** 0.75
+for r, u in enumerate(users):
+    z = w.sum() - w[rows[u]].sum()
+    np.testing.assert_allclose(logq[r], np.log(6 * w[items[r]] / z), rtol=0, atol=2e-5)
+# out= arrays are filled in place; lists, int64 arrays and numpy give the same draws.
+out, out_logq = np.zeros((32, 6), np.uint32), np.zeros((32, 6), np.float32)
+got, got_logq = s.sample(users.tolist(), pos.astype(np.int64), k=6, step=3, out=out,
+                         out_logq=out_logq)
+assert got is out and got_logq is out_logq
+assert np.array_equal(out, items) and np.array_equal(out_logq, logq)
+for bad, why in ((np.zeros((32, 6), np.int32), "dtype int32"), (np.zeros(192, np.uint32), "shape"),
+                 (np.zeros((32, 12), np.uint32)[:, ::2], "C-contiguous")):
+    expect_error("NEGS_E_INVALID", s.sample, users, pos, k=6, out=bad, contains=why)
+frozen = np.zeros((32, 6), np.float32)
+frozen.flags.writeable = False
+expect_error("NEGS_E_INVALID", s.sample, users, pos, k=6, out_logq=frozen, contains="writeable")
+# The thread count and the split of the rows never change the draws.
+s.threads, s.row_offset = 1, 16
+assert np.array_equal(s.sample(users[16:], pos[16:], k=6, step=3)[0], items[16:])
+s.row_offset = 0
+
+# Hard negatives: TOP keeps each row's best-scored candidates (when the kind exists).
+try:
+    hard = ns.Hard(n_items, seed=1, child=ns.Uniform(n_items), hard_mode="top", candidates=8)
+except ns.NegsError as e:
+    assert e.name == "NEGS_E_UNSUPPORTED", e
+    hard = None
+if hard is not None:
+    cand = np.stack([rng.choice(n_items, 8, replace=False) for _ in range(4)]).astype(np.uint32)
+    scores = rng.standard_normal((4, 8)).astype(np.float32)
+    chosen, _ = hard.select(cand, scores, k=3)
+    for r in range(4):
+        best = cand[r][np.argsort(-scores[r])[:3]]
+        assert set(chosen[r].tolist()) == set(best.tolist()), (chosen[r], best)
+    q = rng.standard_normal((4, 5)).astype(np.float32)
+    emb = rng.standard_normal((n_items, 5)).astype(np.float32)
+    got, _ = hard.sample_scored(q, emb, positives=np.zeros(4, np.uint32), k=2)
+    assert got.shape == (4, 2)
+
+# Frequencies: shape follows the ids; out= checked.
+f = ns.FrequencyEstimator("gap", buckets=1024, hashes=2, seed=2)
+for step in range(20):
+    f.update(rng.integers(0, 30, 64).astype(np.uint64), step)
+ids = np.arange(12, dtype=np.uint64).reshape(3, 4)
+p = f.prob(ids)
+assert p.shape == (3, 4) and p.dtype == np.float32 and np.all(p > 0)
+np.testing.assert_allclose(f.logq(ids.ravel()), np.log(p.ravel()), rtol=1e-5)
+expect_error("NEGS_E_INVALID", f.prob, ids, out=np.zeros(12, np.float64), contains="dtype")
+
+# Score losses against numpy: SOFTMAX with temperature, log q and a mask, gradients included.
+n, k, T = 6, 5, 0.7
+pos_s = rng.standard_normal(n).astype(np.float32)
+neg_s = rng.standard_normal((n, k)).astype(np.float32)
+lq = rng.standard_normal((n, k)).astype(np.float32)
+mask = rng.random((n, k)) < 0.3
+loss = ns.Loss("softmax", temperature=T, reduction="sum")
+value, d_pos, d_neg = loss.scores(pos_s, neg_s, neg_logq=lq, neg_mask=mask)
+logits = np.concatenate([pos_s[:, None] / T, np.where(mask, -np.inf, neg_s / T - lq)], axis=1)
+logits = logits.astype(np.float64)
+prob = np.exp(logits - logits.max(1, keepdims=True))
+prob /= prob.sum(1, keepdims=True)
+np.testing.assert_allclose(value, -np.log(prob[:, 0]).sum(), rtol=1e-5)
+np.testing.assert_allclose(d_pos, (prob[:, 0] - 1) / T, atol=1e-5)
+np.testing.assert_allclose(d_neg, prob[:, 1:] / T, atol=1e-5)
+assert np.all(d_neg[mask] == 0)
+
+# In-batch softmax from embeddings against the dense numpy computation.
+b, m, dim = 7, 3, 4
+u = rng.standard_normal((b, dim)).astype(np.float32)
+v = rng.standard_normal((b + m, dim)).astype(np.float32)
+value, du, dv = ns.Loss("softmax", temperature=T).inbatch(u, v)
+z = (u.astype(np.float64) @ v.T.astype(np.float64)) / T
+pz = np.exp(z - z.max(1, keepdims=True))
+pz /= pz.sum(1, keepdims=True)
+np.testing.assert_allclose(value, np.mean(np.log(pz.sum(1)) - np.log(pz[np.arange(b), np.arange(b)])), rtol=1e-5)
+onehot = np.zeros_like(pz)
+onehot[np.arange(b), np.arange(b)] = 1
+g = (pz - onehot) / (T * b)
+np.testing.assert_allclose(du, g @ v, atol=1e-5)
+np.testing.assert_allclose(dv, g.T @ u, atol=1e-5)
+assert ns.adv_perturb(u, 0.1).shape == u.shape
+print("test_python_numpy: zero-copy inputs, checked out= arrays and numpy references agree")
