@@ -99,7 +99,7 @@ check: deps
 check-all: all check-abi check-headers check-dlopen check-python check-install examples $(TEST_BINS)
 	@build/examples/quickstart > /dev/null && echo "check-examples: examples build, quickstart runs"
 	@PYTHON=$(PYTHON) LIBNEGSAMPLE=$(CURDIR)/lib/libnegsample.so \
-	    sh tests/run_suites.sh check $(TEST_BINS) -- $(sort $(wildcard tests/ref/test_*.py))
+	    sh tests/run_suites.sh check $(TEST_BINS) -- $(sort $(wildcard tests/ref/test_*.py tests/python/test_*.py))
 
 check-abi: all
 	@sh tests/abi/check_symbols.sh lib/libnegsample.so tests/abi/symbols.txt

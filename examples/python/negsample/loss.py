@@ -12,7 +12,8 @@ REDUCTIONS = {"mean": C.REDUCE_MEAN, "sum": C.REDUCE_SUM, "none": C.REDUCE_NONE}
 
 class Loss(Handle, free="negs_loss_free"):
     """Loss(kind="softmax", **params), kind a name of KINDS or a NEGS_LOSS_* value;
-    params: temperature, margin, reduction ("mean", "sum", "none"), threads, force_scalar."""
+    params: temperature, margin, reduction ("mean", "sum", "none"), threads, force_scalar,
+    cosine."""
 
     temperature = Param(C.LP_TEMPERATURE, float)
     margin = Param(C.LP_MARGIN, float, "hinge margin (not divided by the temperature)")
@@ -20,6 +21,7 @@ class Loss(Handle, free="negs_loss_free"):
     threads = Param(C.LP_THREADS, int, "worker threads; results bit-identical for any value")
     force_scalar = Param(C.LP_FORCE_SCALAR, bool, "use the portable kernels")
     kernel = Param(C.LP_KERNEL, int, "read-only: the KERNEL_* in use")
+    cosine = Param(C.LP_COSINE, bool, "scores are cosines of the rows")
 
     @wraps("negs_loss_create")
     def __init__(self, kind="softmax", **params):
