@@ -246,6 +246,39 @@ NEGS_API int negs_loss_set_positives(negs_loss *l, const negs_csr *positives);
 NEGS_API int negs_adv_perturb(size_t n, size_t dim, const float *grad, float eps,
                               float *out_delta);
 
+/* Indexed score-level losses for dot-product models (docs/losses.md). Row i's scores are
+ * user_emb[user_idx[i]] . item_emb[pos_idx[i]] and . item_emb[neg_idx[i*k+j]] (rows of dim
+ * floats; cosines of those rows with NEGS_LP_COSINE = 1), computed with the library's SIMD
+ * dot product; the loss is then exactly negs_loss_scores on those scores with the same
+ * neg_logq and neg_mask (a masked slot's neg_idx is never read). loss: 1 value, or n with
+ * NEGS_REDUCE_NONE. Every index is checked before anything is computed (NEGS_E_INVALID naming
+ * the array and position), as is every score (NaN/Inf rows, overflow; cosine: a row of norm
+ * below 1e-30); on failure the gradient outputs are untouched. The workspace lives in the
+ * handle: repeated calls of the same shape never allocate. Results are bit-identical for any
+ * NEGS_LP_THREADS.
+ * _indexed ADDS the gradients of the reduced loss into the caller's tables d_user_emb
+ * (n_users x dim) and d_item_emb (n_items x dim), either may be NULL; a table row hit several
+ * times receives its contributions in row order (the positive, then the negatives by slot).
+ * The two may be the same buffer (a shared table), and must not overlap the inputs. */
+NEGS_API int negs_loss_scores_indexed(negs_loss *l, size_t n, uint32_t k, size_t dim,
+                                      const float *user_emb, uint32_t n_users,
+                                      const float *item_emb, uint32_t n_items,
+                                      const uint32_t *user_idx, const uint32_t *pos_idx,
+                                      const uint32_t *neg_idx, const float *neg_logq,
+                                      const uint8_t *neg_mask, float *loss, float *d_user_emb,
+                                      float *d_item_emb);
+/* _indexed_rows WRITES one gradient row per gathered row instead, for sparse optimisers (the
+ * indices are the caller's own user_idx, pos_idx, neg_idx): d_user_rows (n x dim), d_pos_rows
+ * (n x dim), d_neg_rows (n*k x dim, zero in masked slots); any may be NULL. */
+NEGS_API int negs_loss_scores_indexed_rows(negs_loss *l, size_t n, uint32_t k, size_t dim,
+                                           const float *user_emb, uint32_t n_users,
+                                           const float *item_emb, uint32_t n_items,
+                                           const uint32_t *user_idx, const uint32_t *pos_idx,
+                                           const uint32_t *neg_idx, const float *neg_logq,
+                                           const uint8_t *neg_mask, float *loss,
+                                           float *d_user_rows, float *d_pos_rows,
+                                           float *d_neg_rows);
+
 #ifdef __cplusplus
 }
 #endif

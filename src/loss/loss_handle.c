@@ -28,6 +28,7 @@ NEGS_API void negs_loss_free(negs_loss *l)
 {
     if (!l) return;
     if (l->ws && l->ws_free) l->ws_free(l->ws);
+    negs_free_aligned(l->sx_buf);
     negs_pool_free(l->pool);
     negs_csr_release(l->positives);
     free(l);

@@ -20,6 +20,10 @@ struct negs_loss {
      * the same shape never allocate; freed by ws_free in negs_loss_free. */
     void *ws;
     void (*ws_free)(void *ws);
+    /* Workspace of the indexed score-level losses (scores, their gradients, inverse norms),
+     * grown on demand so that calls of a shape seen before never allocate. */
+    float *sx_buf;
+    size_t sx_cap; /* floats */
 };
 
 /* The instruction set the kernels of this handle use: NEGS_CPU_* bits, 0 for scalar. */

@@ -20,17 +20,18 @@ static void sc_run_part(void *ctx, size_t part, size_t n_parts)
 
 /* Finds the first offending value at or after row `row` (the start of the tile that failed)
  * and records a sentence naming it. */
-static int sc_report_bad(const struct negs_scores_job *jb, size_t row, double temperature)
+static int sc_report_bad(const struct negs_scores_job *jb, size_t row, double temperature,
+                         const char *fn)
 {
     const size_t k = jb->k;
     for (size_t i = row; i < jb->n; i++) {
         const float p = jb->pos[i];
         if (!isfinite(p))
-            return negs_fail(NEGS_E_INVALID, "negs_loss_scores: pos[%zu] = %g is not finite", i,
+            return negs_fail(NEGS_E_INVALID, "%s: pos[%zu] = %g is not finite", fn, i,
                              (double)p);
         if (!isfinite(p * jb->inv_t))
             return negs_fail(NEGS_E_INVALID,
-                             "negs_loss_scores: the logit pos[%zu] / T = %g / %g overflows float",
+                             "%s: the logit pos[%zu] / T = %g / %g overflows float", fn,
                              i, (double)p, temperature);
         for (size_t j = 0; j < k; j++) {
             const size_t e = i * k + j;
@@ -38,24 +39,24 @@ static int sc_report_bad(const struct negs_scores_job *jb, size_t row, double te
             const float v = jb->neg[e], q = jb->logq ? jb->logq[e] : 0.0f;
             if (!isfinite(v))
                 return negs_fail(NEGS_E_INVALID,
-                                 "negs_loss_scores: neg[%zu] (row %zu, slot %zu) = %g is not "
-                                 "finite",
+                                 "%s: neg[%zu] (row %zu, slot %zu) = %g is not "
+                                 "finite", fn,
                                  e, i, j, (double)v);
             if (!isfinite(q))
                 return negs_fail(NEGS_E_INVALID,
-                                 "negs_loss_scores: neg_logq[%zu] (row %zu, slot %zu) = %g is "
-                                 "not finite",
+                                 "%s: neg_logq[%zu] (row %zu, slot %zu) = %g is "
+                                 "not finite", fn,
                                  e, i, j, (double)q);
             const float z = jb->kind == NEGS_LOSS_BCE ? v * jb->inv_t - q
                                                       : (v - p) * jb->inv_t - q;
             if (!isfinite(z))
                 return negs_fail(NEGS_E_INVALID,
-                                 "negs_loss_scores: the logit of neg[%zu] (row %zu, slot %zu) "
-                                 "overflows float at temperature %g",
+                                 "%s: the logit of neg[%zu] (row %zu, slot %zu) "
+                                 "overflows float at temperature %g", fn,
                                  e, i, j, temperature);
         }
     }
-    return negs_fail(NEGS_E_INVALID, "negs_loss_scores: non-finite input at or after row %zu",
+    return negs_fail(NEGS_E_INVALID, "%s: non-finite input at or after row %zu", fn,
                      row);
 }
 
@@ -75,8 +76,15 @@ NEGS_API int negs_loss_scores(negs_loss *l, size_t n, uint32_t k, const float *p
     size_t nk;
     st = negs_size_mul(n, k, &nk, "negs_loss_scores: n * k");
     if (st) return st;
+    return negs_scores_exec(l, fn, n, k, pos, neg, neg_logq, neg_mask, loss, d_pos, d_neg);
+}
+
+int negs_scores_exec(negs_loss *l, const char *fn, size_t n, uint32_t k, const float *pos,
+                     const float *neg, const float *neg_logq, const uint8_t *neg_mask,
+                     float *loss, float *d_pos, float *d_neg)
+{
     if (l->kind < NEGS_LOSS_BCE || l->kind > NEGS_LOSS_LISTNET)
-        return negs_fail(NEGS_E_UNSUPPORTED, "negs_loss_scores: loss kind %d has no score form",
+        return negs_fail(NEGS_E_UNSUPPORTED, "%s: loss kind %d has no score form", fn,
                          l->kind);
 
     /* The job is large (per-part results), and lives here: executing never allocates. */
@@ -96,11 +104,11 @@ NEGS_API int negs_loss_scores(negs_loss *l, size_t n, uint32_t k, const float *p
     jb.inv_t = (float)inv_t;
     if (!(jb.inv_t > 0.0f) || !isfinite(jb.inv_t) || !isnormal(jb.inv_t))
         return negs_fail(NEGS_E_INVALID,
-                         "negs_loss_scores: temperature = %g puts 1/T outside the float range",
+                         "%s: temperature = %g puts 1/T outside the float range", fn,
                          l->temperature);
     jb.gscale = (float)(l->reduction == NEGS_REDUCE_MEAN ? inv_t / (double)n : inv_t);
     if (l->kind == NEGS_LOSS_HINGE && !(fabs(l->margin) <= FLT_MAX))
-        return negs_fail(NEGS_E_INVALID, "negs_loss_scores: margin = %g does not fit a float",
+        return negs_fail(NEGS_E_INVALID, "%s: margin = %g does not fit a float", fn,
                          l->margin);
     jb.margin = (float)l->margin;
 
@@ -121,7 +129,7 @@ NEGS_API int negs_loss_scores(negs_loss *l, size_t n, uint32_t k, const float *p
     double total = 0.0;
     for (size_t p = 0; p < n_parts; p++) {
         if (jb.part_bad[p] != NEGS_SC_NO_BAD)
-            return sc_report_bad(&jb, jb.part_bad[p], l->temperature);
+            return sc_report_bad(&jb, jb.part_bad[p], l->temperature, fn);
         total += jb.part_loss[p];
     }
     if (l->reduction == NEGS_REDUCE_MEAN) loss[0] = (float)(total / (double)n);

@@ -42,4 +42,12 @@ void negs_scores_part_scalar(struct negs_scores_job *job, size_t part);
 void negs_scores_part_avx2(struct negs_scores_job *job, size_t part);
 void negs_scores_part_avx512(struct negs_scores_job *job, size_t part);
 
+/* negs_loss_scores after its argument checks (n, k >= 1, n * k fits size_t, pos, neg and
+ * loss non-NULL): validates the handle's parameters and runs the job. `fn` names the public
+ * function in failure sentences. Shared with the indexed variants. */
+struct negs_loss;
+int negs_scores_exec(struct negs_loss *l, const char *fn, size_t n, uint32_t k,
+                     const float *pos, const float *neg, const float *neg_logq,
+                     const uint8_t *neg_mask, float *loss, float *d_pos, float *d_neg);
+
 #endif
