@@ -164,11 +164,20 @@ build/examples/%: examples/%.c $(HEADER) lib/libnegsample.so
 
 examples: $(EXAMPLE_BINS)
 
-# The main job: the demo trainer on MovieLens-100K (DATA names the .inter file).
-DATA ?= ../shared/data/ml-100k/ml-100k.inter
-EPOCHS ?= 60
+# The demo trainer is several files: examples/demo_trainer.c and examples/demo/*.c.
+DEMO_OPT ?= -O3 -fno-math-errno
+DEMO_SRCS := examples/demo_trainer.c $(sort $(wildcard examples/demo/*.c))
+build/examples/demo_trainer: $(DEMO_SRCS) examples/demo/demo.h all
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(DEMO_OPT) -D_POSIX_C_SOURCE=200809L -pthread $(WARN) -Iinclude $(DEMO_SRCS) -o $@ \
+	    -Llib -lnegsample -lm -Wl,-rpath,'$$ORIGIN/../../lib'
+
+# The main job: every strategy on MovieLens-100K when ../shared/data has it, else on the
+# synthetic set. DATA=file picks the data, DEMO_ARGS adds options (build/examples/demo_trainer --help).
+DATA ?=
+DEMO_ARGS ?=
 demo: build/examples/demo_trainer
-	build/examples/demo_trainer $(DATA) $(EPOCHS)
+	@build/examples/demo_trainer $(if $(DATA),--data $(DATA)) $(DEMO_ARGS)
 
 # ---------------------------------------------------------------- install
 

@@ -1,290 +1,241 @@
-/* Demo trainer: BPR matrix factorisation on MovieLens-100K with libnegsample's uniform
- * negatives (the user's known positives excluded) and its BPR loss kernel, Adam on the host.
+/* The demo: which negatives make a better model, and at what cost.
  *
- * Usage: demo_trainer [PATH/ml-100k.inter] [EPOCHS]
- * Protocol (RecBole's BPR quick start, whose published figures ../shared/data/README.md quotes):
- * every rating is a positive; a per-user random 8:1:1 train/valid/test split; one uniform
- * negative per positive, never one of the user's training items; embedding 64; Adam, lr 2e-3,
- * batch 2048; full ranking over the items outside the user's training (and, for test, valid)
- * items; Recall@10 and NDCG@10 on test at the epoch with the best valid NDCG@10. */
-#include <math.h>
-#include <negsample.h>
+ * Trains matrix factorisation (dim 64, Adam, L2) once per negative-sampling strategy on the same
+ * data and split, and prints a table of Recall@10 and NDCG@10 on the test split at the best
+ * validation epoch, with epochs, seconds and training examples per second. RecBole's protocol:
+ * every interaction is a positive; per-user random 8:1:1 split; full ranking over the items the
+ * user has not seen; early stopping on validation NDCG@10.
+ *
+ * The pieces are in examples/demo/: data.c (files, split), data_synth.c (the synthetic set),
+ * model.c (MF and Adam), eval.c (ranking metrics), strategy.c (the library calls), train.c (the
+ * loop), progress.c. Run with --help for the options. */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#define DIM 64
-#define BATCH 2048
-#define TOPK 10
+#include "demo/demo.h"
 
-typedef struct {
-    uint32_t user, item;
-} pair;
-
-/* Host-side randomness (shuffles, init): SplitMix64, seeded, so the demo is reproducible. */
-static uint64_t host_state = 2024;
-static uint64_t host_next(void)
-{
-    uint64_t z = (host_state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-static double host_uniform(void) { return (double)(host_next() >> 11) * 0x1.0p-53; }
-static void shuffle(pair *p, size_t n)
-{
-    for (size_t i = n; i > 1; i--) {
-        size_t j = (size_t)(host_uniform() * (double)i);
-        pair t = p[i - 1];
-        p[i - 1] = p[j];
-        p[j] = t;
-    }
-}
-
-static int by_user(const void *a, const void *b)
-{
-    const pair *x = a, *y = b;
-    return (x->user > y->user) - (x->user < y->user);
-}
-
-/* Reads "user item rating timestamp" rows (RecBole's .inter with a header line). */
-static pair *read_inter(const char *path, size_t *n, uint32_t *n_users, uint32_t *n_items)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) return NULL;
-    char line[256];
-    size_t cap = 1 << 17, len = 0;
-    pair *p = malloc(cap * sizeof *p);
-    unsigned long max_u = 0, max_i = 0;
-    if (!fgets(line, sizeof line, f)) len = 0; /* header */
-    while (p && fgets(line, sizeof line, f)) {
-        unsigned long u, i;
-        if (sscanf(line, "%lu %lu", &u, &i) != 2) continue;
-        if (len == cap) p = realloc(p, (cap *= 2) * sizeof *p);
-        if (!p) break;
-        p[len].user = (uint32_t)u;
-        p[len].item = (uint32_t)i;
-        len++;
-        if (u > max_u) max_u = u;
-        if (i > max_i) max_i = i;
-    }
-    fclose(f);
-    *n = len;
-    *n_users = (uint32_t)max_u + 1; /* ids are small integers: use them as indices */
-    *n_items = (uint32_t)max_i + 1;
-    return p;
-}
+#define DEFAULT_DATA "../shared/data/ml-100k/ml-100k.inter"
+#define SYNTH_USERS 2000
+#define SYNTH_ITEMS 1500
+#define MAX_SELECTED 32
 
 typedef struct {
-    float *w, *m, *v; /* parameters and Adam moments */
-    size_t n;
-} param;
+    const char *data;
+    char strategies[1024];
+    train_opts train;
+    int json;
+    /* overrides of the swept hyper-parameters (negative: the strategy's own) */
+    double lr, l2, temperature;
+    long batch, candidates;
+} options;
 
-static void param_init(param *p, size_t n)
+static void usage(FILE *f)
 {
-    p->n = n;
-    p->w = malloc(n * sizeof *p->w);
-    p->m = calloc(n, sizeof *p->m);
-    p->v = calloc(n, sizeof *p->v);
-    for (size_t i = 0; i < n; i++) p->w[i] = (float)((host_uniform() - 0.5) * 0.2);
+    fprintf(f,
+            "usage: demo_trainer [options]\n"
+            "  --data FILE|synthetic[:USERSxITEMS]  a RecBole .inter file or `user item` lines\n"
+            "                          (default: " DEFAULT_DATA " when present, else synthetic)\n"
+            "  --strategies a,b,...    default: all of them\n"
+            "  --epochs N              at most N epochs (1..%d, default 100)\n"
+            "  --patience N            stop after N epochs without a better validation NDCG@10\n"
+            "                          (1..%d, default 10)\n"
+            "  --seed N                data split, synthetic data, init and draws (default 1)\n"
+            "  --threads N             library and evaluation threads (1..64, default 2)\n"
+            "  --json                  one JSON object per strategy instead of the table\n"
+            "  --lr X --l2 X --temperature X --batch N --candidates N\n"
+            "                          override a strategy's hyper-parameter (for the sweep)\n"
+            "strategies:\n",
+            MAX_EPOCHS, MAX_EPOCHS);
+    for (size_t k = 0; k < N_STRATEGIES; k++)
+        fprintf(f, "  %-14s %s\n", STRATEGIES[k].name, STRATEGIES[k].what);
 }
 
-static void adam_step(param *p, float *grad, long t, float lr)
+/* Bad input: one line on stderr, exit status 2. */
+__attribute__((format(printf, 1, 2), noreturn)) static void bad(const char *fmt, ...)
 {
-    const float b1 = 0.9f, b2 = 0.999f;
-    float c1 = 1.0f - powf(b1, (float)t), c2 = 1.0f - powf(b2, (float)t);
-    for (size_t i = 0; i < p->n; i++) {
-        float g = grad[i];
-        if (g == 0.0f && p->m[i] == 0.0f) continue; /* row never touched yet */
-        p->m[i] = b1 * p->m[i] + (1 - b1) * g;
-        p->v[i] = b2 * p->v[i] + (1 - b2) * g * g;
-        p->w[i] -= lr * (p->m[i] / c1) / (sqrtf(p->v[i] / c2) + 1e-8f);
-        grad[i] = 0.0f;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "demo_trainer: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    exit(2);
+}
+
+static long parse_long(const char *opt, const char *s, long lo, long hi)
+{
+    char *end;
+    errno = 0;
+    long v = s ? strtol(s, &end, 10) : 0;
+    if (!s || errno || end == s || *end) bad("%s needs an integer, got '%s'", opt, s ? s : "");
+    if (v < lo || v > hi) {
+        bad("%s %s is out of range (%ld..%ld)", opt, s, lo, hi);
     }
+    return v;
 }
 
-static float dot(const float *a, const float *b)
+static double parse_double(const char *opt, const char *s, double lo, double hi)
 {
-    float s = 0.0f;
-    for (int d = 0; d < DIM; d++) s += a[d] * b[d];
-    return s;
+    char *end;
+    errno = 0;
+    double v = s ? strtod(s, &end) : 0;
+    if (!s || errno || end == s || *end) bad("%s needs a number, got '%s'", opt, s ? s : "");
+    if (!(v >= lo && v <= hi)) bad("%s %s is out of range", opt, s);
+    return v;
 }
 
-/* Recall@10 and NDCG@10 over the users with test items, ranking every item outside train
- * (and outside `also_seen`, when given). */
-static void evaluate(const float *U, const float *V, uint32_t n_users, uint32_t n_items,
-                     const negs_csr *train, const negs_csr *also_seen, const pair *test,
-                     size_t n_test, double *recall, double *ndcg)
+static void parse(int argc, char **argv, options *o)
 {
-    float *score = malloc(n_items * sizeof *score);
-    char *is_test = calloc(n_items, 1);
-    double r_sum = 0, n_sum = 0;
-    size_t users = 0, t = 0;
-    for (uint32_t u = 0; u < n_users; u++) {
-        size_t t0 = t;
-        while (t < n_test && test[t].user == u) is_test[test[t++].item] = 1;
-        size_t n_rel = t - t0;
-        if (n_rel == 0) continue;
-        for (uint32_t i = 0; i < n_items; i++)
-            score[i] = negs_csr_contains(train, u, i) ||
-                               (also_seen && negs_csr_contains(also_seen, u, i) == 1)
-                           ? -INFINITY
-                           : dot(U + u * DIM, V + i * DIM);
-        double hits = 0, dcg = 0, idcg = 0;
-        for (int r = 0; r < TOPK; r++) { /* selection of the top 10 */
-            uint32_t best = 0;
-            for (uint32_t i = 1; i < n_items; i++)
-                if (score[i] > score[best]) best = i;
-            if (is_test[best]) {
-                hits += 1;
-                dcg += 1.0 / log2(r + 2.0);
-            }
-            if ((size_t)r < n_rel) idcg += 1.0 / log2(r + 2.0);
-            score[best] = -INFINITY;
+    *o = (options){.data = NULL, .json = 0, .lr = -1, .l2 = -1, .temperature = -1, .batch = -1,
+                   .candidates = -1};
+    o->train = (train_opts){.max_epochs = 100, .patience = 10, .threads = 2, .seed = 1,
+                            .eval_every = 1};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            exit(0);
+        } else if (strcmp(a, "--json") == 0) {
+            o->json = 1;
+            continue;
         }
-        r_sum += hits / (double)n_rel;
-        n_sum += dcg / idcg;
-        users++;
-        for (size_t k = t0; k < t; k++) is_test[test[k].item] = 0;
+        if (strncmp(a, "--", 2) != 0) bad("unexpected argument '%s' (see --help)", a);
+        if (!v) bad("%s needs a value", a);
+        i++;
+        if (strcmp(a, "--data") == 0) o->data = v;
+        else if (strcmp(a, "--strategies") == 0) {
+            if (strlen(v) >= sizeof o->strategies) bad("%s: list too long", a);
+            strcpy(o->strategies, v);
+        } else if (strcmp(a, "--epochs") == 0) o->train.max_epochs = (int)parse_long(a, v, 1, MAX_EPOCHS);
+        else if (strcmp(a, "--patience") == 0) o->train.patience = (int)parse_long(a, v, 1, MAX_EPOCHS);
+        else if (strcmp(a, "--seed") == 0) o->train.seed = (uint64_t)parse_long(a, v, 0, LONG_MAX);
+        else if (strcmp(a, "--threads") == 0) o->train.threads = (int)parse_long(a, v, 1, 64);
+        else if (strcmp(a, "--lr") == 0) o->lr = parse_double(a, v, 1e-6, 1.0);
+        else if (strcmp(a, "--l2") == 0) o->l2 = parse_double(a, v, 0.0, 10.0);
+        else if (strcmp(a, "--temperature") == 0) o->temperature = parse_double(a, v, 0.01, 100.0);
+        else if (strcmp(a, "--batch") == 0) o->batch = parse_long(a, v, 16, 65536);
+        else if (strcmp(a, "--candidates") == 0) o->candidates = parse_long(a, v, 2, 1024);
+        else bad("unknown option '%s' (see --help)", a);
     }
-    *recall = r_sum / (double)users;
-    *ndcg = n_sum / (double)users;
-    free(score);
-    free(is_test);
 }
 
-static int fail(const char *what)
+/* The selected strategies, with the command-line overrides applied. */
+static size_t select_strategies(const options *o, strategy_def *out)
 {
-    fprintf(stderr, "demo_trainer: %s: %s\n", what, negs_last_error());
-    return 1;
+    size_t n = 0;
+    if (!o->strategies[0]) {
+        for (; n < N_STRATEGIES; n++) out[n] = STRATEGIES[n];
+    } else {
+        char list[1024];
+        strcpy(list, o->strategies);
+        for (char *save, *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+            const strategy_def *def = strategy_find(tok);
+            if (!def) bad("unknown strategy '%s' (see --help)", tok);
+            if (n == MAX_SELECTED) bad("too many strategies");
+            out[n++] = *def;
+        }
+        if (n == 0) bad("--strategies names no strategy");
+    }
+    for (size_t k = 0; k < n; k++) {
+        if (o->lr > 0) out[k].lr = o->lr;
+        if (o->l2 >= 0) out[k].l2 = o->l2;
+        if (o->temperature > 0) out[k].temperature = o->temperature;
+        if (o->batch > 0) out[k].batch = (int)o->batch;
+        if (o->candidates > 0) out[k].candidates = (int)o->candidates;
+    }
+    return n;
+}
+
+static void load_data(const options *o, dataset *d)
+{
+    char err[512];
+    const char *path = o->data;
+    int rc;
+    if (!path) path = access(DEFAULT_DATA, R_OK) == 0 ? DEFAULT_DATA : "synthetic";
+    if (strncmp(path, "synthetic", 9) == 0) {
+        unsigned long users = SYNTH_USERS, items = SYNTH_ITEMS;
+        char tail;
+        if (path[9] && (path[9] != ':' || sscanf(path + 10, "%lux%lu%c", &users, &items, &tail) != 2))
+            bad("--data %s: expected synthetic or synthetic:USERSxITEMS", path);
+        if (users < 10 || users > 1000000 || items < 40 || items > 1000000)
+            bad("--data %s: synthetic sizes are 10..1000000 users and 40..1000000 items", path);
+        rc = data_synth((uint32_t)users, (uint32_t)items, o->train.seed, d, err, sizeof err);
+    } else {
+        rc = data_load(path, d, err, sizeof err);
+    }
+    if (rc == 0) rc = data_split(d, o->train.seed, err, sizeof err);
+    if (rc) bad("%s", err);
+}
+
+static void print_json(const strategy_def *def, const dataset *d, const options *o,
+                       const train_result *r)
+{
+    printf("{\"strategy\": \"%s\", \"dataset\": \"%s\", \"users\": %u, \"items\": %u, "
+           "\"seed\": %llu, \"recall@10\": %.6f, \"ndcg@10\": %.6f, "
+           "\"random_recall@10\": %.6f, \"random_ndcg@10\": %.6f, \"epochs\": %d, "
+           "\"best_epoch\": %d, \"valid_ndcg@10\": %.6f, \"seconds\": %.3f, "
+           "\"examples_per_s\": %.0f, \"batch\": %d, \"lr\": %g, \"l2\": %g, "
+           "\"temperature\": %g, \"candidates\": %d, \"extra\": %d, \"history\": [",
+           def->name, d->name, d->n_users, d->n_items, (unsigned long long)o->train.seed,
+           r->test.recall, r->test.ndcg, r->test.random_recall, r->test.random_ndcg, r->epochs,
+           r->best_epoch, r->best_valid, r->seconds, r->examples_per_s, def->batch, def->lr,
+           def->l2, def->temperature, def->candidates, def->extra);
+    for (int h = 0; h < r->n_hist; h++)
+        printf("%s{\"epoch\": %d, \"seconds\": %.3f, \"loss\": %.6f, \"valid_ndcg@10\": %.6f}",
+               h ? ", " : "", r->hist_epoch[h], r->hist_secs[h], r->hist_loss[h], r->hist_valid[h]);
+    printf("]}\n");
+    fflush(stdout);
 }
 
 int main(int argc, char **argv)
 {
-    const char *path = argc > 1 ? argv[1] : "../shared/data/ml-100k/ml-100k.inter";
-    int epochs = argc > 2 ? atoi(argv[2]) : 40;
-    size_t n;
-    uint32_t n_users, n_items;
-    pair *all = read_inter(path, &n, &n_users, &n_items);
-    if (!all || n == 0) {
-        fprintf(stderr, "demo_trainer: cannot read %s (see ../shared/data/README.md)\n", path);
-        return 1;
-    }
-    /* Per-user 80/20 split: shuffle, group by user (stable order within a user is random). */
-    shuffle(all, n);
-    qsort(all, n, sizeof *all, by_user);
-    pair *train = malloc(n * sizeof *train), *valid = malloc(n * sizeof *valid),
-         *test = malloc(n * sizeof *test);
-    size_t n_train = 0, n_valid = 0, n_test = 0;
-    uint64_t *indptr = calloc((size_t)n_users + 1, sizeof *indptr);
-    uint64_t *vindptr = calloc((size_t)n_users + 1, sizeof *vindptr);
-    uint32_t *indices = malloc(n * sizeof *indices), *vindices = malloc(n * sizeof *vindices);
-    for (size_t b = 0; b < n;) {
-        size_t e = b;
-        while (e < n && all[e].user == all[b].user) e++;
-        size_t cut1 = b + (size_t)((double)(e - b) * 0.8 + 0.5);
-        size_t cut2 = cut1 + (size_t)((double)(e - b) * 0.1 + 0.5);
-        for (size_t k = b; k < e; k++) {
-            if (k < cut1) {
-                indices[n_train] = all[k].item;
-                train[n_train++] = all[k];
-                indptr[all[k].user + 1]++;
-            } else if (k < cut2) {
-                vindices[n_valid] = all[k].item;
-                valid[n_valid++] = all[k];
-                vindptr[all[k].user + 1]++;
-            } else {
-                test[n_test++] = all[k];
-            }
+    options o;
+    parse(argc, argv, &o);
+    strategy_def defs[MAX_SELECTED];
+    size_t n_defs = select_strategies(&o, defs);
+    dataset d;
+    load_data(&o, &d);
+    if (!o.json)
+        printf("data: %s, %u users, %u items; %zu train / %zu valid / %zu test interactions "
+               "(seed %llu, %d threads)\n\n",
+               d.name, d.n_users, d.n_items, d.n_train, d.n_valid, d.n_test,
+               (unsigned long long)o.train.seed, o.train.threads);
+    static train_result res[MAX_SELECTED];
+    int failed = 0;
+    for (size_t k = 0; k < n_defs; k++) {
+        char err[512];
+        if (train_strategy(&defs[k], &d, &o.train, &res[k], err, sizeof err)) {
+            fprintf(stderr, "demo_trainer: %s: %s\n", defs[k].name, err);
+            failed = 1;
+            res[k].epochs = -1;
+            continue;
         }
-        b = e;
+        if (o.json) print_json(&defs[k], &d, &o, &res[k]);
     }
-    for (uint32_t u = 0; u < n_users; u++) {
-        indptr[u + 1] += indptr[u];
-        vindptr[u + 1] += vindptr[u];
-    }
-    negs_csr *known = negs_csr_create(n_users, n_items, indptr, indices);
-    negs_csr *valid_seen = negs_csr_create(n_users, n_items, vindptr, vindices);
-    if (!known || !valid_seen) return fail("negs_csr_create");
-    printf("MovieLens-100K: %u users, %u items, %zu train / %zu valid / %zu test interactions\n",
-           n_users - 1, n_items - 1, n_train, n_valid, n_test);
-
-    /* Uniform over the ids that are real items: a popularity sampler at alpha 0 draws
-     * uniformly among the items of non-zero weight (ids start at 1, and some are unused). */
-    double *exists = calloc(n_items, sizeof *exists);
-    for (size_t k = 0; k < n; k++) exists[all[k].item] = 1.0;
-    negs_sampler *sampler = negs_sampler_create(NEGS_SAMPLER_POPULARITY, n_items, 7);
-    if (!sampler) return fail("negs_sampler_create");
-    if (negs_sampler_set_param(sampler, NEGS_SP_ALPHA, 0.0) ||
-        negs_sampler_set_weights(sampler, exists, n_items) ||
-        negs_sampler_set_positives(sampler, known))
-        return fail("sampler setup");
-    free(exists);
-    negs_loss *bpr = negs_loss_create(NEGS_LOSS_BPR);
-    if (!bpr) return fail("negs_loss_create");
-
-    param U, V;
-    param_init(&U, (size_t)n_users * DIM);
-    param_init(&V, (size_t)n_items * DIM);
-    float *gU = calloc(U.n, sizeof *gU), *gV = calloc(V.n, sizeof *gV);
-    uint32_t users[BATCH], pos[BATCH], neg[BATCH];
-    float s_pos[BATCH], s_neg[BATCH], d_pos[BATCH], d_neg[BATCH], loss;
-    long step = 0;
-    double best_valid = -1, best_recall = 0, best_ndcg = 0;
-    int best_epoch = 0;
-    for (int epoch = 1; epoch <= epochs; epoch++) {
-        shuffle(train, n_train);
-        double epoch_loss = 0;
-        size_t batches = 0;
-        for (size_t b = 0; b < n_train; b += BATCH) {
-            size_t m = n_train - b < BATCH ? n_train - b : BATCH;
-            for (size_t r = 0; r < m; r++) {
-                users[r] = train[b + r].user;
-                pos[r] = train[b + r].item;
+    if (!o.json) {
+        printf("%-14s %9s %9s %7s %8s %11s\n", "strategy", "Recall@10", "NDCG@10", "epochs",
+               "seconds", "examples/s");
+        for (size_t k = 0; k < n_defs; k++) {
+            const train_result *r = &res[k];
+            if (r->epochs < 0) {
+                printf("%-14s %9s %9s\n", defs[k].name, "failed", "failed");
+                continue;
             }
-            step++;
-            if (negs_sampler_sample(sampler, (uint64_t)step, m, users, pos, 1, neg, NULL) < 0)
-                return fail("negs_sampler_sample");
-            for (size_t r = 0; r < m; r++) {
-                s_pos[r] = dot(U.w + users[r] * DIM, V.w + pos[r] * DIM);
-                s_neg[r] = dot(U.w + users[r] * DIM, V.w + neg[r] * DIM);
-            }
-            if (negs_loss_scores(bpr, m, 1, s_pos, s_neg, NULL, NULL, &loss, d_pos, d_neg))
-                return fail("negs_loss_scores");
-            for (size_t r = 0; r < m; r++) {
-                float *u = U.w + users[r] * DIM, *vp = V.w + pos[r] * DIM, *vn = V.w + neg[r] * DIM;
-                float *gu = gU + users[r] * DIM, *gp = gV + pos[r] * DIM, *gn = gV + neg[r] * DIM;
-                for (int d = 0; d < DIM; d++) {
-                    gu[d] += d_pos[r] * vp[d] + d_neg[r] * vn[d];
-                    gp[d] += d_pos[r] * u[d];
-                    gn[d] += d_neg[r] * u[d];
-                }
-            }
-            adam_step(&U, gU, step, 2e-3f);
-            adam_step(&V, gV, step, 2e-3f);
-            epoch_loss += loss;
-            batches++;
+            char ep[16];
+            snprintf(ep, sizeof ep, "%d/%d", r->best_epoch, r->epochs);
+            printf("%-14s %9.4f %9.4f %7s %8.1f %11.0f\n", defs[k].name, r->test.recall,
+                   r->test.ndcg, ep, r->seconds, r->examples_per_s);
         }
-        if (epoch % 5 == 0 || epoch == epochs) {
-            double v_recall, v_ndcg, recall, ndcg;
-            evaluate(U.w, V.w, n_users, n_items, known, NULL, valid, n_valid, &v_recall, &v_ndcg);
-            evaluate(U.w, V.w, n_users, n_items, known, valid_seen, test, n_test, &recall, &ndcg);
-            printf("epoch %3d  BPR loss %.4f  valid NDCG@10 %.4f  test Recall@10 %.4f NDCG@10 %.4f\n",
-                   epoch, epoch_loss / (double)batches, v_ndcg, recall, ndcg);
-            if (v_ndcg > best_valid) {
-                best_valid = v_ndcg, best_recall = recall, best_ndcg = ndcg, best_epoch = epoch;
-            }
-        }
+        const train_result *r0 = &res[0];
+        printf("%-14s %9.4f %9.4f\n\n", "(random)", r0->test.random_recall, r0->test.random_ndcg);
+        printf("Test metrics at the best validation epoch (epochs: best/run). The strategies are\n"
+               "described by --help; docs/results.md has them on MovieLens-100K and Amazon Video.\n");
     }
-    printf("best valid epoch %d: test Recall@10 %.4f, NDCG@10 %.4f "
-           "(RecBole's BPR on ml-100k, same protocol: Recall@10 0.2368, NDCG@10 0.2768)\n",
-           best_epoch, best_recall, best_ndcg);
-    negs_sampler_free(sampler);
-    negs_loss_free(bpr);
-    negs_csr_free(known);
-    negs_csr_free(valid_seen);
-    free(all), free(train), free(valid), free(test), free(indptr), free(indices);
-    free(vindptr), free(vindices);
-    free(U.w), free(U.m), free(U.v), free(V.w), free(V.m), free(V.v), free(gU), free(gV);
-    return 0;
+    data_free(&d);
+    return failed ? 1 : 0;
 }

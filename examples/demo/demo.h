@@ -1,0 +1,159 @@
+/* The demo trainer's pieces: data (load, synthesise, split), the MF model and its optimiser,
+ * evaluation, the strategies, the training loop and the progress display. One header, since
+ * they are all parts of one example program. */
+#ifndef DEMO_H
+#define DEMO_H
+
+#include <negsample.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DIM 64
+#define TOPK 10
+
+/* ---------------------------------------------------------------- host randomness */
+
+/* SplitMix64 for the host's own draws (synthetic data, split, shuffles, init). */
+typedef struct {
+    uint64_t s;
+} host_rng;
+uint64_t rng_next(host_rng *r);
+double rng_uniform(host_rng *r); /* [0, 1) */
+double rng_normal(host_rng *r);
+
+/* ---------------------------------------------------------------- data */
+
+typedef struct {
+    uint32_t user, item;
+} pair;
+
+typedef struct {
+    uint64_t *indptr; /* n_users + 1 */
+    uint32_t *idx;
+} user_rows;
+
+typedef struct {
+    char name[256];          /* what was used, for the table and --json */
+    uint32_t n_users, n_items; /* dense ids 0..n-1 */
+    pair *all;
+    size_t n_all;
+    /* RecBole's split, per user 8:1:1 at random; each list grouped by user */
+    pair *train, *valid, *test;
+    size_t n_train, n_valid, n_test;
+    negs_csr *train_csr; /* known positives: excluded from negatives and from every ranking */
+    negs_csr *valid_csr; /* also excluded from the test ranking */
+    negs_csr *test_csr;
+    user_rows train_rows, valid_rows, test_rows; /* the same rows, for the evaluation */
+    double *item_count; /* train interactions per item */
+} dataset;
+
+/* Reads a RecBole .inter file (header line naming user_id / item_id columns) or `user item`
+ * lines; ids are integers, remapped densely. 0, or -1 with a one-line reason in err. */
+int data_load(const char *path, dataset *d, char *err, size_t err_len);
+/* The seeded synthetic set (see data_synth.c for the generative story). */
+int data_synth(uint32_t n_users, uint32_t n_items, uint64_t seed, dataset *d, char *err,
+               size_t err_len);
+/* RecBole's ratio split and the CSR tables. */
+int data_split(dataset *d, uint64_t seed, char *err, size_t err_len);
+void data_free(dataset *d);
+
+/* ---------------------------------------------------------------- model and optimiser */
+
+typedef struct {
+    float *w, *m, *v, *g; /* parameters, Adam moments, gradient accumulator */
+    size_t rows;
+} table;
+
+typedef struct {
+    table user, item;
+    long t; /* Adam step */
+} model;
+
+int model_init(model *mo, uint32_t n_users, uint32_t n_items, host_rng *r);
+void model_free(model *mo);
+/* Dense Adam as torch.optim.Adam (rows never touched are skipped until their first gradient);
+ * zeroes the gradients. */
+void model_adam(model *mo, float lr);
+void model_copy(model *dst, const model *src); /* parameters only (best-epoch snapshot) */
+/* L2 on the rows an example used: g += l2 * w (RecBole's EmbLoss style, per occurrence). */
+void table_l2(table *t, const uint32_t *rows, size_t n, float l2);
+static inline float dot64(const float *a, const float *b)
+{
+    float s[8] = {0}; /* 8 lanes: the compiler keeps them in one vector register */
+    for (int d = 0; d < DIM; d += 8)
+        for (int j = 0; j < 8; j++) s[j] += a[d + j] * b[d + j];
+    return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
+}
+
+/* ---------------------------------------------------------------- evaluation */
+
+typedef struct {
+    double recall, ndcg;
+    double random_recall, random_ndcg; /* expected value of a uniformly random ranking */
+} metrics;
+
+/* Full ranking over the items outside `seen` (and `also`, may be NULL) for each user with items
+ * in `target`; Recall@10, NDCG@10 averaged over those users. 0, or -1 out of memory. */
+int evaluate(const model *mo, const dataset *d, const user_rows *target, const user_rows *seen,
+             const user_rows *also, int threads, metrics *out);
+
+/* ---------------------------------------------------------------- strategies */
+
+typedef struct {
+    const char *name;
+    const char *what;  /* one line for --help and the table */
+    int batch;         /* examples per step */
+    double lr, l2;
+    double temperature; /* softmax strategies */
+    int candidates;     /* DNS / curriculum */
+    int extra;          /* mixed: shared sampled negatives per batch */
+} strategy_def;
+
+extern const strategy_def STRATEGIES[];
+extern const size_t N_STRATEGIES;
+const strategy_def *strategy_find(const char *name);
+
+typedef struct strategy strategy;
+/* Builds the handles a strategy needs; NULL with the reason in err. */
+strategy *strategy_create(const strategy_def *def, const dataset *d, uint64_t seed, int threads,
+                          long total_steps, char *err, size_t err_len);
+/* One optimisation step on examples batch[0..n): accumulates gradients into the model's
+ * tables and returns the loss in *loss; 0 or -1 with the reason in err. */
+int strategy_step(strategy *s, model *mo, uint64_t step, const pair *batch, size_t n,
+                  float *loss, char *err, size_t err_len);
+void strategy_free(strategy *s);
+
+/* ---------------------------------------------------------------- training */
+
+typedef struct {
+    int max_epochs, patience, threads;
+    uint64_t seed;
+    int eval_every;
+} train_opts;
+
+#define MAX_EPOCHS 1000
+
+typedef struct {
+    metrics test;      /* at the best validation epoch */
+    double best_valid; /* validation NDCG@10 there */
+    int best_epoch, epochs;
+    double seconds, train_seconds;
+    double examples_per_s; /* training examples per second of training time */
+    int n_hist;
+    double hist_valid[MAX_EPOCHS]; /* validation NDCG@10 after epoch i+1 */
+    double hist_secs[MAX_EPOCHS];  /* seconds since the start, at that point */
+    double hist_loss[MAX_EPOCHS];
+    int hist_epoch[MAX_EPOCHS];
+} train_result;
+
+int train_strategy(const strategy_def *def, const dataset *d, const train_opts *o,
+                   train_result *res, char *err, size_t err_len);
+
+/* ---------------------------------------------------------------- progress */
+
+void progress_epoch(const char *name, int epoch, int max_epochs, double loss,
+                    double examples_per_s, double valid_ndcg, double secs_left);
+void progress_done(void);
+double now_seconds(void);
+
+#endif

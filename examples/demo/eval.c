@@ -1,0 +1,122 @@
+/* Full-ranking evaluation (RecBole's "full" mode): for every user with target items, score every
+ * item, drop the ones the user is known to have (train, and valid when testing), take the top
+ * 10; Recall@10 = hits / targets, NDCG@10 = DCG / ideal DCG. Users are split over threads; each
+ * user's figures land in its own slot and are summed in user order, so the result does not
+ * depend on the thread count. */
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "demo.h"
+
+typedef struct {
+    const model *mo;
+    const dataset *d;
+    const user_rows *target, *seen, *also;
+    double *per_user; /* 4 per user: recall, ndcg, random recall, random ndcg; NAN = skipped */
+    uint32_t first, stride;
+} job;
+
+static double discount(int rank) { return 1.0 / log2(rank + 2.0); }
+
+static void eval_user(const job *j, uint32_t u, float *score, char *is_target)
+{
+    double *out = j->per_user + 4 * (size_t)u;
+    out[0] = NAN;
+    const uint32_t *t = j->target->idx + j->target->indptr[u];
+    size_t n_t = j->target->indptr[u + 1] - j->target->indptr[u];
+    if (n_t == 0) return;
+    uint32_t n_items = j->d->n_items;
+    const float *uw = j->mo->user.w + (size_t)u * DIM, *V = j->mo->item.w;
+    for (uint32_t i = 0; i < n_items; i++) score[i] = dot64(uw, V + (size_t)i * DIM);
+    size_t excluded = 0;
+    const user_rows *ex[2] = {j->seen, j->also};
+    for (int e = 0; e < 2; e++) {
+        if (!ex[e]) continue;
+        for (uint64_t k = ex[e]->indptr[u]; k < ex[e]->indptr[u + 1]; k++) {
+            uint32_t i = ex[e]->idx[k];
+            excluded += score[i] != -INFINITY;
+            score[i] = -INFINITY;
+        }
+    }
+    size_t n_rel = 0;
+    for (size_t k = 0; k < n_t; k++) {
+        n_rel += !is_target[t[k]] && score[t[k]] != -INFINITY;
+        is_target[t[k]] = 1;
+    }
+    /* the top 10 by insertion into a sorted list */
+    float top_s[TOPK];
+    uint32_t top_i[TOPK];
+    int n_top = 0;
+    for (uint32_t i = 0; i < n_items; i++) {
+        float s = score[i];
+        if (s == -INFINITY || (n_top == TOPK && s <= top_s[TOPK - 1])) continue;
+        int p = n_top < TOPK ? n_top++ : TOPK - 1;
+        while (p > 0 && top_s[p - 1] < s) {
+            top_s[p] = top_s[p - 1], top_i[p] = top_i[p - 1];
+            p--;
+        }
+        top_s[p] = s, top_i[p] = i;
+    }
+    double hits = 0, dcg = 0, idcg = 0, disc_sum = 0;
+    for (int r = 0; r < n_top; r++) {
+        if (is_target[top_i[r]]) hits += 1, dcg += discount(r);
+        disc_sum += discount(r);
+    }
+    for (int r = 0; r < TOPK && (size_t)r < n_rel; r++) idcg += discount(r);
+    for (size_t k = 0; k < n_t; k++) is_target[t[k]] = 0;
+    if (n_rel == 0) return;
+    double cand = (double)(n_items - excluded); /* a random ranking: each slot hits n_rel/cand */
+    out[0] = hits / (double)n_rel;
+    out[1] = dcg / idcg;
+    out[2] = (double)n_top / cand;
+    out[3] = disc_sum * ((double)n_rel / cand) / idcg;
+}
+
+static void *run(void *arg)
+{
+    const job *j = arg;
+    float *score = malloc(j->d->n_items * sizeof *score);
+    char *is_target = calloc(j->d->n_items, 1);
+    if (score && is_target)
+        for (uint32_t u = j->first; u < j->d->n_users; u += j->stride) eval_user(j, u, score, is_target);
+    else
+        for (uint32_t u = j->first; u < j->d->n_users; u += j->stride) j->per_user[4 * (size_t)u] = -1;
+    free(score);
+    free(is_target);
+    return NULL;
+}
+
+int evaluate(const model *mo, const dataset *d, const user_rows *target, const user_rows *seen,
+             const user_rows *also, int threads, metrics *out)
+{
+    double *per_user = malloc((size_t)d->n_users * 4 * sizeof *per_user);
+    job jobs[64];
+    pthread_t tid[64];
+    if (!per_user) return -1;
+    if (threads < 1) threads = 1;
+    if (threads > 64) threads = 64;
+    int joined[64] = {0};
+    for (int t = 0; t < threads; t++)
+        jobs[t] = (job){mo, d, target, seen, also, per_user, (uint32_t)t, (uint32_t)threads};
+    for (int t = 1; t < threads; t++) /* a thread that cannot start runs here instead */
+        if (pthread_create(&tid[t], NULL, run, &jobs[t]) == 0) joined[t] = 1;
+        else run(&jobs[t]);
+    run(&jobs[0]);
+    for (int t = 1; t < threads; t++)
+        if (joined[t]) pthread_join(tid[t], NULL);
+    double s[4] = {0};
+    size_t users = 0;
+    int rc = 0;
+    for (uint32_t u = 0; u < d->n_users; u++) {
+        const double *p = per_user + 4 * (size_t)u;
+        if (p[0] == -1) rc = -1;
+        if (isnan(p[0]) || p[0] < 0) continue;
+        for (int k = 0; k < 4; k++) s[k] += p[k];
+        users++;
+    }
+    free(per_user);
+    double n = users ? (double)users : 1.0;
+    *out = (metrics){s[0] / n, s[1] / n, s[2] / n, s[3] / n};
+    return rc;
+}

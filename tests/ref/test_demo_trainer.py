@@ -1,0 +1,90 @@
+"""The demo trainer end to end, on a small synthetic set (python stdlib only).
+
+- `--json` gives one object per strategy, every strategy of `--help` once, with the documented
+  keys; every metric is finite and above the expected value of a random ranking (which the
+  demo computes per user; it is also checked against the crude bound 10 / (items / 2));
+- the results do not depend on the thread count;
+- bad input (missing or malformed file, unknown strategy or option, value out of range) gives
+  exit status 2 and exactly one line on stderr.
+Usage: python3 tests/ref/test_demo_trainer.py [path/to/demo_trainer]; exits 0 or 1."""
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+
+BIN = sys.argv[1] if len(sys.argv) > 1 else os.environ.get(
+    "DEMO_TRAINER", "build/examples/demo_trainer")
+SMALL = ["--data", "synthetic:300x200", "--epochs", "12", "--patience", "4", "--batch", "256",
+         "--seed", "3"]
+KEYS = ["strategy", "recall@10", "ndcg@10", "epochs", "seconds", "examples_per_s", "dataset"]
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what)
+
+
+def run(args):
+    return subprocess.run([BIN] + args, capture_output=True, text=True, timeout=120)
+
+
+def strategies():
+    out = run(["--help"]).stdout.splitlines()
+    start = out.index("strategies:")
+    return [line.split()[0] for line in out[start + 1:] if line.strip()]
+
+
+def json_rows(args):
+    p = run(args + ["--json"])
+    check(p.returncode == 0, f"{args}: exit {p.returncode}: {p.stderr.strip()[-300:]}")
+    return [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
+
+
+names = strategies()
+check(len(names) >= 4, f"--help lists {len(names)} strategies")
+rows = json_rows(SMALL + ["--threads", "2"])
+check([r.get("strategy") for r in rows] == names, "one JSON object per strategy, in order")
+for r in rows:
+    name = r.get("strategy")
+    for k in KEYS:
+        check(k in r, f"{name}: key {k}")
+    for k in ["recall@10", "ndcg@10", "seconds", "examples_per_s"]:
+        v = r.get(k)
+        check(isinstance(v, (int, float)) and math.isfinite(v) and v >= 0, f"{name}: {k} = {v}")
+    check(1 <= r["best_epoch"] <= r["epochs"] <= 12, f"{name}: epochs {r['epochs']}")
+    check(len(r["history"]) == r["epochs"], f"{name}: one history entry per epoch")
+    bound = 10 / (r["items"] / 2)
+    check(0 < r["random_recall@10"] < bound, f"{name}: random recall {r['random_recall@10']}")
+    check(0 < r["random_ndcg@10"] < bound, f"{name}: random ndcg {r['random_ndcg@10']}")
+    check(r["recall@10"] > r["random_recall@10"],
+          f"{name}: recall {r['recall@10']} <= random {r['random_recall@10']}")
+    check(r["ndcg@10"] > r["random_ndcg@10"],
+          f"{name}: ndcg {r['ndcg@10']} <= random {r['random_ndcg@10']}")
+
+# the thread count changes nothing but the time
+one = json_rows(SMALL + ["--threads", "1", "--strategies", names[-1]])
+same = [r for r in rows if r["strategy"] == names[-1]]
+check(len(one) == 1 and same and all(one[0][k] == same[0][k] for k in ["recall@10", "ndcg@10", "epochs"]),
+      "1 and 2 threads give the same metrics")
+
+with tempfile.TemporaryDirectory() as tmp:
+    bad_file = os.path.join(tmp, "bad.txt")
+    with open(bad_file, "w") as f:
+        f.write("1 2\n3 x\n")
+    empty = os.path.join(tmp, "empty.txt")
+    open(empty, "w").close()
+    for args in [["--data", os.path.join(tmp, "missing.inter")], ["--data", bad_file],
+                 ["--data", empty], ["--strategies", "uniform,nope"], ["--epochs", "0"],
+                 ["--threads", "x"], ["--seed", "-1"], ["--frobnicate", "1"], ["--epochs"],
+                 ["--data", "synthetic:5x5"]]:
+        p = run(args)
+        lines = p.stderr.strip().splitlines()
+        check(p.returncode == 2 and len(lines) == 1 and lines[0].startswith("demo_trainer: "),
+              f"{args}: exit {p.returncode}, stderr {p.stderr!r}")
+
+print("demo trainer:", "FAILED" if failures else "ok", f"({len(rows)} strategies)")
+sys.exit(1 if failures else 0)
