@@ -6,6 +6,10 @@
 # one JSON object per case: bench, case, ours, peer, peer_value, unit (s), ratio = peer / ours.
 # Env: BENCH_BIN_DIR, PYTHON, BENCH_JSON (from `make bench`), LOSS_SCORES_N (default 1000000),
 # LOSS_SCORES_REPS (default 5).
+# Then the indexed variants (bench_loss_scores_indexed: rows gathered by index from 10^5 x dim
+# tables, gradients into the tables; `rows` = the _rows variant) against gather + scores in
+# plain C loops + negs_loss_scores + chain rule and scatter by hand, at 1 and 2 threads, in
+# the same binary; ratio = hand / ours.
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${BENCH_BIN_DIR:-build/bench}/bench_loss_scores
@@ -38,4 +42,17 @@ for threads in 1 2; do
             if (json != "" && p > 0)
                 printf "{\"bench\": \"loss_scores\", \"case\": \"%s k=%d n=%d threads=%d\", \"ours\": %.6f, \"peer\": \"%s\", \"peer_value\": %.6f, \"unit\": \"s\", \"ratio\": %.3f, \"threads\": %d}\n", $1, $2, n, th, o, peer, p, r, th >> json;
         }' "$tmp/peer.$threads" "$tmp/ours.$threads"
+done
+
+echo
+printf '%-8s %6s %6s %3s %4s %2s %10s %10s %10s %7s %12s %12s\n' kind cosine n k dim th \
+    ours_ms rows_ms hand_ms ratio ours_loss hand_loss
+for threads in 1 2; do
+    "${BENCH_BIN_DIR:-build/bench}/bench_loss_scores_indexed" "$threads" "$reps" |
+        awk -v th="$threads" -v json="${BENCH_JSON:-}" '{
+            r = $6 > 0 ? $8 / $6 : 0;
+            printf "%-8s %6d %6d %3d %4d %2d %10.2f %10.2f %10.2f %7.2f %12.7g %12.7g\n", $1, $2, $3, $4, $5, th, $6 * 1e3, $7 * 1e3, $8 * 1e3, r, $9, $10;
+            if (json != "")
+                printf "{\"bench\": \"loss_scores_indexed\", \"case\": \"%s cosine=%d n=%d k=%d dim=%d threads=%d\", \"ours\": %.6f, \"peer\": \"gather + negs_loss_scores + scatter in C\", \"peer_value\": %.6f, \"unit\": \"s\", \"ratio\": %.3f, \"threads\": %d}\n", $1, $2, $3, $4, $5, th, $6, $8, r, th >> json;
+        }'
 done
