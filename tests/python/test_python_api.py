@@ -48,6 +48,11 @@ with ns.Csr.from_rows([[3, 1, 1], [], [0]], 4) as t:
     assert (t.n_users, t.n_items) == (3, 4)
     assert t.contains(0, 1) and t.contains(0, 3) and not t.contains(1, 0)
     assert [t.row_size(u) for u in range(3)] == [2, 0, 1]
+    assert list(t.row(0)) == [1, 3] and list(t.row(1)) == [] and list(t.row_view(0)) == [1, 3]
+    view = t.row_view(2)
+    assert view.readonly and list(view) == [0]
+    expect_error("NEGS_E_INVALID", t.row, 0, out=array.array("I", [0]), contains="expected 2")
+    expect_error("NEGS_E_INVALID", t.row_view, 3, contains="user")
     expect_error("NEGS_E_INVALID", t.contains, 3, 0)
 expect_error("NEGS_E_STATE", t.contains, 0, 1, contains="closed")
 t.close()  # twice is fine

@@ -30,6 +30,9 @@ n_items, n_users = 50, 8
 counts = rng.integers(1, 100, n_items).astype(np.float64)
 rows = [sorted(rng.choice(n_items, 5, replace=False).tolist()) for _ in range(n_users)]
 positives_csr = ns.Csr.from_rows(rows, n_items)
+view = positives_csr.row_view(3)
+assert view.dtype == np.uint32 and not view.flags.writeable and view.tolist() == rows[3]
+assert np.array_equal(positives_csr.row(3), view)
 s = ns.Popularity(n_items, seed=11, weights=counts, positives=positives_csr, threads=2)
 users = np.repeat(np.arange(n_users, dtype=np.uint32), 4)
 pos = np.array([rows[u][0] for u in users], np.uint32)

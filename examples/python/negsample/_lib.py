@@ -28,6 +28,8 @@ SIGNATURES = {
     "negs_csr_n_users": (_U32, [_P]),
     "negs_csr_n_items": (_U32, [_P]),
     "negs_csr_row_size": (ctypes.c_int64, [_P, _U32]),
+    "negs_csr_row_items": (_I, [_P, _U32, _P, _P]),
+    "negs_csr_row_copy": (_I, [_P, _U32, _P, _SZ, _P]),
     "negs_sampler_create": (_P, [_I, _U32, _U64]),
     "negs_sampler_free": (None, [_P]),
     "negs_sampler_set_param": (_I, [_P, _I, _D]),

@@ -1,6 +1,8 @@
 """negs_csr: a read-only table of item lists per user (known positives, exposures)."""
+import ctypes
+
 from . import _lib
-from ._buffers import U32, U64, In, np
+from ._buffers import U32, U64, In, Out, np
 from ._handle import Handle
 from ._lib import call, create, uint, wraps
 
@@ -62,3 +64,27 @@ class Csr(Handle, free="negs_csr_free"):
     def row_size(self, user):
         """The number of distinct items in user's row."""
         return call("negs_csr_row_size", self.handle, uint(user, "user"))
+
+    @wraps("negs_csr_row_copy")
+    def row(self, user, out=None):
+        """User's distinct items, sorted, as a new array (or written into out)."""
+        n = ctypes.c_size_t()
+        call("negs_csr_row_copy", self.handle, uint(user, "user"), None, 0, ctypes.addressof(n))
+        o = Out(out, U32, (n.value,), "out")
+        call("negs_csr_row_copy", self.handle, user, o.ptr, n.value, ctypes.addressof(n))
+        return o.obj
+
+    @wraps("negs_csr_row_items")
+    def row_view(self, user):
+        """User's distinct items, sorted, read-only and without a copy: a view of the table's
+        memory that keeps the table alive."""
+        items, n = ctypes.c_void_p(), ctypes.c_size_t()
+        call("negs_csr_row_items", self.handle, uint(user, "user"), ctypes.addressof(items),
+             ctypes.addressof(n))
+        view = (ctypes.c_uint32 * n.value).from_address(items.value)
+        view.table = self
+        if np is None:
+            return memoryview(view).cast("B").cast("I").toreadonly()
+        a = np.frombuffer(view, np.uint32) if n.value else np.empty(0, np.uint32)
+        a.flags.writeable = False
+        return a
