@@ -1,0 +1,443 @@
+/*
+ * negsample.hpp - libnegsample for C++17 and later: header-only, over the C API of
+ * negsample.h (link -lnegsample as for C; see docs/cpp.md).
+ *
+ * - negs::csr, negs::sampler, negs::freq, negs::loss own one C handle each: move-only, freed
+ *   by their destructor. A moved-from object holds no handle; calling it throws negs::error
+ *   (NEGS_E_INVALID from the C call), it never crashes.
+ * - Every failure throws negs::error, carrying the status (status(), status_name()) and the
+ *   library's sentence (what(), from negs_last_error()).
+ * - Buffers are negs::span<T>: a pointer and a count, made from a std::vector, std::array,
+ *   std::span (C++20), a C array or (pointer, size). An empty span is passed as NULL, which is
+ *   how optional C arguments (logq, masks, gradients) are left out. Where the C API derives a
+ *   count from other arguments, the wrapper checks the spans' sizes before the call and throws
+ *   NEGS_E_INVALID naming the argument.
+ * - Nothing here adds behaviour: each member is one C call (see negsample.h for the contracts)
+ *   plus those size checks. Thread safety is the C API's: one handle per thread at a time,
+ *   read-only queries (contains, row, prob, logq, save, get_param) may share one.
+ */
+#ifndef NEGSAMPLE_HPP
+#define NEGSAMPLE_HPP
+
+#include <negsample.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace negs {
+
+/* ---------------------------------------------------------------- errors */
+
+class error : public std::runtime_error {
+public:
+    error(int status, const std::string &message) : std::runtime_error(message), status_(status) {}
+    int status() const noexcept { return status_; }
+    const char *status_name() const noexcept { return negs_status_name(status_); }
+
+private:
+    int status_;
+};
+
+namespace detail {
+
+/* The C call's status, or the exception it stands for. */
+inline int check(int rc)
+{
+    if (rc < 0) throw error(rc, negs_last_error());
+    return rc;
+}
+
+template <class T> T *check_ptr(T *p)
+{
+    if (!p) throw error(negs_last_status(), negs_last_error());
+    return p;
+}
+
+[[noreturn]] inline void invalid(const char *where, const std::string &what)
+{
+    throw error(NEGS_E_INVALID, std::string("NEGS_E_INVALID: ") + where + ": " + what);
+}
+
+inline void expect_size(const char *where, const char *name, std::size_t got, std::size_t want)
+{
+    if (got != want)
+        invalid(where, std::string(name) + " has " + std::to_string(got) +
+                           " elements, expected " + std::to_string(want));
+}
+
+/* An optional array: empty, or exactly `want` elements. */
+inline void expect_optional(const char *where, const char *name, std::size_t got,
+                            std::size_t want)
+{
+    if (got != 0) expect_size(where, name, got, want);
+}
+
+template <class T, void (*Free)(T *)> struct deleter {
+    void operator()(T *p) const noexcept { Free(p); }
+};
+
+} // namespace detail
+
+/* ---------------------------------------------------------------- buffers */
+
+/* A view of count contiguous T: like C++20's std::span<T>, available in C++17. */
+template <class T> class span {
+public:
+    using element_type = T;
+    using value_type = std::remove_cv_t<T>;
+
+    constexpr span() noexcept = default;
+    constexpr span(T *data, std::size_t size) noexcept : data_(data), size_(size) {}
+    template <std::size_t N> constexpr span(T (&array)[N]) noexcept : data_(array), size_(N) {}
+    /* Any contiguous container with data() and size(): std::vector, std::array, std::span,
+     * std::string, another negs::span. (Meant for arguments: a span made from a temporary
+     * must not outlive the call.) */
+    template <class C,
+              class = std::enable_if_t<
+                  !std::is_array_v<std::remove_reference_t<C>> &&
+                  std::is_convertible_v<decltype(std::declval<C &>().data()), T *>>>
+    constexpr span(C &&container) noexcept(noexcept(container.data()))
+        : data_(container.data()), size_(static_cast<std::size_t>(container.size()))
+    {
+    }
+
+    constexpr T *data() const noexcept { return data_; }
+    constexpr std::size_t size() const noexcept { return size_; }
+    constexpr bool empty() const noexcept { return size_ == 0; }
+    constexpr T &operator[](std::size_t i) const noexcept { return data_[i]; }
+    constexpr T *begin() const noexcept { return data_; }
+    constexpr T *end() const noexcept { return data_ + size_; }
+
+private:
+    T *data_ = nullptr;
+    std::size_t size_ = 0;
+};
+
+namespace detail {
+/* NULL for an empty span: how an optional C argument is left out. */
+template <class T> T *opt(span<T> s) noexcept { return s.empty() ? nullptr : s.data(); }
+} // namespace detail
+
+/* ---------------------------------------------------------------- version */
+
+inline unsigned version_number() noexcept { return negs_version_number(); }
+inline std::string version_string() { return negs_version_string(); }
+inline const char *status_name(int status) noexcept { return negs_status_name(status); }
+/* This thread's last failure: the sentence and the status (normally read from negs::error). */
+inline std::string last_error() { return negs_last_error(); }
+inline int last_status() noexcept { return negs_last_status(); }
+
+/* ---------------------------------------------------------------- item lists */
+
+class csr {
+public:
+    /* Row u is indices[indptr[u] .. indptr[u+1]); indptr has n_users + 1 entries. */
+    csr(std::uint32_t n_users, std::uint32_t n_items, span<const std::uint64_t> indptr,
+        span<const std::uint32_t> indices)
+    {
+        detail::expect_size("negs::csr", "indptr", indptr.size(), std::size_t(n_users) + 1);
+        p_.reset(detail::check_ptr(
+            negs_csr_create(n_users, n_items, indptr.data(), detail::opt(indices))));
+    }
+
+    bool contains(std::uint32_t user, std::uint32_t item) const
+    {
+        return detail::check(negs_csr_contains(get(), user, item)) == 1;
+    }
+    std::uint32_t n_users() const noexcept { return negs_csr_n_users(get()); }
+    std::uint32_t n_items() const noexcept { return negs_csr_n_items(get()); }
+    std::size_t row_size(std::uint32_t user) const
+    {
+        std::int64_t n = negs_csr_row_size(get(), user);
+        if (n < 0) detail::check(static_cast<int>(n));
+        return static_cast<std::size_t>(n);
+    }
+    /* The row's sorted distinct items inside the table: valid while this object lives. */
+    span<const std::uint32_t> row(std::uint32_t user) const
+    {
+        const std::uint32_t *items = nullptr;
+        std::size_t len = 0;
+        detail::check(negs_csr_row_items(get(), user, &items, &len));
+        return {items, len};
+    }
+    /* The same items copied into out; returns the row's length (out too small: throws). */
+    std::size_t row_copy(std::uint32_t user, span<std::uint32_t> out) const
+    {
+        std::size_t len = 0;
+        detail::check(negs_csr_row_copy(get(), user, out.data(), out.size(), &len));
+        return len;
+    }
+
+    negs_csr *get() const noexcept { return p_.get(); }
+
+private:
+    std::unique_ptr<negs_csr, detail::deleter<negs_csr, negs_csr_free>> p_;
+};
+
+/* ---------------------------------------------------------------- samplers */
+
+class sampler {
+public:
+    /* kind: NEGS_SAMPLER_UNIFORM, _POPULARITY, _CATEGORY, _EXPOSURE, _MIXTURE, _HARD. */
+    sampler(int kind, std::uint32_t n_items, std::uint64_t seed = 0)
+        : p_(detail::check_ptr(negs_sampler_create(kind, n_items, seed)))
+    {
+    }
+
+    void set_param(int param, double value) { detail::check(negs_sampler_set_param(get(), param, value)); }
+    double get_param(int param) const
+    {
+        double value = 0;
+        detail::check(negs_sampler_get_param(get(), param, &value));
+        return value;
+    }
+    void set_weights(span<const double> weights)
+    {
+        detail::check(negs_sampler_set_weights(get(), weights.data(),
+                                               static_cast<std::uint32_t>(weights.size())));
+    }
+    void set_positives(const csr &positives)
+    {
+        detail::check(negs_sampler_set_positives(get(), positives.get()));
+    }
+    void set_exposures(const csr &exposures)
+    {
+        detail::check(negs_sampler_set_exposures(get(), exposures.get()));
+    }
+    void set_categories(span<const std::uint32_t> category_of_item)
+    {
+        detail::check(negs_sampler_set_categories(
+            get(), category_of_item.data(), static_cast<std::uint32_t>(category_of_item.size())));
+    }
+    /* Hands child to this MIXTURE or HARD sampler (child is empty afterwards); if the call
+     * fails, it throws and child still owns its handle. */
+    void add(sampler &&child, double share = 1.0)
+    {
+        detail::check(negs_sampler_add(get(), child.get(), share));
+        static_cast<void>(child.p_.release());
+    }
+    void set_schedule(std::uint32_t child, span<const double> steps, span<const double> shares)
+    {
+        detail::expect_size("negs::sampler::set_schedule", "shares", shares.size(), steps.size());
+        detail::check(
+            negs_sampler_set_schedule(get(), child, steps.size(), steps.data(), shares.data()));
+    }
+    /* out_items holds n_rows * k items (n_rows = out_items.size() / k); users and positives
+     * are empty or n_rows long, out_logq empty or as long as out_items. */
+    void sample(std::uint64_t step, span<const std::uint32_t> users,
+                span<const std::uint32_t> positives, std::uint32_t k,
+                span<std::uint32_t> out_items, span<float> out_logq = {})
+    {
+        const char *where = "negs::sampler::sample";
+        std::size_t n_rows = rows(where, out_items.size(), k);
+        detail::expect_optional(where, "users", users.size(), n_rows);
+        detail::expect_optional(where, "positives", positives.size(), n_rows);
+        detail::expect_optional(where, "out_logq", out_logq.size(), out_items.size());
+        detail::check(negs_sampler_sample(get(), step, n_rows, detail::opt(users),
+                                          detail::opt(positives), k, out_items.data(),
+                                          detail::opt(out_logq)));
+    }
+    /* HARD: keeps k of each row's n_cand scored candidates (n_rows = cand_items.size() /
+     * n_cand); pos_scores empty or n_rows long. */
+    void select(std::uint64_t step, std::uint32_t n_cand, span<const std::uint32_t> cand_items,
+                span<const float> cand_scores, span<const float> pos_scores, std::uint32_t k,
+                span<std::uint32_t> out_items, span<float> out_logq = {})
+    {
+        const char *where = "negs::sampler::select";
+        std::size_t n_rows = rows(where, cand_items.size(), n_cand);
+        detail::expect_size(where, "cand_scores", cand_scores.size(), cand_items.size());
+        detail::expect_optional(where, "pos_scores", pos_scores.size(), n_rows);
+        detail::expect_size(where, "out_items", out_items.size(), n_rows * k);
+        detail::expect_optional(where, "out_logq", out_logq.size(), out_items.size());
+        detail::check(negs_sampler_select(get(), step, n_rows, n_cand, cand_items.data(),
+                                          cand_scores.data(), detail::opt(pos_scores), k,
+                                          out_items.data(), detail::opt(out_logq)));
+    }
+    /* HARD: the whole loop for dot-product models; query_emb is n_rows x dim (n_rows =
+     * out_items.size() / k), item_emb the catalogue's n_items x dim. */
+    void sample_scored(std::uint64_t step, span<const std::uint32_t> users,
+                       span<const std::uint32_t> positives, span<const float> query_emb,
+                       span<const float> item_emb, std::size_t dim, std::uint32_t k,
+                       span<std::uint32_t> out_items, span<float> out_logq = {})
+    {
+        const char *where = "negs::sampler::sample_scored";
+        std::size_t n_rows = rows(where, out_items.size(), k);
+        detail::expect_optional(where, "users", users.size(), n_rows);
+        detail::expect_optional(where, "positives", positives.size(), n_rows);
+        detail::expect_size(where, "query_emb", query_emb.size(), n_rows * dim);
+        detail::expect_optional(where, "out_logq", out_logq.size(), out_items.size());
+        detail::check(negs_sampler_sample_scored(get(), step, n_rows, detail::opt(users),
+                                                 detail::opt(positives), query_emb.data(),
+                                                 item_emb.data(), dim, k, out_items.data(),
+                                                 detail::opt(out_logq)));
+    }
+
+    negs_sampler *get() const noexcept { return p_.get(); }
+
+private:
+    static std::size_t rows(const char *where, std::size_t total, std::uint32_t per_row)
+    {
+        if (per_row == 0) detail::invalid(where, "k = 0 (or n_cand = 0): no slot in a row");
+        if (total % per_row)
+            detail::invalid(where, std::to_string(total) + " elements are not rows of " +
+                                       std::to_string(per_row));
+        return total / per_row;
+    }
+
+    std::unique_ptr<negs_sampler, detail::deleter<negs_sampler, negs_sampler_free>> p_;
+};
+
+/* ---------------------------------------------------------------- frequency estimator */
+
+class freq {
+public:
+    /* kind: NEGS_FREQ_GAP or NEGS_FREQ_SKETCH. */
+    freq(int kind, std::size_t buckets, std::uint32_t hashes, std::uint64_t seed = 0)
+        : p_(detail::check_ptr(negs_freq_create(kind, buckets, hashes, seed)))
+    {
+    }
+    /* From a save() image; a damaged one throws NEGS_E_FORMAT. */
+    static freq load(span<const unsigned char> image)
+    {
+        return freq(detail::check_ptr(negs_freq_load(image.data(), image.size())));
+    }
+
+    void set_param(int param, double value) { detail::check(negs_freq_set_param(get(), param, value)); }
+    double get_param(int param) const
+    {
+        double value = 0;
+        detail::check(negs_freq_get_param(get(), param, &value));
+        return value;
+    }
+    void update(std::uint64_t step, span<const std::uint64_t> ids)
+    {
+        detail::check(negs_freq_update(get(), step, ids.data(), ids.size()));
+    }
+    /* out has one value per id. */
+    void prob(span<const std::uint64_t> ids, span<float> out) const
+    {
+        detail::expect_size("negs::freq::prob", "out", out.size(), ids.size());
+        detail::check(negs_freq_prob(get(), ids.data(), ids.size(), out.data()));
+    }
+    void logq(span<const std::uint64_t> ids, span<float> out) const
+    {
+        detail::expect_size("negs::freq::logq", "out", out.size(), ids.size());
+        detail::check(negs_freq_logq(get(), ids.data(), ids.size(), out.data()));
+    }
+    void logq_batch(span<const std::uint64_t> ids, std::size_t batch_size, span<float> out) const
+    {
+        detail::expect_size("negs::freq::logq_batch", "out", out.size(), ids.size());
+        detail::check(negs_freq_logq_batch(get(), ids.data(), ids.size(), batch_size, out.data()));
+    }
+    std::vector<unsigned char> save() const
+    {
+        std::size_t size = 0;
+        detail::check(negs_freq_save(get(), nullptr, 0, &size));
+        std::vector<unsigned char> image(size);
+        detail::check(negs_freq_save(get(), image.data(), image.size(), &size));
+        image.resize(size);
+        return image;
+    }
+    void merge(const freq &other) { detail::check(negs_freq_merge(get(), other.get())); }
+    void reset() { detail::check(negs_freq_reset(get())); }
+
+    negs_freq *get() const noexcept { return p_.get(); }
+
+private:
+    explicit freq(negs_freq *p) : p_(p) {}
+    std::unique_ptr<negs_freq, detail::deleter<negs_freq, negs_freq_free>> p_;
+};
+
+/* ---------------------------------------------------------------- losses */
+
+class loss {
+public:
+    /* kind: NEGS_LOSS_BCE, _BPR, _HINGE, _SOFTMAX, _LISTNET. */
+    explicit loss(int kind) : p_(detail::check_ptr(negs_loss_create(kind))) {}
+
+    void set_param(int param, double value) { detail::check(negs_loss_set_param(get(), param, value)); }
+    double get_param(int param) const
+    {
+        double value = 0;
+        detail::check(negs_loss_get_param(get(), param, &value));
+        return value;
+    }
+    void set_positives(const csr &positives)
+    {
+        detail::check(negs_loss_set_positives(get(), positives.get()));
+    }
+    /* n = pos.size() rows of k = neg.size() / n negatives. out_loss: 1 value, or n with
+     * NEGS_REDUCE_NONE. neg_logq, neg_mask, d_neg: empty or n*k; d_pos: empty or n. */
+    void scores(span<const float> pos, span<const float> neg, span<const float> neg_logq,
+                span<const std::uint8_t> neg_mask, span<float> out_loss, span<float> d_pos = {},
+                span<float> d_neg = {})
+    {
+        const char *where = "negs::loss::scores";
+        std::size_t n = pos.size();
+        if (n == 0 || neg.size() % n)
+            detail::invalid(where, std::to_string(neg.size()) +
+                                       " negative scores are not rows for " +
+                                       std::to_string(n) + " positives");
+        std::size_t k = neg.size() / n;
+        detail::expect_optional(where, "neg_logq", neg_logq.size(), n * k);
+        detail::expect_optional(where, "neg_mask", neg_mask.size(), n * k);
+        detail::expect_size(where, "out_loss", out_loss.size(), per_row() ? n : 1);
+        detail::expect_optional(where, "d_pos", d_pos.size(), n);
+        detail::expect_optional(where, "d_neg", d_neg.size(), n * k);
+        detail::check(negs_loss_scores(get(), n, static_cast<std::uint32_t>(k), pos.data(),
+                                       neg.data(), detail::opt(neg_logq), detail::opt(neg_mask),
+                                       out_loss.data(), detail::opt(d_pos), detail::opt(d_neg)));
+    }
+    /* Fused in-batch softmax: u is b x dim, v (b+m) x dim (b = u.size() / dim, m from v).
+     * logq, item_ids: empty or b+m; user_ids: empty or b; out_loss 1 value, or b with
+     * NEGS_REDUCE_NONE; du empty or b x dim, dv empty or (b+m) x dim. */
+    void inbatch(std::size_t dim, span<const float> u, span<const float> v,
+                 span<const float> logq, span<const std::uint32_t> item_ids,
+                 span<const std::uint32_t> user_ids, span<float> out_loss, span<float> du = {},
+                 span<float> dv = {})
+    {
+        const char *where = "negs::loss::inbatch";
+        if (dim == 0 || u.size() % dim || v.size() % dim || v.size() < u.size())
+            detail::invalid(where, "u (" + std::to_string(u.size()) + ") and v (" +
+                                       std::to_string(v.size()) + ") are not b and b+m rows of dim = " +
+                                       std::to_string(dim));
+        std::size_t b = u.size() / dim, bm = v.size() / dim;
+        detail::expect_optional(where, "logq", logq.size(), bm);
+        detail::expect_optional(where, "item_ids", item_ids.size(), bm);
+        detail::expect_optional(where, "user_ids", user_ids.size(), b);
+        detail::expect_size(where, "out_loss", out_loss.size(), per_row() ? b : 1);
+        detail::expect_optional(where, "du", du.size(), u.size());
+        detail::expect_optional(where, "dv", dv.size(), v.size());
+        detail::check(negs_loss_inbatch(get(), b, bm - b, dim, u.data(), v.data(),
+                                        detail::opt(logq), detail::opt(item_ids),
+                                        detail::opt(user_ids), out_loss.data(), detail::opt(du),
+                                        detail::opt(dv)));
+    }
+
+    negs_loss *get() const noexcept { return p_.get(); }
+
+private:
+    bool per_row() const { return get_param(NEGS_LP_REDUCTION) == NEGS_REDUCE_NONE; }
+    std::unique_ptr<negs_loss, detail::deleter<negs_loss, negs_loss_free>> p_;
+};
+
+/* Per row of grad (grad.size() / dim rows): eps * g / |g|_2 into out_delta (same size). */
+inline void adv_perturb(std::size_t dim, span<const float> grad, float eps, span<float> out_delta)
+{
+    const char *where = "negs::adv_perturb";
+    if (dim == 0 || grad.size() % dim)
+        detail::invalid(where, std::to_string(grad.size()) + " elements are not rows of dim = " +
+                                   std::to_string(dim));
+    detail::expect_size(where, "out_delta", out_delta.size(), grad.size());
+    detail::check(negs_adv_perturb(grad.size() / dim, dim, grad.data(), eps, out_delta.data()));
+}
+
+} // namespace negs
+
+#endif /* NEGSAMPLE_HPP */

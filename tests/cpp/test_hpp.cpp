@@ -1,0 +1,172 @@
+// include/negsample.hpp: the wrappers give what the C calls give, throw negs::error with the
+// status and the library's sentence, check span sizes before calling, and are move-only.
+// Built as C++17 and C++20 by `make check-cpp`; exits 1 on the first failed check.
+#include <negsample.hpp>
+
+#include <array>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+#if __cplusplus >= 202002L && __has_include(<span>)
+#include <span>
+#endif
+
+static int failures = 0;
+#define CHECK(cond)                                                                     \
+    do {                                                                                \
+        if (!(cond)) {                                                                  \
+            std::printf("%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);        \
+            failures++;                                                                 \
+        }                                                                               \
+    } while (0)
+
+// Runs f, which must throw negs::error with `status` and a what() containing `text`.
+template <class F> static void expect_error(int status, const char *text, F f)
+{
+    try {
+        f();
+        std::printf("expected %s (%s), nothing thrown\n", negs_status_name(status), text);
+        failures++;
+    } catch (const negs::error &e) {
+        bool ok = e.status() == status && std::strstr(e.what(), text) &&
+                  std::strncmp(e.what(), e.status_name(), std::strlen(e.status_name())) == 0;
+        if (!ok) {
+            std::printf("expected %s (%s), got %s: %s\n", negs_status_name(status), text,
+                        e.status_name(), e.what());
+            failures++;
+        }
+    }
+}
+
+static_assert(!std::is_copy_constructible_v<negs::sampler>, "handles are move-only");
+static_assert(!std::is_copy_assignable_v<negs::loss>, "handles are move-only");
+static_assert(std::is_nothrow_move_constructible_v<negs::freq>, "moves never throw");
+static_assert(std::is_nothrow_move_assignable_v<negs::csr>, "moves never throw");
+
+int main()
+{
+    CHECK(negs::version_number() == NEGS_VERSION_NUMBER);
+    CHECK(negs::version_string() == negs_version_string());
+
+    // csr: spans from std::array, C arrays and vectors; errors from the wrapper and the library.
+    std::array<std::uint64_t, 3> indptr = {0, 2, 3};
+    std::uint32_t seen[3] = {4, 1, 0};
+    negs::csr table(2, 6, indptr, seen);
+    CHECK(table.contains(0, 4) && !table.contains(1, 4) && table.n_users() == 2);
+    CHECK(table.row_size(0) == 2 && table.row(0).size() == 2 && table.row(0)[0] == 1);
+    std::vector<std::uint32_t> copy(2);
+    CHECK(table.row_copy(0, copy) == 2 && copy[1] == 4);
+    expect_error(NEGS_E_INVALID, "indptr has 2 elements, expected 3",
+                 [&] { negs::csr(2, 6, negs::span<const std::uint64_t>(indptr.data(), 2), seen); });
+    std::uint32_t bad[3] = {4, 9, 0};
+    expect_error(NEGS_E_INVALID, "negs_csr_create", [&] { negs::csr(2, 6, indptr, bad); });
+    expect_error(NEGS_E_INVALID, "negs_csr_row_copy", [&] { table.row_copy(0, {copy.data(), 1}); });
+
+    // sampler: the same items and log q as the C call with the same seed and tables.
+    std::vector<double> counts = {50, 30, 10, 5, 3, 2};
+    negs::sampler s(NEGS_SAMPLER_POPULARITY, 6, 42);
+    s.set_weights(counts);
+    s.set_positives(table);
+    s.set_param(NEGS_SP_THREADS, 2);
+    CHECK(s.get_param(NEGS_SP_THREADS) == 2 && s.get_param(NEGS_SP_ALPHA) == 0.75);
+    std::vector<std::uint32_t> users = {0, 1, 0, 1}, pos = {1, 4, 0, 4}, items(4 * 3);
+    std::vector<float> logq(items.size());
+    s.sample(7, users, pos, 3, items, logq);
+    negs_sampler *c = negs_sampler_create(NEGS_SAMPLER_POPULARITY, 6, 42);
+    negs_sampler_set_weights(c, counts.data(), 6);
+    negs_sampler_set_positives(c, table.get());
+    std::uint32_t c_items[12];
+    float c_logq[12];
+    CHECK(negs_sampler_sample(c, 7, 4, users.data(), pos.data(), 3, c_items, c_logq) == 0);
+    negs_sampler_free(c);
+    CHECK(std::memcmp(c_items, items.data(), sizeof c_items) == 0);
+    CHECK(std::memcmp(c_logq, logq.data(), sizeof c_logq) == 0);
+    expect_error(NEGS_E_INVALID, "out_logq has 5 elements, expected 12",
+                 [&] { s.sample(7, users, pos, 3, items, {logq.data(), 5}); });
+    expect_error(NEGS_E_INVALID, "12 elements are not rows of 5",
+                 [&] { s.sample(7, users, pos, 5, items); });
+    expect_error(NEGS_E_INVALID, "users has 4 elements, expected 6",
+                 [&] { s.sample(7, users, {}, 2, items); });
+    std::vector<std::uint32_t> stranger = {0, 5, 0, 1};
+    expect_error(NEGS_E_INVALID, "users[1] = 5", [&] { s.sample(7, stranger, pos, 3, items); });
+    expect_error(NEGS_E_UNSUPPORTED, "", [&] { s.set_param(999, 1); });
+
+    // Move-only ownership: a moved-from handle throws instead of crashing.
+    negs::sampler moved = std::move(s);
+    CHECK(s.get() == nullptr && moved.get() != nullptr);
+    expect_error(NEGS_E_INVALID, "", [&] { s.sample(7, users, pos, 3, items); });
+    moved.sample(7, users, pos, 3, items, logq);
+    CHECK(std::memcmp(c_items, items.data(), sizeof c_items) == 0);
+
+    // Mixtures: add() takes the child; a failed add leaves it with the caller.
+    negs::sampler mix(NEGS_SAMPLER_MIXTURE, 6, 1);
+    negs::sampler uniform(NEGS_SAMPLER_UNIFORM, 6, 1);
+    mix.add(std::move(uniform), 1.0);
+    CHECK(uniform.get() == nullptr);
+    negs::sampler wrong(NEGS_SAMPLER_UNIFORM, 7, 1);
+    expect_error(NEGS_E_INVALID, "negs_sampler_add", [&] { mix.add(std::move(wrong), 1.0); });
+    CHECK(wrong.get() != nullptr);
+    double steps[2] = {0, 10}, shares[2] = {1, 0.5};
+    mix.set_schedule(0, steps, shares);
+    expect_error(NEGS_E_INVALID, "shares has 1 elements",
+                 [&] { mix.set_schedule(0, steps, {shares, 1}); });
+    mix.sample(3, {}, pos, 3, items);
+
+    // freq: save/load gives the same image; a damaged one is NEGS_E_FORMAT.
+    negs::freq f(NEGS_FREQ_SKETCH, 256, 2, 9);
+    std::vector<std::uint64_t> ids = {1, 2, 3, 1};
+    f.update(0, ids);
+    std::vector<float> p(ids.size());
+    f.prob(ids, p);
+    CHECK(p[0] == 0.5f);
+    f.logq_batch(ids, 4, p);
+    std::vector<unsigned char> image = f.save();
+    negs::freq g = negs::freq::load(image);
+    CHECK(g.save() == image);
+    image[0] ^= 1;
+    expect_error(NEGS_E_FORMAT, "", [&] { negs::freq::load(image); });
+    expect_error(NEGS_E_INVALID, "out has 3 elements", [&] { f.logq(ids, {p.data(), 3}); });
+    g.merge(f);
+    g.reset();
+
+    // loss: the C call's loss and gradients; sizes checked first.
+    negs::loss l(NEGS_LOSS_SOFTMAX);
+    l.set_param(NEGS_LP_TEMPERATURE, 0.5);
+    float pos_s[2] = {1, 2}, neg_s[4] = {0, 1, 1, 3}, value = 0, d_pos[2], d_neg[4];
+    std::uint8_t mask[4] = {0, 0, 1, 0};
+    l.scores(pos_s, neg_s, {}, mask, {&value, 1}, d_pos, d_neg);
+    negs_loss *cl = negs_loss_create(NEGS_LOSS_SOFTMAX);
+    negs_loss_set_param(cl, NEGS_LP_TEMPERATURE, 0.5);
+    float c_value = 0, c_dpos[2], c_dneg[4];
+    negs_loss_scores(cl, 2, 2, pos_s, neg_s, nullptr, mask, &c_value, c_dpos, c_dneg);
+    negs_loss_free(cl);
+    CHECK(value == c_value && std::memcmp(d_neg, c_dneg, sizeof d_neg) == 0 && d_neg[2] == 0);
+    expect_error(NEGS_E_INVALID, "out_loss has 1 elements, expected 2", [&] {
+        l.set_param(NEGS_LP_REDUCTION, NEGS_REDUCE_NONE);
+        l.scores(pos_s, neg_s, {}, {}, {&value, 1});
+    });
+    float rows[2];
+    l.scores(pos_s, neg_s, {}, mask, rows);
+    float u[4] = {1, 0, 0, 1}, v[6] = {1, 1, 0.5f, 2, -1, 0}, du[4], dv[6];
+    negs::loss ib(NEGS_LOSS_SOFTMAX);
+    ib.inbatch(2, u, v, {}, {}, {}, {&value, 1}, du, dv);
+    CHECK(value > 0);
+    expect_error(NEGS_E_INVALID, "not b and b+m rows",
+                 [&] { ib.inbatch(3, u, v, {}, {}, {}, {&value, 1}); });
+    std::uint32_t item_ids[3] = {0, 1, 2}, user_ids[2] = {0, 1};
+    expect_error(NEGS_E_STATE, "negs_loss_inbatch",
+                 [&] { ib.inbatch(2, u, v, {}, item_ids, user_ids, {&value, 1}); });
+    float delta[4];
+    negs::adv_perturb(2, u, 0.5f, delta);
+    CHECK(delta[0] == 0.5f && delta[1] == 0);
+
+#if __cplusplus >= 202002L && __has_include(<span>)
+    std::span<const float> std_view(u, 4);
+    negs::adv_perturb(2, std_view, 0.5f, std::span<float>(delta));
+    CHECK(delta[3] == 0.5f);
+#endif
+    std::printf("test_hpp (C++%ld): %s\n", static_cast<long>(__cplusplus / 100 % 100),
+                failures ? "FAILED" : "all checks passed");
+    return failures ? 1 : 0;
+}
