@@ -60,7 +60,7 @@ BENCH_BINS := $(patsubst tests/bench/%.c,build/bench/%,$(BENCH_SRCS))
 EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))
 EXAMPLE_BINS := $(patsubst examples/%.c,build/examples/%,$(EXAMPLE_SRCS))
 
-.PHONY: all deps demo check check-all sanitize-run valgrind check-suites check-abi check-headers check-dlopen check-python check-install \
+.PHONY: all deps demo check check-all sanitize-run valgrind check-suites check-abi check-headers check-dlopen check-python check-install check-cpp \
         check-ref sanitize bench examples install uninstall clean
 
 all: $(SHLIB) lib/$(SONAME) lib/libnegsample.so $(STLIB)
@@ -96,7 +96,8 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory check-all
 
-check-all: all check-abi check-headers check-dlopen check-python check-install examples $(TEST_BINS)
+check-all: all check-abi check-headers check-dlopen check-python check-install examples check-cpp \
+           $(TEST_BINS)
 	@build/examples/quickstart > /dev/null && echo "check-examples: examples build, quickstart runs"
 	@PYTHON=$(PYTHON) LIBNEGSAMPLE=$(CURDIR)/lib/libnegsample.so \
 	    sh tests/run_suites.sh check $(TEST_BINS) -- $(sort $(wildcard tests/ref/test_*.py tests/python/test_*.py))
@@ -164,6 +165,27 @@ build/examples/%: examples/%.c $(HEADER) lib/libnegsample.so
 
 examples: $(EXAMPLE_BINS)
 
+# C++ (include/negsample.hpp): every examples/cpp and tests/cpp program, built as C++17 and
+# C++20 with warnings as errors, and run (two_tower on its synthetic set; it fails if the loss
+# does not go down).
+CXX_WARN := -Wall -Wextra -Werror -pedantic -Wshadow
+CPP_SRCS := $(sort $(wildcard examples/cpp/*.cpp tests/cpp/*.cpp))
+CPP17_BINS := $(patsubst %.cpp,build/c++17/%,$(CPP_SRCS))
+CPP20_BINS := $(patsubst %.cpp,build/c++20/%,$(CPP_SRCS))
+CPP_BINS := $(CPP17_BINS) $(CPP20_BINS)
+cxx_link = $(call say,CXXLD,$@)$(CXX) -std=$(1) $(OPT) $(CXX_WARN) -Iinclude $< \
+    -o $@ -Llib -lnegsample -Wl,-rpath,'$$ORIGIN/../../../../lib'
+$(CPP17_BINS): build/c++17/%: %.cpp include/negsample.hpp $(HEADER) lib/libnegsample.so
+	@mkdir -p $(dir $@)
+	$(call cxx_link,c++17)
+$(CPP20_BINS): build/c++20/%: %.cpp include/negsample.hpp $(HEADER) lib/libnegsample.so
+	@mkdir -p $(dir $@)
+	$(call cxx_link,c++20)
+
+check-cpp: $(CPP_BINS)
+	@for b in $(CPP_BINS); do $$b > build/cpp.log 2>&1 || { cat build/cpp.log; echo "check-cpp: $$b failed"; exit 1; }; done
+	@echo "check-cpp: $(words $(CPP_BINS)) C++17/C++20 programs built with -Werror -pedantic and run"
+
 # The demo trainer is several files: examples/demo_trainer.c and examples/demo/*.c.
 DEMO_OPT ?= -O3 -fno-math-errno
 DEMO_SRCS := examples/demo_trainer.c $(sort $(wildcard examples/demo/*.c))
@@ -188,6 +210,7 @@ install: all
 	    pkgconfig/negsample.pc.in > build/negsample.pc
 	$(call say,INSTALL,$(DESTDIR)$(PREFIX))install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
 	$(Q)install -m 644 $(HEADER) $(DESTDIR)$(INCLUDEDIR)/negsample.h
+	$(Q)install -m 644 include/negsample.hpp $(DESTDIR)$(INCLUDEDIR)/negsample.hpp
 	$(Q)install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/
 	$(Q)ln -sf $(notdir $(SHLIB)) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	$(Q)ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libnegsample.so
@@ -195,7 +218,7 @@ install: all
 	$(Q)install -m 644 build/negsample.pc $(DESTDIR)$(PKGCONFIGDIR)/negsample.pc
 
 uninstall:
-	$(call say,RM,$(DESTDIR)$(PREFIX))rm -f $(DESTDIR)$(INCLUDEDIR)/negsample.h $(DESTDIR)$(LIBDIR)/$(notdir $(SHLIB)) \
+	$(call say,RM,$(DESTDIR)$(PREFIX))rm -f $(DESTDIR)$(INCLUDEDIR)/negsample.h $(DESTDIR)$(INCLUDEDIR)/negsample.hpp $(DESTDIR)$(LIBDIR)/$(notdir $(SHLIB)) \
 	    $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libnegsample.so \
 	    $(DESTDIR)$(LIBDIR)/libnegsample.a $(DESTDIR)$(PKGCONFIGDIR)/negsample.pc
 
