@@ -127,10 +127,19 @@ typedef struct negs_sampler negs_sampler;
 #define NEGS_SP_ROW_OFFSET 9        /* default 0: row r of a call is numbered ROW_OFFSET + r in the
                                      * random stream, so a batch split over calls with matching
                                      * offsets draws exactly what one whole call draws */
+/* Hard negatives (docs/hard.md): */
+#define NEGS_SP_TOP_M 10            /* DNS(M,N): select uniformly among the top M, default 4 */
+#define NEGS_SP_AHNS_ALPHA 11       /* AHNS target beta * (pos + alpha)^(p + 1): alpha, default 0 */
+#define NEGS_SP_AHNS_BETA 12        /* AHNS beta, default 1 */
+#define NEGS_SP_AHNS_P 13           /* AHNS p, default 0 */
+#define NEGS_SP_FALLBACK_ROWS 14    /* read-only: rows of the last select / sample_scored call
+                                     * that had fewer than k semi-hard candidates */
 
 #define NEGS_HARD_TOP 1
 #define NEGS_HARD_SEMIHARD 2
 #define NEGS_HARD_SOFTMAX 3
+#define NEGS_HARD_DNS_MN 4 /* uniform among the top NEGS_SP_TOP_M (Shi et al. 2023) */
+#define NEGS_HARD_AHNS 5   /* closest to beta * (pos + alpha)^(p + 1) (Lai et al. AAAI 2024) */
 
 NEGS_API negs_sampler *negs_sampler_create(int kind, uint32_t n_items, uint64_t seed);
 NEGS_API void negs_sampler_free(negs_sampler *s);
@@ -147,6 +156,28 @@ NEGS_API int negs_sampler_set_schedule(negs_sampler *mixture, uint32_t child, si
 NEGS_API int negs_sampler_sample(negs_sampler *s, uint64_t step, size_t n_rows,
                                  const uint32_t *users, const uint32_t *positives, uint32_t k,
                                  uint32_t *out_items, float *out_logq);
+/* Hard negatives (docs/hard.md). A HARD sampler has exactly one child (negs_sampler_add; the
+ * share is ignored; any kind, a MIXTURE included). negs_sampler_sample on it writes
+ * c = NEGS_SP_CANDIDATES candidates per row (k must equal c), drawn by the child with the
+ * child's exclusion and log q, keyed by the HARD sampler's seed.
+ * negs_sampler_select keeps k of each row's n_cand candidates (cand_items and cand_scores are
+ * n_rows x n_cand, n_cand <= NEGS_SP_CANDIDATES, k <= n_cand) by NEGS_SP_HARD_MODE: TOP the k
+ * highest; SEMIHARD the highest in [pos - margin, pos), filled with the highest of the rest;
+ * SOFTMAX k without replacement with probability proportional to exp(score / temperature);
+ * DNS_MN k uniformly among the top NEGS_SP_TOP_M; AHNS the k closest to
+ * beta * (pos + alpha)^(p + 1). Ties go to the earlier candidate. A repeated id takes part
+ * once, at its first position. pos_scores (n_rows) is required by SEMIHARD and AHNS, else may
+ * be NULL. out_items holds n_rows x k ids; out_logq (may be NULL) the log probability of each
+ * slot's pick given the row's candidates and its earlier picks (0 for the deterministic modes;
+ * for SOFTMAX with k = 1 exactly the selection probability). Random choices are keyed by
+ * (seed, step, NEGS_SP_ROW_OFFSET + row). A row with fewer than k distinct candidates is
+ * NEGS_E_EXHAUSTED.
+ * negs_sampler_sample_scored draws c candidates per row from the child, scores them as dot
+ * products of query_emb (n_rows x dim) with rows of item_emb (n_items x dim), scores the
+ * positive likewise (positives are required by SEMIHARD and AHNS) and selects k <= c. It also
+ * takes a MIXTURE with HARD children (a curriculum): each slot picks a child by the shares at
+ * `step`; a HARD child's slots hold its selection; negs_sampler_sample on such a mixture
+ * answers NEGS_E_STATE. Neither call allocates; results never depend on NEGS_SP_THREADS. */
 NEGS_API int negs_sampler_select(negs_sampler *hard, uint64_t step, size_t n_rows,
                                  uint32_t n_cand, const uint32_t *cand_items,
                                  const float *cand_scores, const float *pos_scores, uint32_t k,

@@ -8,6 +8,7 @@
 #include "core/cpu.h"
 #include "core/csr.h"
 #include "core/errors.h"
+#include "sampler_hard.h"
 #include "sampler_internal.h"
 
 static const char *kind_name(int kind)
@@ -25,10 +26,7 @@ static const char *kind_name(int kind)
 NEGS_API negs_sampler *negs_sampler_create(int kind, uint32_t n_items, uint64_t seed)
 {
     static const char *fn = "negs_sampler_create";
-    if (kind == NEGS_SAMPLER_HARD)
-        return negs_fail_null(NEGS_E_UNSUPPORTED, "%s: HARD samplers are not implemented in this "
-                              "version", fn);
-    if (kind < NEGS_SAMPLER_UNIFORM || kind > NEGS_SAMPLER_MIXTURE)
+    if (kind < NEGS_SAMPLER_UNIFORM || kind > NEGS_SAMPLER_HARD)
         return negs_fail_null(NEGS_E_UNSUPPORTED, "%s: kind = %d is not a NEGS_SAMPLER_* value", fn,
                               kind);
     if (n_items == 0) return negs_fail_null(NEGS_E_INVALID, "%s: n_items is 0", fn);
@@ -43,6 +41,8 @@ NEGS_API negs_sampler *negs_sampler_create(int kind, uint32_t n_items, uint64_t 
     s->candidates = 64;
     s->margin = 1.0;
     s->temperature = 1.0;
+    s->top_m = 4;
+    s->ahns_beta = 1.0;
     s->threads = 1;
     s->table_budget = (size_t)64 << 20;
     s->utab_budget = (size_t)64 << 20;
@@ -50,8 +50,8 @@ NEGS_API negs_sampler *negs_sampler_create(int kind, uint32_t n_items, uint64_t 
     s->alias32 = sp_alias32_select(negs_cpu_features());
     s->excl32 = sp_excl32_select(negs_cpu_features());
     s->far = sp_far_select(negs_cpu_features());
-    if (sp_scratch_prepare(s, 1)) {
-        free(s);
+    if (sp_scratch_prepare(s, 1) || sp_hard_prepare(s, 1)) {
+        negs_sampler_free(s);
         return NULL;
     }
     return s;
@@ -66,6 +66,7 @@ NEGS_API void negs_sampler_free(negs_sampler *s)
         free(s->sched[c].shares);
     }
     sp_scratch_free(s);
+    sp_hard_free(s);
     sp_tables_free(&s->t);
     free(s->ubits);
     negs_pool_free(s->pool);
@@ -108,6 +109,9 @@ NEGS_API int negs_sampler_set_param(negs_sampler *s, int param, double value)
             return negs_fail(NEGS_E_UNSUPPORTED, "%s: UNIQUE is not supported on a MIXTURE sampler "
                              "(its log q would need the inclusion probabilities of a mixed "
                              "design); draw unique rows from a single kind", fn);
+        if (value == 1.0 && s->kind == NEGS_SAMPLER_HARD)
+            return negs_fail(NEGS_E_UNSUPPORTED, "%s: set UNIQUE on the HARD sampler's child (it "
+                             "draws the candidates)", fn);
         if (s->owned && value == 1.0)
             return negs_fail(NEGS_E_UNSUPPORTED, "%s: UNIQUE is not supported on a mixture's child "
                              "(a child draws one item at a time)", fn);
@@ -120,7 +124,7 @@ NEGS_API int negs_sampler_set_param(negs_sampler *s, int param, double value)
         }
         return NEGS_OK;
     case NEGS_SP_HARD_MODE:
-        if (value != NEGS_HARD_TOP && value != NEGS_HARD_SEMIHARD && value != NEGS_HARD_SOFTMAX)
+        if (!whole(value, NEGS_HARD_TOP, NEGS_HARD_AHNS))
             return negs_fail(NEGS_E_INVALID, "%s: hard_mode = %g is not a NEGS_HARD_* value", fn,
                              value);
         s->hard_mode = (int)value;
@@ -129,8 +133,12 @@ NEGS_API int negs_sampler_set_param(negs_sampler *s, int param, double value)
         if (!whole(value, 1.0, 4294967295.0))
             return negs_fail(NEGS_E_INVALID, "%s: candidates = %g is not a whole number in "
                              "1..4294967295", fn, value);
+    {
+        uint32_t old = s->candidates;
         s->candidates = (uint32_t)value;
-        return NEGS_OK;
+        if ((st = sp_hard_prepare(s, s->scr_parts)) != NEGS_OK) s->candidates = old;
+        return st;
+    }
     case NEGS_SP_MARGIN:
         if (!isfinite(value) || value < 0.0)
             return negs_fail(NEGS_E_INVALID, "%s: margin = %g must be finite and >= 0", fn, value);
@@ -148,6 +156,7 @@ NEGS_API int negs_sampler_set_param(negs_sampler *s, int param, double value)
         st = negs_pool_resize(&s->pool, value, fn);
         if (st) return st;
         if ((st = sp_scratch_prepare(s, (unsigned)value)) != NEGS_OK) return st;
+        if ((st = sp_hard_prepare(s, (unsigned)value)) != NEGS_OK) return st;
         s->threads = (unsigned)value;
         return NEGS_OK;
     case NEGS_SP_ROW_OFFSET:
@@ -157,7 +166,7 @@ NEGS_API int negs_sampler_set_param(negs_sampler *s, int param, double value)
         s->row_offset = (uint64_t)value;
         return NEGS_OK;
     default:
-        return negs_fail(NEGS_E_UNSUPPORTED, "%s: unknown parameter %d", fn, param);
+        return sp_hard_set_param(s, param, value, fn);
     }
 }
 
@@ -177,7 +186,7 @@ NEGS_API int negs_sampler_get_param(const negs_sampler *s, int param, double *va
     case NEGS_SP_TEMPERATURE: *value = s->temperature; return NEGS_OK;
     case NEGS_SP_THREADS: *value = s->threads; return NEGS_OK;
     case NEGS_SP_ROW_OFFSET: *value = (double)s->row_offset; return NEGS_OK;
-    default: return negs_fail(NEGS_E_UNSUPPORTED, "%s: unknown parameter %d", fn, param);
+    default: return sp_hard_get_param(s, param, value, fn);
     }
 }
 
@@ -187,7 +196,8 @@ NEGS_API int negs_sampler_set_weights(negs_sampler *s, const double *weights, ui
     int st = negs_check_ptr(s, fn, "s");
     if (!st) st = negs_check_ptr(weights, fn, "weights");
     if (st) return st;
-    if (s->kind == NEGS_SAMPLER_UNIFORM || s->kind == NEGS_SAMPLER_MIXTURE)
+    if (s->kind == NEGS_SAMPLER_UNIFORM || s->kind == NEGS_SAMPLER_MIXTURE ||
+        s->kind == NEGS_SAMPLER_HARD)
         return negs_fail(NEGS_E_UNSUPPORTED, "%s: a %s sampler takes no weights (%s)", fn,
                          kind_name(s->kind),
                          s->kind == NEGS_SAMPLER_UNIFORM ? "use POPULARITY with alpha 0"
@@ -233,9 +243,10 @@ NEGS_API int negs_sampler_set_positives(negs_sampler *s, const negs_csr *positiv
     static const char *fn = "negs_sampler_set_positives";
     int st = negs_check_ptr(s, fn, "s");
     if (st) return st;
-    if (s->kind == NEGS_SAMPLER_MIXTURE)
-        return negs_fail(NEGS_E_UNSUPPORTED, "%s: a MIXTURE excludes through its children: set the "
-                         "positives on each child before negs_sampler_add", fn);
+    if (s->kind == NEGS_SAMPLER_MIXTURE || s->kind == NEGS_SAMPLER_HARD)
+        return negs_fail(NEGS_E_UNSUPPORTED, "%s: a %s sampler excludes through its children: set "
+                         "the positives on each child before negs_sampler_add", fn,
+                         kind_name(s->kind));
     if ((st = check_table(s, positives, fn, "positives")) != NEGS_OK) return st;
     uint32_t old_max = s->max_excl, mx = 0;
     if (positives)
@@ -329,27 +340,34 @@ NEGS_API int negs_sampler_add(negs_sampler *mixture_or_hard, negs_sampler *child
     int st = negs_check_ptr(m, fn, "mixture_or_hard");
     if (!st) st = negs_check_ptr(child, fn, "child");
     if (st) return st;
-    if (m->kind != NEGS_SAMPLER_MIXTURE)
-        return negs_fail(NEGS_E_INVALID, "%s: the parent is a %s sampler; only MIXTURE (and HARD) "
+    if (m->kind != NEGS_SAMPLER_MIXTURE && m->kind != NEGS_SAMPLER_HARD)
+        return negs_fail(NEGS_E_INVALID, "%s: the parent is a %s sampler; only MIXTURE and HARD "
                          "samplers take children", fn, kind_name(m->kind));
     if (child == m) return negs_fail(NEGS_E_INVALID, "%s: a sampler cannot be its own child", fn);
     if (child->owned)
         return negs_fail(NEGS_E_INVALID, "%s: the child already belongs to another sampler", fn);
-    if (child->kind == NEGS_SAMPLER_MIXTURE || child->kind == NEGS_SAMPLER_HARD)
-        return negs_fail(NEGS_E_UNSUPPORTED, "%s: a %s sampler cannot be a mixture's child (no "
-                         "nesting)", fn, kind_name(child->kind));
+    if (child->n_items != m->n_items)
+        return negs_fail(NEGS_E_INVALID, "%s: the child has %u items, the parent %u", fn,
+                         child->n_items, m->n_items);
+    if (m->kind == NEGS_SAMPLER_HARD) return sp_hard_add(m, child);
+    if (child->kind == NEGS_SAMPLER_MIXTURE)
+        return negs_fail(NEGS_E_UNSUPPORTED, "%s: a MIXTURE sampler cannot be a mixture's child (no "
+                         "nesting)", fn);
+    if (child->kind == NEGS_SAMPLER_HARD && child->n_children &&
+        child->child[0]->kind == NEGS_SAMPLER_MIXTURE)
+        return negs_fail(NEGS_E_UNSUPPORTED, "%s: the HARD child draws from a MIXTURE; a mixture's "
+                         "HARD child must draw from a single kind (no nesting of mixtures)", fn);
     if (child->unique)
         return negs_fail(NEGS_E_UNSUPPORTED, "%s: the child has UNIQUE set; a mixture's child "
                          "draws one item at a time", fn);
-    if (child->n_items != m->n_items)
-        return negs_fail(NEGS_E_INVALID, "%s: the child has %u items, the mixture %u", fn,
-                         child->n_items, m->n_items);
     if (!isfinite(share) || share < 0.0)
         return negs_fail(NEGS_E_INVALID, "%s: share = %g must be finite and >= 0", fn, share);
     if (m->n_children >= SP_MAX_CHILDREN)
         return negs_fail(NEGS_E_INVALID, "%s: the mixture already has the maximum of %d children",
                          fn, SP_MAX_CHILDREN);
-    if ((st = sp_scratch_prepare(child, m->scr_parts)) != NEGS_OK) return st;
+    if ((st = sp_scratch_prepare(child, m->scr_parts)) != NEGS_OK ||
+        (st = sp_hard_prepare(child, m->scr_parts)) != NEGS_OK)
+        return st;
     uint32_t c = m->n_children++;
     m->child[c] = child;
     m->share[c] = share;
@@ -399,30 +417,4 @@ NEGS_API int negs_sampler_set_schedule(negs_sampler *mixture, uint32_t child, si
     sc->steps = cs;
     sc->shares = ch;
     return NEGS_OK;
-}
-
-NEGS_API int negs_sampler_select(negs_sampler *hard, uint64_t step, size_t n_rows, uint32_t n_cand,
-                                 const uint32_t *cand_items, const float *cand_scores,
-                                 const float *pos_scores, uint32_t k, uint32_t *out_items,
-                                 float *out_logq)
-{
-    (void)step, (void)n_rows, (void)n_cand, (void)cand_items, (void)cand_scores;
-    (void)pos_scores, (void)k, (void)out_items, (void)out_logq;
-    int st = negs_check_ptr(hard, "negs_sampler_select", "hard");
-    if (st) return st;
-    return negs_fail(NEGS_E_UNSUPPORTED, "negs_sampler_select: HARD samplers are not implemented "
-                     "in this version (the sampler given is %s)", kind_name(hard->kind));
-}
-
-NEGS_API int negs_sampler_sample_scored(negs_sampler *hard, uint64_t step, size_t n_rows,
-                                        const uint32_t *users, const uint32_t *positives,
-                                        const float *query_emb, const float *item_emb, size_t dim,
-                                        uint32_t k, uint32_t *out_items, float *out_logq)
-{
-    (void)step, (void)n_rows, (void)users, (void)positives, (void)query_emb, (void)item_emb;
-    (void)dim, (void)k, (void)out_items, (void)out_logq;
-    int st = negs_check_ptr(hard, "negs_sampler_sample_scored", "hard");
-    if (st) return st;
-    return negs_fail(NEGS_E_UNSUPPORTED, "negs_sampler_sample_scored: HARD samplers are not "
-                     "implemented in this version (the sampler given is %s)", kind_name(hard->kind));
 }

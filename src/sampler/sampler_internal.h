@@ -114,6 +114,9 @@ struct negs_sampler {
     int hard_mode;
     uint32_t candidates;
     double margin, temperature;
+    uint32_t top_m;                  /* DNS(M,N)'s M */
+    double ahns_alpha, ahns_beta, ahns_p;
+    struct sp_hard *hard;            /* HARD selection workspace (sampler_hard.h), or NULL */
     unsigned threads;
     uint64_t row_offset;
     negs_pool *pool;
@@ -249,12 +252,33 @@ uint32_t sp_draw_one(sp_row *row, sp_stream *r);
 void sp_draw_row(sp_row *row, const negs_sampler *s, const sp_scratch *scr, sp_stream *r,
                  uint32_t k, uint32_t *out, float *logq);
 
+/* sampler_sample.c: the checks of a call's rows (tables ready for `parts` parts, users and
+ * positives given where needed and in range), with sentences naming fn. */
+int sp_check_rows(const negs_sampler *s, unsigned parts, const char *fn, size_t n_rows,
+                  const uint32_t *users, const uint32_t *positives);
+
 /* sampler_mixture.c */
 double sp_schedule_share(const negs_sampler *mix, uint32_t c, uint64_t step);
-/* One row of a mixture with the given (unnormalised, per-child) shares; NEGS_E_EXHAUSTED when
- * no child with a positive share has an eligible item. */
-int sp_mixture_row(const negs_sampler *mix, const double *shares, unsigned part, uint64_t step,
-                   uint64_t rowno, int has_user, uint32_t user, int has_pos, uint32_t pos,
-                   uint32_t k, uint32_t *out, float *logq);
+/* One row of a mixture in progress: each child's row state and stream, and the choice of
+ * child per slot. A HARD child's row is that of its own child (its candidates). */
+typedef struct sp_mix_row {
+    sp_row rows[SP_MAX_CHILDREN];
+    sp_stream rc[SP_MAX_CHILDREN];
+    sp_stream pick;
+    double cum[SP_MAX_CHILDREN], sh[SP_MAX_CHILDREN], tot;
+    uint32_t last;
+} sp_mix_row;
+/* NEGS_E_EXHAUSTED when no child with a positive share has an eligible item. */
+int sp_mix_begin(sp_mix_row *m, const negs_sampler *mix, const double *shares, unsigned part,
+                 uint64_t seed, uint64_t step, uint64_t rowno, int has_user, uint32_t user,
+                 int has_pos, uint32_t pos, uint32_t k);
+uint32_t sp_mix_pick(sp_mix_row *m);
+/* log(k * sum over the non-HARD children of share_c * p_c(item)), shares normalised over all. */
+float sp_mix_logq(const sp_mix_row *m, const negs_sampler *mix, uint32_t k, uint32_t item);
+/* One row of a mixture without HARD children, keyed by seed, with the given (unnormalised,
+ * per-child) shares; NEGS_E_EXHAUSTED when no child with a positive share has an eligible item. */
+int sp_mixture_row(const negs_sampler *mix, const double *shares, unsigned part, uint64_t seed,
+                   uint64_t step, uint64_t rowno, int has_user, uint32_t user, int has_pos,
+                   uint32_t pos, uint32_t k, uint32_t *out, float *logq);
 
 #endif

@@ -18,45 +18,66 @@ double sp_schedule_share(const negs_sampler *mix, uint32_t c, uint64_t step)
     return sc->shares[i - 1] + f * (sc->shares[i] - sc->shares[i - 1]);
 }
 
-int sp_mixture_row(const negs_sampler *mix, const double *shares, unsigned part, uint64_t step,
-                   uint64_t rowno, int has_user, uint32_t user, int has_pos, uint32_t pos,
-                   uint32_t k, uint32_t *out, float *logq)
+int sp_mix_begin(sp_mix_row *m, const negs_sampler *mix, const double *shares, unsigned part,
+                 uint64_t seed, uint64_t step, uint64_t rowno, int has_user, uint32_t user,
+                 int has_pos, uint32_t pos, uint32_t k)
 {
-    sp_row rows[SP_MAX_CHILDREN];
-    sp_stream rc[SP_MAX_CHILDREN];
-    double cum[SP_MAX_CHILDREN], sh[SP_MAX_CHILDREN], tot = 0.0;
-    uint32_t nc = mix->n_children, last = 0;
+    uint32_t nc = mix->n_children;
+    m->tot = 0.0;
+    m->last = 0;
     for (uint32_t c = 0; c < nc; c++) {
         const negs_sampler *ch = mix->child[c];
-        sh[c] = shares[c];
-        if (sh[c] > 0.0 &&
-            sp_row_init(&rows[c], ch, &ch->scr[part], has_user, user, has_pos, pos, 1) != NEGS_OK)
-            sh[c] = 0.0;
-        if (sh[c] > 0.0) {
-            sp_stream_init(&rc[c], mix->gen, mix->seed, step, rowno, SP_PURPOSE_CHILD_DRAW + c,
-                           2 * (uint64_t)k + 8);
-            last = c;
+        uint64_t need = 1, words = 2 * (uint64_t)k + 8;
+        if (ch->kind == NEGS_SAMPLER_HARD) { /* its slots are chosen from its child's draws */
+            ch = ch->child[0];
+            need = ch->unique ? mix->child[c]->candidates : 1;
+            words = 2 * (uint64_t)mix->child[c]->candidates + 8;
         }
-        tot += sh[c];
-        cum[c] = tot;
+        m->sh[c] = shares[c];
+        if (m->sh[c] > 0.0 && sp_row_init(&m->rows[c], ch, &ch->scr[part], has_user, user, has_pos,
+                                          pos, need) != NEGS_OK)
+            m->sh[c] = 0.0;
+        if (m->sh[c] > 0.0) {
+            sp_stream_init(&m->rc[c], mix->gen, seed, step, rowno, SP_PURPOSE_CHILD_DRAW + c, words);
+            m->last = c;
+        }
+        m->tot += m->sh[c];
+        m->cum[c] = m->tot;
     }
-    if (!(tot > 0.0)) return NEGS_E_EXHAUSTED;
-    sp_stream pick;
-    sp_stream_init(&pick, mix->gen, mix->seed, step, rowno, SP_PURPOSE_CHILD, 2 * (uint64_t)k);
+    if (!(m->tot > 0.0)) return NEGS_E_EXHAUSTED;
+    sp_stream_init(&m->pick, mix->gen, seed, step, rowno, SP_PURPOSE_CHILD, 2 * (uint64_t)k);
+    return NEGS_OK;
+}
+
+uint32_t sp_mix_pick(sp_mix_row *m)
+{
+    double u = sp_uniform(&m->pick) * m->tot;
+    uint32_t c = 0;
+    while (c < m->last && !(u < m->cum[c])) c++;
+    return c;
+}
+
+float sp_mix_logq(const sp_mix_row *m, const negs_sampler *mix, uint32_t k, uint32_t item)
+{
+    double q = 0.0;
+    for (uint32_t c = 0; c < mix->n_children; c++)
+        if (m->sh[c] > 0.0 && mix->child[c]->kind != NEGS_SAMPLER_HARD)
+            q += m->sh[c] / m->tot * sp_row_weight(&m->rows[c], item) / m->rows[c].z;
+    return (float)log((double)k * q);
+}
+
+int sp_mixture_row(const negs_sampler *mix, const double *shares, unsigned part, uint64_t seed,
+                   uint64_t step, uint64_t rowno, int has_user, uint32_t user, int has_pos,
+                   uint32_t pos, uint32_t k, uint32_t *out, float *logq)
+{
+    sp_mix_row m;
+    if (sp_mix_begin(&m, mix, shares, part, seed, step, rowno, has_user, user, has_pos, pos, k))
+        return NEGS_E_EXHAUSTED;
     for (uint32_t j = 0; j < k; j++) {
-        double u = sp_uniform(&pick) * tot;
-        uint32_t c = 0;
-        while (c < last && !(u < cum[c])) c++;
-        out[j] = sp_draw_one(&rows[c], &rc[c]);
+        uint32_t c = sp_mix_pick(&m);
+        out[j] = sp_draw_one(&m.rows[c], &m.rc[c]);
     }
-    if (logq) {
-        for (uint32_t c = 0; c < nc; c++) sh[c] /= tot;
-        for (uint32_t j = 0; j < k; j++) {
-            double q = 0.0;
-            for (uint32_t c = 0; c < nc; c++)
-                if (sh[c] > 0.0) q += sh[c] * sp_row_weight(&rows[c], out[j]) / rows[c].z;
-            logq[j] = (float)log((double)k * q);
-        }
-    }
+    if (logq)
+        for (uint32_t j = 0; j < k; j++) logq[j] = sp_mix_logq(&m, mix, k, out[j]);
     return NEGS_OK;
 }

@@ -6,6 +6,7 @@
 #include "core/alloc.h"
 #include "core/csr.h"
 #include "core/errors.h"
+#include "sampler_hard.h"
 #include "sampler_internal.h"
 
 typedef struct run_ctx {
@@ -41,8 +42,8 @@ static void run_part(void *vctx, size_t part, size_t n_parts)
         float *lq = c->logq ? c->logq + r * c->k : NULL;
         int st;
         if (s->kind == NEGS_SAMPLER_MIXTURE) {
-            st = sp_mixture_row(s, c->shares, (unsigned)part, c->step, rowno, has_user, user,
-                                has_pos, pos, c->k, out, lq);
+            st = sp_mixture_row(s, c->shares, (unsigned)part, s->seed, c->step, rowno, has_user,
+                                user, has_pos, pos, c->k, out, lq);
             if (st) {
                 c->err[part] = (struct part_err){st, r, 0, 0};
                 return;
@@ -61,9 +62,14 @@ static void run_part(void *vctx, size_t part, size_t n_parts)
     }
 }
 
+static int has_children(const negs_sampler *s)
+{
+    return s->kind == NEGS_SAMPLER_MIXTURE || s->kind == NEGS_SAMPLER_HARD;
+}
+
 static int needs_user(const negs_sampler *s)
 {
-    if (s->kind == NEGS_SAMPLER_MIXTURE) {
+    if (has_children(s)) {
         for (uint32_t c = 0; c < s->n_children; c++)
             if (needs_user(s->child[c])) return 1;
         return 0;
@@ -73,7 +79,7 @@ static int needs_user(const negs_sampler *s)
 
 static int needs_pos(const negs_sampler *s)
 {
-    if (s->kind == NEGS_SAMPLER_MIXTURE) {
+    if (has_children(s)) {
         for (uint32_t c = 0; c < s->n_children; c++)
             if (needs_pos(s->child[c])) return 1;
         return 0;
@@ -82,9 +88,8 @@ static int needs_pos(const negs_sampler *s)
 }
 
 /* STATE when a table the kind needs is missing or the plan is out of date. */
-static int check_ready(const negs_sampler *s, unsigned parts, const char *who)
+static int check_ready(const negs_sampler *s, unsigned parts, const char *fn, const char *who)
 {
-    static const char *fn = "negs_sampler_sample";
     switch (s->kind) {
     case NEGS_SAMPLER_POPULARITY:
         if (!s->lw)
@@ -111,10 +116,18 @@ static int check_ready(const negs_sampler *s, unsigned parts, const char *who)
             if (s->child[c]->unique)
                 return negs_fail(NEGS_E_UNSUPPORTED, "%s: %s of the mixture has UNIQUE set, which "
                                  "a mixture's child cannot honour", fn, name);
-            int st = check_ready(s->child[c], parts, name);
+            int st = check_ready(s->child[c], parts, fn, name);
             if (st) return st;
         }
         break;
+    case NEGS_SAMPLER_HARD: {
+        if (s->n_children == 0)
+            return negs_fail(NEGS_E_STATE, "%s: %s is a HARD sampler without a child (call "
+                             "negs_sampler_add)", fn, who);
+        int st = check_ready(s->child[0], parts, fn, "the HARD sampler's child");
+        if (st) return st;
+        break;
+    }
     default:
         break;
     }
@@ -125,12 +138,11 @@ static int check_ready(const negs_sampler *s, unsigned parts, const char *who)
 }
 
 /* users[r] must be a row of every per-user table the sampler (or a child) reads. */
-static int check_users(const negs_sampler *s, const uint32_t *users, size_t n_rows)
+static int check_users(const negs_sampler *s, const char *fn, const uint32_t *users, size_t n_rows)
 {
-    static const char *fn = "negs_sampler_sample";
-    if (s->kind == NEGS_SAMPLER_MIXTURE) {
+    if (has_children(s)) {
         for (uint32_t c = 0; c < s->n_children; c++) {
-            int st = check_users(s->child[c], users, n_rows);
+            int st = check_users(s->child[c], fn, users, n_rows);
             if (st) return st;
         }
         return NEGS_OK;
@@ -163,21 +175,15 @@ NEGS_API int negs_sampler_sample(negs_sampler *s, uint64_t step, size_t n_rows,
     if (s->owned)
         return negs_fail(NEGS_E_INVALID, "%s: this sampler belongs to a mixture; sample from the "
                          "mixture", fn);
+    for (uint32_t c = 0; c < s->n_children; c++)
+        if (s->kind == NEGS_SAMPLER_MIXTURE && s->child[c]->kind == NEGS_SAMPLER_HARD)
+            return negs_fail(NEGS_E_STATE, "%s: child %u of the mixture is a HARD sampler, which "
+                             "needs the model's scores: call negs_sampler_sample_scored", fn, c);
+    if (s->kind == NEGS_SAMPLER_HARD)
+        return sp_hard_sample(s, step, n_rows, users, positives, k, out_items, out_logq);
     unsigned parts = s->threads;
     if ((size_t)parts > n_rows) parts = (unsigned)n_rows;
-    if ((st = check_ready(s, s->threads, "the sampler")) != NEGS_OK) return st;
-    if (needs_user(s) && !users)
-        return negs_fail(NEGS_E_INVALID, "%s: users is NULL but the sampler reads per-user tables "
-                         "(positives or exposures)", fn);
-    if (needs_pos(s) && !positives)
-        return negs_fail(NEGS_E_INVALID, "%s: positives is NULL but a CATEGORY sampler needs each "
-                         "row's positive", fn);
-    if (users && (st = check_users(s, users, n_rows)) != NEGS_OK) return st;
-    if (positives)
-        for (size_t r = 0; r < n_rows; r++)
-            if (positives[r] >= s->n_items)
-                return negs_fail(NEGS_E_INVALID, "%s: positives[%zu] = %u is not below n_items = %u",
-                                 fn, r, positives[r], s->n_items);
+    if ((st = sp_check_rows(s, s->threads, fn, n_rows, users, positives)) != NEGS_OK) return st;
     double shares[SP_MAX_CHILDREN], tot = 0.0;
     for (uint32_t c = 0; c < s->n_children; c++) tot += shares[c] = sp_schedule_share(s, c, step);
     if (s->kind == NEGS_SAMPLER_MIXTURE && !(tot > 0.0))
@@ -216,4 +222,24 @@ NEGS_API int negs_sampler_sample(negs_sampler *s, uint64_t step, size_t n_rows,
     return negs_fail(NEGS_E_EXHAUSTED, "%s: %s has no eligible item%s", fn, who,
                      bad->fallback ? " (even after falling back from its exposures to the catalogue)"
                                    : "");
+}
+
+int sp_check_rows(const negs_sampler *s, unsigned parts, const char *fn, size_t n_rows,
+                  const uint32_t *users, const uint32_t *positives)
+{
+    int st = check_ready(s, parts, fn, "the sampler");
+    if (st) return st;
+    if (needs_user(s) && !users)
+        return negs_fail(NEGS_E_INVALID, "%s: users is NULL but the sampler reads per-user tables "
+                         "(positives or exposures)", fn);
+    if (needs_pos(s) && !positives)
+        return negs_fail(NEGS_E_INVALID, "%s: positives is NULL but a CATEGORY sampler needs each "
+                         "row's positive", fn);
+    if (users && (st = check_users(s, fn, users, n_rows)) != NEGS_OK) return st;
+    if (positives)
+        for (size_t r = 0; r < n_rows; r++)
+            if (positives[r] >= s->n_items)
+                return negs_fail(NEGS_E_INVALID, "%s: positives[%zu] = %u is not below n_items = %u",
+                                 fn, r, positives[r], s->n_items);
+    return NEGS_OK;
 }
