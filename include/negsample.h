@@ -277,6 +277,34 @@ NEGS_API int negs_loss_set_positives(negs_loss *l, const negs_csr *positives);
 NEGS_API int negs_adv_perturb(size_t n, size_t dim, const float *grad, float eps,
                               float *out_delta);
 
+/* Synthetic hard negatives (docs/losses.md): each output row is a convex mix
+ * c * A + (1 - c) * B of two source rows of one input row, L2-normalised when normalize != 0.
+ * Sources: the row's anchor (NEGS_SYNTH_ANCHOR) or its negative j, at
+ * neg + (i * neg_stride + j) * dim (neg_stride = k: each row its own k negatives; 0: k
+ * negatives shared by every row, e.g. a MoCo queue).
+ * NEGS_SYNTH_MOCHI (Kalantidis et al. 2020; anchor = the query): the row's hard list is its
+ * n_hard hardest negatives (hard_idx: their slots, hardest first; else the n_hard highest
+ * neg_scores, ties to the lower slot, n_hard <= 4096; else slots 0..n_hard-1); s_pairs rows
+ * mix two distinct members, c ~ U(0, 1), then s_anchor rows mix the query with one member,
+ * c ~ U(0, 1/2) on the query. NEGS_SYNTH_MIXGCF (Huang et al. 2021; anchor = the positive):
+ * k rows per row, negative j mixed with the positive at one c ~ U(0, 1) per row; n_hard,
+ * s_pairs, s_anchor must be 0 and neg_scores, hard_idx NULL.
+ * out: n * m rows of dim (m = s_pairs + s_anchor, or k), row-major. For the backward pass,
+ * optional per output row: out_src (2 uint32: A's and B's source), out_coef (c), out_inv_norm
+ * (1 / ||mix|| before normalising; 1 without). Draws are keyed by (seed, step, row): one output
+ * row does not depend on threads, call order or how many others are asked for. Every input is
+ * checked before anything is written (NaN/Inf, indices, sizes: NEGS_E_INVALID); a mix of norm
+ * below 1e-30 to normalise fails with out partly written. Stateless and thread-safe. */
+#define NEGS_SYNTH_MOCHI 1
+#define NEGS_SYNTH_MIXGCF 2
+#define NEGS_SYNTH_ANCHOR 0xFFFFFFFFu
+NEGS_API int negs_synth_negatives(int method, uint64_t seed, uint64_t step, size_t n,
+                                  size_t dim, uint32_t k, const float *anchor, const float *neg,
+                                  size_t neg_stride, const float *neg_scores,
+                                  const uint32_t *hard_idx, uint32_t n_hard, uint32_t s_pairs,
+                                  uint32_t s_anchor, int normalize, float *out,
+                                  uint32_t *out_src, float *out_coef, float *out_inv_norm);
+
 /* Indexed score-level losses for dot-product models (docs/losses.md). Row i's scores are
  * user_emb[user_idx[i]] . item_emb[pos_idx[i]] and . item_emb[neg_idx[i*k+j]] (rows of dim
  * floats; cosines of those rows with NEGS_LP_COSINE = 1), computed with the library's SIMD
