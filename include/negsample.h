@@ -224,6 +224,27 @@ NEGS_API int negs_freq_reset(negs_freq *f);
  * (docs/freq.md says why). Read-only. */
 NEGS_API int negs_freq_logq_batch(const negs_freq *f, const uint64_t *ids, size_t n,
                                   size_t batch_size, float *out_logq);
+/* uint32 ids (the item indices of samplers and losses): each call gives exactly what its
+ * uint64 twin gives for the same ids widened to uint64 (bit-identical state and outputs), so
+ * one estimator may be fed by either. */
+NEGS_API int negs_freq_update_u32(negs_freq *f, uint64_t step, const uint32_t *ids, size_t n);
+NEGS_API int negs_freq_prob_u32(const negs_freq *f, const uint32_t *ids, size_t n, float *out_p);
+NEGS_API int negs_freq_logq_u32(const negs_freq *f, const uint32_t *ids, size_t n,
+                                float *out_logq);
+NEGS_API int negs_freq_logq_batch_u32(const negs_freq *f, const uint32_t *ids, size_t n,
+                                      size_t batch_size, float *out_logq);
+/* One pass for a training step: negs_freq_update(f, step, ids, n), then out_logq[i] = log q of
+ * ids[i] read AFTER the update, bit-identical to negs_freq_logq right after negs_freq_update,
+ * but hashing each id once (for batches up to 16384 / hashes ids, at least 512; larger ones
+ * are hashed twice in part). After, because every in-batch candidate is in the batch by
+ * construction: the estimate that has seen this batch is the one Yi et al. use, and an id new
+ * in this batch gets its first-sight estimate instead of the floor 1 / (MAX_GAP * examples per
+ * step). Errors as negs_freq_update (out_logq NULL with n > 0 is INVALID); on an error nothing
+ * changed. n = 0 only advances the clock. */
+NEGS_API int negs_freq_update_logq(negs_freq *f, uint64_t step, const uint64_t *ids, size_t n,
+                                   float *out_logq);
+NEGS_API int negs_freq_update_logq_u32(negs_freq *f, uint64_t step, const uint32_t *ids,
+                                       size_t n, float *out_logq);
 
 /* ---------------------------------------------------------------- losses */
 

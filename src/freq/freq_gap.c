@@ -5,11 +5,9 @@
 
 #include "freq_internal.h"
 
-/* The batch is processed in chunks, one row at a time: rows are independent, and one row's
+/* The update goes row by row over a chunk of hashed ids: rows are independent, and one row's
  * table is half the footprint (at H = 2^16 and m = 2 it stays in a 1 MiB L2). Cells are
- * prefetched a few ids ahead for tables that do not fit in any cache. */
-#define GAP_CHUNK 512u
-#define GAP_AHEAD 24u
+ * prefetched NEGS_FREQ_AHEAD ids ahead for tables that do not fit in any cache. */
 
 static inline void gap_touch(negs_gap_cell *c, uint64_t step, float alpha, uint64_t max_gap)
 {
@@ -36,51 +34,32 @@ static inline void gap_touch(negs_gap_cell *c, uint64_t step, float alpha, uint6
     c->last = step;
 }
 
-static void gap_touch_row(negs_gap_cell *row, const uint32_t *idx, size_t len, uint64_t step,
+static void gap_touch_row(negs_gap_cell *cells, const size_t *off, size_t len, uint64_t step,
                           float alpha, uint64_t max_gap)
 {
     for (size_t i = 0; i < len; i++) {
 #if defined(__GNUC__)
-        __builtin_prefetch(row + idx[i + GAP_AHEAD], 1, 3);
+        __builtin_prefetch(cells + off[i + NEGS_FREQ_AHEAD], 1, 3);
 #endif
-        gap_touch(row + idx[i], step, alpha, max_gap);
+        gap_touch(cells + off[i], step, alpha, max_gap);
     }
 }
 
-void negs_gap_update(negs_freq *f, uint64_t step, const uint64_t *ids, size_t n)
+void negs_gap_update_ws(negs_freq *f, uint64_t step, size_t at, size_t len)
 {
-    uint32_t idx[2][GAP_CHUNK + GAP_AHEAD];
-    const uint32_t m = f->hashes;
-    const uint64_t buckets = f->buckets;
     const float alpha = (float)f->alpha;
     const uint64_t max_gap = (uint64_t)f->max_gap; /* gaps are whole steps */
-    for (size_t base = 0; base < n; base += GAP_CHUNK) {
-        size_t len = n - base < GAP_CHUNK ? n - base : GAP_CHUNK;
-        for (uint32_t j = 0; j < m; j += 2) { /* one mix serves rows j and j + 1 */
-            for (size_t i = 0; i < len; i++) {
-                uint64_t x = negs_freq_mix(f, j, ids[base + i]);
-                idx[0][i] = (uint32_t)negs_freq_half_bucket(x, 0, buckets);
-                idx[1][i] = (uint32_t)negs_freq_half_bucket(x, 1, buckets);
-            }
-            for (size_t i = len; i < len + GAP_AHEAD; i++) {
-                idx[0][i] = idx[0][len - 1];
-                idx[1][i] = idx[1][len - 1];
-            }
-            gap_touch_row(f->cells + (size_t)j * buckets, idx[0], len, step, alpha, max_gap);
-            if (j + 1 < m)
-                gap_touch_row(f->cells + (size_t)(j + 1) * buckets, idx[1], len, step, alpha,
-                              max_gap);
-        }
-    }
+    for (uint32_t j = 0; j < f->hashes; j++)
+        gap_touch_row(f->cells, f->ws + j * f->ws_stride + at, len, step, alpha, max_gap);
 }
 
-double negs_gap_p(const negs_freq *f, const negs_freq_query *q, uint64_t id)
+double negs_gap_p(const negs_freq *f, const negs_freq_query *q, const size_t *off, size_t stride)
 {
     /* Each row gives an expected count per step (occurrences per sighting / gap); collisions
      * only raise it, so the smallest row is the best (the paper's max of the gaps). */
     double lam = INFINITY;
     for (uint32_t j = 0; j < f->hashes; j++) {
-        const negs_gap_cell *c = f->cells + (size_t)j * f->buckets + negs_freq_bucket(f, j, id);
+        const negs_gap_cell *c = f->cells + off[j * stride];
         double l;
         if (c->count == 0.0f) {
             l = 1.0 / f->max_gap;

@@ -1,6 +1,4 @@
-/* negs_freq: lifecycle (create, free, reset) and update, shared by both kinds. */
-#include <inttypes.h>
-#include <math.h>
+/* negs_freq: lifecycle (create, free, reset), shared by both kinds. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,8 +29,17 @@ int negs_freq_alloc_tables(negs_freq *f)
     if (st) return st;
     st = negs_size_mul(cells, negs_freq_cell_bytes(f->kind), &bytes, "negs_freq: table bytes");
     if (st) return st;
+    f->ws_ids = NEGS_FREQ_WS_CELLS / f->hashes;
+    if (f->ws_ids < NEGS_FREQ_WS_MIN) f->ws_ids = NEGS_FREQ_WS_MIN;
+    f->ws_stride = f->ws_ids + NEGS_FREQ_AHEAD;
+    f->ws = negs_alloc_array(f->ws_stride * f->hashes, sizeof *f->ws, "negs_freq workspace");
+    if (!f->ws) return NEGS_E_NOMEM;
     void *p = negs_alloc_aligned(cells, negs_freq_cell_bytes(f->kind), "negs_freq tables");
-    if (!p) return NEGS_E_NOMEM;
+    if (!p) {
+        free(f->ws);
+        f->ws = NULL;
+        return NEGS_E_NOMEM;
+    }
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
     /* Large tables are hit at random: ask for huge pages (advice only; failure is harmless),
      * which removes most TLB misses once the tables outgrow the caches. */
@@ -86,6 +93,7 @@ NEGS_API void negs_freq_free(negs_freq *f)
     if (!f) return;
     negs_free_aligned(f->cells);
     negs_free_aligned(f->cnt);
+    free(f->ws);
     free(f);
 }
 
@@ -99,42 +107,5 @@ NEGS_API int negs_freq_reset(negs_freq *f)
     f->has_data = 0;
     f->first_step = f->last_step = f->total_ids = f->landmark = f->rate_delta = 0;
     f->total = f->rate = 0.0;
-    return NEGS_OK;
-}
-
-NEGS_API int negs_freq_update(negs_freq *f, uint64_t step, const uint64_t *ids, size_t n)
-{
-    int st = negs_check_ptr(f, "negs_freq_update", "f");
-    if (st) return st;
-    if (n > 0 && !ids)
-        return negs_fail(NEGS_E_INVALID, "negs_freq_update: ids is NULL but n = %zu", n);
-    if (f->has_data && step < f->last_step)
-        return negs_fail(NEGS_E_INVALID,
-                         "negs_freq_update: step = %" PRIu64 " is before the last step %" PRIu64
-                         " (steps never go down)", step, f->last_step);
-    if (!f->has_data) {
-        f->first_step = step;
-        f->landmark = step;
-    }
-    /* Examples per unit step, an EMA like the gaps (linear, so shards' rates add on merge);
-     * a second call at the same step adds to that step's batch. */
-    double a = f->kind == NEGS_FREQ_GAP ? f->alpha : NEGS_FREQ_SKETCH_RATE_ALPHA;
-    if (!f->has_data) {
-        f->rate = (double)n;
-        f->rate_delta = 0;
-    } else if (step == f->last_step) {
-        f->rate += f->rate_delta == 0 ? (double)n : a * (double)n / (double)f->rate_delta;
-    } else {
-        uint64_t d = step - f->last_step;
-        f->rate += a * ((double)n / (double)d - f->rate);
-        f->rate_delta = d;
-    }
-    if (f->kind == NEGS_FREQ_GAP)
-        negs_gap_update(f, step, ids, n);
-    else
-        negs_sketch_update(f, step, ids, n);
-    f->has_data = 1;
-    f->last_step = step;
-    f->total_ids = (uint64_t)n > UINT64_MAX - f->total_ids ? UINT64_MAX : f->total_ids + n;
     return NEGS_OK;
 }

@@ -246,14 +246,14 @@ NEGS_API negs_freq *negs_freq_load(const void *buf, size_t size)
 
     negs_freq *f = negs_freq_create(tmp.kind, (size_t)tmp.buckets, tmp.hashes, tmp.seed);
     if (!f) return NULL;
-    uint64_t keep[NEGS_FREQ_MAX_HASHES];
-    memcpy(keep, f->keys, sizeof keep);
-    negs_gap_cell *cells = f->cells;
-    double *cnt = f->cnt;
+    negs_freq made = *f; /* the allocations and derived fields of the new handle */
     *f = tmp;
-    memcpy(f->keys, keep, sizeof keep);
-    f->cells = cells;
-    f->cnt = cnt;
+    memcpy(f->keys, made.keys, sizeof f->keys);
+    f->cells = made.cells;
+    f->cnt = made.cnt;
+    f->ws = made.ws;
+    f->ws_ids = made.ws_ids;
+    f->ws_stride = made.ws_stride;
     const unsigned char *t = p + IMG_HEADER;
     size_t n = (size_t)f->buckets * f->hashes;
     if (gap) {

@@ -22,6 +22,14 @@
 #define NEGS_FREQ_OPEN_GAP_LOG 4.605170185988091
 /* The SKETCH's EMA rate for examples per step (GAP uses its own alpha). */
 #define NEGS_FREQ_SKETCH_RATE_ALPHA 0.01
+/* Updates hash a chunk of ids into the handle's workspace (the table offset of every id's cell
+ * in every row), then apply it: a chunk holds NEGS_FREQ_WS_CELLS / hashes ids, at least
+ * NEGS_FREQ_WS_MIN, so the workspace stays near 64 KiB and negs_freq_update_logq hashes each
+ * id once for batches up to that size. GAP keeps it row by row (each row NEGS_FREQ_AHEAD slots
+ * longer, for prefetching), SKETCH id by id (all rows of an id are used together). */
+#define NEGS_FREQ_WS_CELLS 8192u
+#define NEGS_FREQ_WS_MIN 512u
+#define NEGS_FREQ_AHEAD 24u
 
 /* One GAP cell (16 bytes, so 4 share a cache line): the step of the last sighting, the EMA of
  * the gaps between sightings (0 = seen at one step only), and the EMA of the occurrences per
@@ -51,6 +59,9 @@ struct negs_freq {
     double total;       /* SKETCH: scaled decayed total weight */
     negs_gap_cell *cells; /* GAP: hashes rows of buckets cells */
     double *cnt;          /* SKETCH: hashes rows of buckets counters */
+    size_t *ws;           /* hashes x ws_stride cell offsets (update workspace) */
+    size_t ws_ids;        /* ids per chunk */
+    size_t ws_stride;     /* ws_ids + NEGS_FREQ_AHEAD */
 };
 
 /* Rows 2k and 2k+1 take the high and low halves of one 64-bit mix of the id with key k (one
@@ -72,7 +83,64 @@ static inline uint64_t negs_freq_bucket(const negs_freq *f, uint32_t j, uint64_t
     return negs_freq_half_bucket(negs_freq_mix(f, j, id), j, f->buckets);
 }
 
-/* Allocates the zeroed tables of a handle whose kind and shape are set; status. */
+/* Ids arrive as uint64 or uint32 (the _u32 entry points): exactly one pointer is set (both
+ * may be NULL when n is 0). A uint32 id is the same id widened, so it hashes identically. */
+static inline uint64_t negs_freq_id(const uint64_t *ids64, const uint32_t *ids32, size_t i)
+{
+    return ids64 ? ids64[i] : ids32[i];
+}
+
+/* The table offset of id's cell in every row, row j's at off[j * stride]: j * buckets plus
+ * its bucket (one mix serves two rows). */
+static inline void negs_freq_cells_of(const negs_freq *f, uint64_t id, size_t *off, size_t stride)
+{
+    const uint32_t m = f->hashes;
+    const uint64_t buckets = f->buckets;
+    size_t row = 0;
+    for (uint32_t j = 0; j < m; j += 2, row += 2 * (size_t)buckets) {
+        uint64_t x = negs_freq_mix(f, j, id);
+        off[j * stride] = row + (size_t)negs_freq_half_bucket(x, 0, buckets);
+        if (j + 1 < m)
+            off[(j + 1) * stride] = row + (size_t)buckets + (size_t)negs_freq_half_bucket(x, 1, buckets);
+    }
+}
+
+/* negs_freq_cells_of for ids [base + at, base + at + len), id i's row j into
+ * ws[i * by_id + j * by_row]: row pair by row pair, so each pair's key stays in a register. */
+static inline void negs_freq_hash_ids(const negs_freq *f, const uint64_t *ids64,
+                                      const uint32_t *ids32, size_t base, size_t at, size_t len,
+                                      size_t *ws, size_t by_id, size_t by_row)
+{
+    const uint32_t m = f->hashes;
+    const uint64_t buckets = f->buckets;
+    for (uint32_t j = 0; j < m; j += 2) {
+        const uint64_t key = f->keys[j >> 1];
+        const size_t row0 = j * (size_t)buckets, row1 = row0 + (size_t)buckets;
+        size_t *o0 = ws + j * by_row, *o1 = o0 + by_row;
+        if (j + 1 < m) {
+            for (size_t i = at; i < at + len; i++) {
+                uint64_t x = negs_mix64(negs_freq_id(ids64, ids32, base + i) ^ key);
+                o0[i * by_id] = row0 + (size_t)negs_freq_half_bucket(x, 0, buckets);
+                o1[i * by_id] = row1 + (size_t)negs_freq_half_bucket(x, 1, buckets);
+            }
+        } else {
+            for (size_t i = at; i < at + len; i++) {
+                uint64_t x = negs_mix64(negs_freq_id(ids64, ids32, base + i) ^ key);
+                o0[i * by_id] = row0 + (size_t)negs_freq_half_bucket(x, 0, buckets);
+            }
+        }
+    }
+}
+
+/* Where the workspace holds id i's offsets: row j's at ws + i * by_id + j * by_row. */
+static inline void negs_freq_ws_layout(const negs_freq *f, size_t *by_id, size_t *by_row)
+{
+    *by_id = f->kind == NEGS_FREQ_GAP ? 1 : f->hashes;
+    *by_row = f->kind == NEGS_FREQ_GAP ? f->ws_stride : 1;
+}
+
+/* Allocates the zeroed tables and the workspace of a handle whose kind and shape are set;
+ * status. */
 int negs_freq_alloc_tables(negs_freq *f);
 /* Derives f->keys from f->seed. */
 void negs_freq_derive_keys(negs_freq *f);
@@ -90,12 +158,32 @@ typedef struct negs_freq_query {
     double qmin;      /* floor: 1 / (max_gap * per_step) */
 } negs_freq_query;
 
-void negs_gap_update(negs_freq *f, uint64_t step, const uint64_t *ids, size_t n);
-/* Per-example probability of one id, in [qmin, 1]. */
-double negs_gap_p(const negs_freq *f, const negs_freq_query *q, uint64_t id);
+/* Validates a query and fills its context (the output pointer is checked against n). */
+int negs_freq_query_begin(const negs_freq *f, const void *ids, size_t n, const void *out,
+                          const char *func, negs_freq_query *q);
 
-void negs_sketch_update(negs_freq *f, uint64_t step, const uint64_t *ids, size_t n);
-double negs_sketch_p(const negs_freq *f, const negs_freq_query *q, uint64_t id);
+/* The kinds work on cell offsets: off[j * stride] is the id's cell in row j. */
+/* Records the ids in workspace slots [at, at + len) at step (each row padded after them for
+ * the prefetches NEGS_FREQ_AHEAD ids ahead). */
+void negs_gap_update_ws(negs_freq *f, uint64_t step, size_t at, size_t len);
+/* Per-example probability of one id, in [qmin, 1]. */
+double negs_gap_p(const negs_freq *f, const negs_freq_query *q, const size_t *off, size_t stride);
+
+/* Weight of an occurrence at step (moves the landmark first if the scale would overflow). */
+double negs_sketch_weight(negs_freq *f, uint64_t step);
+/* Adds weight w for the len ids from base (counters only; the caller adds to total), leaving
+ * their offsets in the workspace. */
+void negs_sketch_update_ids(negs_freq *f, double w, const uint64_t *ids64, const uint32_t *ids32,
+                            size_t base, size_t len);
+double negs_sketch_p(const negs_freq *f, const negs_freq_query *q, const size_t *off,
+                     size_t stride);
+/* The estimate of the id whose cells are off[j * stride]. */
+static inline double negs_freq_p_at(const negs_freq *f, const negs_freq_query *q,
+                                    const size_t *off, size_t stride)
+{
+    return f->kind == NEGS_FREQ_GAP ? negs_gap_p(f, q, off, stride) : negs_sketch_p(f, q, off, stride);
+}
+
 /* Moves the landmark to `to` (>= landmark), rescaling counters and total. */
 void negs_sketch_renormalise(negs_freq *f, uint64_t to);
 /* into += other (same shape, seed, half-life, both with data), aligning landmarks. */

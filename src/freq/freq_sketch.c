@@ -7,24 +7,7 @@
 
 #include "freq_internal.h"
 
-#define SKETCH_CHUNK 16u
-
-static void sketch_locate(const negs_freq *f, const uint64_t *ids, size_t len, double **ptr)
-{
-    const uint32_t m = f->hashes;
-    const uint64_t buckets = f->buckets;
-    for (size_t i = 0; i < len; i++) {
-        uint64_t mixed = 0;
-        for (uint32_t j = 0; j < m; j++) {
-            if (!(j & 1u)) mixed = negs_freq_mix(f, j, ids[i]);
-            double *c = f->cnt + (size_t)j * buckets + negs_freq_half_bucket(mixed, j, buckets);
-#if defined(__GNUC__)
-            __builtin_prefetch(c, 1, 3);
-#endif
-            ptr[i * m + j] = c;
-        }
-    }
-}
+#define SKETCH_GROUP 16u
 
 void negs_sketch_renormalise(negs_freq *f, uint64_t to)
 {
@@ -39,48 +22,64 @@ void negs_sketch_renormalise(negs_freq *f, uint64_t to)
     f->landmark = to;
 }
 
-void negs_sketch_update(negs_freq *f, uint64_t step, const uint64_t *ids, size_t n)
+double negs_sketch_weight(negs_freq *f, uint64_t step)
 {
-    double w = 1.0;
-    if (f->half_life > 0.0) {
-        double e = (double)(step - f->landmark) / f->half_life;
-        if (e > NEGS_FREQ_RENORM_EXP) {
-            negs_sketch_renormalise(f, step);
-            e = 0.0;
-        }
-        w = exp2(e);
+    if (f->half_life <= 0.0) return 1.0;
+    double e = (double)(step - f->landmark) / f->half_life;
+    if (e > NEGS_FREQ_RENORM_EXP) {
+        negs_sketch_renormalise(f, step);
+        e = 0.0;
     }
-    if (n == 0) return;
-    const uint32_t m = f->hashes;
-    double *ring[2][SKETCH_CHUNK * NEGS_FREQ_MAX_HASHES];
-    sketch_locate(f, ids, n < SKETCH_CHUNK ? n : SKETCH_CHUNK, ring[0]);
-    for (size_t base = 0, k = 0; base < n; base += SKETCH_CHUNK, k ^= 1) {
-        size_t cur = n - base < SKETCH_CHUNK ? n - base : SKETCH_CHUNK;
-        size_t next = base + SKETCH_CHUNK;
-        if (next < n) sketch_locate(f, ids + next, n - next < SKETCH_CHUNK ? n - next : SKETCH_CHUNK,
-                                    ring[k ^ 1]);
-        double **p = ring[k];
-        if (f->conservative) {
-            /* Raise only the counters below the new estimate: never under the true count,
-             * and collisions inflate less than with plain count-min. */
-            for (size_t i = 0; i < cur; i++, p += m) {
-                double est = *p[0];
-                for (uint32_t j = 1; j < m; j++) est = *p[j] < est ? *p[j] : est;
-                est += w;
-                for (uint32_t j = 0; j < m; j++) *p[j] = *p[j] < est ? est : *p[j];
-            }
-        } else {
-            for (size_t i = 0; i < cur * m; i++) *p[i] += w;
-        }
-    }
-    f->total += w * (double)n;
+    return exp2(e);
 }
 
-double negs_sketch_p(const negs_freq *f, const negs_freq_query *q, uint64_t id)
+/* Hashes ids [i, i + len) of the chunk into the workspace and prefetches their counters. */
+static void sketch_locate(negs_freq *f, const uint64_t *ids64, const uint32_t *ids32, size_t base,
+                          size_t i, size_t len)
+{
+    const uint32_t m = f->hashes;
+    negs_freq_hash_ids(f, ids64, ids32, base, i, len, f->ws, m, 1); /* id by id */
+#if defined(__GNUC__)
+    const double *cnt = f->cnt;
+    for (size_t k = i * m; k < (i + len) * m; k++) __builtin_prefetch(cnt + f->ws[k], 1, 3);
+#endif
+}
+
+void negs_sketch_update_ids(negs_freq *f, double w, const uint64_t *ids64, const uint32_t *ids32,
+                            size_t base, size_t len)
+{
+    const uint32_t m = f->hashes;
+    const size_t *ws = f->ws;
+    double *cnt = f->cnt;
+    const int conservative = f->conservative;
+    /* A software pipeline: locate (hash and prefetch) one group ahead of the group updated. */
+    sketch_locate(f, ids64, ids32, base, 0, len < SKETCH_GROUP ? len : SKETCH_GROUP);
+    for (size_t g = 0; g < len; g += SKETCH_GROUP) {
+        size_t end = len - g < SKETCH_GROUP ? len : g + SKETCH_GROUP;
+        if (end < len)
+            sketch_locate(f, ids64, ids32, base, end, len - end < SKETCH_GROUP ? len - end : SKETCH_GROUP);
+        if (conservative) {
+            /* Raise only the counters below the new estimate: never under the true count,
+             * and collisions inflate less than with plain count-min. */
+            for (size_t i = g; i < end; i++) {
+                const size_t *off = ws + i * m;
+                double est = cnt[off[0]];
+                for (uint32_t j = 1; j < m; j++) est = cnt[off[j]] < est ? cnt[off[j]] : est;
+                est += w;
+                for (uint32_t j = 0; j < m; j++) cnt[off[j]] = cnt[off[j]] < est ? est : cnt[off[j]];
+            }
+        } else {
+            for (size_t i = g * m; i < end * m; i++) cnt[ws[i]] += w;
+        }
+    }
+}
+
+double negs_sketch_p(const negs_freq *f, const negs_freq_query *q, const size_t *off,
+                     size_t stride)
 {
     double est = INFINITY;
     for (uint32_t j = 0; j < f->hashes; j++) {
-        double c = f->cnt[(size_t)j * f->buckets + negs_freq_bucket(f, j, id)];
+        double c = f->cnt[off[j * stride]];
         if (c < est) est = c;
     }
     double p = f->total > 0.0 ? est / f->total : 0.0; /* total 0: all history decayed away */
