@@ -189,9 +189,9 @@ check-cpp: $(CPP_BINS)
 # The demo trainer is several files: examples/demo_trainer.c and examples/demo/*.c.
 DEMO_OPT ?= -O3 -fno-math-errno
 DEMO_SRCS := examples/demo_trainer.c $(sort $(wildcard examples/demo/*.c))
-build/examples/demo_trainer: $(DEMO_SRCS) examples/demo/demo.h all
+build/examples/demo_trainer: $(DEMO_SRCS) examples/demo/demo.h $(HEADER) lib/libnegsample.so
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 $(DEMO_OPT) -D_POSIX_C_SOURCE=200809L -pthread $(WARN) -Iinclude $(DEMO_SRCS) -o $@ \
+	$(call say,CCLD,$@)$(CC) -std=c11 $(DEMO_OPT) -D_POSIX_C_SOURCE=200809L -pthread $(WARN) -Iinclude $(DEMO_SRCS) -o $@ \
 	    -Llib -lnegsample -lm -Wl,-rpath,'$$ORIGIN/../../lib'
 
 # The main job: every strategy on MovieLens-100K when ../shared/data has it, else on the
