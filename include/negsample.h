@@ -134,6 +134,8 @@ typedef struct negs_sampler negs_sampler;
 #define NEGS_SP_AHNS_P 13           /* AHNS p, default 0 */
 #define NEGS_SP_FALLBACK_ROWS 14    /* read-only: rows of the last select / sample_scored call
                                      * that had fewer than k semi-hard candidates */
+#define NEGS_SP_SHARED_EXCLUDE 20   /* 0/1, default 1: negs_sampler_sample_shared never draws one
+                                     * of the batch's positives */
 
 #define NEGS_HARD_TOP 1
 #define NEGS_HARD_SEMIHARD 2
@@ -187,6 +189,47 @@ NEGS_API int negs_sampler_sample_scored(negs_sampler *hard, uint64_t step, size_
                                         const float *query_emb, const float *item_emb,
                                         size_t dim, uint32_t k, uint32_t *out_items,
                                         float *out_logq);
+
+/* Exact log q of any item, without drawing: for each i, the row (users[i], positives[i]) at
+ * `step` and the item items[i], out_logq[i] = log of the expected number of times the item
+ * appears among k draws of that row: exactly the value negs_sampler_sample's out_logq gives
+ * when it draws the item (every kind, exclusion, UNIQUE inclusion probabilities, a mixture's
+ * shares at `step`), and -inf for an item the row never draws (excluded, weight 0, outside the
+ * support). users / positives may be NULL as for negs_sampler_sample. Read-only: safe to call
+ * from several threads on one handle while nobody changes it. EXHAUSTED when a row has no
+ * eligible item (with UNIQUE: fewer than k); UNSUPPORTED on a HARD sampler or a mixture with
+ * a HARD child (their selection depends on the model's scores). */
+NEGS_API int negs_sampler_logq(const negs_sampler *s, uint64_t step, size_t n,
+                               const uint32_t *users, const uint32_t *positives,
+                               const uint32_t *items, uint32_t k, float *out_logq);
+/* Restricts a UNIFORM sampler to the valid ids ids[0..n) (copied; any order, duplicates
+ * ignored; each below n_items): rows draw uniformly among the eligible valid ids, and log q
+ * is that of this distribution (-inf outside the set). ids = NULL with n = 0 restores the whole
+ * catalogue. Other kinds answer UNSUPPORTED (with weights, give the other items weight 0). */
+NEGS_API int negs_sampler_set_support(negs_sampler *s, const uint32_t *ids, uint32_t n);
+/* Shared negatives: m items drawn once for a whole batch (the sampled columns of mixed
+ * negatives) from a UNIFORM or POPULARITY sampler or a mixture of them, over its support, by
+ * weight^alpha, with UNIQUE honoured, never drawing one of the batch's positives[0..n_rows)
+ * while NEGS_SP_SHARED_EXCLUDE is 1 (the default). Per-user tables are not read (mask a user's
+ * known positives in the loss). out_logq (m, may be NULL): log of each item's expected count
+ * among the m draws; out_pos_logq (n_rows, may be NULL): the same for each batch positive
+ * (-inf when excluded). The draws depend on (seed, step) only, not on ROW_OFFSET or threads.
+ * The first call with a larger n_rows grows a workspace in the handle (NOMEM possible);
+ * calls up to that size never allocate. EXHAUSTED when nothing (with UNIQUE: fewer than m
+ * items) is left. */
+NEGS_API int negs_sampler_sample_shared(negs_sampler *s, uint64_t step, size_t n_rows,
+                                        const uint32_t *positives, uint32_t m,
+                                        uint32_t *out_items, float *out_logq,
+                                        float *out_pos_logq);
+/* THE log q of mixed negatives (b in-batch columns, then m shared sampled ones): for each of
+ * the b + m columns j, out_logq[j] = logaddexp(log b + logp[j], logq_shared[j]) =
+ * log(b p_j + m q_j), with logp[j] the estimator's per-example log p of the column's item
+ * (negs_freq_logq) and logq_shared[j] = log m + log q_j, the sampler's log q of that item
+ * among the m shared draws (out_logq / out_pos_logq of negs_sampler_sample_shared, or
+ * negs_sampler_logq with k = m); -inf where the sampler never draws the item. Pass out_logq
+ * to negs_loss_inbatch's logq. Stateless; INVALID for NaN or +inf inputs or b = 0. */
+NEGS_API int negs_mixed_logq(size_t b, size_t m, const float *logp, const float *logq_shared,
+                             float *out_logq);
 
 /* ---------------------------------------------------------------- frequency estimator */
 

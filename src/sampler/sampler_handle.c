@@ -44,6 +44,7 @@ NEGS_API negs_sampler *negs_sampler_create(int kind, uint32_t n_items, uint64_t 
     s->top_m = 4;
     s->ahns_beta = 1.0;
     s->threads = 1;
+    s->shared_exclude = 1;
     s->table_budget = (size_t)64 << 20;
     s->utab_budget = (size_t)64 << 20;
     s->gen = sp_philox_select(negs_cpu_features());
@@ -74,6 +75,8 @@ NEGS_API void negs_sampler_free(negs_sampler *s)
     negs_csr_release(s->exposures);
     free(s->lw);
     free(s->cat);
+    free(s->sup);
+    sp_shared_free(&s->sh);
     free(s);
 }
 
@@ -159,6 +162,11 @@ NEGS_API int negs_sampler_set_param(negs_sampler *s, int param, double value)
         if ((st = sp_hard_prepare(s, (unsigned)value)) != NEGS_OK) return st;
         s->threads = (unsigned)value;
         return NEGS_OK;
+    case NEGS_SP_SHARED_EXCLUDE:
+        if (value != 0.0 && value != 1.0)
+            return negs_fail(NEGS_E_INVALID, "%s: shared_exclude = %g must be 0 or 1", fn, value);
+        s->shared_exclude = (int)value;
+        return NEGS_OK;
     case NEGS_SP_ROW_OFFSET:
         if (!whole(value, 0.0, 9007199254740992.0))
             return negs_fail(NEGS_E_INVALID, "%s: row_offset = %g is not a whole number in 0..2^53",
@@ -186,6 +194,7 @@ NEGS_API int negs_sampler_get_param(const negs_sampler *s, int param, double *va
     case NEGS_SP_TEMPERATURE: *value = s->temperature; return NEGS_OK;
     case NEGS_SP_THREADS: *value = s->threads; return NEGS_OK;
     case NEGS_SP_ROW_OFFSET: *value = (double)s->row_offset; return NEGS_OK;
+    case NEGS_SP_SHARED_EXCLUDE: *value = s->shared_exclude; return NEGS_OK;
     default: return sp_hard_get_param(s, param, value, fn);
     }
 }

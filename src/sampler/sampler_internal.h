@@ -23,6 +23,9 @@
 #define SP_PURPOSE_DRAW 0x5301u       /* a plain kind's draws */
 #define SP_PURPOSE_CHILD 0x5302u      /* a mixture's choice of child, one per draw */
 #define SP_PURPOSE_CHILD_DRAW 0x5400u /* + child index: that child's draws inside a mixture */
+#define SP_PURPOSE_SHARED 0x5303u     /* negs_sampler_sample_shared: a plain kind's draws */
+#define SP_PURPOSE_SHARED_CHILD 0x5304u /* the same, a mixture's choice of child */
+#define SP_PURPOSE_SHARED_DRAW 0x5600u  /* + child index: that child's shared draws (0x5500.. is HARD's) */
 
 #define SP_MAX_CHILDREN 32
 /* Weighted rejection switches to the exact indexed draw when less than this fraction of the
@@ -83,6 +86,8 @@ typedef struct sp_tables {
      * count of the user's known positives (so a row need not walk them) */
     double *u_w;
     uint32_t *u_npos;
+    /* UNIFORM with a support set and positives: each user's known positives inside the set */
+    uint32_t *u_nsup;
     /* per user whose known positives hold more than SP_USER_TABLE_ABOVE of the mass: an alias
      * table over the catalogue with those positives at weight 0 (n = 0: none), so that its
      * rows draw without rejecting them; within the handle's table budget. NULL if none. */
@@ -96,6 +101,16 @@ typedef struct sp_scratch {
     double *rc;     /* rc[j] = weight of rp[0..j] */
     uint64_t *bits; /* n_items bits, all zero between rows (UNIQUE uniform draws) */
 } sp_scratch;
+
+/* Workspace of negs_sampler_sample_shared: the batch's positives sorted (excl, tmp) and one
+ * removed-positions scratch (rp, rc) per child (or one for a plain kind), for batches of up
+ * to cap rows. */
+typedef struct sp_shared_ws {
+    size_t cap, slots;
+    uint32_t *excl, *tmp;
+    uint32_t *rp;
+    double *rc;
+} sp_shared_ws;
 
 typedef struct sp_schedule {
     size_t n;       /* 0: no schedule, the static share holds */
@@ -124,6 +139,10 @@ struct negs_sampler {
     float *lw;               /* n: log of the caller's weights as float (-inf for 0); NULL
                               * until set_weights. The only per-item copy of the weights. */
     uint32_t *cat;           /* n, copied; NULL until set_categories */
+    uint32_t *sup;           /* UNIFORM's valid ids, ascending, distinct; NULL: the catalogue */
+    uint32_t n_sup;
+    int shared_exclude;      /* NEGS_SP_SHARED_EXCLUDE */
+    sp_shared_ws sh;         /* negs_sampler_sample_shared's workspace, grown with the batch */
     const negs_csr *positives, *exposures; /* retained */
     uint32_t max_excl;       /* longest row of positives */
     size_t table_budget;     /* bytes allowed for the per-user bitmaps */
@@ -200,6 +219,11 @@ void sp_scratch_free(negs_sampler *s);
  * eligible items exist (EXPOSURE first falls back to the catalogue). */
 int sp_row_init(sp_row *row, const negs_sampler *s, const sp_scratch *scr, int has_user,
                 uint32_t user, int has_pos, uint32_t pos, uint64_t need);
+/* A row of the catalogue support (or the support set) without a user or positive, excluding
+ * the sorted, distinct items excl[0..nexcl) (shared draws); rp / rc hold nexcl entries, or are
+ * NULL for a query that needs only z and m. */
+int sp_row_init_list(sp_row *row, const negs_sampler *s, const uint32_t *excl, uint64_t nexcl,
+                     uint32_t *rp, double *rc, uint64_t need);
 /* Fills rp / rc / nr if the fast path skipped them. */
 void sp_row_build_removed(sp_row *row);
 static inline int sp_row_excluded(const sp_row *row, uint32_t item)
@@ -252,6 +276,20 @@ uint32_t sp_draw_one(sp_row *row, sp_stream *r);
 void sp_draw_row(sp_row *row, const negs_sampler *s, const sp_scratch *scr, sp_stream *r,
                  uint32_t k, uint32_t *out, float *logq);
 
+/* sampler_shared.c */
+void sp_shared_free(sp_shared_ws *w);
+
+/* sampler_logq.c: log of the expected count of item among k draws of the row (the value
+ * sp_draw_row writes for drawn items); -inf when the row never draws it. The row was built by
+ * sp_row_init with need = (s->unique ? k : 1) and succeeded. */
+double sp_row_logq(const sp_row *row, const negs_sampler *s, uint32_t item, uint32_t k);
+/* log(k * sum over the non-HARD children c with sh[c] > 0 of (sh[c] / tot) * p_c(item)), p_c
+ * from the built child rows[c]: the mixture's log q. */
+double sp_mixture_logq(const negs_sampler *mix, const sp_row *rows, const double *sh, double tot,
+                       uint32_t item, uint32_t k);
+
+/* sampler_sample.c: STATE when a table the sampler (or a child) needs is missing. */
+int sp_check_ready(const negs_sampler *s, const char *fn);
 /* sampler_sample.c: the checks of a call's rows (tables ready for `parts` parts, users and
  * positives given where needed and in range), with sentences naming fn. */
 int sp_check_rows(const negs_sampler *s, unsigned parts, const char *fn, size_t n_rows,

@@ -59,11 +59,7 @@ uint32_t sp_mix_pick(sp_mix_row *m)
 
 float sp_mix_logq(const sp_mix_row *m, const negs_sampler *mix, uint32_t k, uint32_t item)
 {
-    double q = 0.0;
-    for (uint32_t c = 0; c < mix->n_children; c++)
-        if (m->sh[c] > 0.0 && mix->child[c]->kind != NEGS_SAMPLER_HARD)
-            q += m->sh[c] / m->tot * sp_row_weight(&m->rows[c], item) / m->rows[c].z;
-    return (float)log((double)k * q);
+    return (float)sp_mixture_logq(mix, m->rows, m->sh, m->tot, item, k);
 }
 
 int sp_mixture_row(const negs_sampler *mix, const double *shares, unsigned part, uint64_t seed,

@@ -20,6 +20,13 @@ static void support_catalogue(sp_support *sup, const negs_sampler *s)
         sup->desc = s->t.desc;
         sup->total = s->t.total;
         sup->npos = s->t.npos;
+    } else if (s->sup) {
+        /* UNIFORM restricted to the caller's valid ids (negs_sampler_set_support) */
+        sup->items = s->sup;
+        sup->hi = s->n_sup;
+        sup->lookup = SP_LOOKUP_SEARCH;
+        sup->total = (double)s->n_sup;
+        sup->npos = s->n_sup;
     } else {
         sup->total = (double)s->n_items;
         sup->npos = s->n_items;
@@ -114,8 +121,10 @@ static void build_removed(sp_row *row)
         double w = sp_item_w(s, item);
         acc += w;
         npos_removed += w > 0.0;
-        row->rp[nr] = x;
-        row->rc[nr] = acc;
+        if (row->rp) { /* NULL: a read-only query wants z and m only */
+            row->rp[nr] = x;
+            row->rc[nr] = acc;
+        }
         nr++;
     }
     row->nr = nr;
@@ -126,13 +135,9 @@ static void build_removed(sp_row *row)
         /* Cancellation when nearly all the weight is removed: sum what is left instead. */
         if (row->m > 0 && !(row->z > 1e-6 * s->total)) {
             double z = 0.0;
-            uint32_t j = 0;
             for (uint32_t p = s->lo; p < s->hi; p++) {
-                if (j < nr && row->rp[j] == p) {
-                    j++;
-                    continue;
-                }
-                z += sp_item_w(s, sp_item_at(s, p));
+                uint32_t item = sp_item_at(s, p);
+                if (!sp_row_excluded(row, item)) z += sp_item_w(s, item);
             }
             row->z = z;
         }
@@ -176,6 +181,11 @@ static void catalogue_fast(sp_row *row, const negs_sampler *s, uint32_t user, in
         }
         row->exact = row->z < SP_EXACT_BELOW * sup->total;
     } else {
+        if (sup->items) { /* a support set: count only what lies inside it */
+            uint32_t x;
+            nexcl = row->excl ? s->t.u_nsup[user] : 0;
+            pos_removed = pos_removed && find_pos(sup, row->pos_item, &x);
+        }
         row->m = (uint64_t)sup->hi - nexcl - (uint64_t)pos_removed;
         row->z = (double)row->m;
         row->exact = (double)row->m < SP_EXACT_BELOW * (double)sup->hi;
@@ -227,6 +237,19 @@ int sp_row_init(sp_row *row, const negs_sampler *s, const sp_scratch *scr, int h
         catalogue_fast(row, s, user, unique);
         break;
     }
+    return row->m < need ? NEGS_E_EXHAUSTED : NEGS_OK;
+}
+
+int sp_row_init_list(sp_row *row, const negs_sampler *s, const uint32_t *excl, uint64_t nexcl,
+                     uint32_t *rp, double *rc, uint64_t need)
+{
+    memset(row, 0, sizeof *row);
+    row->excl = nexcl ? excl : NULL;
+    row->nexcl = nexcl;
+    row->rp = rp;
+    row->rc = rc;
+    support_catalogue(&row->s, s);
+    build_removed(row);
     return row->m < need ? NEGS_E_EXHAUSTED : NEGS_OK;
 }
 

@@ -224,6 +224,11 @@ NEGS_API int negs_sampler_sample(negs_sampler *s, uint64_t step, size_t n_rows,
                                    : "");
 }
 
+int sp_check_ready(const negs_sampler *s, const char *fn)
+{
+    return check_ready(s, 0, fn, "the sampler");
+}
+
 int sp_check_rows(const negs_sampler *s, unsigned parts, const char *fn, size_t n_rows,
                   const uint32_t *users, const uint32_t *positives)
 {

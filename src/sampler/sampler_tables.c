@@ -37,6 +37,7 @@ void sp_tables_free(sp_tables *t)
     free(t->cat_desc);
     free(t->u_w);
     free(t->u_npos);
+    free(t->u_nsup);
     if (t->u_alias)
         for (uint32_t u = 0; u < t->n_users; u++) negs_alias_free(&t->u_alias[u]);
     free(t->u_alias);
@@ -237,6 +238,29 @@ static int build_user_alias(sp_tables *t, const double *w, uint32_t n, const neg
     return st;
 }
 
+/* UNIFORM with a support set: how many of each user's known positives lie inside it. */
+static int build_support_counts(sp_tables *t, const uint32_t *sup, uint32_t n_sup, uint32_t n,
+                                const negs_csr *p)
+{
+    uint64_t *in = negs_calloc_array(((size_t)n + 63) / 64, sizeof *in, "sampler: support bitmap");
+    t->u_nsup = negs_alloc_array(p->n_users, sizeof *t->u_nsup, "sampler: per-user support counts");
+    if (!in || !t->u_nsup) {
+        free(in);
+        return NEGS_E_NOMEM;
+    }
+    for (uint32_t j = 0; j < n_sup; j++) in[sup[j] >> 6] |= (uint64_t)1 << (sup[j] & 63);
+    for (uint32_t u = 0; u < p->n_users; u++) {
+        uint32_t cnt = 0;
+        for (uint64_t j = p->indptr[u]; j < p->indptr[u + 1]; j++) {
+            uint32_t it = p->indices[j];
+            cnt += (uint32_t)((in[it >> 6] >> (it & 63)) & 1u);
+        }
+        t->u_nsup[u] = cnt;
+    }
+    free(in);
+    return NEGS_OK;
+}
+
 int sp_rebuild(negs_sampler *s)
 {
     sp_tables nt;
@@ -257,6 +281,8 @@ int sp_rebuild(negs_sampler *s)
     if (!st && nt.has_cat_tables &&
         (s->unique || needs_prefix(&nt, w, s->n_items, s->positives)))
         st = build_exact(&nt, w, s->n_items, s->unique);
+    if (!st && s->sup && s->positives)
+        st = build_support_counts(&nt, s->sup, s->n_sup, s->n_items, s->positives);
     free(w);
     if (st) {
         sp_tables_free(&nt);
@@ -281,6 +307,7 @@ size_t sp_item_bytes(const negs_sampler *s)
     if (t->cat_alias)
         for (uint32_t g = 0; g < t->n_cat; g++) b += (size_t)t->cat_alias[g].n * sizeof(negs_alias_entry);
     if (t->cat_desc) b += n * sizeof *t->cat_desc;
+    if (s->sup) b += (size_t)s->n_sup * sizeof *s->sup;
     if (s->scr_bits) b += (size_t)s->scr_parts * ((n + 63) / 64) * 8;
     return b;
 }
