@@ -131,10 +131,24 @@ static void damage_all(int kind)
             memcpy(bad, img, n);
             bad[i] ^= flips[k];
             expect_format(bad, n);
+            /* past the magic and version, any changed byte is reported as damage (the
+             * checksum is verified before the fields), never as a field's range error */
+            if (i >= 12 && !strstr(negs_last_error(), "checksum does not match")) {
+                print_error("byte %zu ^ 0x%02x: \"%s\"\n", i, flips[k], negs_last_error());
+                fail();
+            }
         }
+    memcpy(bad, img, 200);
+    expect_format(bad, 200); /* truncated: the sentence says so */
+    assert_non_null(strstr(negs_last_error(), "checksum does not match: size = 200 bytes but the "
+                                              "header describes"));
     memcpy(bad, img, n);
     bad[n] = 0;
     expect_format(bad, n + 1);
+    assert_non_null(strstr(negs_last_error(), "truncated, over-long or damaged"));
+    bad[0] ^= 1;
+    expect_format(bad, n);
+    assert_non_null(strstr(negs_last_error(), "magic"));
     free(bad);
     free(img);
     negs_freq_free(f);

@@ -176,6 +176,22 @@ NEGS_API negs_freq *negs_freq_load(const void *buf, size_t size)
     if (memcmp(p, IMG_MAGIC, 8) != 0) return BAD("the magic is not \"NEGSFREQ\"");
     uint32_t version = get_u32(p + 8);
     if (version != IMG_VERSION) return BAD("format version %u is not the supported 1", version);
+    /* The checksum before any other field: a damaged image is reported as damaged, not as
+     * whichever field the damage happened to hit. The size the header describes only refines
+     * the sentence (a truncated or over-long buffer). */
+    if (get_u64(p + size - 8) != negs_freq_image_checksum(p, size - 8)) {
+        uint64_t tb;
+        uint32_t hk = get_u32(p + 12), hh = get_u32(p + 24);
+        uint64_t hb = get_u64(p + 16);
+        size_t described = (hk == NEGS_FREQ_GAP || hk == NEGS_FREQ_SKETCH) && hb >= 1 &&
+                                   hb <= NEGS_FREQ_MAX_BUCKETS && hh >= 1 && hh <= NEGS_FREQ_MAX_HASHES
+                               ? image_size((int)hk, hb, hh, &tb)
+                               : 0;
+        if (described && described != size)
+            return BAD("the checksum does not match: size = %zu bytes but the header describes %zu "
+                       "(truncated, over-long or damaged)", size, described);
+        return BAD("the checksum does not match (the image is damaged)");
+    }
     negs_freq tmp;
     memset(&tmp, 0, sizeof tmp);
     uint32_t kind = get_u32(p + 12);
@@ -239,8 +255,6 @@ NEGS_API negs_freq *negs_freq_load(const void *buf, size_t size)
         return BAD("the table size field does not match buckets x hashes");
     if (size != need)
         return BAD("size = %zu bytes but the header describes %zu", size, need);
-    if (get_u64(p + need - 8) != negs_freq_image_checksum(p, need - 8))
-        return BAD("the checksum does not match (the image is damaged)");
     const char *why = check_tables(&tmp, p + IMG_HEADER);
     if (why) return BAD("%s", why);
 
