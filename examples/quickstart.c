@@ -1,4 +1,7 @@
-/* Draws popularity negatives that skip each user's known positives, with their log q. */
+/* Draws popularity negatives that skip each user's known positives, with their log q: per
+ * slot, log of the expected number of times that item appears among the row's k draws,
+ * log(k q) with q the per-draw probability (so it may be positive), which is what sampled
+ * softmax subtracts from the item's logit. */
 #include <negsample.h>
 #include <stdio.h>
 
@@ -22,7 +25,7 @@ int main(void)
         fprintf(stderr, "%s\n", negs_last_error());
         return 1;
     }
-    for (int i = 0; i < 6; i++) printf("user %d: item %u, log q %.3f\n", i / 3, items[i], logq[i]);
+    for (int i = 0; i < 6; i++) printf("user %d: item %u, log(k q) %.3f\n", i / 3, items[i], logq[i]);
     negs_sampler_free(s);
     return 0;
 }

@@ -63,7 +63,7 @@ NEGS_API const char *negs_version_string(void);
 /* "NEGS_OK", "NEGS_E_INVALID", ...; "NEGS_UNKNOWN" for any other value. Static storage. */
 NEGS_API const char *negs_status_name(int status);
 /* This thread's last failure as a sentence naming the argument and value, starting with the
- * status name ("NEGS_E_INVALID: negs_sampler_sample: k = 0 ..."); "" if none yet. A
+ * status name ("NEGS_E_INVALID: negs_sampler_sample: k is 0"); "" if none yet. A
  * successful call does not clear it. The text stays valid until this thread's next failure. */
 NEGS_API const char *negs_last_error(void);
 /* This thread's last failure status (NEGS_OK if none yet): the code behind a NULL returned by
