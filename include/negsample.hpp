@@ -420,9 +420,77 @@ public:
                                         detail::opt(dv)));
     }
 
+    /* Scores from the caller's tables by index: user_emb is n_users x dim, item_emb
+     * n_items x dim; user_idx and pos_idx hold n rows, neg_idx (and neg_logq, neg_mask when not
+     * empty) n*k. out_loss: 1 value, or n with NEGS_REDUCE_NONE. The gradients are ADDED into
+     * d_user_emb / d_item_emb (empty, or shaped like the tables; they may be one buffer). */
+    void scores_indexed(std::size_t dim, span<const float> user_emb, span<const float> item_emb,
+                        span<const std::uint32_t> user_idx, span<const std::uint32_t> pos_idx,
+                        span<const std::uint32_t> neg_idx, span<const float> neg_logq,
+                        span<const std::uint8_t> neg_mask, span<float> out_loss,
+                        span<float> d_user_emb = {}, span<float> d_item_emb = {})
+    {
+        const char *where = "negs::loss::scores_indexed";
+        indexed_shape s = check_indexed(where, dim, user_emb, item_emb, user_idx, pos_idx,
+                                        neg_idx, neg_logq, neg_mask, out_loss);
+        detail::expect_optional(where, "d_user_emb", d_user_emb.size(), user_emb.size());
+        detail::expect_optional(where, "d_item_emb", d_item_emb.size(), item_emb.size());
+        detail::check(negs_loss_scores_indexed(
+            get(), s.n, s.k, dim, user_emb.data(), s.n_users, item_emb.data(), s.n_items,
+            user_idx.data(), pos_idx.data(), neg_idx.data(), detail::opt(neg_logq),
+            detail::opt(neg_mask), out_loss.data(), detail::opt(d_user_emb),
+            detail::opt(d_item_emb)));
+    }
+    /* The same loss; one gradient row per gathered row: d_user_rows and d_pos_rows n x dim,
+     * d_neg_rows n*k x dim (each may be empty). */
+    void scores_indexed_rows(std::size_t dim, span<const float> user_emb,
+                             span<const float> item_emb, span<const std::uint32_t> user_idx,
+                             span<const std::uint32_t> pos_idx, span<const std::uint32_t> neg_idx,
+                             span<const float> neg_logq, span<const std::uint8_t> neg_mask,
+                             span<float> out_loss, span<float> d_user_rows = {},
+                             span<float> d_pos_rows = {}, span<float> d_neg_rows = {})
+    {
+        const char *where = "negs::loss::scores_indexed_rows";
+        indexed_shape s = check_indexed(where, dim, user_emb, item_emb, user_idx, pos_idx,
+                                        neg_idx, neg_logq, neg_mask, out_loss);
+        detail::expect_optional(where, "d_user_rows", d_user_rows.size(), s.n * dim);
+        detail::expect_optional(where, "d_pos_rows", d_pos_rows.size(), s.n * dim);
+        detail::expect_optional(where, "d_neg_rows", d_neg_rows.size(), neg_idx.size() * dim);
+        detail::check(negs_loss_scores_indexed_rows(
+            get(), s.n, s.k, dim, user_emb.data(), s.n_users, item_emb.data(), s.n_items,
+            user_idx.data(), pos_idx.data(), neg_idx.data(), detail::opt(neg_logq),
+            detail::opt(neg_mask), out_loss.data(), detail::opt(d_user_rows),
+            detail::opt(d_pos_rows), detail::opt(d_neg_rows)));
+    }
+
     negs_loss *get() const noexcept { return p_.get(); }
 
 private:
+    struct indexed_shape {
+        std::size_t n;
+        std::uint32_t k, n_users, n_items;
+    };
+    indexed_shape check_indexed(const char *where, std::size_t dim, span<const float> user_emb,
+                                span<const float> item_emb, span<const std::uint32_t> user_idx,
+                                span<const std::uint32_t> pos_idx,
+                                span<const std::uint32_t> neg_idx, span<const float> neg_logq,
+                                span<const std::uint8_t> neg_mask, span<float> out_loss) const
+    {
+        std::size_t n = user_idx.size();
+        if (dim == 0 || user_emb.size() % dim || item_emb.size() % dim)
+            detail::invalid(where, "the tables are not rows of dim = " + std::to_string(dim));
+        if (n == 0 || neg_idx.size() % n)
+            detail::invalid(where, std::to_string(neg_idx.size()) +
+                                       " neg_idx are not rows for " + std::to_string(n) +
+                                       " user_idx");
+        detail::expect_size(where, "pos_idx", pos_idx.size(), n);
+        detail::expect_optional(where, "neg_logq", neg_logq.size(), neg_idx.size());
+        detail::expect_optional(where, "neg_mask", neg_mask.size(), neg_idx.size());
+        detail::expect_size(where, "out_loss", out_loss.size(), per_row() ? n : 1);
+        return {n, static_cast<std::uint32_t>(neg_idx.size() / n),
+                static_cast<std::uint32_t>(user_emb.size() / dim),
+                static_cast<std::uint32_t>(item_emb.size() / dim)};
+    }
     bool per_row() const { return get_param(NEGS_LP_REDUCTION) == NEGS_REDUCE_NONE; }
     std::unique_ptr<negs_loss, detail::deleter<negs_loss, negs_loss_free>> p_;
 };

@@ -157,6 +157,26 @@ int main()
     std::uint32_t item_ids[3] = {0, 1, 2}, user_ids[2] = {0, 1};
     expect_error(NEGS_E_STATE, "negs_loss_inbatch",
                  [&] { ib.inbatch(2, u, v, {}, item_ids, user_ids, {&value, 1}); });
+    // Indexed score losses: the scores' loss from tables by index, as the C call gives it.
+    std::vector<float> users_emb = {1, 0, 0, 1}, items_emb = {1, 1, 0.5f, 2, -1, 0};
+    std::uint32_t uidx[2] = {0, 1}, pidx[2] = {0, 1}, nidx[4] = {1, 2, 2, 0};
+    std::vector<float> g_users(4, 0.0f), g_items(6, 0.0f), rows_u(4), rows_p(4), rows_n(8);
+    negs::loss bpr(NEGS_LOSS_BPR);
+    float by_index = 0, by_rows = 0;
+    bpr.scores_indexed(2, users_emb, items_emb, uidx, pidx, nidx, {}, {}, {&by_index, 1}, g_users,
+                       g_items);
+    bpr.scores_indexed_rows(2, users_emb, items_emb, uidx, pidx, nidx, {}, {}, {&by_rows, 1},
+                            rows_u, rows_p, rows_n);
+    float gathered_pos[2] = {1, 2}, gathered_neg[4] = {0.5f, -1, 0, 1}, by_scores = 0;
+    bpr.scores(gathered_pos, gathered_neg, {}, {}, {&by_scores, 1});
+    CHECK(by_index == by_scores && by_rows == by_scores && g_users[0] == rows_u[0]);
+    expect_error(NEGS_E_INVALID, "pos_idx has 1 elements", [&] {
+        bpr.scores_indexed(2, users_emb, items_emb, uidx, {pidx, 1}, nidx, {}, {}, {&by_index, 1});
+    });
+    std::uint32_t far[2] = {0, 7};
+    expect_error(NEGS_E_INVALID, "negs_loss_scores_indexed", [&] {
+        bpr.scores_indexed(2, users_emb, items_emb, far, pidx, nidx, {}, {}, {&by_index, 1});
+    });
     float delta[4];
     negs::adv_perturb(2, u, 0.5f, delta);
     CHECK(delta[0] == 0.5f && delta[1] == 0);

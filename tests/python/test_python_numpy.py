@@ -122,4 +122,30 @@ g = (pz - onehot) / (T * b)
 np.testing.assert_allclose(du, g @ v, atol=1e-5)
 np.testing.assert_allclose(dv, g.T @ u, atol=1e-5)
 assert ns.adv_perturb(u, 0.1).shape == u.shape
-print("test_python_numpy: zero-copy inputs, checked out= arrays and numpy references agree")
+
+# Indexed score losses: the same loss as scores() on the gathered dot products; gradients
+# added into tables, or one row per gathered row.
+n_u, n_i, n, k, dim = 5, 9, 6, 3, 4
+ue = rng.standard_normal((n_u, dim)).astype(np.float32)
+ie = rng.standard_normal((n_i, dim)).astype(np.float32)
+ui = rng.integers(0, n_u, n).astype(np.uint32)
+pi = rng.integers(0, n_i, n).astype(np.uint32)
+ni = rng.integers(0, n_i, (n, k)).astype(np.uint32)
+bpr = ns.Loss("bpr", reduction="sum")
+direct, d_pos, d_neg = bpr.scores((ue[ui] * ie[pi]).sum(1), np.einsum("nd,nkd->nk", ue[ui], ie[ni]))
+g_user, g_item = np.zeros_like(ue), np.ones_like(ie)
+value = bpr.scores_indexed(ue, ie, ui, pi, ni, d_user_emb=g_user, d_item_emb=g_item)
+np.testing.assert_allclose(value, direct, rtol=1e-5)
+want_user = np.zeros_like(ue)
+np.add.at(want_user, ui, d_pos[:, None] * ie[pi] + np.einsum("nk,nkd->nd", d_neg, ie[ni]))
+np.testing.assert_allclose(g_user, want_user, atol=1e-5)
+want_item = np.ones_like(ie)  # added to what the table held
+np.add.at(want_item, pi, d_pos[:, None] * ue[ui])
+np.add.at(want_item, ni.ravel(), (d_neg[:, :, None] * ue[ui][:, None, :]).reshape(-1, dim))
+np.testing.assert_allclose(g_item, want_item, atol=1e-5)
+value2, du_rows, dp_rows, dn_rows = bpr.scores_indexed_rows(ue, ie, ui, pi, ni)
+assert value2 == value and dn_rows.shape == (n, k, dim)
+np.testing.assert_allclose(dp_rows, d_pos[:, None] * ue[ui], atol=1e-5)
+expect_error("NEGS_E_INVALID", bpr.scores_indexed, ue, ie, ui, pi[:3], ni, contains="pos_idx")
+expect_error("NEGS_E_INVALID", bpr.scores_indexed, ue, ie, ui + 5, pi, ni, contains="user_idx")
+print("test_python_numpy: zero-copy inputs, checked out= arrays, numpy references agree")

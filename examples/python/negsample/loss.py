@@ -96,6 +96,57 @@ class Loss(Handle, free="negs_loss_free"):
         return reduced(lo, per_row), gu.obj if gu else None, gv.obj if gv else None
 
 
+    def _indexed(self, user_emb, item_emb, user_idx, pos_idx, neg_idx, neg_logq, neg_mask,
+                 dim, out):
+        ue, ie = In(user_emb, F32, "user_emb"), In(item_emb, F32, "item_emb")
+        n_users, d = rows_cols(ue, "user_emb", dim)
+        n_items, _ = rows_cols(ie, "item_emb", d)
+        ui, pi = In(user_idx, U32, "user_idx"), In(pos_idx, U32, "pos_idx")
+        ni = In(neg_idx, U32, "neg_idx")
+        n = ui.n
+        if n == 0 or pi.n != n or ni.n % n:
+            raise _lib.invalid(f"scores_indexed: {ui.n} user_idx, {pi.n} pos_idx and {ni.n} "
+                               f"neg_idx are not n, n and n*k")
+        k = ni.n // n
+        lq, mk = In(neg_logq, F32, "neg_logq"), In(neg_mask, U8, "neg_mask")
+        for buf, name, given in ((lq, "neg_logq", neg_logq), (mk, "neg_mask", neg_mask)):
+            if given is not None and buf.n != n * k:
+                raise _lib.invalid(f"scores_indexed: {name} has {buf.n} values, expected {n * k}")
+        per_row = self.reduction == C.REDUCE_NONE
+        lo = Out(out, F32, (n,) if per_row else (1,), "out")
+        head = [self.handle, n, k, d, ue.ptr, n_users, ie.ptr, n_items, ui.ptr, pi.ptr, ni.ptr,
+                lq.ptr, mk.ptr, lo.ptr]
+        return head, (n, k, d, n_users, n_items), lo, per_row
+
+    @wraps("negs_loss_scores_indexed")
+    def scores_indexed(self, user_emb, item_emb, user_idx, pos_idx, neg_idx, neg_logq=None,
+                       neg_mask=None, d_user_emb=None, d_item_emb=None, dim=None, out=None):
+        """The loss of scores user_emb[user_idx] . item_emb[pos_idx / neg_idx] (n x k
+        negatives); the gradients are ADDED into d_user_emb / d_item_emb (tables shaped like
+        user_emb / item_emb; None: not computed). Returns the loss (float, or n values)."""
+        head, (n, k, d, n_users, n_items), lo, per_row = self._indexed(
+            user_emb, item_emb, user_idx, pos_idx, neg_idx, neg_logq, neg_mask, dim, out)
+        gu = Out(d_user_emb, F32, (n_users, d), "d_user_emb") if d_user_emb is not None else None
+        gi = Out(d_item_emb, F32, (n_items, d), "d_item_emb") if d_item_emb is not None else None
+        call("negs_loss_scores_indexed", *head, gu.ptr if gu else None, gi.ptr if gi else None)
+        return reduced(lo, per_row)
+
+    @wraps("negs_loss_scores_indexed_rows")
+    def scores_indexed_rows(self, user_emb, item_emb, user_idx, pos_idx, neg_idx, neg_logq=None,
+                            neg_mask=None, grad=True, dim=None, out=None, d_user_rows=None,
+                            d_pos_rows=None, d_neg_rows=None):
+        """As scores_indexed, but returns (loss, d_user_rows (n x dim), d_pos_rows (n x dim),
+        d_neg_rows (n x k x dim)): one gradient row per gathered row, for sparse optimisers."""
+        head, (n, k, d, _, _), lo, per_row = self._indexed(
+            user_emb, item_emb, user_idx, pos_idx, neg_idx, neg_logq, neg_mask, dim, out)
+        outs = [Out(given, F32, shape, name) if grad or given is not None else None
+                for given, shape, name in ((d_user_rows, (n, d), "d_user_rows"),
+                                           (d_pos_rows, (n, d), "d_pos_rows"),
+                                           (d_neg_rows, (n, k, d), "d_neg_rows"))]
+        call("negs_loss_scores_indexed_rows", *head, *(o.ptr if o else None for o in outs))
+        return (reduced(lo, per_row),) + tuple(o.obj if o else None for o in outs)
+
+
 @wraps("negs_adv_perturb")
 def adv_perturb(grad, eps, dim=None, out=None):
     """Per row of grad (n x dim): eps * g / |g|_2 (APR); a zero row gives zeros."""
