@@ -13,6 +13,12 @@ ns = pathsetup.load()
 from negsample import _buffers, _lib  # noqa: E402
 from pathsetup import expect_error  # noqa: E402
 
+
+def flat(view):
+    """A 2-D output (a memoryview of that shape without numpy) as one list, row-major."""
+    return [x for row in view.tolist() for x in row]
+
+
 assert _buffers.np is None
 
 # Version: the loaded library, the header and the package agree; a mismatch is refused.
@@ -67,7 +73,9 @@ expected = {0: math.log(1.8), 3: math.log(0.3), 5: math.log(0.9)}
 s = ns.Popularity(6, seed=7, alpha=1.0, weights=weights, positives=seen)
 assert s.alpha == 1.0 and s.unique is False and s.threads == 1
 items, logq = s.sample(users=[0] * 50, positives=[2] * 50, k=3)
-assert isinstance(items, array.array) and len(items) == 150 and len(logq) == 150
+assert isinstance(items, memoryview) and items.shape == (50, 3) and logq.shape == (50, 3)
+assert items[49, 2] == flat(items)[-1]
+items, logq = flat(items), flat(logq)
 assert set(items) == {0, 3, 5}, set(items)
 for i, lq in zip(items, logq):
     assert abs(lq - expected[i]) < 1e-5, (i, lq)
@@ -83,21 +91,21 @@ expect_error("NEGS_E_INVALID", s.sample, [0], [2], k=3, out=bytes(12), contains=
 expect_error("NEGS_E_INVALID", s.sample, [0], [2, 2], k=3, contains="disagree")
 expect_error("NEGS_E_INVALID", s.sample, [0], [2], k=0, contains="k")
 items, no_logq = s.sample([0], [2], k=2, logq=False)
-assert no_logq is None and len(items) == 2
+assert no_logq is None and items.shape == (1, 2)
 # The same rows from bytes (read-only, copied), array.array and lists give the same draws.
 users_b = memoryview(array.array("I", [0, 0]).tobytes()).cast("I")
-assert list(s.sample(users_b, [2, 2], k=3)[0]) == list(s.sample([0, 0], [2, 2], k=3)[0])
+assert s.sample(users_b, [2, 2], k=3)[0].tolist() == s.sample([0, 0], [2, 2], k=3)[0].tolist()
 # ROW_OFFSET: two half calls draw what one whole call draws.
-whole = list(s.sample([0] * 10, [2] * 10, k=3, step=5)[0])
+whole = flat(s.sample([0] * 10, [2] * 10, k=3, step=5)[0])
 s.row_offset = 4
-tail = list(s.sample([0] * 6, [2] * 6, k=3, step=5)[0])
+tail = flat(s.sample([0] * 6, [2] * 6, k=3, step=5)[0])
 s.row_offset = 0
 assert whole[12:] == tail
 
 # UNIQUE, k = 2: item 0 is certain, then pi = 0.25 and 0.75 for items 3 and 5.
 s.unique = True
 assert s.unique is True
-items, logq = s.sample([0] * 20, [2] * 20, k=2)
+items, logq = map(flat, s.sample([0] * 20, [2] * 20, k=2))
 unique_expected = {0: 0.0, 3: math.log(0.25), 5: math.log(0.75)}
 for r in range(20):
     assert items[2 * r] != items[2 * r + 1]
@@ -112,21 +120,21 @@ pop = ns.Popularity(6, alpha=1.0, weights=weights, positives=seen)
 uni = ns.Uniform(6, positives=seen)
 mix = ns.Mixture(6, seed=3, children=[(pop, 1.0), (uni, 1.0)])
 expect_error("NEGS_E_STATE", pop.sample, [0], [2], k=1, contains="handed to a Mixture")
-items, logq = mix.sample([0] * 40, [2] * 40, k=3)
+items, logq = map(flat, mix.sample([0] * 40, [2] * 40, k=3))
 for i, lq in zip(items, logq):
     if i == 3:
         assert abs(lq - math.log(0.65)) < 1e-5, lq
 other = ns.Uniform(7)
 expect_error("NEGS_E_INVALID", mix.add, other, 1.0)
-assert other.sample(n_rows=1, k=1)[0][0] < 7  # a failed add leaves the child with the caller
+assert other.sample(n_rows=1, k=1)[0][0, 0] < 7  # a failed add leaves the child with the caller
 mix.set_schedule(0, [0, 10], [1.0, 0.0])
 items, _ = mix.sample([0] * 20, [2] * 20, k=3, step=10)  # only the uniform child at step 10
 expect_error("NEGS_E_INVALID", mix.set_schedule, 0, [0, 10], [1.0])
 del mix, pop, uni  # the mixture frees its children
 cat = ns.Category(6, categories=[0, 0, 1, 1, 1, 0])
-assert set(cat.sample(positives=[3] * 20, k=2)[0]) <= {2, 4}
+assert set(flat(cat.sample(positives=[3] * 20, k=2)[0])) <= {2, 4}
 expo = ns.Exposure(6, exposures=ns.Csr.from_rows([[0, 5]], 6))
-assert set(expo.sample(users=[0] * 20, positives=[2] * 20, k=1)[0]) == {0, 5}
+assert set(flat(expo.sample(users=[0] * 20, positives=[2] * 20, k=1)[0])) == {0, 5}
 
 # Frequency estimator: update, queries, save/load, pickle, merge, damaged images.
 f = ns.FrequencyEstimator("sketch", buckets=256, hashes=2, seed=9, half_life=0)
@@ -161,7 +169,7 @@ for r in range(2):
                                if not mask[2 * r + j]]
     rows.append(math.log(sum(math.exp(x) for x in logits)) - logits[0])
 assert abs(value - sum(rows) / 2) < 1e-5, (value, rows)
-assert d_neg[2] == 0.0 and len(d_pos) == 2 and len(d_neg) == 4
+assert d_neg[1, 0] == 0.0 and len(d_pos) == 2 and d_neg.shape == (2, 2)
 loss.reduction = "none"
 assert loss.reduction == ns.REDUCE_NONE
 per_row, _, _ = loss.scores(pos, neg, neg_logq=lq, neg_mask=mask, grad=False)
@@ -179,7 +187,7 @@ ref = 0.0
 for i in range(2):
     logits = [u[2 * i] * v[2 * j] + u[2 * i + 1] * v[2 * j + 1] for j in range(3)]
     ref += math.log(sum(math.exp(x) for x in logits)) - logits[i]
-assert abs(value - ref) < 1e-5 and len(du) == 4 and len(dv) == 6, (value, ref)
+assert abs(value - ref) < 1e-5 and du.shape == (2, 2) and dv.shape == (3, 2), (value, ref)
 expect_error("NEGS_E_INVALID", ib.inbatch, u, v, contains="row length")
 expect_error("NEGS_E_INVALID", ib.inbatch, u, v[:2], dim=2, contains="fewer than")
 expect_error("NEGS_E_STATE", ib.inbatch, u, v, dim=2, item_ids=[0, 1, 2], user_ids=[0, 1])
@@ -188,5 +196,5 @@ masked, _, _ = ib.inbatch(u, v, dim=2, item_ids=[0, 1, 2], user_ids=[0, 1], grad
 assert masked < value
 
 delta = ns.adv_perturb([3.0, 4.0, 0.0, 0.0], 0.5, dim=2)
-assert [round(x, 6) for x in delta] == [0.3, 0.4, 0.0, 0.0], list(delta)
+assert [round(x, 6) for x in flat(delta)] == [0.3, 0.4, 0.0, 0.0], delta.tolist()
 print(f"test_python_api: negsample on {_lib.library().path} (no numpy) passed")

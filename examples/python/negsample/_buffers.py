@@ -1,8 +1,9 @@
 """C arrays from Python objects. numpy arrays of the right dtype that are C-contiguous are
 passed without a copy; other inputs (lists, other dtypes, array.array, any buffer) are
-converted, with integer ranges checked. Outputs are allocated (numpy when present, else
-array.array), or the caller's `out=` array is checked (dtype, shape, contiguity, writable)
-and written in place."""
+converted, with integer ranges checked. Outputs are allocated (numpy when present; else an
+array.array, seen through a memoryview of the output's shape when it has two dimensions or
+more, whose .tolist() nests as numpy's does), or the caller's `out=` array is checked (dtype,
+shape, contiguity, writable) and written in place."""
 import array
 import ctypes
 import struct
@@ -109,8 +110,10 @@ class Out:
         if obj is None:
             if np is not None:
                 obj = np.empty(shape, kind.np)
-            else:
+            else:  # a flat array.array, seen through a memoryview of the shape when 2-D+
                 obj = array.array(kind.typecode, bytes(n * kind.itemsize))
+                if len(shape) > 1 and n:
+                    obj = memoryview(obj).cast("B").cast(kind.typecode, list(shape))
         self.obj = obj
         if np is not None and isinstance(obj, np.ndarray):
             if obj.dtype != kind.np:
