@@ -506,6 +506,39 @@ inline void adv_perturb(std::size_t dim, span<const float> grad, float eps, span
     detail::check(negs_adv_perturb(grad.size() / dim, dim, grad.data(), eps, out_delta.data()));
 }
 
+/* Synthetic hard negatives (negs_synth_negatives): n = anchor.size() / dim rows; neg holds
+ * each row's k negatives (n*k*dim), or k shared by every row (k*dim) with shared_neg.
+ * neg_scores: empty or n*k; hard_idx: empty or n*n_hard. out: n*m*dim with m = k for
+ * NEGS_SYNTH_MIXGCF, else s_pairs + s_anchor; out_src (n*m*2), out_coef and out_inv_norm
+ * (n*m each) may be empty. */
+inline void synth_negatives(int method, std::uint64_t seed, std::uint64_t step, std::size_t dim,
+                            std::uint32_t k, span<const float> anchor, span<const float> neg,
+                            bool shared_neg, span<const float> neg_scores,
+                            span<const std::uint32_t> hard_idx, std::uint32_t n_hard,
+                            std::uint32_t s_pairs, std::uint32_t s_anchor, bool normalize,
+                            span<float> out, span<std::uint32_t> out_src = {},
+                            span<float> out_coef = {}, span<float> out_inv_norm = {})
+{
+    const char *where = "negs::synth_negatives";
+    if (dim == 0 || anchor.size() % dim)
+        detail::invalid(where, std::to_string(anchor.size()) + " anchor values are not rows of dim = " +
+                                   std::to_string(dim));
+    std::size_t n = anchor.size() / dim;
+    std::size_t m = method == NEGS_SYNTH_MIXGCF ? k : std::size_t(s_pairs) + s_anchor;
+    detail::expect_size(where, "neg", neg.size(), (shared_neg ? k : n * k) * dim);
+    detail::expect_optional(where, "neg_scores", neg_scores.size(), n * k);
+    detail::expect_optional(where, "hard_idx", hard_idx.size(), n * n_hard);
+    detail::expect_size(where, "out", out.size(), n * m * dim);
+    detail::expect_optional(where, "out_src", out_src.size(), n * m * 2);
+    detail::expect_optional(where, "out_coef", out_coef.size(), n * m);
+    detail::expect_optional(where, "out_inv_norm", out_inv_norm.size(), n * m);
+    detail::check(negs_synth_negatives(method, seed, step, n, dim, k, anchor.data(), neg.data(),
+                                       shared_neg ? 0 : k, detail::opt(neg_scores),
+                                       detail::opt(hard_idx), n_hard, s_pairs, s_anchor,
+                                       normalize ? 1 : 0, out.data(), detail::opt(out_src),
+                                       detail::opt(out_coef), detail::opt(out_inv_norm)));
+}
+
 } // namespace negs
 
 #endif /* NEGSAMPLE_HPP */

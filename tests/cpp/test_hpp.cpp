@@ -4,6 +4,7 @@
 #include <negsample.hpp>
 
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -176,6 +177,24 @@ int main()
     std::uint32_t far[2] = {0, 7};
     expect_error(NEGS_E_INVALID, "negs_loss_scores_indexed", [&] {
         bpr.scores_indexed(2, users_emb, items_emb, far, pidx, nidx, {}, {}, {&by_index, 1});
+    });
+    // Synthetic negatives: MixGCF's rows are the mixes of the sources and coefficients given.
+    float anchor[2] = {1, 0}, negatives[4] = {0, 1, -1, 0}, mixed[4], coef[2];
+    std::uint32_t src[4];
+    negs::synth_negatives(NEGS_SYNTH_MIXGCF, 5, 0, 2, 2, anchor, negatives, false, {}, {}, 0, 0, 0,
+                          false, mixed, src, coef);
+    for (int j = 0; j < 2; j++) {
+        auto row = [&](std::uint32_t from, int d) {
+            return from == NEGS_SYNTH_ANCHOR ? anchor[d] : negatives[2 * from + static_cast<std::uint32_t>(d)];
+        };
+        for (int d = 0; d < 2; d++) {
+            float want = coef[j] * row(src[2 * j], d) + (1 - coef[j]) * row(src[2 * j + 1], d);
+            CHECK(std::fabs(mixed[2 * j + d] - want) < 1e-6f);
+        }
+    }
+    expect_error(NEGS_E_INVALID, "out has 4 elements, expected 2", [&] {
+        negs::synth_negatives(NEGS_SYNTH_MOCHI, 5, 0, 2, 2, anchor, negatives, false, {}, {}, 2, 1, 0,
+                              true, mixed);
     });
     float delta[4];
     negs::adv_perturb(2, u, 0.5f, delta);

@@ -149,3 +149,26 @@ np.testing.assert_allclose(dp_rows, d_pos[:, None] * ue[ui], atol=1e-5)
 expect_error("NEGS_E_INVALID", bpr.scores_indexed, ue, ie, ui, pi[:3], ni, contains="pos_idx")
 expect_error("NEGS_E_INVALID", bpr.scores_indexed, ue, ie, ui + 5, pi, ni, contains="user_idx")
 print("test_python_numpy: zero-copy inputs, checked out= arrays, numpy references agree")
+
+# Synthetic negatives: each MixGCF output row is c * positive + (1 - c) * negative j (no
+# normalisation), with the sources and coefficient it reports.
+n, k, dim = 3, 4, 5
+anchor = rng.standard_normal((n, dim)).astype(np.float32)
+negs = rng.standard_normal((n, k, dim)).astype(np.float32)
+mixes, src, coef, inv = ns.synth_negatives("mixgcf", anchor, negs, seed=4, step=1,
+                                           normalize=False, sources=True)
+assert mixes.shape == (n, k, dim) and src.shape == (n, k, 2) and np.all(inv == 1)
+for i in range(n):
+    for j in range(k):
+        a_src, b_src = src[i, j]
+        rows = {ns.SYNTH_ANCHOR: anchor[i]}
+        rows.update({s: negs[i, s] for s in range(k)})
+        want = coef[i, j] * rows[int(a_src)] + (1 - coef[i, j]) * rows[int(b_src)]
+        np.testing.assert_allclose(mixes[i, j], want, atol=1e-5)
+queue = rng.standard_normal((6, dim)).astype(np.float32)  # MoCHi over a shared queue
+mochi = ns.synth_negatives("mochi", anchor, queue, shared=True, n_hard=3, s_pairs=2, s_anchor=1,
+                           neg_scores=anchor @ queue.T)
+np.testing.assert_allclose(np.linalg.norm(mochi, axis=2), 1, atol=1e-5)
+expect_error("NEGS_E_INVALID", ns.synth_negatives, "mochi", anchor, queue, shared=True,
+             n_hard=3, s_pairs=2, neg_scores=np.zeros(5, np.float32), contains="neg_scores")
+print("test_python_numpy: synthetic negatives are the mixes of the sources they report")

@@ -9,10 +9,10 @@ from ._consts import *  # noqa: F401,F403  (the header's constants without NEGS_
 from ._lib import NegsError, WRITTEN_FOR, last_error, load, status_name, version
 from .csr import Csr
 from .freq import FrequencyEstimator
-from .loss import Loss, adv_perturb
+from .loss import Loss, adv_perturb, synth_negatives
 from .sampler import Category, Exposure, Hard, Mixture, Popularity, Sampler, Uniform
 
 __version__ = "%d.%d.%d" % WRITTEN_FOR
 __all__ = ["NegsError", "load", "version", "status_name", "last_error", "Csr", "Sampler",
            "Uniform", "Popularity", "Category", "Exposure", "Mixture", "Hard",
-           "FrequencyEstimator", "Loss", "adv_perturb"]
+           "FrequencyEstimator", "Loss", "adv_perturb", "synth_negatives"]

@@ -3,7 +3,7 @@ from . import _consts as C
 from . import _lib
 from ._buffers import F32, U8, U32, In, Out, reduced, rows_cols
 from ._handle import Handle, Param
-from ._lib import call, create, wraps
+from ._lib import call, create, uint, wraps
 
 KINDS = {"bce": C.LOSS_BCE, "bpr": C.LOSS_BPR, "hinge": C.LOSS_HINGE,
          "softmax": C.LOSS_SOFTMAX, "listnet": C.LOSS_LISTNET}
@@ -155,3 +155,43 @@ def adv_perturb(grad, eps, dim=None, out=None):
     o = Out(out, F32, (n, d), "out")
     call("negs_adv_perturb", n, d, g.ptr, float(eps), o.ptr)
     return o.obj
+
+
+SYNTH_METHODS = {"mochi": C.SYNTH_MOCHI, "mixgcf": C.SYNTH_MIXGCF}
+
+
+@wraps("negs_synth_negatives")
+def synth_negatives(method, anchor, neg, shared=False, seed=0, step=0, neg_scores=None,
+                    hard_idx=None, n_hard=0, s_pairs=0, s_anchor=0, normalize=True, dim=None,
+                    sources=False, out=None):
+    """Synthetic hard negatives (method "mochi" or "mixgcf"): convex mixes of each row's
+    anchor (n x dim: the query for MoCHi, the positive for MixGCF) and its k negatives (n x k x
+    dim, or k x dim shared by every row with shared=True). Returns the n x m x dim mixes (m =
+    s_pairs + s_anchor, or k for MixGCF); with sources=True, (mixes, src (n x m x 2: the two
+    sources, k or SYNTH_ANCHOR), coef (n x m), inv_norm (n x m)) for the backward pass."""
+    if isinstance(method, str):
+        if method not in SYNTH_METHODS:
+            raise _lib.invalid(f"synth_negatives: unknown method {method!r} (mochi, mixgcf)")
+        method = SYNTH_METHODS[method]
+    a, ng = In(anchor, F32, "anchor"), In(neg, F32, "neg")
+    n, d = rows_cols(a, "anchor", dim)
+    per = d if shared else n * d
+    if ng.n == 0 or ng.n % per:
+        raise _lib.invalid(f"synth_negatives: neg has {ng.n} values, not k rows of dim = {d}"
+                           + ("" if shared else f" for each of the {n} anchors"))
+    k = ng.n // per
+    sc, hi = In(neg_scores, F32, "neg_scores"), In(hard_idx, U32, "hard_idx")
+    for buf, name, given, want in ((sc, "neg_scores", neg_scores, n * k),
+                                   (hi, "hard_idx", hard_idx, n * n_hard)):
+        if given is not None and buf.n != want:
+            raise _lib.invalid(f"synth_negatives: {name} has {buf.n} values, expected {want}")
+    m = k if method == C.SYNTH_MIXGCF else s_pairs + s_anchor
+    o = Out(out, F32, (n, m, d), "out")
+    src = Out(None, U32, (n, m, 2), "src") if sources else None
+    coef = Out(None, F32, (n, m), "coef") if sources else None
+    inv = Out(None, F32, (n, m), "inv_norm") if sources else None
+    call("negs_synth_negatives", method, uint(seed, "seed", 64), uint(step, "step", 64), n, d,
+         k, a.ptr, ng.ptr, 0 if shared else k, sc.ptr, hi.ptr, uint(n_hard, "n_hard"),
+         uint(s_pairs, "s_pairs"), uint(s_anchor, "s_anchor"), 1 if normalize else 0, o.ptr,
+         *(b.ptr if b else None for b in (src, coef, inv)))
+    return (o.obj, src.obj, coef.obj, inv.obj) if sources else o.obj
