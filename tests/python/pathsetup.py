@@ -19,9 +19,10 @@ def header_defines():
     out = {}
     with open(os.path.join(ROOT, "include", "negsample.h")) as f:
         for line in f:
-            m = re.match(r"#define (NEGS_\w+) \(?(-?\d+)\)?", line)
+            m = re.match(r"#define (NEGS_\w+) \(?(-?(?:0x[0-9A-Fa-f]+|\d+))[uU]?\)?(\s|$)",
+                         line)
             if m:
-                out[m.group(1)] = int(m.group(2))
+                out[m.group(1)] = int(m.group(2), 0)
     return out
 
 
