@@ -238,7 +238,8 @@ TAVX2 static void axpy_avx2(float *y, float w, const float *x, size_t dim)
     const __m256 vw = _mm256_set1_ps(w);
     size_t k = 0;
     for (; k + 8 <= dim; k += 8)
-        _mm256_storeu_ps(y + k, _mm256_fmadd_ps(vw, _mm256_loadu_ps(x + k), _mm256_loadu_ps(y + k)));
+        _mm256_storeu_ps(y + k,
+                         _mm256_fmadd_ps(vw, _mm256_loadu_ps(x + k), _mm256_loadu_ps(y + k)));
     if (k < dim) {
         __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(dim - k)),
                                        _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));

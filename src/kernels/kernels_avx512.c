@@ -212,7 +212,8 @@ T512 static void axpy_avx512(float *y, float w, const float *x, size_t dim)
     const __m512 vw = _mm512_set1_ps(w);
     size_t k = 0;
     for (; k + 16 <= dim; k += 16)
-        _mm512_storeu_ps(y + k, _mm512_fmadd_ps(vw, _mm512_loadu_ps(x + k), _mm512_loadu_ps(y + k)));
+        _mm512_storeu_ps(y + k,
+                         _mm512_fmadd_ps(vw, _mm512_loadu_ps(x + k), _mm512_loadu_ps(y + k)));
     if (k < dim) {
         __mmask16 m = (__mmask16)((1u << (dim - k)) - 1u);
         _mm512_mask_storeu_ps(y + k, m, _mm512_fmadd_ps(vw, _mm512_maskz_loadu_ps(m, x + k),

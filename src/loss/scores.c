@@ -31,33 +31,30 @@ static int sc_report_bad(const struct negs_scores_job *jb, size_t row, double te
                              (double)p);
         if (!isfinite(p * jb->inv_t))
             return negs_fail(NEGS_E_INVALID,
-                             "%s: the logit pos[%zu] / T = %g / %g overflows float", fn,
-                             i, (double)p, temperature);
+                             "%s: the logit pos[%zu] / T = %g / %g overflows float", fn, i,
+                             (double)p, temperature);
         for (size_t j = 0; j < k; j++) {
             const size_t e = i * k + j;
             if (jb->mask && jb->mask[e]) continue;
             const float v = jb->neg[e], q = jb->logq ? jb->logq[e] : 0.0f;
             if (!isfinite(v))
                 return negs_fail(NEGS_E_INVALID,
-                                 "%s: neg[%zu] (row %zu, slot %zu) = %g is not "
-                                 "finite", fn,
+                                 "%s: neg[%zu] (row %zu, slot %zu) = %g is not finite", fn,
                                  e, i, j, (double)v);
             if (!isfinite(q))
                 return negs_fail(NEGS_E_INVALID,
-                                 "%s: neg_logq[%zu] (row %zu, slot %zu) = %g is "
-                                 "not finite", fn,
-                                 e, i, j, (double)q);
+                                 "%s: neg_logq[%zu] (row %zu, slot %zu) = %g is not finite",
+                                 fn, e, i, j, (double)q);
             const float z = jb->kind == NEGS_LOSS_BCE ? v * jb->inv_t - q
                                                       : (v - p) * jb->inv_t - q;
             if (!isfinite(z))
                 return negs_fail(NEGS_E_INVALID,
-                                 "%s: the logit of neg[%zu] (row %zu, slot %zu) "
-                                 "overflows float at temperature %g", fn,
-                                 e, i, j, temperature);
+                                 "%s: the logit of neg[%zu] (row %zu, slot %zu) overflows "
+                                 "float at temperature %g",
+                                 fn, e, i, j, temperature);
         }
     }
-    return negs_fail(NEGS_E_INVALID, "%s: non-finite input at or after row %zu", fn,
-                     row);
+    return negs_fail(NEGS_E_INVALID, "%s: non-finite input at or after row %zu", fn, row);
 }
 
 NEGS_API int negs_loss_scores(negs_loss *l, size_t n, uint32_t k, const float *pos,

@@ -66,7 +66,8 @@ static int sx_score_row(struct negs_sx_call *c, size_t i, uint32_t *slot)
         }
         const int64_t next = negs_sx_slot_ahead(c, i, t, NEGS_SX_AHEAD);
         if (next >= 0) negs_sx_prefetch_row(c->ie + (size_t)next * dim, dim, 0);
-        if (t == k && i + 1 < c->n) negs_sx_prefetch_row(c->ue + (size_t)c->ui[i + 1] * dim, dim, 0);
+        if (t == k && i + 1 < c->n)
+            negs_sx_prefetch_row(c->ue + (size_t)c->ui[i + 1] * dim, dim, 0);
         const float *v = c->ie + (size_t)(t ? c->ni[e] : c->pi[i]) * dim;
         float s = c->kn->dot(u, v, dim);
         if (c->cosine) {

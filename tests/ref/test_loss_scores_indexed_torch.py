@@ -17,6 +17,9 @@ except ImportError:
     print("skip: torch or numpy not available")
     sys.exit(77)
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_loss_scores_torch import torch_rows  # noqa: E402  (the losses from their definitions)
+
 BCE, BPR, HINGE, SOFTMAX, LISTNET = 1, 2, 3, 4, 5
 LP_TEMPERATURE, LP_MARGIN, LP_REDUCTION, LP_THREADS, LP_COSINE = 1, 2, 3, 4, 7
 MEAN, SUM, NONE = 0, 1, 2
@@ -79,25 +82,7 @@ def reference(kind, c, temperature, margin, reduction, cosine):
     q = (u[:, None, :] * vn).sum(-1)
     n, k = q.shape
     lq = torch.tensor(c["logq"], dtype=torch.float64)
-    a = p / temperature
-    x = (q / temperature - lq).masked_fill(m, float("-inf"))
-    cnt = (~m).sum(1).to(torch.float64)
-    if kind == BCE:
-        rows = -F.logsigmoid(a) - F.logsigmoid(-x).sum(1)
-    elif kind in (BPR, HINGE):
-        d = a[:, None] - x
-        terms = -F.logsigmoid(d) if kind == BPR else F.relu(margin - d)
-        rows = torch.where(cnt > 0, terms.sum(1) / cnt.clamp(min=1), torch.zeros_like(cnt))
-    else:
-        logp = F.log_softmax(torch.cat([a[:, None], x], 1), 1)
-        if kind == SOFTMAX:
-            rows = -logp[:, 0]
-        else:
-            labels = torch.zeros(n, k + 1, dtype=torch.float64)
-            labels[:, 0] = 1.0
-            labels[:, 1:] = labels[:, 1:].masked_fill(m, float("-inf"))
-            t = torch.softmax(labels, 1)
-            rows = -torch.where(t > 0, t * logp, torch.zeros_like(logp)).sum(1)
+    rows = torch_rows(kind, p, q, lq, m, temperature, margin)
     total = rows.mean() if reduction == MEAN else rows.sum()
     total.backward()
     ru, rp, rn = gu.grad, gp.grad, gn.grad.masked_fill(m[:, :, None], 0.0)

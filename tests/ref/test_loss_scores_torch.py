@@ -53,6 +53,29 @@ def ours(kind, pos, neg, logq, mask, temperature, margin, reduction, threads=1, 
     return loss, dpos, dneg
 
 
+def torch_rows(kind, p, q, lq, m, temperature, margin):
+    """The row losses from score tensors p (n) and q (n, k), logq lq and bool mask m (n, k),
+    written from the definitions; autograd gives the gradients."""
+    n, k = q.shape
+    a = p / temperature
+    x = (q / temperature - lq).masked_fill(m, float("-inf"))
+    cnt = (~m).sum(1).to(torch.float64)
+    if kind == BCE:
+        return -F.logsigmoid(a) - F.logsigmoid(-x).sum(1)
+    if kind in (BPR, HINGE):
+        d = a[:, None] - x  # +inf where masked: both terms are then 0
+        terms = -F.logsigmoid(d) if kind == BPR else F.relu(margin - d)
+        return torch.where(cnt > 0, terms.sum(1) / cnt.clamp(min=1), torch.zeros_like(cnt))
+    logp = F.log_softmax(torch.cat([a[:, None], x], 1), 1)
+    if kind == SOFTMAX:
+        return -logp[:, 0]
+    labels = torch.zeros(n, k + 1, dtype=torch.float64)
+    labels[:, 0] = 1.0
+    labels[:, 1:] = labels[:, 1:].masked_fill(m, float("-inf"))
+    t = torch.softmax(labels, 1)
+    return -torch.where(t > 0, t * logp, torch.zeros_like(logp)).sum(1)
+
+
 def reference(kind, pos, neg, logq, mask, temperature, margin, reduction):
     p = torch.tensor(pos, dtype=torch.float64, requires_grad=True)
     q = torch.tensor(neg, dtype=torch.float64, requires_grad=True)
@@ -60,26 +83,7 @@ def reference(kind, pos, neg, logq, mask, temperature, margin, reduction):
     lq = torch.zeros(n, k, dtype=torch.float64) if logq is None else torch.tensor(
         logq, dtype=torch.float64)
     m = torch.zeros(n, k, dtype=torch.bool) if mask is None else torch.tensor(mask != 0)
-    a = p / temperature
-    x = (q / temperature - lq).masked_fill(m, float("-inf"))
-    cnt = (~m).sum(1).to(torch.float64)
-    if kind == BCE:
-        rows = -F.logsigmoid(a) - F.logsigmoid(-x).sum(1)
-    elif kind in (BPR, HINGE):
-        d = a[:, None] - x  # +inf where masked: both terms are then 0
-        terms = -F.logsigmoid(d) if kind == BPR else F.relu(margin - d)
-        rows = torch.where(cnt > 0, terms.sum(1) / cnt.clamp(min=1), torch.zeros_like(cnt))
-    else:
-        logits = torch.cat([a[:, None], x], 1)
-        logp = F.log_softmax(logits, 1)
-        if kind == SOFTMAX:
-            rows = -logp[:, 0]
-        else:
-            labels = torch.zeros(n, k + 1, dtype=torch.float64)
-            labels[:, 0] = 1.0
-            labels[:, 1:] = labels[:, 1:].masked_fill(m, float("-inf"))
-            t = torch.softmax(labels, 1)
-            rows = -torch.where(t > 0, t * logp, torch.zeros_like(logp)).sum(1)
+    rows = torch_rows(kind, p, q, lq, m, temperature, margin)
     total = rows.mean() if reduction == MEAN else rows.sum()
     total.backward()
     loss = rows.detach().numpy() if reduction == NONE else np.array([total.item()])
