@@ -245,8 +245,10 @@ typedef struct negs_freq negs_freq;
                                 * count-min, whose merge equals the sketch of the union */
 
 /* docs/freq.md has the details. buckets (1..2^32) per row, hashes rows (1..32); memory is
- * buckets * hashes * 16 bytes (GAP) or * 8 (SKETCH). update: one batch at one step; steps never
- * go down (INVALID), the same step continues that step's batch, duplicates are counted. prob:
+ * buckets * hashes * 16 bytes (GAP) or * 8 (SKETCH), plus a workspace of about 64 KiB.
+ * update: one batch at one step; steps never go down (INVALID), the same step continues that
+ * step's batch (the tables as if in one call; the rate only to rounding), duplicates are
+ * counted. prob:
  * per-example probability in [1 / (MAX_GAP * examples per step), 1]; STATE before any id was
  * seen. merge: SKETCHes of equal shape, seed and half-life (else INVALID); GAP: UNSUPPORTED.
  * load: NULL with NEGS_E_FORMAT for any damaged image (docs/FORMAT.md). */
@@ -278,7 +280,7 @@ NEGS_API int negs_freq_logq_batch_u32(const negs_freq *f, const uint32_t *ids, s
                                       size_t batch_size, float *out_logq);
 /* One pass for a training step: negs_freq_update(f, step, ids, n), then out_logq[i] = log q of
  * ids[i] read AFTER the update, bit-identical to negs_freq_logq right after negs_freq_update,
- * but hashing each id once (for batches up to 16384 / hashes ids, at least 512; larger ones
+ * but hashing each id once (for batches up to 8192 / hashes ids, at least 512; larger ones
  * are hashed twice in part). After, because every in-batch candidate is in the batch by
  * construction: the estimate that has seen this batch is the one Yi et al. use, and an id new
  * in this batch gets its first-sight estimate instead of the floor 1 / (MAX_GAP * examples per
