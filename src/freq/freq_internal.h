@@ -90,23 +90,9 @@ static inline uint64_t negs_freq_id(const uint64_t *ids64, const uint32_t *ids32
     return ids64 ? ids64[i] : ids32[i];
 }
 
-/* The table offset of id's cell in every row, row j's at off[j * stride]: j * buckets plus
- * its bucket (one mix serves two rows). */
-static inline void negs_freq_cells_of(const negs_freq *f, uint64_t id, size_t *off, size_t stride)
-{
-    const uint32_t m = f->hashes;
-    const uint64_t buckets = f->buckets;
-    size_t row = 0;
-    for (uint32_t j = 0; j < m; j += 2, row += 2 * (size_t)buckets) {
-        uint64_t x = negs_freq_mix(f, j, id);
-        off[j * stride] = row + (size_t)negs_freq_half_bucket(x, 0, buckets);
-        if (j + 1 < m)
-            off[(j + 1) * stride] = row + (size_t)buckets + (size_t)negs_freq_half_bucket(x, 1, buckets);
-    }
-}
-
-/* negs_freq_cells_of for ids [base + at, base + at + len), id i's row j into
- * ws[i * by_id + j * by_row]: row pair by row pair, so each pair's key stays in a register. */
+/* The table offset of the cell of ids [base + at, base + at + len) in every row (j * buckets
+ * plus the bucket), id i's row j into ws[i * by_id + j * by_row]; one mix serves two rows.
+ * Row pair by row pair, so each pair's key stays in a register. */
 static inline void negs_freq_hash_ids(const negs_freq *f, const uint64_t *ids64,
                                       const uint32_t *ids32, size_t base, size_t at, size_t len,
                                       size_t *ws, size_t by_id, size_t by_row)

@@ -25,7 +25,7 @@ int negs_freq_query_begin(const negs_freq *f, const void *ids, size_t n, const v
 static inline double freq_p(const negs_freq *f, const negs_freq_query *q, uint64_t id)
 {
     size_t off[NEGS_FREQ_MAX_HASHES];
-    negs_freq_cells_of(f, id, off, 1);
+    negs_freq_hash_ids(f, &id, NULL, 0, 0, 1, off, 1, 1);
     return negs_freq_p_at(f, q, off, 1);
 }
 
