@@ -44,7 +44,7 @@ assert e.status == -1 and e.message.startswith("NEGS_E_INVALID: negs_csr_create"
 assert ns.last_error() == (-1, e.message)
 expect_error("NEGS_E_INVALID", ns.Csr, 2, 4, [0, 1], [0], contains="n_users + 1")
 expect_error("NEGS_E_INVALID", ns.Csr, 2, 4, [0, 1, 2], [0, -1], contains="indices")
-expect_error("NEGS_E_INVALID", ns.Sampler, "zipf", 10, contains="unknown kind")
+expect_error("NEGS_E_INVALID", ns.Sampler, "zipf", 10, contains="unknown 'zipf'")
 expect_error("NEGS_E_INVALID", ns.Uniform, 10, colour=3, contains="no parameter 'colour'")
 expect_error("NEGS_E_INVALID", ns.Uniform, 0, contains="n_items")
 expect_error("NEGS_E_UNSUPPORTED", ns.Sampler, 99, 10)

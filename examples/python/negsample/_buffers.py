@@ -154,6 +154,13 @@ def rows_cols(buf, name, cols):
     return buf.n // cols, cols
 
 
+def expect_sizes(where, *checks):
+    """Each (buffer, name, given, want): a given optional input must hold `want` values."""
+    for buf, name, given, want in checks:
+        if given is not None and buf.n != want:
+            raise invalid(f"{where}: {name} has {buf.n} values, expected {want}")
+
+
 def reduced(out, per_row):
     """Per-row losses as the array, a reduced one as a float."""
     return out.obj if per_row else float(out.obj[0])

@@ -218,3 +218,12 @@ def uint(value, name, bits=32):
     if not 0 <= value < 1 << bits:
         raise invalid(f"{name} = {value} is outside 0..2^{bits} - 1")
     return value
+
+
+def named(value, table, what):
+    """A name of `table` as its constant (a number passes through unchanged)."""
+    if isinstance(value, str):
+        if value not in table:
+            raise invalid(f"{what}: unknown {value!r} (known: {', '.join(table)})")
+        return table[value]
+    return value

@@ -21,10 +21,7 @@ class FrequencyEstimator(Handle, free="negs_freq_free"):
 
     @wraps("negs_freq_create")
     def __init__(self, kind="gap", buckets=1 << 16, hashes=2, seed=0, **params):
-        if isinstance(kind, str):
-            if kind not in KINDS:
-                raise _lib.invalid(f"FrequencyEstimator: unknown kind {kind!r} (gap, sketch)")
-            kind = KINDS[kind]
+        kind = _lib.named(kind, KINDS, "FrequencyEstimator kind")
         super().__init__(create("negs_freq_create", kind, uint(buckets, "buckets", 64),
                                       uint(hashes, "hashes"), uint(seed, "seed", 64)), params)
 

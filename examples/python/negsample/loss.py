@@ -1,7 +1,7 @@
 """negs_loss: losses and their gradients from scores, or fused from embeddings."""
 from . import _consts as C
 from . import _lib
-from ._buffers import F32, U8, U32, In, Out, reduced, rows_cols
+from ._buffers import F32, U8, U32, In, Out, expect_sizes, reduced, rows_cols
 from ._handle import Handle, Param
 from ._lib import call, create, uint, wraps
 
@@ -25,18 +25,13 @@ class Loss(Handle, free="negs_loss_free"):
 
     @wraps("negs_loss_create")
     def __init__(self, kind="softmax", **params):
-        if isinstance(kind, str):
-            if kind not in KINDS:
-                raise _lib.invalid(f"Loss: unknown kind {kind!r} (known: {', '.join(KINDS)})")
-            kind = KINDS[kind]
+        kind = _lib.named(kind, KINDS, "Loss kind")
         super().__init__(create("negs_loss_create", kind), params)
 
     @wraps("negs_loss_set_param")
     def set_param(self, param, value):
-        if param == C.LP_REDUCTION and isinstance(value, str):
-            if value not in REDUCTIONS:
-                raise _lib.invalid(f"reduction: {value!r} is not one of {', '.join(REDUCTIONS)}")
-            value = REDUCTIONS[value]
+        if param == C.LP_REDUCTION:
+            value = _lib.named(value, REDUCTIONS, "reduction")
         self._set("negs_loss_set_param", param, value)
 
     @wraps("negs_loss_get_param")
@@ -60,9 +55,8 @@ class Loss(Handle, free="negs_loss_free"):
             raise _lib.invalid(f"scores: {ng.n} negative scores are not rows for {n} positives")
         k = ng.n // n if k is None else k
         lq, mk = In(neg_logq, F32, "neg_logq"), In(neg_mask, U8, "neg_mask")
-        for buf, name, given in ((lq, "neg_logq", neg_logq), (mk, "neg_mask", neg_mask)):
-            if given is not None and buf.n != n * k:
-                raise _lib.invalid(f"scores: {name} has {buf.n} values, expected n*k = {n * k}")
+        expect_sizes("scores", (lq, "neg_logq", neg_logq, n * k),
+                     (mk, "neg_mask", neg_mask, n * k))
         per_row = self.reduction == C.REDUCE_NONE
         lo = Out(out, F32, (n,) if per_row else (1,), "out")
         dp = Out(d_pos, F32, (n,), "d_pos") if grad or d_pos is not None else None
@@ -83,10 +77,8 @@ class Loss(Handle, free="negs_loss_free"):
             raise _lib.invalid(f"inbatch: v has {bm} rows, fewer than the b = {b} queries")
         lq, it = In(logq, F32, "logq"), In(item_ids, U32, "item_ids")
         us = In(user_ids, U32, "user_ids")
-        for buf, name, given, want in ((lq, "logq", logq, bm), (it, "item_ids", item_ids, bm),
-                                       (us, "user_ids", user_ids, b)):
-            if given is not None and buf.n != want:
-                raise _lib.invalid(f"inbatch: {name} has {buf.n} values, expected {want}")
+        expect_sizes("inbatch", (lq, "logq", logq, bm), (it, "item_ids", item_ids, bm),
+                     (us, "user_ids", user_ids, b))
         per_row = self.reduction == C.REDUCE_NONE
         lo = Out(out, F32, (b,) if per_row else (1,), "out")
         gu = Out(du, F32, (b, d), "du") if grad or du is not None else None
@@ -109,9 +101,8 @@ class Loss(Handle, free="negs_loss_free"):
                                f"neg_idx are not n, n and n*k")
         k = ni.n // n
         lq, mk = In(neg_logq, F32, "neg_logq"), In(neg_mask, U8, "neg_mask")
-        for buf, name, given in ((lq, "neg_logq", neg_logq), (mk, "neg_mask", neg_mask)):
-            if given is not None and buf.n != n * k:
-                raise _lib.invalid(f"scores_indexed: {name} has {buf.n} values, expected {n * k}")
+        expect_sizes("scores_indexed", (lq, "neg_logq", neg_logq, n * k),
+                     (mk, "neg_mask", neg_mask, n * k))
         per_row = self.reduction == C.REDUCE_NONE
         lo = Out(out, F32, (n,) if per_row else (1,), "out")
         head = [self.handle, n, k, d, ue.ptr, n_users, ie.ptr, n_items, ui.ptr, pi.ptr, ni.ptr,
@@ -169,10 +160,7 @@ def synth_negatives(method, anchor, neg, shared=False, seed=0, step=0, neg_score
     dim, or k x dim shared by every row with shared=True). Returns the n x m x dim mixes (m =
     s_pairs + s_anchor, or k for MixGCF); with sources=True, (mixes, src (n x m x 2: the two
     sources, k or SYNTH_ANCHOR), coef (n x m), inv_norm (n x m)) for the backward pass."""
-    if isinstance(method, str):
-        if method not in SYNTH_METHODS:
-            raise _lib.invalid(f"synth_negatives: unknown method {method!r} (mochi, mixgcf)")
-        method = SYNTH_METHODS[method]
+    method = _lib.named(method, SYNTH_METHODS, "synth_negatives method")
     a, ng = In(anchor, F32, "anchor"), In(neg, F32, "neg")
     n, d = rows_cols(a, "anchor", dim)
     per = d if shared else n * d
@@ -181,10 +169,8 @@ def synth_negatives(method, anchor, neg, shared=False, seed=0, step=0, neg_score
                            + ("" if shared else f" for each of the {n} anchors"))
     k = ng.n // per
     sc, hi = In(neg_scores, F32, "neg_scores"), In(hard_idx, U32, "hard_idx")
-    for buf, name, given, want in ((sc, "neg_scores", neg_scores, n * k),
-                                   (hi, "hard_idx", hard_idx, n * n_hard)):
-        if given is not None and buf.n != want:
-            raise _lib.invalid(f"synth_negatives: {name} has {buf.n} values, expected {want}")
+    expect_sizes("synth_negatives", (sc, "neg_scores", neg_scores, n * k),
+                 (hi, "hard_idx", hard_idx, n * n_hard))
     m = k if method == C.SYNTH_MIXGCF else s_pairs + s_anchor
     o = Out(out, F32, (n, m, d), "out")
     src = Out(None, U32, (n, m, 2), "src") if sources else None

@@ -11,14 +11,6 @@ KINDS = {"uniform": C.SAMPLER_UNIFORM, "popularity": C.SAMPLER_POPULARITY,
 HARD_MODES = {"top": C.HARD_TOP, "semihard": C.HARD_SEMIHARD, "softmax": C.HARD_SOFTMAX}
 
 
-def _kind(kind, table, what):
-    if isinstance(kind, str):
-        if kind not in table:
-            raise _lib.invalid(f"{what}: unknown kind {kind!r} (known: {', '.join(table)})")
-        return table[kind]
-    return int(kind)
-
-
 class Sampler(Handle, free="negs_sampler_free"):
     """Sampler(kind, n_items, seed=0, **params). kind: a name of KINDS or a NEGS_SAMPLER_*
     value; params: the properties below (alpha=0.5, unique=True, threads=2, ...). The
@@ -38,14 +30,14 @@ class Sampler(Handle, free="negs_sampler_free"):
     @wraps("negs_sampler_create")
     def __init__(self, kind, n_items, seed=0, **params):
         self.n_items = n_items
-        ptr = create("negs_sampler_create", _kind(kind, KINDS, "Sampler"),
+        ptr = create("negs_sampler_create", _lib.named(kind, KINDS, "Sampler kind"),
                      uint(n_items, "n_items"), uint(seed, "seed", 64))
         super().__init__(ptr, params)
 
     @wraps("negs_sampler_set_param")
     def set_param(self, param, value):
-        if param == C.SP_HARD_MODE and isinstance(value, str):
-            value = _kind(value, HARD_MODES, "hard_mode")
+        if param == C.SP_HARD_MODE:
+            value = _lib.named(value, HARD_MODES, "hard_mode")
         self._set("negs_sampler_set_param", param, value)
 
     @wraps("negs_sampler_get_param")
