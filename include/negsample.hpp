@@ -278,6 +278,41 @@ public:
                                                  detail::opt(out_logq)));
     }
 
+    /* The log q sample() gives items[i] in row (users[i], positives[i]) among k draws, for
+     * any item (-inf where the row never draws it); users, positives: empty or items.size(). */
+    void logq(std::uint64_t step, span<const std::uint32_t> users,
+              span<const std::uint32_t> positives, span<const std::uint32_t> items,
+              std::uint32_t k, span<float> out_logq) const
+    {
+        const char *where = "negs::sampler::logq";
+        detail::expect_optional(where, "users", users.size(), items.size());
+        detail::expect_optional(where, "positives", positives.size(), items.size());
+        detail::expect_size(where, "out_logq", out_logq.size(), items.size());
+        detail::check(negs_sampler_logq(get(), step, items.size(), detail::opt(users),
+                                        detail::opt(positives), items.data(), k,
+                                        out_logq.data()));
+    }
+    /* UNIFORM: draw only among ids (empty: the whole catalogue again). */
+    void set_support(span<const std::uint32_t> ids)
+    {
+        detail::check(negs_sampler_set_support(get(), detail::opt(ids),
+                                               static_cast<std::uint32_t>(ids.size())));
+    }
+    /* m = out_items.size() negatives drawn once for the batch whose positives are given;
+     * out_logq: empty or m; out_pos_logq: empty or positives.size(). */
+    void sample_shared(std::uint64_t step, span<const std::uint32_t> positives,
+                       span<std::uint32_t> out_items, span<float> out_logq = {},
+                       span<float> out_pos_logq = {})
+    {
+        const char *where = "negs::sampler::sample_shared";
+        detail::expect_optional(where, "out_logq", out_logq.size(), out_items.size());
+        detail::expect_optional(where, "out_pos_logq", out_pos_logq.size(), positives.size());
+        detail::check(negs_sampler_sample_shared(
+            get(), step, positives.size(), detail::opt(positives),
+            static_cast<std::uint32_t>(out_items.size()), out_items.data(),
+            detail::opt(out_logq), detail::opt(out_pos_logq)));
+    }
+
     negs_sampler *get() const noexcept { return p_.get(); }
 
 private:
@@ -292,6 +327,21 @@ private:
 
     std::unique_ptr<negs_sampler, detail::deleter<negs_sampler, negs_sampler_free>> p_;
 };
+
+/* The log q of mixed negatives: out[j] = log(b p_j + m q_j) for the b + m = logp.size()
+ * columns (logq_shared and out of the same size). */
+inline void mixed_logq(std::size_t b, span<const float> logp, span<const float> logq_shared,
+                       span<float> out_logq)
+{
+    const char *where = "negs::mixed_logq";
+    detail::expect_size(where, "logq_shared", logq_shared.size(), logp.size());
+    detail::expect_size(where, "out_logq", out_logq.size(), logp.size());
+    if (logp.size() < b)
+        detail::invalid(where, "logp has " + std::to_string(logp.size()) + " columns, fewer than b = " +
+                                   std::to_string(b));
+    detail::check(negs_mixed_logq(b, logp.size() - b, logp.data(), logq_shared.data(),
+                                  out_logq.data()));
+}
 
 /* ---------------------------------------------------------------- frequency estimator */
 
@@ -315,9 +365,25 @@ public:
         detail::check(negs_freq_get_param(get(), param, &value));
         return value;
     }
+    /* The uint32_t overloads (item indices) call the _u32 twins: the same results. */
     void update(std::uint64_t step, span<const std::uint64_t> ids)
     {
         detail::check(negs_freq_update(get(), step, ids.data(), ids.size()));
+    }
+    void update(std::uint64_t step, span<const std::uint32_t> ids)
+    {
+        detail::check(negs_freq_update_u32(get(), step, ids.data(), ids.size()));
+    }
+    /* update(step, ids), then the log q of each id read after it, in one pass. */
+    void update_logq(std::uint64_t step, span<const std::uint64_t> ids, span<float> out)
+    {
+        detail::expect_size("negs::freq::update_logq", "out", out.size(), ids.size());
+        detail::check(negs_freq_update_logq(get(), step, ids.data(), ids.size(), out.data()));
+    }
+    void update_logq(std::uint64_t step, span<const std::uint32_t> ids, span<float> out)
+    {
+        detail::expect_size("negs::freq::update_logq", "out", out.size(), ids.size());
+        detail::check(negs_freq_update_logq_u32(get(), step, ids.data(), ids.size(), out.data()));
     }
     /* out has one value per id. */
     void prob(span<const std::uint64_t> ids, span<float> out) const
@@ -325,15 +391,31 @@ public:
         detail::expect_size("negs::freq::prob", "out", out.size(), ids.size());
         detail::check(negs_freq_prob(get(), ids.data(), ids.size(), out.data()));
     }
+    void prob(span<const std::uint32_t> ids, span<float> out) const
+    {
+        detail::expect_size("negs::freq::prob", "out", out.size(), ids.size());
+        detail::check(negs_freq_prob_u32(get(), ids.data(), ids.size(), out.data()));
+    }
     void logq(span<const std::uint64_t> ids, span<float> out) const
     {
         detail::expect_size("negs::freq::logq", "out", out.size(), ids.size());
         detail::check(negs_freq_logq(get(), ids.data(), ids.size(), out.data()));
     }
+    void logq(span<const std::uint32_t> ids, span<float> out) const
+    {
+        detail::expect_size("negs::freq::logq", "out", out.size(), ids.size());
+        detail::check(negs_freq_logq_u32(get(), ids.data(), ids.size(), out.data()));
+    }
     void logq_batch(span<const std::uint64_t> ids, std::size_t batch_size, span<float> out) const
     {
         detail::expect_size("negs::freq::logq_batch", "out", out.size(), ids.size());
         detail::check(negs_freq_logq_batch(get(), ids.data(), ids.size(), batch_size, out.data()));
+    }
+    void logq_batch(span<const std::uint32_t> ids, std::size_t batch_size, span<float> out) const
+    {
+        detail::expect_size("negs::freq::logq_batch", "out", out.size(), ids.size());
+        detail::check(
+            negs_freq_logq_batch_u32(get(), ids.data(), ids.size(), batch_size, out.data()));
     }
     std::vector<unsigned char> save() const
     {

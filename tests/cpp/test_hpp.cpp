@@ -114,6 +114,29 @@ int main()
                  [&] { mix.set_schedule(0, steps, {shares, 1}); });
     mix.sample(3, {}, pos, 3, items);
 
+    // log q without drawing, restricted support, shared negatives, mixed log q.
+    moved.sample(7, users, pos, 3, items, logq);
+    std::vector<float> again(items.size());
+    std::vector<std::uint32_t> row_users, row_pos;
+    for (std::size_t i = 0; i < items.size(); i++) {
+        row_users.push_back(users[i / 3]);
+        row_pos.push_back(pos[i / 3]);
+    }
+    moved.logq(7, row_users, row_pos, items, 3, again);
+    CHECK(std::memcmp(again.data(), logq.data(), sizeof(float) * again.size()) == 0);
+    negs::sampler restricted(NEGS_SAMPLER_UNIFORM, 6, 3);
+    std::uint32_t support[2] = {2, 5}, shared_items[4], batch_pos[2] = {0, 1};
+    restricted.set_support(support);
+    float shared_logq[4], pos_logq[2];
+    restricted.sample_shared(1, batch_pos, shared_items, shared_logq, pos_logq);
+    for (std::uint32_t item : shared_items) CHECK(item == 2 || item == 5);
+    CHECK(std::fabs(shared_logq[0] - std::log(2.0f)) < 1e-6f && std::isinf(pos_logq[0]));
+    expect_error(NEGS_E_INVALID, "out_pos_logq has 1 elements",
+                 [&] { restricted.sample_shared(1, batch_pos, shared_items, {}, {pos_logq, 1}); });
+    float logp[3] = {-1, -2, -3}, logq_shared[3] = {-2, -1, -4}, mixed_lq[3];
+    negs::mixed_logq(2, logp, logq_shared, mixed_lq);
+    CHECK(std::fabs(mixed_lq[2] - std::log(2 * std::exp(-3.0f) + std::exp(-4.0f))) < 1e-5f);
+
     // freq: save/load gives the same image; a damaged one is NEGS_E_FORMAT.
     negs::freq f(NEGS_FREQ_SKETCH, 256, 2, 9);
     std::vector<std::uint64_t> ids = {1, 2, 3, 1};
@@ -122,6 +145,15 @@ int main()
     f.prob(ids, p);
     CHECK(p[0] == 0.5f);
     f.logq_batch(ids, 4, p);
+    negs::freq twin(NEGS_FREQ_SKETCH, 256, 2, 9);
+    std::vector<std::uint32_t> ids32 = {1, 2, 3, 1};
+    twin.update(0, ids32); // the _u32 twin: the same state
+    CHECK(twin.save() == f.save());
+    std::vector<float> p32(ids32.size());
+    twin.update_logq(1, ids32, p32);
+    f.update(1, ids);
+    f.logq(ids, p);
+    CHECK(std::memcmp(p.data(), p32.data(), sizeof(float) * p.size()) == 0);
     std::vector<unsigned char> image = f.save();
     negs::freq g = negs::freq::load(image);
     CHECK(g.save() == image);

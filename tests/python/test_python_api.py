@@ -144,6 +144,10 @@ assert abs(p[0] - 0.5) < 1e-6 and abs(p[1] - 0.25) < 1e-6, list(p)
 assert abs(f.logq([1])[0] - math.log(0.5)) < 1e-6
 lqb = f.logq_batch([2], batch_size=4)[0]
 assert abs(lqb - math.log(1 - 0.75 ** 4)) < 1e-5, lqb
+twin = ns.FrequencyEstimator("sketch", buckets=256, hashes=2, seed=9, half_life=0)
+twin.update(array.array("I", [1, 2, 3, 1]), step=0)  # 32-bit ids: the _u32 calls, same state
+assert twin.save() == f.save()
+assert list(twin.update_logq(array.array("I", [1]), step=1)) == list(twin.logq([1]))
 image = f.save()
 assert ns.FrequencyEstimator.load(image).save() == image
 assert pickle.loads(pickle.dumps(f)).save() == image

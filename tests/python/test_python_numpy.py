@@ -172,3 +172,42 @@ np.testing.assert_allclose(np.linalg.norm(mochi, axis=2), 1, atol=1e-5)
 expect_error("NEGS_E_INVALID", ns.synth_negatives, "mochi", anchor, queue, shared=True,
              n_hard=3, s_pairs=2, neg_scores=np.zeros(5, np.float32), contains="neg_scores")
 print("test_python_numpy: synthetic negatives are the mixes of the sources they report")
+
+# Sampler log q without drawing: what sample() gives the items it drew, -inf for excluded ones.
+s = ns.Popularity(n_items, seed=11, weights=counts, positives=positives_csr)
+items, logq = s.sample(users, pos, k=6, step=3)
+again = s.logq(items.ravel(), users=np.repeat(users, 6), positives=np.repeat(pos, 6), k=6, step=3)
+np.testing.assert_array_equal(again, logq.ravel())
+assert np.all(np.isneginf(s.logq(pos, users=users, positives=pos, k=6)))
+# Restricted uniform support, shared negatives and the mixed log q.
+with ns.Uniform(n_items, seed=2) as restricted:
+    restricted.set_support([1, 3, 5])
+    drawn, lq = restricted.sample(n_rows=20, k=2)
+    assert set(drawn.ravel().tolist()) <= {1, 3, 5}
+    np.testing.assert_allclose(lq, np.log(2 / 3), rtol=1e-6)
+    restricted.set_support(None)
+batch_pos = np.array([0, 1, 2, 3], np.uint32)
+with ns.Uniform(n_items, seed=5) as shared:
+    drawn, lq, pos_lq = shared.sample_shared(batch_pos, m=8, step=1)
+    assert drawn.shape == (8,) and not set(drawn.tolist()) & set(batch_pos.tolist())
+    np.testing.assert_allclose(lq, np.log(8 / (n_items - 4)), rtol=1e-5)
+    assert np.all(np.isneginf(pos_lq))
+    assert shared.shared_exclude is True
+logp = np.log(rng.random(12)).astype(np.float32)
+logq_shared = np.log(rng.random(12)).astype(np.float32)
+np.testing.assert_allclose(ns.mixed_logq(4, logp, logq_shared),
+                           np.logaddexp(np.log(4) + logp, logq_shared), rtol=1e-5)
+expect_error("NEGS_E_INVALID", ns.mixed_logq, 4, logp, logq_shared[:5], contains="b + m")
+# Frequencies: uint32 ids take the _u32 twins, with results identical to the uint64 calls.
+f32 = ns.FrequencyEstimator("gap", buckets=1024, hashes=2, seed=2)
+f64 = ns.FrequencyEstimator("gap", buckets=1024, hashes=2, seed=2)
+for step in range(5):
+    batch = rng.integers(0, 30, 64)
+    out32 = f32.update_logq(batch.astype(np.uint32), step)
+    f64.update(batch.astype(np.uint64), step)
+    np.testing.assert_array_equal(out32, f64.logq(batch.astype(np.uint64)))
+assert f32.save() == f64.save()
+ids32 = np.arange(10, dtype=np.uint32)
+np.testing.assert_array_equal(f32.prob(ids32), f64.prob(ids32.astype(np.uint64)))
+np.testing.assert_array_equal(f32.logq_batch(ids32, 64), f64.logq_batch(ids32.astype(np.uint64), 64))
+print("test_python_numpy: sampler log q, support, shared negatives, mixed log q, uint32 ids")

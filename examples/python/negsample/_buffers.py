@@ -32,6 +32,15 @@ F32 = Kind("float32", "f", False)
 F64 = Kind("float64", "d", False)
 
 
+def is_kind(obj, kind):
+    """Whether obj already is an array of kind's C type (a numpy dtype or a buffer format)."""
+    if np is not None and isinstance(obj, np.ndarray):
+        return obj.dtype == kind.np
+    if isinstance(obj, (array.array, memoryview)):
+        return _format_ok(memoryview(obj), kind)
+    return False
+
+
 def _format_ok(mv, kind):
     fmt = mv.format.lstrip("@=<")
     return fmt in kind.formats

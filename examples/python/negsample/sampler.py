@@ -8,7 +8,8 @@ from ._lib import call, create, uint, wraps
 KINDS = {"uniform": C.SAMPLER_UNIFORM, "popularity": C.SAMPLER_POPULARITY,
          "category": C.SAMPLER_CATEGORY, "exposure": C.SAMPLER_EXPOSURE,
          "mixture": C.SAMPLER_MIXTURE, "hard": C.SAMPLER_HARD}
-HARD_MODES = {"top": C.HARD_TOP, "semihard": C.HARD_SEMIHARD, "softmax": C.HARD_SOFTMAX}
+HARD_MODES = {"top": C.HARD_TOP, "semihard": C.HARD_SEMIHARD, "softmax": C.HARD_SOFTMAX,
+              "dns_mn": C.HARD_DNS_MN, "ahns": C.HARD_AHNS}
 
 
 class Sampler(Handle, free="negs_sampler_free"):
@@ -26,6 +27,12 @@ class Sampler(Handle, free="negs_sampler_free"):
     temperature = Param(C.SP_TEMPERATURE, float, "softmax selection temperature")
     threads = Param(C.SP_THREADS, int, "worker threads; results never depend on it")
     row_offset = Param(C.SP_ROW_OFFSET, int, "number of this call's first row in the stream")
+    top_m = Param(C.SP_TOP_M, int, "DNS(M, N): select uniformly among the top M")
+    ahns_alpha = Param(C.SP_AHNS_ALPHA, float, "AHNS target beta * (pos + alpha)^(p + 1)")
+    ahns_beta = Param(C.SP_AHNS_BETA, float, "AHNS beta")
+    ahns_p = Param(C.SP_AHNS_P, float, "AHNS p")
+    fallback_rows = Param(C.SP_FALLBACK_ROWS, int, "read-only: semi-hard rows that fell back")
+    shared_exclude = Param(C.SP_SHARED_EXCLUDE, bool, "sample_shared skips the batch's positives")
 
     @wraps("negs_sampler_create")
     def __init__(self, kind, n_items, seed=0, **params):
@@ -83,6 +90,39 @@ class Sampler(Handle, free="negs_sampler_free"):
             raise _lib.invalid(f"set_schedule: {st.n} steps but {sh.n} shares")
         call("negs_sampler_set_schedule", self.handle, uint(child, "child"), st.n, st.ptr, sh.ptr)
         return self
+
+    @wraps("negs_sampler_set_support")
+    def set_support(self, ids):
+        """UNIFORM: draw only among these ids (None: the whole catalogue again)."""
+        i = In(ids, U32, "ids")
+        call("negs_sampler_set_support", self.handle, i.ptr, i.n)
+        return self
+
+    @wraps("negs_sampler_logq")
+    def logq(self, items, users=None, positives=None, k=1, step=0, out=None):
+        """The log q sample() gives item i of row (users[i], positives[i]) among k draws, for
+        any item (-inf where the row never draws it), without drawing."""
+        it = In(items, U32, "items")
+        u, p, n = self._rows(users, positives, it.n, "logq")
+        o = Out(out, F32, it.shape if out is None and it.shape else (n,), "out")
+        call("negs_sampler_logq", self.handle, uint(step, "step", 64), n, u.ptr, p.ptr, it.ptr,
+             uint(k, "k"), o.ptr)
+        return o.obj
+
+    @wraps("negs_sampler_sample_shared")
+    def sample_shared(self, positives, m, step=0, out=None, out_logq=None, out_pos_logq=None,
+                      logq=True):
+        """(items, logq, pos_logq): m negatives drawn once for the whole batch, their log q
+        among the m draws and that of each of the batch's positives (None with logq=False)."""
+        p = In(positives, U32, "positives")
+        items = Out(out, U32, (uint(m, "m"),), "out")
+        want = logq or out_logq is not None
+        lq = Out(out_logq, F32, (m,), "out_logq") if want else None
+        plq = Out(out_pos_logq, F32, (p.n,), "out_pos_logq") if want or out_pos_logq is not None \
+            else None
+        call("negs_sampler_sample_shared", self.handle, uint(step, "step", 64), p.n, p.ptr, m,
+             items.ptr, lq.ptr if lq else None, plq.ptr if plq else None)
+        return items.obj, lq.obj if lq else None, plq.obj if plq else None
 
     def _rows(self, users, positives, n_rows, what):
         u, p = In(users, U32, "users"), In(positives, U32, "positives")
@@ -187,3 +227,17 @@ class Hard(Sampler):
         super().__init__(C.SAMPLER_HARD, n_items, seed, **params)
         if child is not None:
             self.add(child)
+
+
+@wraps("negs_mixed_logq")
+def mixed_logq(b, logp, logq_shared, out=None):
+    """log(b p_j + m q_j) for the b in-batch and m shared columns of mixed negatives: logp the
+    estimator's per-example log p of each column's item, logq_shared log(m q_j) from the
+    sampler (-inf where it never draws the item). Pass the result as inbatch's logq."""
+    lp, lq = In(logp, F32, "logp"), In(logq_shared, F32, "logq_shared")
+    if lp.n != lq.n or lp.n < uint(b, "b"):
+        raise _lib.invalid(f"mixed_logq: logp ({lp.n}) and logq_shared ({lq.n}) must both hold "
+                           f"the b + m columns (b = {b})")
+    o = Out(out, F32, (lp.n,), "out")
+    call("negs_mixed_logq", b, lp.n - b, lp.ptr, lq.ptr, o.ptr)
+    return o.obj
