@@ -1,9 +1,8 @@
 """The first program of docs/python.md: popularity negatives that skip each user's known
 positives, with their log q; a failure shows up as a NegsError."""
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # or PYTHONPATH=examples/python
+sys.path.insert(0, "examples/python")  # run from the repository root, or set PYTHONPATH
 import negsample as ns  # noqa: E402
 
 counts = [50, 30, 10, 5, 3, 2]                    # item popularity

@@ -21,7 +21,7 @@ env["NEGSAMPLE_LIBRARY"] = os.environ.get("LIBNEGSAMPLE",
                                           os.path.join(pathsetup.ROOT, "lib", "libnegsample.so"))
 run = subprocess.run([sys.executable, os.path.join(pathsetup.ROOT, "examples", "python",
                                                    "first.py")],
-                     capture_output=True, text=True, env=env)
+                     capture_output=True, text=True, env=env, cwd=pathsetup.ROOT)
 print(run.stdout, run.stderr, end="")
 assert run.returncode == 0 and run.stdout.count("log q") == 6, run.returncode
 assert "failed with NEGS_E_INVALID (-1): NEGS_E_INVALID: negs_sampler_sample: users[1] = 7" in run.stdout
