@@ -32,6 +32,7 @@ typedef struct {
     /* overrides of the swept hyper-parameters (negative: the strategy's own) */
     double lr, l2, temperature;
     long batch, candidates;
+    long valid_users;
 } options;
 
 static void usage(FILE *f)
@@ -46,6 +47,8 @@ static void usage(FILE *f)
             "                          (1..%d, default 10)\n"
             "  --seed N                data split, synthetic data, init and draws (default 1)\n"
             "  --threads N             library and evaluation threads (1..64, default 2)\n"
+            "  --valid-users N         validate (early stopping) on N random users, not all;\n"
+            "                          the test always ranks for every user\n"
             "  --json                  one JSON object per strategy instead of the table\n"
             "  --lr X --l2 X --temperature X --batch N --candidates N\n"
             "                          override a strategy's hyper-parameter (for the sweep)\n"
@@ -115,6 +118,7 @@ static void parse(int argc, char **argv, options *o)
         else if (strcmp(a, "--patience") == 0) o->train.patience = (int)parse_long(a, v, 1, MAX_EPOCHS);
         else if (strcmp(a, "--seed") == 0) o->train.seed = (uint64_t)parse_long(a, v, 0, LONG_MAX);
         else if (strcmp(a, "--threads") == 0) o->train.threads = (int)parse_long(a, v, 1, 64);
+        else if (strcmp(a, "--valid-users") == 0) o->valid_users = parse_long(a, v, 1, UINT32_MAX);
         else if (strcmp(a, "--lr") == 0) o->lr = parse_double(a, v, 1e-6, 1.0);
         else if (strcmp(a, "--l2") == 0) o->l2 = parse_double(a, v, 0.0, 10.0);
         else if (strcmp(a, "--temperature") == 0) o->temperature = parse_double(a, v, 0.01, 100.0);
@@ -170,6 +174,8 @@ static void load_data(const options *o, dataset *d)
     }
     if (rc == 0) rc = data_split(d, o->train.seed, err, sizeof err);
     if (rc) bad("%s", err);
+    if (o->valid_users && data_sample_valid_users(d, (uint32_t)o->valid_users, o->train.seed))
+        bad("out of memory");
 }
 
 static void print_json(const strategy_def *def, const dataset *d, const options *o,

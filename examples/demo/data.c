@@ -168,10 +168,8 @@ out:
     return rc;
 }
 
-/* The CSR table of a user-grouped list, and (until the library exposes its rows) the host's
- * copy of the same rows for the evaluation's masks. */
-static negs_csr *csr_of(const pair *p, size_t n, uint32_t n_users, uint32_t n_items,
-                        user_rows *rows)
+/* The CSR table of a user-grouped list. */
+static negs_csr *csr_of(const pair *p, size_t n, uint32_t n_users, uint32_t n_items)
 {
     uint64_t *indptr = calloc((size_t)n_users + 1, sizeof *indptr);
     uint32_t *idx = malloc((n ? n : 1) * sizeof *idx);
@@ -184,8 +182,7 @@ static negs_csr *csr_of(const pair *p, size_t n, uint32_t n_users, uint32_t n_it
         for (uint32_t u = 0; u < n_users; u++) indptr[u + 1] += indptr[u];
         t = negs_csr_create(n_users, n_items, indptr, idx);
     }
-    rows->indptr = indptr;
-    rows->idx = idx;
+    free(indptr), free(idx);
     return t;
 }
 
@@ -249,9 +246,9 @@ int data_split(dataset *d, uint64_t seed, char *err, size_t err_len)
         }
         b = e;
     }
-    d->train_csr = csr_of(d->train, d->n_train, d->n_users, d->n_items, &d->train_rows);
-    d->valid_csr = csr_of(d->valid, d->n_valid, d->n_users, d->n_items, &d->valid_rows);
-    d->test_csr = csr_of(d->test, d->n_test, d->n_users, d->n_items, &d->test_rows);
+    d->train_csr = csr_of(d->train, d->n_train, d->n_users, d->n_items);
+    d->valid_csr = csr_of(d->valid, d->n_valid, d->n_users, d->n_items);
+    d->test_csr = csr_of(d->test, d->n_test, d->n_users, d->n_items);
     if (!d->train_csr || !d->valid_csr || !d->test_csr) {
         snprintf(err, err_len, "negs_csr_create: %s", negs_last_error());
         return -1;
@@ -264,11 +261,30 @@ int data_split(dataset *d, uint64_t seed, char *err, size_t err_len)
     return 0;
 }
 
+int data_sample_valid_users(dataset *d, uint32_t n, uint64_t seed)
+{
+    if (n >= d->n_users) return 0;
+    uint32_t *perm = malloc(d->n_users * sizeof *perm);
+    d->valid_only = calloc(d->n_users, 1);
+    if (!perm || !d->valid_only) {
+        free(perm);
+        return -1;
+    }
+    host_rng r = {seed ^ 0xA11DULL};
+    for (uint32_t u = 0; u < d->n_users; u++) perm[u] = u;
+    for (uint32_t k = 0; k < n; k++) { /* the first n of a Fisher-Yates shuffle */
+        uint32_t j = k + (uint32_t)(rng_uniform(&r) * (d->n_users - k)), t = perm[k];
+        perm[k] = perm[j], perm[j] = t;
+        d->valid_only[perm[k]] = 1;
+    }
+    free(perm);
+    return 0;
+}
+
 void data_free(dataset *d)
 {
     free(d->all), free(d->train), free(d->valid), free(d->test), free(d->item_count);
-    user_rows *r[3] = {&d->train_rows, &d->valid_rows, &d->test_rows};
-    for (int k = 0; k < 3; k++) free(r[k]->indptr), free(r[k]->idx);
+    free(d->valid_only);
     negs_csr_free(d->train_csr);
     negs_csr_free(d->valid_csr);
     negs_csr_free(d->test_csr);

@@ -28,11 +28,6 @@ typedef struct {
 } pair;
 
 typedef struct {
-    uint64_t *indptr; /* n_users + 1 */
-    uint32_t *idx;
-} user_rows;
-
-typedef struct {
     char name[256];          /* what was used, for the table and --json */
     uint32_t n_users, n_items; /* dense ids 0..n-1 */
     pair *all;
@@ -43,8 +38,8 @@ typedef struct {
     negs_csr *train_csr; /* known positives: excluded from negatives and from every ranking */
     negs_csr *valid_csr; /* also excluded from the test ranking */
     negs_csr *test_csr;
-    user_rows train_rows, valid_rows, test_rows; /* the same rows, for the evaluation */
     double *item_count; /* train interactions per item */
+    uint8_t *valid_only; /* NULL: validate on every user; else the sampled users (1) */
 } dataset;
 
 /* Reads a RecBole .inter file (header line naming user_id / item_id columns) or `user item`
@@ -55,6 +50,8 @@ int data_synth(uint32_t n_users, uint32_t n_items, uint64_t seed, dataset *d, ch
                size_t err_len);
 /* RecBole's ratio split and the CSR tables. */
 int data_split(dataset *d, uint64_t seed, char *err, size_t err_len);
+/* Validation (early stopping only) on n users drawn at random, the same for every strategy. */
+int data_sample_valid_users(dataset *d, uint32_t n, uint64_t seed);
 void data_free(dataset *d);
 
 /* ---------------------------------------------------------------- model and optimiser */
@@ -93,14 +90,26 @@ typedef struct {
 } metrics;
 
 /* Full ranking over the items outside `seen` (and `also`, may be NULL) for each user with items
- * in `target`; Recall@10, NDCG@10 averaged over those users. 0, or -1 out of memory. */
-int evaluate(const model *mo, const dataset *d, const user_rows *target, const user_rows *seen,
-             const user_rows *also, int threads, metrics *out);
+ * in `target` (and only[u] = 1 when `only` is given); Recall@10, NDCG@10 averaged over those
+ * users. 0, or -1 out of memory. */
+int evaluate(const model *mo, const dataset *d, const negs_csr *target, const negs_csr *seen,
+             const negs_csr *also, const uint8_t *only, int threads, metrics *out);
 
 /* ---------------------------------------------------------------- strategies */
 
+enum strategy_kind {
+    S_UNIFORM,      /* 1. uniform + BPR */
+    S_POPULARITY,   /* 2. popularity^0.75 + BPR */
+    S_DNS,          /* 3. HARD TOP of c uniform candidates + BPR */
+    S_CURRICULUM,   /* 4. MIXTURE of uniform and HARD on a schedule + BPR */
+    S_INBATCH,      /* 5. in-batch softmax */
+    S_INBATCH_LOGQ, /* 6. in-batch softmax with logQ from negs_freq */
+    S_MIXED         /* 7. in-batch + m shared sampled negatives, mixed log q */
+};
+
 typedef struct {
     const char *name;
+    enum strategy_kind kind;
     const char *what;  /* one line for --help and the table */
     int batch;         /* examples per step */
     double lr, l2;
@@ -116,7 +125,7 @@ const strategy_def *strategy_find(const char *name);
 typedef struct strategy strategy;
 /* Builds the handles a strategy needs; NULL with the reason in err. */
 strategy *strategy_create(const strategy_def *def, const dataset *d, uint64_t seed, int threads,
-                          long total_steps, char *err, size_t err_len);
+                          long steps_per_epoch, char *err, size_t err_len);
 /* One optimisation step on examples batch[0..n): accumulates gradients into the model's
  * tables and returns the loss in *loss; 0 or -1 with the reason in err. */
 int strategy_step(strategy *s, model *mo, uint64_t step, const pair *batch, size_t n,

@@ -8,15 +8,21 @@
 
 #include "demo.h"
 
-enum kind { BPR_SAMPLED, INBATCH };
-enum source { SRC_UNIFORM, SRC_POPULARITY };
-
 const strategy_def STRATEGIES[] = {
-    /* name        what                                            batch  lr    l2    T    c  m */
-    {"uniform", "uniform negatives + BPR (RecBole's baseline)", 2048, 2e-3, 0, 1, 0, 0},
-    {"popularity", "popularity^0.75 negatives + BPR", 2048, 2e-3, 0, 1, 0, 0},
-    {"inbatch", "in-batch softmax, no logQ", 512, 2e-3, 0, 0.2, 0, 0},
-    {"inbatch-logq", "in-batch softmax, logQ from negs_freq", 512, 2e-3, 0, 0.2, 0, 0},
+    /* name, kind, what, batch, lr, l2, temperature, candidates c, extra m */
+    {"uniform", S_UNIFORM, "uniform negatives + BPR (RecBole's baseline)", 2048, 2e-3, 0.01, 1, 0, 0},
+    {"popularity", S_POPULARITY, "popularity^0.75 negatives + BPR", 2048, 1e-3, 0.01, 1, 0, 0},
+    {"dns", S_DNS, "DNS: the best-scored of c uniform candidates (HARD TOP) + BPR", 2048, 2e-3,
+     0.01, 1, 32, 0},
+    {"curriculum", S_CURRICULUM,
+     "uniform, then a rising share of DNS, then a lower one (MIXTURE) + BPR", 2048, 2e-3, 0.01, 1,
+     32, 0},
+    {"inbatch", S_INBATCH, "in-batch softmax, no logQ", 512, 5e-4, 0, 0.5, 0, 0},
+    {"inbatch-logq", S_INBATCH_LOGQ, "in-batch softmax, logQ from negs_freq", 512, 5e-4, 0, 0.2,
+     0, 0},
+    {"mixed", S_MIXED,
+     "in-batch + m shared uniform negatives, log q per column, known positives masked", 512,
+     5e-4, 0, 0.2, 0, 512},
 };
 const size_t N_STRATEGIES = sizeof STRATEGIES / sizeof STRATEGIES[0];
 
@@ -29,15 +35,13 @@ const strategy_def *strategy_find(const char *name)
 
 struct strategy {
     const strategy_def *def;
-    enum kind kind;
-    int logq; /* in-batch: subtract negs_freq's log q */
-    negs_sampler *sampler;
+    negs_sampler *sampler; /* BPR strategies' negatives; mixed: the shared ones */
     negs_loss *loss;
-    negs_freq *freq;
-    size_t cap;
-    uint32_t *users, *items, *neg;
+    negs_freq *freq; /* logQ: the streaming item frequencies */
+    uint32_t *users, *items; /* the batch, then (mixed) the shared negatives after the positives */
+    uint32_t *neg;
     uint64_t *ids64;
-    float *s_pos, *s_neg, *d_pos, *d_neg, *logq_buf;
+    float *logp, *logq_shared, *logq;
     float *u, *v, *du, *dv; /* gathered rows and their gradients (in-batch) */
 };
 
@@ -47,81 +51,128 @@ static int lib_fail(char *err, size_t err_len, const char *what)
     return -1;
 }
 
-static negs_sampler *make_sampler(enum source src, const dataset *d, uint64_t seed, int threads)
+/* A uniform or popularity sampler that never draws the user's training items. */
+static negs_sampler *base_sampler(int popularity, const dataset *d, uint64_t seed, int threads)
 {
-    int kind = src == SRC_UNIFORM ? NEGS_SAMPLER_UNIFORM : NEGS_SAMPLER_POPULARITY;
-    negs_sampler *s = negs_sampler_create(kind, d->n_items, seed);
+    negs_sampler *s = negs_sampler_create(popularity ? NEGS_SAMPLER_POPULARITY : NEGS_SAMPLER_UNIFORM,
+                                          d->n_items, seed);
     if (!s) return NULL;
     if (negs_sampler_set_positives(s, d->train_csr) ||
         negs_sampler_set_param(s, NEGS_SP_THREADS, threads) ||
-        (src == SRC_POPULARITY && (negs_sampler_set_weights(s, d->item_count, d->n_items) ||
-                                   negs_sampler_set_param(s, NEGS_SP_ALPHA, 0.75)))) {
+        (popularity && (negs_sampler_set_weights(s, d->item_count, d->n_items) ||
+                        negs_sampler_set_param(s, NEGS_SP_ALPHA, 0.75)))) {
         negs_sampler_free(s);
         return NULL;
     }
     return s;
 }
 
-strategy *strategy_create(const strategy_def *def, const dataset *d, uint64_t seed, int threads,
-                          long total_steps, char *err, size_t err_len)
+/* DNS: HARD TOP over c uniform candidates, scored by the model inside the library. */
+static negs_sampler *dns_sampler(const strategy_def *def, const dataset *d, uint64_t seed,
+                                 int threads)
 {
-    (void)total_steps;
+    negs_sampler *h = negs_sampler_create(NEGS_SAMPLER_HARD, d->n_items, seed);
+    negs_sampler *child = base_sampler(0, d, seed + 1, threads);
+    if (!h || !child || negs_sampler_set_param(h, NEGS_SP_HARD_MODE, NEGS_HARD_TOP) ||
+        negs_sampler_set_param(h, NEGS_SP_CANDIDATES, def->candidates) ||
+        negs_sampler_set_param(h, NEGS_SP_THREADS, threads) || negs_sampler_add(h, child, 1.0)) {
+        negs_sampler_free(child);
+        negs_sampler_free(h);
+        return NULL;
+    }
+    return h;
+}
+
+/* The curriculum: a MIXTURE of uniform (easy) and DNS (hard) negatives whose hard share is 0 for
+ * the first epochs, rises to a peak, then falls back (late hard negatives are more often
+ * false negatives). Points in epochs. */
+static const double CURRICULUM_EPOCH[] = {0, 2, 12, 40};
+static const double CURRICULUM_HARD[] = {0, 0, 0.8, 0.4};
+#define CURRICULUM_POINTS (sizeof CURRICULUM_EPOCH / sizeof CURRICULUM_EPOCH[0])
+
+static negs_sampler *curriculum_sampler(const strategy_def *def, const dataset *d, uint64_t seed,
+                                        int threads, long steps_per_epoch)
+{
+    negs_sampler *mix = negs_sampler_create(NEGS_SAMPLER_MIXTURE, d->n_items, seed);
+    negs_sampler *easy = base_sampler(0, d, seed + 2, threads);
+    negs_sampler *hard = dns_sampler(def, d, seed + 3, threads);
+    double steps[CURRICULUM_POINTS], easy_share[CURRICULUM_POINTS];
+    for (size_t k = 0; k < CURRICULUM_POINTS; k++) {
+        steps[k] = CURRICULUM_EPOCH[k] * (double)steps_per_epoch;
+        easy_share[k] = 1.0 - CURRICULUM_HARD[k];
+    }
+    if (!mix || !easy || !hard || negs_sampler_set_param(mix, NEGS_SP_THREADS, threads)) goto fail;
+    if (negs_sampler_add(mix, easy, 1.0)) goto fail;
+    easy = NULL; /* the mixture owns it now */
+    if (negs_sampler_add(mix, hard, 0.0)) goto fail;
+    hard = NULL;
+    if (negs_sampler_set_schedule(mix, 0, CURRICULUM_POINTS, steps, easy_share) ||
+        negs_sampler_set_schedule(mix, 1, CURRICULUM_POINTS, steps, CURRICULUM_HARD))
+        goto fail;
+    return mix;
+fail:
+    negs_sampler_free(easy);
+    negs_sampler_free(hard);
+    negs_sampler_free(mix);
+    return NULL;
+}
+
+strategy *strategy_create(const strategy_def *def, const dataset *d, uint64_t seed, int threads,
+                          long steps_per_epoch, char *err, size_t err_len)
+{
     strategy *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(err, err_len, "out of memory");
         return NULL;
     }
     s->def = def;
-    const char *n = def->name;
-    size_t cap = s->cap = (size_t)def->batch + (size_t)def->extra;
+    size_t cap = (size_t)def->batch + (size_t)def->extra;
     s->users = malloc(cap * sizeof *s->users);
     s->items = malloc(cap * sizeof *s->items);
     s->neg = malloc(cap * sizeof *s->neg);
     s->ids64 = malloc(cap * sizeof *s->ids64);
-    s->s_pos = malloc(cap * sizeof(float));
-    s->s_neg = malloc(cap * sizeof(float));
-    s->d_pos = malloc(cap * sizeof(float));
-    s->d_neg = malloc(cap * sizeof(float));
-    s->logq_buf = malloc(cap * sizeof(float));
+    s->logp = malloc(cap * sizeof(float));
+    s->logq_shared = malloc(cap * sizeof(float));
+    s->logq = malloc(cap * sizeof(float));
     s->u = malloc(cap * DIM * sizeof(float));
     s->v = malloc(cap * DIM * sizeof(float));
     s->du = malloc(cap * DIM * sizeof(float));
     s->dv = malloc(cap * DIM * sizeof(float));
-    if (!s->users || !s->items || !s->neg || !s->ids64 || !s->s_pos || !s->s_neg || !s->d_pos ||
-        !s->d_neg || !s->logq_buf || !s->u || !s->v || !s->du || !s->dv) {
+    if (!s->users || !s->items || !s->neg || !s->ids64 || !s->logp || !s->logq_shared ||
+        !s->logq || !s->u || !s->v || !s->du || !s->dv) {
         snprintf(err, err_len, "out of memory");
         goto fail;
     }
-    if (strcmp(n, "uniform") == 0 || strcmp(n, "popularity") == 0) {
-        s->kind = BPR_SAMPLED;
-        s->sampler = make_sampler(n[0] == 'u' ? SRC_UNIFORM : SRC_POPULARITY, d, seed, threads);
-        if (!s->sampler) {
-            lib_fail(err, err_len, "sampler");
-            goto fail;
-        }
-        s->loss = negs_loss_create(NEGS_LOSS_BPR);
-    } else {
-        s->kind = INBATCH;
-        s->logq = strcmp(n, "inbatch-logq") == 0;
-        s->loss = negs_loss_create(NEGS_LOSS_SOFTMAX);
-        if (s->loss && (negs_loss_set_param(s->loss, NEGS_LP_TEMPERATURE, def->temperature) ||
-                        negs_loss_set_positives(s->loss, d->train_csr))) {
-            lib_fail(err, err_len, "in-batch loss");
-            goto fail;
-        }
-        if (s->logq) {
-            /* buckets well above the catalogue so that hash collisions are rare */
-            size_t buckets = 4 * (size_t)d->n_items < 1024 ? 1024 : 4 * (size_t)d->n_items;
-            s->freq = negs_freq_create(NEGS_FREQ_GAP, buckets, 2, seed);
-            if (!s->freq) {
-                lib_fail(err, err_len, "negs_freq_create");
-                goto fail;
-            }
-        }
+    int bpr = def->kind <= S_CURRICULUM;
+    switch (def->kind) {
+    case S_UNIFORM: s->sampler = base_sampler(0, d, seed, threads); break;
+    case S_POPULARITY: s->sampler = base_sampler(1, d, seed, threads); break;
+    case S_DNS: s->sampler = dns_sampler(def, d, seed, threads); break;
+    case S_CURRICULUM: s->sampler = curriculum_sampler(def, d, seed, threads, steps_per_epoch); break;
+    case S_MIXED:
+        s->sampler = negs_sampler_create(NEGS_SAMPLER_UNIFORM, d->n_items, seed);
+        break;
+    default: break;
     }
-    if (!s->loss || negs_loss_set_param(s->loss, NEGS_LP_THREADS, threads)) {
+    if ((bpr || def->kind == S_MIXED) && !s->sampler) {
+        lib_fail(err, err_len, "sampler");
+        goto fail;
+    }
+    s->loss = negs_loss_create(bpr ? NEGS_LOSS_BPR : NEGS_LOSS_SOFTMAX);
+    if (!s->loss || negs_loss_set_param(s->loss, NEGS_LP_THREADS, threads) ||
+        (!bpr && (negs_loss_set_param(s->loss, NEGS_LP_TEMPERATURE, def->temperature) ||
+                  negs_loss_set_positives(s->loss, d->train_csr)))) {
         lib_fail(err, err_len, "loss");
         goto fail;
+    }
+    if (def->kind == S_INBATCH_LOGQ || def->kind == S_MIXED) {
+        /* buckets well above the catalogue, so that hash collisions are rare */
+        size_t buckets = 4 * (size_t)d->n_items < 1024 ? 1024 : 4 * (size_t)d->n_items;
+        s->freq = negs_freq_create(NEGS_FREQ_GAP, buckets, 2, seed);
+        if (!s->freq) {
+            lib_fail(err, err_len, "negs_freq_create");
+            goto fail;
+        }
     }
     return s;
 fail:
@@ -129,32 +180,25 @@ fail:
     return NULL;
 }
 
-/* One negative per positive from the sampler, BPR on the scores, the chain rule by hand. */
+/* One negative per positive from the sampler (hard ones scored by the model: the user's row is
+ * the query); BPR on the scores, which the library computes from the tables by index and whose
+ * gradients it adds into the gradient tables. */
 static int step_bpr(strategy *s, model *mo, uint64_t step, size_t n, float *loss, char *err,
                     size_t err_len)
 {
-    if (negs_sampler_sample(s->sampler, step, n, s->users, s->items, 1, s->neg, NULL) < 0)
+    if (s->def->kind == S_DNS || s->def->kind == S_CURRICULUM) {
+        for (size_t r = 0; r < n; r++)
+            memcpy(s->u + r * DIM, mo->user.w + (size_t)s->users[r] * DIM, DIM * sizeof(float));
+        if (negs_sampler_sample_scored(s->sampler, step, n, s->users, s->items, s->u, mo->item.w,
+                                       DIM, 1, s->neg, NULL) < 0)
+            return lib_fail(err, err_len, "negs_sampler_sample_scored");
+    } else if (negs_sampler_sample(s->sampler, step, n, s->users, s->items, 1, s->neg, NULL) < 0) {
         return lib_fail(err, err_len, "negs_sampler_sample");
-    const float *U = mo->user.w, *V = mo->item.w;
-    for (size_t r = 0; r < n; r++) {
-        const float *u = U + (size_t)s->users[r] * DIM;
-        s->s_pos[r] = dot64(u, V + (size_t)s->items[r] * DIM);
-        s->s_neg[r] = dot64(u, V + (size_t)s->neg[r] * DIM);
     }
-    if (negs_loss_scores(s->loss, n, 1, s->s_pos, s->s_neg, NULL, NULL, loss, s->d_pos, s->d_neg))
-        return lib_fail(err, err_len, "negs_loss_scores");
-    float *gU = mo->user.g, *gV = mo->item.g;
-    for (size_t r = 0; r < n; r++) {
-        const float *u = U + (size_t)s->users[r] * DIM, *vp = V + (size_t)s->items[r] * DIM,
-                    *vn = V + (size_t)s->neg[r] * DIM;
-        float *gu = gU + (size_t)s->users[r] * DIM, *gp = gV + (size_t)s->items[r] * DIM,
-              *gn = gV + (size_t)s->neg[r] * DIM;
-        for (int k = 0; k < DIM; k++) {
-            gu[k] += s->d_pos[r] * vp[k] + s->d_neg[r] * vn[k];
-            gp[k] += s->d_pos[r] * u[k];
-            gn[k] += s->d_neg[r] * u[k];
-        }
-    }
+    if (negs_loss_scores_indexed(s->loss, n, 1, DIM, mo->user.w, (uint32_t)mo->user.rows,
+                                 mo->item.w, (uint32_t)mo->item.rows, s->users, s->items, s->neg,
+                                 NULL, NULL, loss, mo->user.g, mo->item.g))
+        return lib_fail(err, err_len, "negs_loss_scores_indexed");
     float l2 = (float)s->def->l2 / (float)n;
     table_l2(&mo->user, s->users, n, l2);
     table_l2(&mo->item, s->items, n, l2);
@@ -162,36 +206,49 @@ static int step_bpr(strategy *s, model *mo, uint64_t step, size_t n, float *loss
     return 0;
 }
 
-/* In-batch softmax: every other row's positive is a negative (accidental hits and the user's
- * known positives masked by the loss); optionally logQ-corrected with the streaming estimate. */
+/* The log q of each of the n (+ m) columns: the estimator's per-example log p after counting
+ * this batch (Yi et al.); for mixed negatives combined with the shared draws' log q. */
+static int column_logq(strategy *s, uint64_t step, size_t n, size_t m, char *err, size_t err_len)
+{
+    for (size_t j = 0; j < n + m; j++) s->ids64[j] = s->items[j];
+    if (negs_freq_update(s->freq, step, s->ids64, n) ||
+        negs_freq_logq(s->freq, s->ids64, n + m, m ? s->logp : s->logq))
+        return lib_fail(err, err_len, "negs_freq");
+    if (m && negs_mixed_logq(n, m, s->logp, s->logq_shared, s->logq))
+        return lib_fail(err, err_len, "negs_mixed_logq");
+    return 0;
+}
+
+/* In-batch softmax: every other row's positive is a negative (accidental hits masked by the
+ * loss), optionally logQ-corrected; mixed adds m shared uniform negatives, never one of the
+ * batch's positives, and masks the users' known positives. */
 static int step_inbatch(strategy *s, model *mo, uint64_t step, size_t n, float *loss, char *err,
                         size_t err_len)
 {
-    const float *logq = NULL;
-    if (s->logq) {
-        for (size_t r = 0; r < n; r++) s->ids64[r] = s->items[r];
-        if (negs_freq_update(s->freq, step, s->ids64, n) ||
-            negs_freq_logq(s->freq, s->ids64, n, s->logq_buf))
-            return lib_fail(err, err_len, "negs_freq");
-        logq = s->logq_buf;
-    }
-    for (size_t r = 0; r < n; r++) {
+    enum strategy_kind kind = s->def->kind;
+    size_t m = kind == S_MIXED ? (size_t)s->def->extra : 0;
+    if (m && negs_sampler_sample_shared(s->sampler, step, n, s->items, (uint32_t)m, s->items + n,
+                                        s->logq_shared + n, s->logq_shared) < 0)
+        return lib_fail(err, err_len, "negs_sampler_sample_shared");
+    if (kind != S_INBATCH && column_logq(s, step, n, m, err, err_len)) return -1;
+    for (size_t r = 0; r < n; r++)
         memcpy(s->u + r * DIM, mo->user.w + (size_t)s->users[r] * DIM, DIM * sizeof(float));
-        memcpy(s->v + r * DIM, mo->item.w + (size_t)s->items[r] * DIM, DIM * sizeof(float));
-    }
-    if (negs_loss_inbatch(s->loss, n, 0, DIM, s->u, s->v, logq, s->items, NULL, loss, s->du,
-                          s->dv))
+    for (size_t j = 0; j < n + m; j++)
+        memcpy(s->v + j * DIM, mo->item.w + (size_t)s->items[j] * DIM, DIM * sizeof(float));
+    if (negs_loss_inbatch(s->loss, n, m, DIM, s->u, s->v, kind == S_INBATCH ? NULL : s->logq,
+                          s->items, kind == S_MIXED ? s->users : NULL, loss, s->du, s->dv))
         return lib_fail(err, err_len, "negs_loss_inbatch");
     for (size_t r = 0; r < n; r++) {
-        float *gu = mo->user.g + (size_t)s->users[r] * DIM, *gv = mo->item.g + (size_t)s->items[r] * DIM;
-        for (int k = 0; k < DIM; k++) {
-            gu[k] += s->du[r * DIM + k];
-            gv[k] += s->dv[r * DIM + k];
-        }
+        float *g = mo->user.g + (size_t)s->users[r] * DIM;
+        for (int k = 0; k < DIM; k++) g[k] += s->du[r * DIM + k];
+    }
+    for (size_t j = 0; j < n + m; j++) {
+        float *g = mo->item.g + (size_t)s->items[j] * DIM;
+        for (int k = 0; k < DIM; k++) g[k] += s->dv[j * DIM + k];
     }
     float l2 = (float)s->def->l2 / (float)n;
     table_l2(&mo->user, s->users, n, l2);
-    table_l2(&mo->item, s->items, n, l2);
+    table_l2(&mo->item, s->items, n + m, l2);
     return 0;
 }
 
@@ -202,7 +259,7 @@ int strategy_step(strategy *s, model *mo, uint64_t step, const pair *batch, size
         s->users[r] = batch[r].user;
         s->items[r] = batch[r].item;
     }
-    if (s->kind == BPR_SAMPLED) return step_bpr(s, mo, step, n, loss, err, err_len);
+    if (s->def->kind <= S_CURRICULUM) return step_bpr(s, mo, step, n, loss, err, err_len);
     return step_inbatch(s, mo, step, n, loss, err, err_len);
 }
 
@@ -212,8 +269,7 @@ void strategy_free(strategy *s)
     negs_sampler_free(s->sampler);
     negs_loss_free(s->loss);
     negs_freq_free(s->freq);
-    free(s->users), free(s->items), free(s->neg), free(s->ids64), free(s->s_pos);
-    free(s->s_neg), free(s->d_pos), free(s->d_neg), free(s->logq_buf);
-    free(s->u), free(s->v), free(s->du), free(s->dv);
+    free(s->users), free(s->items), free(s->neg), free(s->ids64), free(s->logp);
+    free(s->logq_shared), free(s->logq), free(s->u), free(s->v), free(s->du), free(s->dv);
     free(s);
 }

@@ -24,7 +24,7 @@ int train_strategy(const strategy_def *def, const dataset *d, const train_opts *
         goto out;
     }
     memcpy(order, d->train, n * sizeof *order);
-    s = strategy_create(def, d, o->seed, o->threads, steps_per_epoch * o->max_epochs,
+    s = strategy_create(def, d, o->seed, o->threads, steps_per_epoch,
                                   err, err_len);
     if (!s) goto out;
     double train_secs = 0;
@@ -56,7 +56,7 @@ int train_strategy(const strategy_def *def, const dataset *d, const train_opts *
             continue;
         }
         metrics v;
-        if (evaluate(&mo, d, &d->valid_rows, &d->train_rows, NULL, o->threads, &v)) {
+        if (evaluate(&mo, d, d->valid_csr, d->train_csr, NULL, d->valid_only, o->threads, &v)) {
             snprintf(err, err_len, "out of memory in evaluation");
             goto out;
         }
@@ -78,7 +78,7 @@ int train_strategy(const strategy_def *def, const dataset *d, const train_opts *
         progress_epoch(def->name, epoch, o->max_epochs, loss, ex_s, v.ndcg, left);
         if (since_best >= o->patience) break;
     }
-    if (evaluate(&best, d, &d->test_rows, &d->train_rows, &d->valid_rows, o->threads, &res->test)) {
+    if (evaluate(&best, d, d->test_csr, d->train_csr, d->valid_csr, NULL, o->threads, &res->test)) {
         snprintf(err, err_len, "out of memory in evaluation");
         goto out;
     }

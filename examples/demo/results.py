@@ -1,0 +1,144 @@
+"""Tables and plots of docs/results.md from the demo's --json output (python stdlib only).
+
+Usage: python3 examples/demo/results.py OUT_PREFIX RUN.jsonl...
+Prints one markdown table per data set: mean and standard deviation over the runs (seeds) of
+Recall@10 and NDCG@10 (test, at the best validation epoch), epochs, seconds and examples/s;
+and writes OUT_PREFIX-<data>.svg: validation NDCG@10 over epochs per strategy (the mean over
+the seeds, up to the shortest run), and test Recall@10 against seconds (mean, with one standard
+deviation as bars)."""
+import json
+import math
+import re
+import sys
+from collections import OrderedDict
+
+COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+          "#7f7f7f"]
+
+
+def mean_std(xs):
+    m = sum(xs) / len(xs)
+    s = math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else 0.0
+    return m, s
+
+
+def load(paths):
+    data = OrderedDict()  # dataset -> strategy -> [runs]
+    for p in paths:
+        with open(p) as f:
+            for line in f:
+                if line.strip():
+                    r = json.loads(line)
+                    data.setdefault(r["dataset"], OrderedDict()).setdefault(r["strategy"], []).append(r)
+    return data
+
+
+def table(name, strategies):
+    n = len(next(iter(strategies.values())))
+    print(f"**{name}** ({n} seeds; mean ± std)\n")
+    print("| strategy | Recall@10 | NDCG@10 | epochs (best) | seconds | examples/s |")
+    print("|---|---|---|---|---|---|")
+    for s, runs in strategies.items():
+        cells = []
+        for k, fmt in [("recall@10", "{:.4f} ± {:.4f}"), ("ndcg@10", "{:.4f} ± {:.4f}"),
+                       ("best_epoch", "{:.1f} ± {:.1f}"), ("seconds", "{:.1f} ± {:.1f}"),
+                       ("examples_per_s", "{:.0f} ± {:.0f}")]:
+            cells.append(fmt.format(*mean_std([r[k] for r in runs])))
+        print(f"| {s} | " + " | ".join(cells) + " |")
+    r0 = next(iter(strategies.values()))[0]
+    print(f"| (random ranking) | {r0['random_recall@10']:.4f} | {r0['random_ndcg@10']:.4f} | | | |")
+    print()
+
+
+class Panel:
+    """One plot area in an SVG document: maps data coordinates to pixels."""
+
+    def __init__(self, x0, y0, w, h, xr, yr):
+        self.x0, self.y0, self.w, self.h, self.xr, self.yr = x0, y0, w, h, xr, yr
+
+    def px(self, x, y):
+        fx = (x - self.xr[0]) / (self.xr[1] - self.xr[0] or 1)
+        fy = (y - self.yr[0]) / (self.yr[1] - self.yr[0] or 1)
+        return self.x0 + fx * self.w, self.y0 + self.h - fy * self.h
+
+    def axes(self, out, xlabel, ylabel, title):
+        x0, y0, w, h = self.x0, self.y0, self.w, self.h
+        out.append(f'<rect x="{x0}" y="{y0}" width="{w}" height="{h}" fill="none" stroke="#333"/>')
+        for k in range(6):
+            xv = self.xr[0] + (self.xr[1] - self.xr[0]) * k / 5
+            yv = self.yr[0] + (self.yr[1] - self.yr[0]) * k / 5
+            px, _ = self.px(xv, self.yr[0])
+            _, py = self.px(self.xr[0], yv)
+            out.append(f'<line x1="{px:.1f}" y1="{y0 + h}" x2="{px:.1f}" y2="{y0 + h + 4}" stroke="#333"/>')
+            out.append(f'<text x="{px:.1f}" y="{y0 + h + 16}" text-anchor="middle">{xv:.3g}</text>')
+            out.append(f'<line x1="{x0 - 4}" y1="{py:.1f}" x2="{x0}" y2="{py:.1f}" stroke="#333"/>')
+            out.append(f'<line x1="{x0}" y1="{py:.1f}" x2="{x0 + w}" y2="{py:.1f}" stroke="#eee"/>')
+            out.append(f'<text x="{x0 - 7}" y="{py + 4:.1f}" text-anchor="end">{yv:.3f}</text>')
+        out.append(f'<text x="{x0 + w / 2}" y="{y0 + h + 34}" text-anchor="middle">{xlabel}</text>')
+        out.append(f'<text x="{x0 - 48}" y="{y0 + h / 2}" text-anchor="middle" '
+                   f'transform="rotate(-90 {x0 - 48} {y0 + h / 2})">{ylabel}</text>')
+        out.append(f'<text x="{x0 + w / 2}" y="{y0 - 8}" text-anchor="middle" '
+                   f'font-weight="bold">{title}</text>')
+
+
+def padded(lo, hi):
+    pad = (hi - lo) * 0.05 or 0.01
+    return lo - pad, hi + pad
+
+
+def plot(path, name, strategies):
+    out = ['<svg xmlns="http://www.w3.org/2000/svg" width="980" height="400" '
+           'font-family="sans-serif" font-size="11">',
+           '<rect width="100%" height="100%" fill="white"/>']
+    curves = {}
+    for s, runs in strategies.items():
+        n = min(len(r["history"]) for r in runs)
+        curves[s] = [(runs[0]["history"][e]["epoch"],
+                      sum(r["history"][e]["valid_ndcg@10"] for r in runs) / len(runs))
+                     for e in range(n)]
+    xs = [x for c in curves.values() for x, _ in c]
+    ys = [y for c in curves.values() for _, y in c]
+    left = Panel(70, 40, 360, 300, (0, max(xs)), padded(min(ys), max(ys)))
+    left.axes(out, "epoch", "validation NDCG@10", f"{name}: validation NDCG@10 (mean of seeds)")
+    for k, (s, c) in enumerate(curves.items()):
+        pts = " ".join("{:.1f},{:.1f}".format(*left.px(x, y)) for x, y in c)
+        out.append(f'<polyline points="{pts}" fill="none" stroke="{COLORS[k % 8]}" stroke-width="1.5"/>')
+    pts = {s: (mean_std([r["seconds"] for r in runs]), mean_std([r["recall@10"] for r in runs]))
+           for s, runs in strategies.items()}
+    xs = [m + e for (m, e), _ in pts.values()] + [max(0, m - e) for (m, e), _ in pts.values()]
+    ys = [m + e for _, (m, e) in pts.values()] + [m - e for _, (m, e) in pts.values()]
+    right = Panel(540, 40, 300, 300, (0, max(xs) * 1.05), padded(min(ys), max(ys)))
+    right.axes(out, "seconds (training + validation)", "test Recall@10",
+               f"{name}: Recall@10 against time")
+    for k, (s, ((sx, ex), (sy, ey))) in enumerate(pts.items()):
+        c = COLORS[k % 8]
+        x, y = right.px(sx, sy)
+        xa, _ = right.px(max(0, sx - ex), sy)
+        xb, _ = right.px(sx + ex, sy)
+        _, ya = right.px(sx, sy - ey)
+        _, yb = right.px(sx, sy + ey)
+        out.append(f'<line x1="{xa:.1f}" y1="{y:.1f}" x2="{xb:.1f}" y2="{y:.1f}" stroke="{c}"/>')
+        out.append(f'<line x1="{x:.1f}" y1="{ya:.1f}" x2="{x:.1f}" y2="{yb:.1f}" stroke="{c}"/>')
+        out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{c}"/>')
+    for k, s in enumerate(strategies):
+        y = 50 + 18 * k
+        out.append(f'<line x1="860" y1="{y}" x2="880" y2="{y}" stroke="{COLORS[k % 8]}" stroke-width="3"/>')
+        out.append(f'<text x="885" y="{y + 4}">{s}</text>')
+    out.append("</svg>")
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
+def main():
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    data = load(sys.argv[2:])
+    for name, strategies in data.items():
+        table(name, strategies)
+        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        plot(f"{sys.argv[1]}-{slug}.svg", name, strategies)
+        print(f"(plot: {sys.argv[1]}-{slug}.svg)\n")
+
+
+if __name__ == "__main__":
+    main()
