@@ -12,17 +12,21 @@ const strategy_def STRATEGIES[] = {
     /* name, kind, what, batch, lr, l2, temperature, candidates c, extra m */
     {"uniform", S_UNIFORM, "uniform negatives + BPR (RecBole's baseline)", 2048, 2e-3, 0.01, 1, 0, 0},
     {"popularity", S_POPULARITY, "popularity^0.75 negatives + BPR", 2048, 1e-3, 0.01, 1, 0, 0},
+#ifdef NEGS_HARD_DNS_MN /* TEMPORARY until the HARD samplers are on main */
     {"dns", S_DNS, "DNS: the best-scored of c uniform candidates (HARD TOP) + BPR", 2048, 2e-3,
      0.01, 1, 32, 0},
     {"curriculum", S_CURRICULUM,
      "uniform, then a rising share of DNS, then a lower one (MIXTURE) + BPR", 2048, 2e-3, 0.01, 1,
      32, 0},
+#endif
     {"inbatch", S_INBATCH, "in-batch softmax, no logQ", 512, 5e-4, 0, 0.5, 0, 0},
-    {"inbatch-logq", S_INBATCH_LOGQ, "in-batch softmax, logQ from negs_freq", 512, 5e-4, 0, 0.2,
+    {"inbatch-logq", S_INBATCH_LOGQ, "in-batch softmax, logQ from negs_freq", 512, 2e-3, 0, 0.5,
      0, 0},
+#ifdef NEGS_SP_SHARED_EXCLUDE /* TEMPORARY until shared negatives are on main */
     {"mixed", S_MIXED,
      "in-batch + m shared uniform negatives, log q per column, known positives masked", 512,
      5e-4, 0, 0.2, 0, 512},
+#endif
 };
 const size_t N_STRATEGIES = sizeof STRATEGIES / sizeof STRATEGIES[0];
 
@@ -214,8 +218,10 @@ static int column_logq(strategy *s, uint64_t step, size_t n, size_t m, char *err
     if (negs_freq_update(s->freq, step, s->ids64, n) ||
         negs_freq_logq(s->freq, s->ids64, n + m, m ? s->logp : s->logq))
         return lib_fail(err, err_len, "negs_freq");
+#ifdef NEGS_SP_SHARED_EXCLUDE
     if (m && negs_mixed_logq(n, m, s->logp, s->logq_shared, s->logq))
         return lib_fail(err, err_len, "negs_mixed_logq");
+#endif
     return 0;
 }
 
@@ -227,9 +233,11 @@ static int step_inbatch(strategy *s, model *mo, uint64_t step, size_t n, float *
 {
     enum strategy_kind kind = s->def->kind;
     size_t m = kind == S_MIXED ? (size_t)s->def->extra : 0;
+#ifdef NEGS_SP_SHARED_EXCLUDE
     if (m && negs_sampler_sample_shared(s->sampler, step, n, s->items, (uint32_t)m, s->items + n,
                                         s->logq_shared + n, s->logq_shared) < 0)
         return lib_fail(err, err_len, "negs_sampler_sample_shared");
+#endif
     if (kind != S_INBATCH && column_logq(s, step, n, m, err, err_len)) return -1;
     for (size_t r = 0; r < n; r++)
         memcpy(s->u + r * DIM, mo->user.w + (size_t)s->users[r] * DIM, DIM * sizeof(float));

@@ -15,8 +15,8 @@ import sys
 BIN = "build/examples/demo_trainer"
 # grid per strategy family: option -> values
 BPR = {"--lr": ["1e-3", "2e-3", "5e-3"], "--l2": ["0", "0.01", "0.1"]}
-SOFTMAX = {"--lr": ["5e-4", "1e-3", "2e-3"], "--temperature": ["0.1", "0.2", "0.5"]}
-HARD = {"--lr": ["1e-3", "2e-3"], "--candidates": ["8", "32"]}
+SOFTMAX = {"--lr": ["5e-4", "1e-3", "2e-3"], "--temperature": ["0.2", "0.5", "1.0"]}
+HARD = {"--candidates": ["4", "8", "16", "32"]}
 GRIDS = {"uniform": BPR, "popularity": BPR, "dns": HARD, "curriculum": HARD,
          "inbatch": SOFTMAX, "inbatch-logq": SOFTMAX, "mixed": SOFTMAX}
 

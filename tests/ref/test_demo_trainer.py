@@ -16,7 +16,7 @@ import tempfile
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else os.environ.get(
     "DEMO_TRAINER", "build/examples/demo_trainer")
-SMALL = ["--data", "synthetic:300x200", "--epochs", "12", "--patience", "4", "--batch", "256",
+SMALL = ["--data", "synthetic:300x200", "--epochs", "12", "--patience", "4", "--batch", "256", "--lr", "5e-3",
          "--seed", "3"]
 KEYS = ["strategy", "recall@10", "ndcg@10", "epochs", "seconds", "examples_per_s", "dataset"]
 failures = []
