@@ -1,5 +1,5 @@
 /* The negative-sampling strategies the demo compares, each one a few library calls per step.
- * Hyper-parameters come from the validation sweep in examples/demo/sweep.sh (docs/results.md
+ * Hyper-parameters come from the validation sweep in examples/demo/sweep.py (docs/results.md
  * has the table); they are never chosen on the test split. */
 #include <math.h>
 #include <stdio.h>
@@ -12,21 +12,17 @@ const strategy_def STRATEGIES[] = {
     /* name, kind, what, batch, lr, l2, temperature, candidates c, extra m */
     {"uniform", S_UNIFORM, "uniform negatives + BPR (RecBole's baseline)", 2048, 2e-3, 0.01, 1, 0, 0},
     {"popularity", S_POPULARITY, "popularity^0.75 negatives + BPR", 2048, 1e-3, 0.01, 1, 0, 0},
-#ifdef NEGS_HARD_DNS_MN /* TEMPORARY until the HARD samplers are on main */
     {"dns", S_DNS, "DNS: the best-scored of c uniform candidates (HARD TOP) + BPR", 2048, 2e-3,
-     0.01, 1, 32, 0},
+     0.01, 1, 8, 0},
     {"curriculum", S_CURRICULUM,
      "uniform, then a rising share of DNS, then a lower one (MIXTURE) + BPR", 2048, 2e-3, 0.01, 1,
      32, 0},
-#endif
     {"inbatch", S_INBATCH, "in-batch softmax, no logQ", 512, 5e-4, 0, 0.5, 0, 0},
     {"inbatch-logq", S_INBATCH_LOGQ, "in-batch softmax, logQ from negs_freq", 512, 2e-3, 0, 0.5,
      0, 0},
-#ifdef NEGS_SP_SHARED_EXCLUDE /* TEMPORARY until shared negatives are on main */
     {"mixed", S_MIXED,
      "in-batch + m shared uniform negatives, log q per column, known positives masked", 512,
      5e-4, 0, 0.2, 0, 512},
-#endif
 };
 const size_t N_STRATEGIES = sizeof STRATEGIES / sizeof STRATEGIES[0];
 
@@ -44,7 +40,6 @@ struct strategy {
     negs_freq *freq; /* logQ: the streaming item frequencies */
     uint32_t *users, *items; /* the batch, then (mixed) the shared negatives after the positives */
     uint32_t *neg;
-    uint64_t *ids64;
     float *logp, *logq_shared, *logq;
     float *u, *v, *du, *dv; /* gathered rows and their gradients (in-batch) */
 };
@@ -134,7 +129,6 @@ strategy *strategy_create(const strategy_def *def, const dataset *d, uint64_t se
     s->users = malloc(cap * sizeof *s->users);
     s->items = malloc(cap * sizeof *s->items);
     s->neg = malloc(cap * sizeof *s->neg);
-    s->ids64 = malloc(cap * sizeof *s->ids64);
     s->logp = malloc(cap * sizeof(float));
     s->logq_shared = malloc(cap * sizeof(float));
     s->logq = malloc(cap * sizeof(float));
@@ -142,7 +136,7 @@ strategy *strategy_create(const strategy_def *def, const dataset *d, uint64_t se
     s->v = malloc(cap * DIM * sizeof(float));
     s->du = malloc(cap * DIM * sizeof(float));
     s->dv = malloc(cap * DIM * sizeof(float));
-    if (!s->users || !s->items || !s->neg || !s->ids64 || !s->logp || !s->logq_shared ||
+    if (!s->users || !s->items || !s->neg || !s->logp || !s->logq_shared ||
         !s->logq || !s->u || !s->v || !s->du || !s->dv) {
         snprintf(err, err_len, "out of memory");
         goto fail;
@@ -210,18 +204,16 @@ static int step_bpr(strategy *s, model *mo, uint64_t step, size_t n, float *loss
     return 0;
 }
 
-/* The log q of each of the n (+ m) columns: the estimator's per-example log p after counting
- * this batch (Yi et al.); for mixed negatives combined with the shared draws' log q. */
+/* The log q of each of the n (+ m) columns: the estimator's per-example log p, read after
+ * counting this batch (Yi et al.); for mixed negatives combined with the shared draws' log q. */
 static int column_logq(strategy *s, uint64_t step, size_t n, size_t m, char *err, size_t err_len)
 {
-    for (size_t j = 0; j < n + m; j++) s->ids64[j] = s->items[j];
-    if (negs_freq_update(s->freq, step, s->ids64, n) ||
-        negs_freq_logq(s->freq, s->ids64, n + m, m ? s->logp : s->logq))
+    float *logp = m ? s->logp : s->logq;
+    if (negs_freq_update_logq_u32(s->freq, step, s->items, n, logp) ||
+        (m && negs_freq_logq_u32(s->freq, s->items + n, m, logp + n)))
         return lib_fail(err, err_len, "negs_freq");
-#ifdef NEGS_SP_SHARED_EXCLUDE
     if (m && negs_mixed_logq(n, m, s->logp, s->logq_shared, s->logq))
         return lib_fail(err, err_len, "negs_mixed_logq");
-#endif
     return 0;
 }
 
@@ -233,11 +225,9 @@ static int step_inbatch(strategy *s, model *mo, uint64_t step, size_t n, float *
 {
     enum strategy_kind kind = s->def->kind;
     size_t m = kind == S_MIXED ? (size_t)s->def->extra : 0;
-#ifdef NEGS_SP_SHARED_EXCLUDE
     if (m && negs_sampler_sample_shared(s->sampler, step, n, s->items, (uint32_t)m, s->items + n,
                                         s->logq_shared + n, s->logq_shared) < 0)
         return lib_fail(err, err_len, "negs_sampler_sample_shared");
-#endif
     if (kind != S_INBATCH && column_logq(s, step, n, m, err, err_len)) return -1;
     for (size_t r = 0; r < n; r++)
         memcpy(s->u + r * DIM, mo->user.w + (size_t)s->users[r] * DIM, DIM * sizeof(float));
@@ -277,7 +267,7 @@ void strategy_free(strategy *s)
     negs_sampler_free(s->sampler);
     negs_loss_free(s->loss);
     negs_freq_free(s->freq);
-    free(s->users), free(s->items), free(s->neg), free(s->ids64), free(s->logp);
+    free(s->users), free(s->items), free(s->neg), free(s->logp);
     free(s->logq_shared), free(s->logq), free(s->u), free(s->v), free(s->du), free(s->dv);
     free(s);
 }
