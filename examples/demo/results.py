@@ -1,6 +1,6 @@
 """Tables and plots of docs/results.md from the demo's --json output (python stdlib only).
 
-Usage: python3 examples/demo/results.py OUT_PREFIX RUN.jsonl...
+Usage: python3 examples/demo/results.py OUT_PREFIX RUN.jsonl...   (OUT_PREFIX - : tables only)
 Prints one markdown table per data set: mean and standard deviation over the runs (seeds) of
 Recall@10 and NDCG@10 (test, at the best validation epoch), epochs, seconds and examples/s;
 and writes OUT_PREFIX-<data>.svg: validation NDCG@10 over epochs per strategy (the mean over
@@ -135,6 +135,8 @@ def main():
     data = load(sys.argv[2:])
     for name, strategies in data.items():
         table(name, strategies)
+        if sys.argv[1] == "-":
+            continue
         slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
         plot(f"{sys.argv[1]}-{slug}.svg", name, strategies)
         print(f"(plot: {sys.argv[1]}-{slug}.svg)\n")
