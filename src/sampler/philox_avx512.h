@@ -19,17 +19,16 @@ NEGS_T5 static inline void sp_mulhilo16(__m512i a, __m512i m, __m512i *hi, __m51
     *hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(pe, 32), po);
 }
 
-/* Blocks with counters (b0 + lane, ctr1, ctr2, ctr3) under key: c[w] holds word w of each. */
-NEGS_T5 static inline void sp_philox16(const uint32_t key[2], uint32_t b0, uint32_t ctr1,
-                                       uint32_t ctr2, uint32_t ctr3, __m512i c[4])
+#define SP_LANES16 _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+
+/* Sixteen blocks with the counters (c0, c1, ctr2, ctr3) of each lane under key: c[w] holds
+ * word w of each. */
+NEGS_T5 static inline void sp_philox16v(const uint32_t key[2], __m512i c0, __m512i c1,
+                                        uint32_t ctr2, uint32_t ctr3, __m512i c[4])
 {
     const __m512i m0 = _mm512_set1_epi32((int)NEGS_PHILOX_M0);
     const __m512i m1 = _mm512_set1_epi32((int)NEGS_PHILOX_M1);
-    __m512i c0 = _mm512_add_epi32(_mm512_set1_epi32((int)b0),
-                                  _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
-                                                    14, 15));
-    __m512i c1 = _mm512_set1_epi32((int)ctr1), c2 = _mm512_set1_epi32((int)ctr2);
-    __m512i c3 = _mm512_set1_epi32((int)ctr3);
+    __m512i c2 = _mm512_set1_epi32((int)ctr2), c3 = _mm512_set1_epi32((int)ctr3);
     uint32_t k0 = key[0], k1 = key[1];
     for (int round = 0; round < 10; round++) {
         if (round > 0) {
@@ -48,6 +47,14 @@ NEGS_T5 static inline void sp_philox16(const uint32_t key[2], uint32_t b0, uint3
     c[1] = c1;
     c[2] = c2;
     c[3] = c3;
+}
+
+/* Blocks b0 + lane of one stream (counters (b0 + lane, ctr1, ctr2, ctr3)). */
+NEGS_T5 static inline void sp_philox16(const uint32_t key[2], uint32_t b0, uint32_t ctr1,
+                                       uint32_t ctr2, uint32_t ctr3, __m512i c[4])
+{
+    sp_philox16v(key, _mm512_add_epi32(_mm512_set1_epi32((int)b0), SP_LANES16),
+                 _mm512_set1_epi32((int)ctr1), ctr2, ctr3, c);
 }
 
 #endif

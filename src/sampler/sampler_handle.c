@@ -48,6 +48,7 @@ NEGS_API negs_sampler *negs_sampler_create(int kind, uint32_t n_items, uint64_t 
     s->table_budget = (size_t)64 << 20;
     s->utab_budget = (size_t)64 << 20;
     s->gen = sp_philox_select(negs_cpu_features());
+    s->rows_gen = sp_philox_rows_select(negs_cpu_features());
     s->alias32 = sp_alias32_select(negs_cpu_features());
     s->excl32 = sp_excl32_select(negs_cpu_features());
     s->far = sp_far_select(negs_cpu_features());

@@ -150,6 +150,7 @@ struct negs_sampler {
     uint64_t *ubits;         /* per-user bitmaps of the positives (within budget), or NULL */
     size_t ubits_words;      /* 64-bit words per user */
     sp_philox_fn gen;        /* batched Philox for this CPU */
+    sp_philox_rows_fn rows_gen; /* the same across 16 rows' streams (short rows) */
     sp_alias32_fn alias32;   /* fused Philox + alias kernel, or NULL */
     sp_excl32_fn excl32;     /* the same with exclusion, or NULL */
     sp_far_fn far;           /* the same with prefetching, for large tables, or NULL */
@@ -294,6 +295,19 @@ int sp_check_ready(const negs_sampler *s, const char *fn);
  * positives given where needed and in range), with sentences naming fn. */
 int sp_check_rows(const negs_sampler *s, unsigned parts, const char *fn, size_t n_rows,
                   const uint32_t *users, const uint32_t *positives);
+
+/* sampler_short.c: rows of at most SP_SHORT_MAX_K draws (see there). */
+#define SP_SHORT_MAX_K 7
+int sp_short_ok(const negs_sampler *s, uint32_t k);
+/* Rows [r0, r1) of a call; on a row without eligible items returns its status with the row
+ * in *bad_row and its state in *bad. */
+int sp_short_rows(const negs_sampler *s, const sp_scratch *scr, uint64_t step, size_t r0,
+                  size_t r1, const uint32_t *users, const uint32_t *positives, uint32_t k,
+                  uint32_t *out, float *logq, size_t *bad_row, sp_row *bad);
+/* One row of a plain kind by the general path (sp_row_init, then sp_draw_row). */
+int sp_general_row(const negs_sampler *s, const sp_scratch *scr, sp_rowgen *g, uint64_t step,
+                   uint64_t rowno, int has_user, uint32_t user, int has_pos, uint32_t pos, uint32_t k,
+                   uint32_t *out, float *lq, sp_row *row);
 
 /* sampler_mixture.c */
 double sp_schedule_share(const negs_sampler *mix, uint32_t c, uint64_t step);

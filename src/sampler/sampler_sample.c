@@ -34,6 +34,16 @@ static void run_part(void *vctx, size_t part, size_t n_parts)
     size_t r0 = c->n_rows * part / n_parts, r1 = c->n_rows * (part + 1) / n_parts;
     const sp_scratch *scr = &s->scr[part];
     c->err[part].status = NEGS_OK;
+    if (sp_short_ok(s, c->k)) {
+        size_t bad_row;
+        sp_row bad;
+        int st = sp_short_rows(s, scr, c->step, r0, r1, c->users, c->positives, c->k, c->out,
+                               c->logq, &bad_row, &bad);
+        if (st) c->err[part] = (struct part_err){st, bad_row, bad.m, bad.fallback};
+        return;
+    }
+    sp_rowgen g;
+    sp_rowgen_init(&g, s->rows_gen);
     for (size_t r = r0; r < r1; r++) {
         int has_user = c->users != NULL, has_pos = c->positives != NULL;
         uint32_t user = has_user ? c->users[r] : 0, pos = has_pos ? c->positives[r] : 0;
@@ -51,14 +61,12 @@ static void run_part(void *vctx, size_t part, size_t n_parts)
             continue;
         }
         sp_row row;
-        st = sp_row_init(&row, s, scr, has_user, user, has_pos, pos, s->unique ? c->k : 1);
+        st = sp_general_row(s, scr, &g, c->step, rowno, has_user, user, has_pos, pos, c->k, out, lq,
+                            &row);
         if (st) {
             c->err[part] = (struct part_err){st, r, row.m, row.fallback};
             return;
         }
-        sp_stream rng;
-        sp_stream_init(&rng, s->gen, s->seed, c->step, rowno, SP_PURPOSE_DRAW, 2 * (uint64_t)c->k + 8);
-        sp_draw_row(&row, s, scr, &rng, c->k, out, lq);
     }
 }
 

@@ -190,6 +190,79 @@ static void catalogue_sizes(uint32_t *out)
     free(unigram);
 }
 
+/* ---------------------------------------------------------------- short rows */
+
+/* Rows of k = 1, 4 and 64 (2^22 draws in all) for UNIFORM and POPULARITY over 10^3 .. 10^6
+ * items, without and with exclusion (4096 users of 32 known positives each, and the row's
+ * positive): ns per draw, k = 1 against k = 64 (the fixed per-row cost) and against numpy's
+ * choice(p=) and torch.multinomial per draw (their 10^7-draw calls). */
+static void short_rows(uint32_t *out, float *lq)
+{
+    enum { SR_DRAWS = 1u << 22, SR_USERS = 4096, SR_PER = 32 };
+    static const uint32_t sizes[4] = {1000, 10000, 100000, 1000000};
+    static const uint32_t ks[3] = {1, 4, 64};
+    uint32_t *users = malloc(SR_DRAWS * sizeof *users), *pos = malloc(SR_DRAWS * sizeof *pos);
+    uint64_t *ip = malloc((SR_USERS + 1) * sizeof *ip);
+    uint32_t *ix = malloc((size_t)SR_USERS * SR_PER * sizeof *ix);
+    printf("short rows: ns per draw (2^22 draws as rows of k), best of %d:\n", REPS);
+    for (int si = 0; si < 4; si++) {
+        uint32_t n = sizes[si];
+        uint64_t x = 88172645463325252ULL;
+        ip[0] = 0;
+        for (uint32_t u = 0; u < SR_USERS; u++) {
+            for (uint32_t j = 0; j < SR_PER; j++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                ix[u * SR_PER + j] = (uint32_t)(x % n);
+            }
+            ip[u + 1] = (uint64_t)(u + 1) * SR_PER;
+        }
+        for (uint32_t r = 0; r < SR_DRAWS; r++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            users[r] = (uint32_t)(x % SR_USERS);
+            pos[r] = ix[users[r] * SR_PER + (uint32_t)((x >> 32) % SR_PER)];
+        }
+        negs_csr *pt = negs_csr_create(SR_USERS, n, ip, ix);
+        double *w = malloc(n * sizeof *w);
+        for (uint32_t i = 0; i < n; i++) w[i] = 1.0 / (double)(i + 1);
+        for (int kind = 0; kind < 2; kind++)
+            for (int excl = 0; excl < 2; excl++) {
+                negs_sampler *s = negs_sampler_create(kind ? NEGS_SAMPLER_POPULARITY : NEGS_SAMPLER_UNIFORM, n, 5);
+                if (kind) negs_sampler_set_weights(s, w, n);
+                if (excl) negs_sampler_set_positives(s, pt);
+                double per[3], per_lq[3];
+                for (int ki = 0; ki < 3; ki++) {
+                    size_t rows = SR_DRAWS / ks[ki];
+                    per[ki] = best_sample(s, rows, excl ? users : NULL, excl ? pos : NULL, ks[ki], out,
+                                          NULL) / SR_DRAWS * 1e9;
+                    per_lq[ki] = best_sample(s, rows, excl ? users : NULL, excl ? pos : NULL, ks[ki],
+                                             out, lq) / SR_DRAWS * 1e9;
+                }
+                const char *kn = kind ? "popularity" : "uniform", *en = excl ? "_exclusion" : "";
+                char cs[96];
+                printf(" %s%s n = %u: k=1 %.2f ns, k=4 %.2f ns, k=64 %.2f ns per draw (with log q: "
+                       "%.2f / %.2f / %.2f)\n", kn, en, n, per[0], per[1], per[2], per_lq[0], per_lq[1],
+                       per_lq[2]);
+                for (int ki = 0; ki < 2; ki++) {
+                    snprintf(cs, sizeof cs, "%s%s_n%u_k%u", kn, en, n, ks[ki]);
+                    emit(cs, per[ki], "ours_k64_per_draw", per[2], "ns", per[2] / per[ki]);
+                    snprintf(cs, sizeof cs, "%s%s_logq_n%u_k%u", kn, en, n, ks[ki]);
+                    emit(cs, per_lq[ki], "ours_k64_logq_per_draw", per_lq[2], "ns", per_lq[2] / per_lq[ki]);
+                }
+                double np = find_peer("numpy_choice", n), tm = find_peer("torch_multinomial", n);
+                snprintf(cs, sizeof cs, "%s%s_n%u_k1", kn, en, n);
+                if (np > 0) emit(cs, per[0], "numpy_choice_per_draw", np / 1e7 * 1e9, "ns", np / 1e7 * 1e9 / per[0]);
+                if (tm > 0) emit(cs, per[0], "torch_multinomial_per_draw", tm / 1e7 * 1e9, "ns", tm / 1e7 * 1e9 / per[0]);
+                negs_sampler_free(s);
+            }
+        negs_csr_free(pt);
+        free(w);
+    }
+    free(users);
+    free(pos);
+    free(ip);
+    free(ix);
+}
+
 /* ---------------------------------------------------------------- MovieLens-100K */
 
 static void movielens(const char *path, uint32_t *out, float *lq)
@@ -273,6 +346,7 @@ int main(void)
     float *lq = malloc((size_t)DRAWS * sizeof *lq);
     const char *ml = getenv("ML100K");
     if (!getenv("BENCH_SKIP_SIZES")) catalogue_sizes(out);
+    if (!getenv("BENCH_SKIP_SHORT")) short_rows(out, lq);
     movielens(ml && *ml ? ml : "../shared/data/ml-100k/ml-100k.inter", out, lq);
     free(out);
     free(lq);

@@ -1,0 +1,146 @@
+/* Short rows (k <= SP_SHORT_MAX_K) of POPULARITY and UNIFORM without UNIQUE: the per-row work
+ * of the general path (support set-up, stream set-up, a Philox call) dominates a row of one or
+ * a few draws, so these rows are drawn by a lean loop that reads the same stream words (the
+ * first blocks of 16 rows' streams generated together) and applies the same rules: an alias
+ * or bounded draw per candidate, Lemire rejections and excluded candidates skipped. Any row
+ * that needs more (more words than preloaded, SP_MAX_TRIES rejections in a row, the exact
+ * draw, a zero-mass corner) is redone from its start by the general path, so the output is
+ * exactly the general path's. */
+#include <math.h>
+
+#include "core/csr.h"
+#include "sampler_internal.h"
+
+int sp_short_ok(const negs_sampler *s, uint32_t k)
+{
+    if (s->unique || k > SP_SHORT_MAX_K) return 0;
+    if (s->kind == NEGS_SAMPLER_POPULARITY) return s->t.has_cat_tables;
+    return s->kind == NEGS_SAMPLER_UNIFORM && !s->sup;
+}
+
+int sp_general_row(const negs_sampler *s, const sp_scratch *scr, sp_rowgen *g, uint64_t step,
+                   uint64_t rowno, int has_user, uint32_t user, int has_pos, uint32_t pos, uint32_t k,
+                   uint32_t *out, float *lq, sp_row *row)
+{
+    int st = sp_row_init(row, s, scr, has_user, user, has_pos, pos, s->unique ? k : 1);
+    if (st) return st;
+    sp_stream rng;
+    sp_stream_init_row(&rng, g, s->gen, s->seed, step, rowno, SP_PURPOSE_DRAW, 2 * (uint64_t)k + 2);
+    sp_draw_row(row, s, scr, &rng, k, out, lq);
+    return NEGS_OK;
+}
+
+static inline uint32_t word(const uint32_t *w, unsigned i)
+{
+    return w[(i & 3u) * 16u + (i >> 2) * 64u]; /* block i / 4 of g->w, word i % 4, this lane */
+}
+
+/* One row on the preloaded words w (lane-strided); 1 when done, 0 to redo it generally. */
+static int short_row(const negs_sampler *s, const uint32_t *w, unsigned cap, int has_user,
+                     uint32_t user, int has_pos, uint32_t pos, uint32_t k, double logk,
+                     double log_total, uint32_t *out, float *lq)
+{
+    const sp_tables *t = &s->t;
+    const uint64_t *bits = NULL;
+    const negs_alias *a = &t->alias;
+    int excl = s->positives && s->exclude && has_user, pos_in = 0, utab = 0;
+    if (excl) {
+        if (!s->ubits) return 0;
+        bits = s->ubits + (size_t)user * s->ubits_words;
+        pos_in = has_pos && ((bits[pos >> 6] >> (pos & 63)) & 1u);
+    }
+    int test_pos = has_pos && !pos_in; /* the row's positive, when not among the known ones */
+    double z;
+    if (s->kind == NEGS_SAMPLER_POPULARITY) {
+        /* z and m exactly as catalogue_fast computes them */
+        double wp = test_pos ? sp_lw_weight(s->lw[pos], t->alpha, t->mx) : 0.0;
+        double rw = (excl ? t->u_w[user] : 0.0) + wp;
+        uint64_t rn = (excl ? t->u_npos[user] : 0) + (wp > 0.0);
+        uint64_t m = t->npos - rn;
+        z = t->total - rw;
+        if (m == 0 || !(z > 1e-6 * t->total) || z < SP_EXACT_BELOW * t->total) return 0;
+        if (excl && t->u_alias && t->u_alias[user].n) {
+            a = &t->u_alias[user];
+            utab = 1;
+        }
+    } else {
+        uint64_t nexcl = 0;
+        if (excl) {
+            uint64_t len;
+            negs_csr_row(s->positives, user, &len);
+            nexcl = len;
+        }
+        uint64_t m = (uint64_t)s->n_items - nexcl - (uint64_t)test_pos;
+        z = (double)m;
+        if ((double)m < SP_EXACT_BELOW * (double)s->n_items) return 0;
+    }
+    const uint64_t *rej = utab ? NULL : bits; /* the user's own table never draws its positives */
+    const uint32_t n = s->kind == NEGS_SAMPLER_POPULARITY ? a->n : s->n_items;
+    const uint32_t thr = (uint32_t)(-n) % n;
+    unsigned i = 0, run = 0;
+    for (uint32_t j = 0; j < k;) {
+        uint32_t item;
+        if (s->kind == NEGS_SAMPLER_POPULARITY) {
+            if (i + 2 > cap) return 0;
+            uint64_t hi = word(w, i), lo = word(w, i + 1);
+            i += 2;
+            uint64_t mm = hi * (uint64_t)n;
+            if ((uint32_t)mm < n && (uint32_t)mm < thr) continue; /* Lemire: next candidate */
+            uint32_t col = (uint32_t)(mm >> 32);
+            negs_alias_entry en = a->e[col];
+            uint32_t take = 0u - (uint32_t)((uint32_t)lo < en.threshold);
+            item = (col & take) | (en.alias & ~take);
+        } else {
+            if (i + 1 > cap) return 0;
+            uint64_t mm = (uint64_t)word(w, i++) * n;
+            if ((uint32_t)mm < n && (uint32_t)mm < thr) continue;
+            item = (uint32_t)(mm >> 32);
+        }
+        if ((test_pos && item == pos) || (rej && ((rej[item >> 6] >> (item & 63)) & 1u))) {
+            if (++run == SP_MAX_TRIES) return 0;
+            continue;
+        }
+        run = 0;
+        out[j++] = item;
+    }
+    if (lq) {
+        /* the general path's expressions: log k - log z, then + alpha lw - mx */
+        double ztot = s->kind == NEGS_SAMPLER_POPULARITY ? t->total : (double)s->n_items;
+        double lk = logk - (z == ztot ? log_total : log(z));
+        if (s->kind == NEGS_SAMPLER_POPULARITY) {
+            double c = lk - t->mx;
+            for (uint32_t j = 0; j < k; j++) lq[j] = (float)(c + t->alpha * (double)s->lw[out[j]]);
+        } else {
+            for (uint32_t j = 0; j < k; j++) lq[j] = (float)lk;
+        }
+    }
+    return 1;
+}
+
+int sp_short_rows(const negs_sampler *s, const sp_scratch *scr, uint64_t step, size_t r0,
+                  size_t r1, const uint32_t *users, const uint32_t *positives, uint32_t k,
+                  uint32_t *out, float *logq, size_t *bad_row, sp_row *bad)
+{
+    sp_rowgen g;
+    sp_rowgen_init(&g, s->rows_gen);
+    const int popular = s->kind == NEGS_SAMPLER_POPULARITY;
+    const unsigned nb = (unsigned)(((popular ? 2 * k : k) + 2 + 3) / 4);
+    const double logk = log((double)k);
+    const double log_total = log(popular ? s->t.total : (double)s->n_items);
+    for (size_t r = r0; r < r1; r++) {
+        int has_user = users != NULL, has_pos = positives != NULL;
+        uint32_t user = has_user ? users[r] : 0, pos = has_pos ? positives[r] : 0;
+        uint64_t rowno = s->row_offset + r;
+        uint32_t *o = out + r * k;
+        float *lq = logq ? logq + r * k : NULL;
+        const uint32_t *w = sp_rowgen_words(&g, s->seed, step, rowno, SP_PURPOSE_DRAW, nb);
+        if (w && short_row(s, w, 4 * nb, has_user, user, has_pos, pos, k, logk, log_total, o, lq))
+            continue;
+        int st = sp_general_row(s, scr, &g, step, rowno, has_user, user, has_pos, pos, k, o, lq, bad);
+        if (st) {
+            *bad_row = r;
+            return st;
+        }
+    }
+    return NEGS_OK;
+}

@@ -1,0 +1,134 @@
+/* Short rows (k <= SP_SHORT_MAX_K): the lean loop of sampler_short.c gives exactly what the
+ * general path gives for every row (items and log q bit for bit), with and without exclusion,
+ * per-user tables, exact draws, rows whose candidates run out, and row numbers around 2^32. */
+#include <stdio.h>
+
+#include "test_util.h"
+
+#include "sampler/sampler_internal.h"
+
+/* Each row by sp_general_row, against one negs_sampler_sample call. */
+static void check_rows(negs_sampler *s, uint64_t step, size_t rows, const uint32_t *users,
+                       const uint32_t *pos, uint32_t k)
+{
+    uint32_t *out = malloc(rows * k * sizeof *out), *ref = malloc(k * sizeof *ref);
+    float *lq = malloc(rows * k * sizeof *lq), *rlq = malloc(k * sizeof *rlq);
+    assert_int_equal(negs_sampler_sample(s, step, rows, users, pos, k, out, lq), NEGS_OK);
+    sp_rowgen g;
+    sp_rowgen_init(&g, s->rows_gen);
+    for (size_t r = 0; r < rows; r++) {
+        sp_row row;
+        assert_int_equal(sp_general_row(s, &s->scr[0], &g, step, s->row_offset + r, users != NULL,
+                                        users ? users[r] : 0, pos != NULL, pos ? pos[r] : 0, k,
+                                        ref, rlq, &row),
+                         NEGS_OK);
+        if (memcmp(ref, out + r * k, k * sizeof *ref) || memcmp(rlq, lq + r * k, k * sizeof *rlq))
+            fprintf(stderr, "row %zu (k = %u) differs: %u vs %u\n", r, k, out[r * k], ref[0]);
+        assert_memory_equal(ref, out + r * k, k * sizeof *ref);
+        assert_memory_equal(rlq, lq + r * k, k * sizeof *rlq);
+    }
+    free(out);
+    free(ref);
+    free(lq);
+    free(rlq);
+}
+
+static void test_short_rows_equal_general(void **state)
+{
+    (void)state;
+    const uint32_t n = 2000, nu = 5;
+    const size_t rows = 600;
+    double *w = malloc(n * sizeof *w);
+    for (uint32_t i = 0; i < n; i++) w[i] = i % 17 == 3 ? 0.0 : 1.0 / (1.0 + i);
+    /* users: light, heavy in mass (own table), seen 95% (exact draws), empty, the top items */
+    uint64_t ip[6] = {0};
+    uint32_t *ix = malloc(4 * n * sizeof *ix);
+    size_t c = 0;
+    for (uint32_t u = 0; u < nu; u++) {
+        for (uint32_t i = 0; i < n; i++) {
+            int in = u == 0 ? i % 97 == 5 : u == 1 ? i < 40 : u == 2 ? i % 20 != 0 : u == 3 ? 0 : i < 3;
+            if (in) ix[c++] = i;
+        }
+        ip[u + 1] = c;
+    }
+    negs_csr *pt = negs_csr_create(nu, n, ip, ix);
+    uint32_t *users = malloc(rows * sizeof *users), *pos = malloc(rows * sizeof *pos);
+    for (size_t r = 0; r < rows; r++) {
+        users[r] = (uint32_t)(r % nu);
+        pos[r] = (uint32_t)((r * 7919) % n);
+    }
+    for (int kind = 0; kind < 2; kind++)
+        for (int excl = 0; excl < 3; excl++) {
+            negs_sampler *s = negs_sampler_create(kind ? NEGS_SAMPLER_POPULARITY : NEGS_SAMPLER_UNIFORM, n, 77);
+            if (kind) assert_int_equal(negs_sampler_set_weights(s, w, n), NEGS_OK);
+            if (excl) assert_int_equal(negs_sampler_set_positives(s, pt), NEGS_OK);
+            const uint32_t *us = excl ? users : NULL, *ps = excl == 2 || !excl ? pos : NULL;
+            if (excl == 1) ps = NULL;
+            for (uint32_t k = 1; k <= SP_SHORT_MAX_K + 1; k++) {
+                assert_true(sp_short_ok(s, k) == (k <= SP_SHORT_MAX_K));
+                check_rows(s, k, rows, us, ps, k);
+                if (!excl) check_rows(s, k, rows, NULL, NULL, k);
+            }
+            /* row numbers across 2^32: groups of 16 rows never straddle a key */
+            assert_int_equal(negs_sampler_set_param(s, NEGS_SP_ROW_OFFSET, 4294967296.0 - 37.0), NEGS_OK);
+            check_rows(s, 3, rows, us, ps, 1);
+            check_rows(s, 3, rows, us, ps, 5);
+            negs_sampler_free(s);
+        }
+    negs_csr_free(pt);
+    free(ix);
+    free(w);
+    free(users);
+    free(pos);
+}
+
+/* A catalogue of 3 * 2^30 items: a quarter of the bounded draws fall in Lemire's rejection
+ * zone, so the skip rule is exercised on every other row. */
+static void test_short_rows_lemire(void **state)
+{
+    (void)state;
+    const uint32_t n = 3u << 30;
+    const size_t rows = 400;
+    negs_sampler *s = negs_sampler_create(NEGS_SAMPLER_UNIFORM, n, 5);
+    assert_non_null(s);
+    uint32_t *pos = malloc(rows * sizeof *pos);
+    for (size_t r = 0; r < rows; r++) pos[r] = (uint32_t)(r * 2654435761u) % n;
+    for (uint32_t k = 1; k <= SP_SHORT_MAX_K; k++) {
+        check_rows(s, k, rows, NULL, NULL, k);
+        check_rows(s, k, rows, NULL, pos, k);
+    }
+    negs_sampler_free(s);
+    free(pos);
+}
+
+/* Short rows are the same for any thread count and any split of the rows. */
+static void test_short_rows_threads_split(void **state)
+{
+    (void)state;
+    const uint32_t n = 500;
+    const size_t rows = 333;
+    negs_sampler *s = negs_sampler_create(NEGS_SAMPLER_UNIFORM, n, 3);
+    uint32_t *a = malloc(rows * 2 * sizeof *a), *b = malloc(rows * 2 * sizeof *b);
+    assert_int_equal(negs_sampler_sample(s, 9, rows, NULL, NULL, 2, a, NULL), NEGS_OK);
+    assert_int_equal(negs_sampler_set_param(s, NEGS_SP_THREADS, 2.0), NEGS_OK);
+    assert_int_equal(negs_sampler_sample(s, 9, rows, NULL, NULL, 2, b, NULL), NEGS_OK);
+    assert_memory_equal(a, b, rows * 2 * sizeof *a);
+    assert_int_equal(negs_sampler_set_param(s, NEGS_SP_THREADS, 1.0), NEGS_OK);
+    assert_int_equal(negs_sampler_sample(s, 9, 101, NULL, NULL, 2, b, NULL), NEGS_OK);
+    assert_int_equal(negs_sampler_set_param(s, NEGS_SP_ROW_OFFSET, 101.0), NEGS_OK);
+    assert_int_equal(negs_sampler_sample(s, 9, rows - 101, NULL, NULL, 2, b + 202, NULL), NEGS_OK);
+    assert_memory_equal(a, b, rows * 2 * sizeof *a);
+    negs_sampler_free(s);
+    free(a);
+    free(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_short_rows_equal_general),
+        cmocka_unit_test(test_short_rows_lemire),
+        cmocka_unit_test(test_short_rows_threads_split),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
