@@ -1,5 +1,7 @@
 """What every handle class shares: deterministic freeing (close(), `with`, or garbage
 collection), and parameters as keyword arguments and properties."""
+import ctypes
+
 from . import _consts, _lib
 from ._lib import NegsError, call
 
@@ -64,7 +66,6 @@ class Handle:
         call(c_name, self.handle, pid, float(value))
 
     def _get(self, c_name, pid):
-        import ctypes
         value = ctypes.c_double()
         call(c_name, self.handle, pid, ctypes.addressof(value))
         return value.value
