@@ -67,13 +67,12 @@ template <class T> T *check_ptr(T *p)
 inline void expect_size(const char *where, const char *name, std::size_t got, std::size_t want)
 {
     if (got != want)
-        invalid(where, std::string(name) + " has " + std::to_string(got) +
-                           " elements, expected " + std::to_string(want));
+        invalid(where, std::string(name) + " has " + std::to_string(got) + " elements, expected " +
+                           std::to_string(want));
 }
 
 /* An optional array: empty, or exactly `want` elements. */
-inline void expect_optional(const char *where, const char *name, std::size_t got,
-                            std::size_t want)
+inline void expect_optional(const char *where, const char *name, std::size_t got, std::size_t want)
 {
     if (got != 0) expect_size(where, name, got, want);
 }
@@ -98,10 +97,9 @@ public:
     /* Any contiguous container with data() and size(): std::vector, std::array, std::span,
      * std::string, another negs::span. (Meant for arguments: a span made from a temporary
      * must not outlive the call.) */
-    template <class C,
-              class = std::enable_if_t<
-                  !std::is_array_v<std::remove_reference_t<C>> &&
-                  std::is_convertible_v<decltype(std::declval<C &>().data()), T *>>>
+    template <class C, class = std::enable_if_t<
+                           !std::is_array_v<std::remove_reference_t<C>> &&
+                           std::is_convertible_v<decltype(std::declval<C &>().data()), T *>>>
     constexpr span(C &&container) noexcept(noexcept(container.data()))
         : data_(container.data()), size_(static_cast<std::size_t>(container.size()))
     {
@@ -190,7 +188,10 @@ public:
     {
     }
 
-    void set_param(int param, double value) { detail::check(negs_sampler_set_param(get(), param, value)); }
+    void set_param(int param, double value)
+    {
+        detail::check(negs_sampler_set_param(get(), param, value));
+    }
     double get_param(int param) const
     {
         double value = 0;
@@ -231,8 +232,8 @@ public:
     /* out_items holds n_rows * k items (n_rows = out_items.size() / k); users and positives
      * are empty or n_rows long, out_logq empty or as long as out_items. */
     void sample(std::uint64_t step, span<const std::uint32_t> users,
-                span<const std::uint32_t> positives, std::uint32_t k,
-                span<std::uint32_t> out_items, span<float> out_logq = {})
+                span<const std::uint32_t> positives, std::uint32_t k, span<std::uint32_t> out_items,
+                span<float> out_logq = {})
     {
         const char *where = "negs::sampler::sample";
         std::size_t n_rows = rows(where, out_items.size(), k);
@@ -272,25 +273,23 @@ public:
         detail::expect_optional(where, "positives", positives.size(), n_rows);
         detail::expect_size(where, "query_emb", query_emb.size(), n_rows * dim);
         detail::expect_optional(where, "out_logq", out_logq.size(), out_items.size());
-        detail::check(negs_sampler_sample_scored(get(), step, n_rows, detail::opt(users),
-                                                 detail::opt(positives), query_emb.data(),
-                                                 item_emb.data(), dim, k, out_items.data(),
-                                                 detail::opt(out_logq)));
+        detail::check(negs_sampler_sample_scored(
+            get(), step, n_rows, detail::opt(users), detail::opt(positives), query_emb.data(),
+            item_emb.data(), dim, k, out_items.data(), detail::opt(out_logq)));
     }
 
     /* The log q sample() gives items[i] in row (users[i], positives[i]) among k draws, for
      * any item (-inf where the row never draws it); users, positives: empty or items.size(). */
     void logq(std::uint64_t step, span<const std::uint32_t> users,
-              span<const std::uint32_t> positives, span<const std::uint32_t> items,
-              std::uint32_t k, span<float> out_logq) const
+              span<const std::uint32_t> positives, span<const std::uint32_t> items, std::uint32_t k,
+              span<float> out_logq) const
     {
         const char *where = "negs::sampler::logq";
         detail::expect_optional(where, "users", users.size(), items.size());
         detail::expect_optional(where, "positives", positives.size(), items.size());
         detail::expect_size(where, "out_logq", out_logq.size(), items.size());
         detail::check(negs_sampler_logq(get(), step, items.size(), detail::opt(users),
-                                        detail::opt(positives), items.data(), k,
-                                        out_logq.data()));
+                                        detail::opt(positives), items.data(), k, out_logq.data()));
     }
     /* UNIFORM: draw only among ids (empty: the whole catalogue again). */
     void set_support(span<const std::uint32_t> ids)
@@ -309,8 +308,8 @@ public:
         detail::expect_optional(where, "out_pos_logq", out_pos_logq.size(), positives.size());
         detail::check(negs_sampler_sample_shared(
             get(), step, positives.size(), detail::opt(positives),
-            static_cast<std::uint32_t>(out_items.size()), out_items.data(),
-            detail::opt(out_logq), detail::opt(out_pos_logq)));
+            static_cast<std::uint32_t>(out_items.size()), out_items.data(), detail::opt(out_logq),
+            detail::opt(out_pos_logq)));
     }
 
     negs_sampler *get() const noexcept { return p_.get(); }
@@ -337,10 +336,10 @@ inline void mixed_logq(std::size_t b, span<const float> logp, span<const float> 
     detail::expect_size(where, "logq_shared", logq_shared.size(), logp.size());
     detail::expect_size(where, "out_logq", out_logq.size(), logp.size());
     if (logp.size() < b)
-        detail::invalid(where, "logp has " + std::to_string(logp.size()) + " columns, fewer than b = " +
-                                   std::to_string(b));
-    detail::check(negs_mixed_logq(b, logp.size() - b, logp.data(), logq_shared.data(),
-                                  out_logq.data()));
+        detail::invalid(where, "logp has " + std::to_string(logp.size()) +
+                                   " columns, fewer than b = " + std::to_string(b));
+    detail::check(
+        negs_mixed_logq(b, logp.size() - b, logp.data(), logq_shared.data(), out_logq.data()));
 }
 
 /* ---------------------------------------------------------------- frequency estimator */
@@ -358,7 +357,10 @@ public:
         return freq(detail::check_ptr(negs_freq_load(image.data(), image.size())));
     }
 
-    void set_param(int param, double value) { detail::check(negs_freq_set_param(get(), param, value)); }
+    void set_param(int param, double value)
+    {
+        detail::check(negs_freq_set_param(get(), param, value));
+    }
     double get_param(int param) const
     {
         double value = 0;
@@ -443,7 +445,10 @@ public:
     /* kind: NEGS_LOSS_BCE, _BPR, _HINGE, _SOFTMAX, _LISTNET. */
     explicit loss(int kind) : p_(detail::check_ptr(negs_loss_create(kind))) {}
 
-    void set_param(int param, double value) { detail::check(negs_loss_set_param(get(), param, value)); }
+    void set_param(int param, double value)
+    {
+        detail::check(negs_loss_set_param(get(), param, value));
+    }
     double get_param(int param) const
     {
         double value = 0;
@@ -464,8 +469,8 @@ public:
         std::size_t n = pos.size();
         if (n == 0 || neg.size() % n)
             detail::invalid(where, std::to_string(neg.size()) +
-                                       " negative scores are not rows for " +
-                                       std::to_string(n) + " positives");
+                                       " negative scores are not rows for " + std::to_string(n) +
+                                       " positives");
         std::size_t k = neg.size() / n;
         detail::expect_optional(where, "neg_logq", neg_logq.size(), n * k);
         detail::expect_optional(where, "neg_mask", neg_mask.size(), n * k);
@@ -479,16 +484,15 @@ public:
     /* Fused in-batch softmax: u is b x dim, v (b+m) x dim (b = u.size() / dim, m from v).
      * logq, item_ids: empty or b+m; user_ids: empty or b; out_loss 1 value, or b with
      * NEGS_REDUCE_NONE; du empty or b x dim, dv empty or (b+m) x dim. */
-    void inbatch(std::size_t dim, span<const float> u, span<const float> v,
-                 span<const float> logq, span<const std::uint32_t> item_ids,
-                 span<const std::uint32_t> user_ids, span<float> out_loss, span<float> du = {},
-                 span<float> dv = {})
+    void inbatch(std::size_t dim, span<const float> u, span<const float> v, span<const float> logq,
+                 span<const std::uint32_t> item_ids, span<const std::uint32_t> user_ids,
+                 span<float> out_loss, span<float> du = {}, span<float> dv = {})
     {
         const char *where = "negs::loss::inbatch";
         if (dim == 0 || u.size() % dim || v.size() % dim || v.size() < u.size())
             detail::invalid(where, "u (" + std::to_string(u.size()) + ") and v (" +
-                                       std::to_string(v.size()) + ") are not b and b+m rows of dim = " +
-                                       std::to_string(dim));
+                                       std::to_string(v.size()) +
+                                       ") are not b and b+m rows of dim = " + std::to_string(dim));
         std::size_t b = u.size() / dim, bm = v.size() / dim;
         detail::expect_optional(where, "logq", logq.size(), bm);
         detail::expect_optional(where, "item_ids", item_ids.size(), bm);
@@ -496,10 +500,9 @@ public:
         detail::expect_size(where, "out_loss", out_loss.size(), per_row() ? b : 1);
         detail::expect_optional(where, "du", du.size(), u.size());
         detail::expect_optional(where, "dv", dv.size(), v.size());
-        detail::check(negs_loss_inbatch(get(), b, bm - b, dim, u.data(), v.data(),
-                                        detail::opt(logq), detail::opt(item_ids),
-                                        detail::opt(user_ids), out_loss.data(), detail::opt(du),
-                                        detail::opt(dv)));
+        detail::check(negs_loss_inbatch(
+            get(), b, bm - b, dim, u.data(), v.data(), detail::opt(logq), detail::opt(item_ids),
+            detail::opt(user_ids), out_loss.data(), detail::opt(du), detail::opt(dv)));
     }
 
     /* Scores from the caller's tables by index: user_emb is n_users x dim, item_emb
@@ -513,8 +516,8 @@ public:
                         span<float> d_user_emb = {}, span<float> d_item_emb = {})
     {
         const char *where = "negs::loss::scores_indexed";
-        indexed_shape s = check_indexed(where, dim, user_emb, item_emb, user_idx, pos_idx,
-                                        neg_idx, neg_logq, neg_mask, out_loss);
+        indexed_shape s = check_indexed(where, dim, user_emb, item_emb, user_idx, pos_idx, neg_idx,
+                                        neg_logq, neg_mask, out_loss);
         detail::expect_optional(where, "d_user_emb", d_user_emb.size(), user_emb.size());
         detail::expect_optional(where, "d_item_emb", d_item_emb.size(), item_emb.size());
         detail::check(negs_loss_scores_indexed(
@@ -533,8 +536,8 @@ public:
                              span<float> d_pos_rows = {}, span<float> d_neg_rows = {})
     {
         const char *where = "negs::loss::scores_indexed_rows";
-        indexed_shape s = check_indexed(where, dim, user_emb, item_emb, user_idx, pos_idx,
-                                        neg_idx, neg_logq, neg_mask, out_loss);
+        indexed_shape s = check_indexed(where, dim, user_emb, item_emb, user_idx, pos_idx, neg_idx,
+                                        neg_logq, neg_mask, out_loss);
         detail::expect_optional(where, "d_user_rows", d_user_rows.size(), s.n * dim);
         detail::expect_optional(where, "d_pos_rows", d_pos_rows.size(), s.n * dim);
         detail::expect_optional(where, "d_neg_rows", d_neg_rows.size(), neg_idx.size() * dim);
@@ -562,9 +565,8 @@ private:
         if (dim == 0 || user_emb.size() % dim || item_emb.size() % dim)
             detail::invalid(where, "the tables are not rows of dim = " + std::to_string(dim));
         if (n == 0 || neg_idx.size() % n)
-            detail::invalid(where, std::to_string(neg_idx.size()) +
-                                       " neg_idx are not rows for " + std::to_string(n) +
-                                       " user_idx");
+            detail::invalid(where, std::to_string(neg_idx.size()) + " neg_idx are not rows for " +
+                                       std::to_string(n) + " user_idx");
         detail::expect_size(where, "pos_idx", pos_idx.size(), n);
         detail::expect_optional(where, "neg_logq", neg_logq.size(), neg_idx.size());
         detail::expect_optional(where, "neg_mask", neg_mask.size(), neg_idx.size());
@@ -582,8 +584,8 @@ inline void adv_perturb(std::size_t dim, span<const float> grad, float eps, span
 {
     const char *where = "negs::adv_perturb";
     if (dim == 0 || grad.size() % dim)
-        detail::invalid(where, std::to_string(grad.size()) + " elements are not rows of dim = " +
-                                   std::to_string(dim));
+        detail::invalid(where, std::to_string(grad.size()) +
+                                   " elements are not rows of dim = " + std::to_string(dim));
     detail::expect_size(where, "out_delta", out_delta.size(), grad.size());
     detail::check(negs_adv_perturb(grad.size() / dim, dim, grad.data(), eps, out_delta.data()));
 }
@@ -603,8 +605,8 @@ inline void synth_negatives(int method, std::uint64_t seed, std::uint64_t step, 
 {
     const char *where = "negs::synth_negatives";
     if (dim == 0 || anchor.size() % dim)
-        detail::invalid(where, std::to_string(anchor.size()) + " anchor values are not rows of dim = " +
-                                   std::to_string(dim));
+        detail::invalid(where, std::to_string(anchor.size()) +
+                                   " anchor values are not rows of dim = " + std::to_string(dim));
     std::size_t n = anchor.size() / dim;
     std::size_t m = method == NEGS_SYNTH_MIXGCF ? k : std::size_t(s_pairs) + s_anchor;
     detail::expect_size(where, "neg", neg.size(), (shared_neg ? k : n * k) * dim);

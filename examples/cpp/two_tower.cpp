@@ -95,7 +95,8 @@ negs::csr table_of(const std::vector<Pair> &pairs, std::uint32_t n_users, std::u
 struct Tower {
     std::size_t dim;
     std::vector<float> w, g2;
-    Tower(std::size_t rows, std::size_t d, std::mt19937_64 &rng) : dim(d), w(rows * d), g2(rows * d, 0)
+    Tower(std::size_t rows, std::size_t d, std::mt19937_64 &rng)
+        : dim(d), w(rows * d), g2(rows * d, 0)
     {
         std::normal_distribution<float> init(0.0f, 0.1f);
         for (float &x : w) x = init(rng);
@@ -129,11 +130,13 @@ double recall_at_10(const Data &d, const negs::csr &train, const Tower &users, c
             scores.push_back({-s, i});
         }
         std::size_t top = std::min<std::size_t>(10, scores.size());
-        std::partial_sort(scores.begin(), scores.begin() + static_cast<std::ptrdiff_t>(top), scores.end());
+        std::partial_sort(scores.begin(), scores.begin() + static_cast<std::ptrdiff_t>(top),
+                          scores.end());
         std::size_t hits = 0;
         for (std::size_t r = 0; r < top; r++)
             hits += std::count(held[u].begin(), held[u].end(), scores[r].second) > 0;
-        total += static_cast<double>(hits) / static_cast<double>(std::min<std::size_t>(10, held[u].size()));
+        total += static_cast<double>(hits) /
+                 static_cast<double>(std::min<std::size_t>(10, held[u].size()));
         counted++;
     }
     return counted ? total / static_cast<double>(counted) : 0;
@@ -195,7 +198,8 @@ int main(int argc, char **argv)
                 float value = 0;
                 loss.inbatch(dim, u, v, logq, item_ids, user_ids, {&value, 1}, du, dv);
                 for (std::size_t r = 0; r < batch; r++) users.step(user_ids[r], &du[r * dim], lr);
-                for (std::size_t j = 0; j < batch + extra; j++) items.step(item_ids[j], &dv[j * dim], lr);
+                for (std::size_t j = 0; j < batch + extra; j++)
+                    items.step(item_ids[j], &dv[j * dim], lr);
                 sum += value;
                 steps++;
             }

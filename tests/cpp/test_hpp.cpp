@@ -14,12 +14,12 @@
 #endif
 
 static int failures = 0;
-#define CHECK(cond)                                                                     \
-    do {                                                                                \
-        if (!(cond)) {                                                                  \
-            std::printf("%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);        \
-            failures++;                                                                 \
-        }                                                                               \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            std::printf("%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);                   \
+            failures++;                                                                            \
+        }                                                                                          \
     } while (0)
 
 // Runs f, which must throw negs::error with `status` and a what() containing `text`.
@@ -83,8 +83,9 @@ int main()
     negs_sampler_free(c);
     CHECK(std::memcmp(c_items, items.data(), sizeof c_items) == 0);
     CHECK(std::memcmp(c_logq, logq.data(), sizeof c_logq) == 0);
-    expect_error(NEGS_E_INVALID, "out_logq has 5 elements, expected 12",
-                 [&] { s.sample(7, users, pos, 3, items, {logq.data(), 5}); });
+    expect_error(NEGS_E_INVALID, "out_logq has 5 elements, expected 12", [&] {
+        s.sample(7, users, pos, 3, items, {logq.data(), 5});
+    });
     expect_error(NEGS_E_INVALID, "12 elements are not rows of 5",
                  [&] { s.sample(7, users, pos, 5, items); });
     expect_error(NEGS_E_INVALID, "users has 4 elements, expected 6",
@@ -110,8 +111,9 @@ int main()
     CHECK(wrong.get() != nullptr);
     double steps[2] = {0, 10}, shares[2] = {1, 0.5};
     mix.set_schedule(0, steps, shares);
-    expect_error(NEGS_E_INVALID, "shares has 1 elements",
-                 [&] { mix.set_schedule(0, steps, {shares, 1}); });
+    expect_error(NEGS_E_INVALID, "shares has 1 elements", [&] {
+        mix.set_schedule(0, steps, {shares, 1});
+    });
     mix.sample(3, {}, pos, 3, items);
 
     // log q without drawing, restricted support, shared negatives, mixed log q.
@@ -131,8 +133,9 @@ int main()
     restricted.sample_shared(1, batch_pos, shared_items, shared_logq, pos_logq);
     for (std::uint32_t item : shared_items) CHECK(item == 2 || item == 5);
     CHECK(std::fabs(shared_logq[0] - std::log(2.0f)) < 1e-6f && std::isinf(pos_logq[0]));
-    expect_error(NEGS_E_INVALID, "out_pos_logq has 1 elements",
-                 [&] { restricted.sample_shared(1, batch_pos, shared_items, {}, {pos_logq, 1}); });
+    expect_error(NEGS_E_INVALID, "out_pos_logq has 1 elements", [&] {
+        restricted.sample_shared(1, batch_pos, shared_items, {}, {pos_logq, 1});
+    });
     float logp[3] = {-1, -2, -3}, logq_shared[3] = {-2, -1, -4}, mixed_lq[3];
     negs::mixed_logq(2, logp, logq_shared, mixed_lq);
     CHECK(std::fabs(mixed_lq[2] - std::log(2 * std::exp(-3.0f) + std::exp(-4.0f))) < 1e-5f);
@@ -185,11 +188,13 @@ int main()
     negs::loss ib(NEGS_LOSS_SOFTMAX);
     ib.inbatch(2, u, v, {}, {}, {}, {&value, 1}, du, dv);
     CHECK(value > 0);
-    expect_error(NEGS_E_INVALID, "not b and b+m rows",
-                 [&] { ib.inbatch(3, u, v, {}, {}, {}, {&value, 1}); });
+    expect_error(NEGS_E_INVALID, "not b and b+m rows", [&] {
+        ib.inbatch(3, u, v, {}, {}, {}, {&value, 1});
+    });
     std::uint32_t item_ids[3] = {0, 1, 2}, user_ids[2] = {0, 1};
-    expect_error(NEGS_E_STATE, "negs_loss_inbatch",
-                 [&] { ib.inbatch(2, u, v, {}, item_ids, user_ids, {&value, 1}); });
+    expect_error(NEGS_E_STATE, "negs_loss_inbatch", [&] {
+        ib.inbatch(2, u, v, {}, item_ids, user_ids, {&value, 1});
+    });
     // Indexed score losses: the scores' loss from tables by index, as the C call gives it.
     std::vector<float> users_emb = {1, 0, 0, 1}, items_emb = {1, 1, 0.5f, 2, -1, 0};
     std::uint32_t uidx[2] = {0, 1}, pidx[2] = {0, 1}, nidx[4] = {1, 2, 2, 0};
@@ -217,7 +222,8 @@ int main()
                           false, mixed, src, coef);
     for (int j = 0; j < 2; j++) {
         auto row = [&](std::uint32_t from, int d) {
-            return from == NEGS_SYNTH_ANCHOR ? anchor[d] : negatives[2 * from + static_cast<std::uint32_t>(d)];
+            return from == NEGS_SYNTH_ANCHOR ? anchor[d]
+                                             : negatives[2 * from + static_cast<std::uint32_t>(d)];
         };
         for (int d = 0; d < 2; d++) {
             float want = coef[j] * row(src[2 * j], d) + (1 - coef[j]) * row(src[2 * j + 1], d);
@@ -225,8 +231,8 @@ int main()
         }
     }
     expect_error(NEGS_E_INVALID, "out has 4 elements, expected 2", [&] {
-        negs::synth_negatives(NEGS_SYNTH_MOCHI, 5, 0, 2, 2, anchor, negatives, false, {}, {}, 2, 1, 0,
-                              true, mixed);
+        negs::synth_negatives(NEGS_SYNTH_MOCHI, 5, 0, 2, 2, anchor, negatives, false, {}, {}, 2, 1,
+                              0, true, mixed);
     });
     float delta[4];
     negs::adv_perturb(2, u, 0.5f, delta);
