@@ -24,5 +24,7 @@ run = subprocess.run([sys.executable, os.path.join(pathsetup.ROOT, "examples", "
                      capture_output=True, text=True, env=env, cwd=pathsetup.ROOT)
 print(run.stdout, run.stderr, end="")
 assert run.returncode == 0 and run.stdout.count("log q") == 6, run.returncode
-assert "failed with NEGS_E_INVALID (-1): NEGS_E_INVALID: negs_sampler_sample: users[1] = 7" in run.stdout
-print("test_python_docs: the first programs of docs/python.md and docs/cpp.md are the tested files")
+assert ("failed with NEGS_E_INVALID (-1): NEGS_E_INVALID: negs_sampler_sample: users[1] = 7"
+        in run.stdout)
+print("test_python_docs: the first programs of docs/python.md and docs/cpp.md are the files "
+      "make check runs")

@@ -126,7 +126,8 @@ class Library:
                 self.missing.append(name)
                 continue
             fn.restype, fn.argtypes = restype, argtypes
-        self.fn = {name: getattr(self.cdll, name) for name in SIGNATURES if name not in self.missing}
+        self.fn = {name: getattr(self.cdll, name) for name in SIGNATURES
+                   if name not in self.missing}
         number = self.fn["negs_version_number"]()
         self.version = (number // 10000, number // 100 % 100, number % 100)
         if self.version[0] != WRITTEN_FOR[0] or self.version < WRITTEN_FOR:
@@ -142,7 +143,8 @@ class Library:
     def get(self, name):
         fn = self.fn.get(name)
         if fn is None:
-            raise NegsError(_consts.E_UNSUPPORTED, f"{name}: not in the loaded library {self.path}")
+            raise NegsError(_consts.E_UNSUPPORTED,
+                            f"{name}: not in the loaded library {self.path}")
         return fn
 
 

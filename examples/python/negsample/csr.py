@@ -18,8 +18,9 @@ class Csr(Handle, free="negs_csr_free"):
             raise _lib.invalid(f"Csr: indptr has {p.n} entries, expected n_users + 1 = "
                                f"{n_users + 1}")
         i = In(indices, U32, "indices")
-        super().__init__(create("negs_csr_create", uint(n_users, "n_users"), uint(n_items, "n_items"),
-                                p.ptr, i.ptr), {})
+        ptr = create("negs_csr_create", uint(n_users, "n_users"), uint(n_items, "n_items"),
+                     p.ptr, i.ptr)
+        super().__init__(ptr, {})
 
     @classmethod
     def from_rows(cls, rows, n_items):

@@ -165,8 +165,8 @@ class Sampler(Handle, free="negs_sampler_free"):
         if pos_scores is not None and ps.n != n:
             raise _lib.invalid(f"select: {ps.n} pos_scores for {n} rows")
         items, lq = self._outs(n, k, out, out_logq, logq)
-        call("negs_sampler_select", self.handle, uint(step, "step", 64), n, c, ci.ptr, cs.ptr, ps.ptr, k,
-             items.ptr, lq.ptr if lq else None)
+        call("negs_sampler_select", self.handle, uint(step, "step", 64), n, c, ci.ptr, cs.ptr,
+             ps.ptr, k, items.ptr, lq.ptr if lq else None)
         return items.obj, lq.obj if lq else None
 
     @wraps("negs_sampler_sample_scored")
@@ -181,8 +181,8 @@ class Sampler(Handle, free="negs_sampler_free"):
                                f"{self.n_items} items")
         u, p, n = self._rows(users, positives, n_q, "sample_scored")
         items, lq = self._outs(n, k, out, out_logq, logq)
-        call("negs_sampler_sample_scored", self.handle, uint(step, "step", 64), n, u.ptr, p.ptr, q.ptr, it.ptr,
-             d, k, items.ptr, lq.ptr if lq else None)
+        call("negs_sampler_sample_scored", self.handle, uint(step, "step", 64), n, u.ptr, p.ptr,
+             q.ptr, it.ptr, d, k, items.ptr, lq.ptr if lq else None)
         return items.obj, lq.obj if lq else None
 
 
