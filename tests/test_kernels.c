@@ -209,6 +209,44 @@ static void test_exp_accuracy(void **state)
 }
 
 /* Every table computes the same numbers as the scalar one, to float rounding. */
+/* Selection kernels: keys order like the floats, NaN / Inf answer 0, max and find on every
+ * length (vector bodies and tails). */
+static void test_selection_keys(void **state)
+{
+    (void)state;
+    const negs_kernels *t[3];
+    size_t nt = tables(t);
+    float s[37];
+    uint32_t keys[37], a[37];
+    for (size_t k = 0; k < nt; k++)
+        for (size_t n = 1; n <= 37; n++) {
+            for (size_t i = 0; i < n; i++) {
+                s[i] = i % 5 == 0 ? -0.0f : (i % 7 == 0 ? 0.0f : frand() * 1e3f);
+                a[i] = (uint32_t)(frand() * 1e6f + 1e6f);
+            }
+            uint32_t mx = t[k]->float_keys(s, n, keys);
+            float fmx = -INFINITY;
+            for (size_t i = 0; i < n; i++) fmx = s[i] > fmx ? s[i] : fmx;
+            for (size_t i = 0; i < n; i++) {
+                assert_true(keys[i] > 0);
+                assert_true((keys[i] == mx) == (s[i] == fmx));
+                for (size_t j = 0; j < n; j++) {
+                    assert_true((keys[i] < keys[j]) == (s[i] < s[j]));
+                    assert_true((keys[i] == keys[j]) == (s[i] == s[j]));
+                }
+            }
+            uint32_t amx = 0;
+            for (size_t i = 0; i < n; i++) amx = a[i] > amx ? a[i] : amx;
+            assert_int_equal(t[k]->max_u32(a, n), amx);
+            assert_int_equal(t[k]->find_u32(a, n, a[n - 1]) <= n - 1, 1);
+            assert_int_equal(a[t[k]->find_u32(a, n, a[n / 2])], a[n / 2]);
+            assert_int_equal(t[k]->find_u32(a, n, 7), n);
+            s[n / 3] = (n % 2) ? NAN : -INFINITY;
+            assert_int_equal(t[k]->float_keys(s, n, keys), 0);
+        }
+    assert_int_equal(negs_kernels_scalar.max_u32(a, 0), 0);
+}
+
 static void test_tables_agree(void **state)
 {
     (void)state;
@@ -278,6 +316,7 @@ int main(void)
         cmocka_unit_test(test_scores),        cmocka_unit_test(test_accum),
         cmocka_unit_test(test_row_ops),       cmocka_unit_test(test_exp_accuracy),
         cmocka_unit_test(test_tables_agree),  cmocka_unit_test(test_dot_axpy),
+        cmocka_unit_test(test_selection_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

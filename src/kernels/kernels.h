@@ -11,6 +11,7 @@
 #define NEGS_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define NEGS_KN_NR 16 /* columns per column panel */
 
@@ -39,6 +40,14 @@ typedef struct negs_kernels {
     float (*dot)(const float *a, const float *b, size_t dim);
     /* y[k] = fma(w, x[k], y[k]) for k < dim (y and x must not overlap). */
     void (*axpy)(float *y, float w, const float *x, size_t dim);
+    /* Selection by score. keys[i] = the bits of s[i] mapped so that unsigned order is float
+     * order (-0 as +0; every finite value maps above 0). Returns the largest key, or 0 when
+     * some s[i] is NaN or infinite. */
+    uint32_t (*float_keys)(const float *s, size_t n, uint32_t *keys);
+    /* max of a[0..n) (0 for n = 0). */
+    uint32_t (*max_u32)(const uint32_t *a, size_t n);
+    /* The first i with a[i] == v, or n. */
+    size_t (*find_u32)(const uint32_t *a, size_t n, uint32_t v);
 } negs_kernels;
 
 /* The best table for NEGS_CPU_* bits `isa` (0: the portable scalar one). */
@@ -49,8 +58,18 @@ extern const negs_kernels negs_kernels_scalar;
 extern const negs_kernels negs_kernels_avx2;
 extern const negs_kernels negs_kernels_avx512;
 
+/* The AVX2 selection kernels, shared by the AVX-512 table. */
+uint32_t negs_kn_float_keys_avx2(const float *s, size_t n, uint32_t *keys);
+uint32_t negs_kn_max_u32_avx2(const uint32_t *a, size_t n);
+size_t negs_kn_find_u32_avx2(const uint32_t *a, size_t n, uint32_t v);
+
 /* Packs rows x[r * dim + k], r < rows, into ceil(rows / mr) row panels. */
 void negs_pack_row_panels(const float *x, size_t rows, size_t dim, size_t mr, float *out);
+/* The AVX2 selection kernels, shared by the AVX-512 table. */
+uint32_t negs_kn_float_keys_avx2(const float *s, size_t n, uint32_t *keys);
+uint32_t negs_kn_max_u32_avx2(const uint32_t *a, size_t n);
+size_t negs_kn_find_u32_avx2(const uint32_t *a, size_t n, uint32_t v);
+
 /* Packs rows x[r * dim + k], r < rows, into ceil(rows / 16) column panels, then zero panels
  * up to `panels` in total. */
 void negs_pack_col_panels(const float *x, size_t rows, size_t dim, size_t panels, float *out);

@@ -1,5 +1,7 @@
 /* The AVX2 + FMA kernel table (compiled per function for AVX2, used only when
  * negs_cpu_features reports NEGS_CPU_AVX2). */
+#include <string.h>
+
 #include "kernels.h"
 #include "negsample.h"
 
@@ -248,9 +250,66 @@ TAVX2 static void axpy_avx2(float *y, float w, const float *x, size_t dim)
     }
 }
 
+INL TAVX2 uint32_t hmax_u32(__m256i m)
+{
+    __m128i x = _mm_max_epu32(_mm256_castsi256_si128(m), _mm256_extracti128_si256(m, 1));
+    x = _mm_max_epu32(x, _mm_shuffle_epi32(x, 0x4E));
+    x = _mm_max_epu32(x, _mm_shuffle_epi32(x, 0xB1));
+    return (uint32_t)_mm_cvtsi128_si32(x);
+}
+
+TAVX2 uint32_t negs_kn_float_keys_avx2(const float *s, size_t n, uint32_t *keys)
+{
+    const __m256i expo = _mm256_set1_epi32(0x7f800000), sign = _mm256_set1_epi32((int)0x80000000u);
+    __m256i mx = _mm256_setzero_si256(), bad = _mm256_setzero_si256();
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(s + i));
+        bad = _mm256_or_si256(bad, _mm256_cmpeq_epi32(_mm256_and_si256(b, expo), expo));
+        b = _mm256_andnot_si256(_mm256_cmpeq_epi32(b, sign), b); /* -0 as +0 */
+        __m256i k = _mm256_xor_si256(b, _mm256_or_si256(_mm256_srai_epi32(b, 31), sign));
+        _mm256_storeu_si256((__m256i *)(void *)(keys + i), k);
+        mx = _mm256_max_epu32(mx, k);
+    }
+    uint32_t m = hmax_u32(mx), nonfinite = (uint32_t)_mm256_movemask_epi8(bad);
+    for (; i < n; i++) {
+        uint32_t b;
+        memcpy(&b, s + i, sizeof b);
+        nonfinite |= (b & 0x7f800000u) == 0x7f800000u;
+        b = b == 0x80000000u ? 0u : b;
+        keys[i] = b ^ ((uint32_t)((int32_t)b >> 31) | 0x80000000u);
+        m = keys[i] > m ? keys[i] : m;
+    }
+    return nonfinite ? 0 : m;
+}
+
+TAVX2 uint32_t negs_kn_max_u32_avx2(const uint32_t *a, size_t n)
+{
+    __m256i mx = _mm256_setzero_si256();
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        mx = _mm256_max_epu32(mx, _mm256_loadu_si256((const __m256i *)(const void *)(a + i)));
+    uint32_t m = hmax_u32(mx);
+    for (; i < n; i++) m = a[i] > m ? a[i] : m;
+    return m;
+}
+
+TAVX2 size_t negs_kn_find_u32_avx2(const uint32_t *a, size_t n, uint32_t v)
+{
+    const __m256i vv = _mm256_set1_epi32((int)v);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i e = _mm256_cmpeq_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(a + i)), vv);
+        unsigned mask = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(e));
+        if (mask) return i + (size_t)__builtin_ctz(mask);
+    }
+    while (i < n && a[i] != v) i++;
+    return i;
+}
+
 const negs_kernels negs_kernels_avx2 = {
     NEGS_KERNEL_AVX2, MR, scores_avx2, accum_avx2, logits_avx2, max_avx2, exp_scale_avx2,
-    dot_avx2, axpy_avx2,
+    dot_avx2, axpy_avx2, negs_kn_float_keys_avx2, negs_kn_max_u32_avx2, negs_kn_find_u32_avx2,
 };
 
 #endif

@@ -2,6 +2,7 @@
  * which never changes the order of the operations on one element). Multiply-adds go through
  * negs_fma_f so that each element is computed as the SIMD tables compute it. */
 #include <math.h>
+#include <string.h>
 
 #include "kernels.h"
 #include "kernels_exp.h"
@@ -102,7 +103,41 @@ static void axpy_scalar(float *y, float w, const float *x, size_t dim)
     for (; k < dim; k++) y[k] = negs_fma_f(w, x[k], y[k]);
 }
 
+static uint32_t float_key(uint32_t b)
+{
+    b = b == 0x80000000u ? 0u : b;
+    return b ^ ((uint32_t)((int32_t)b >> 31) | 0x80000000u);
+}
+
+static uint32_t float_keys_scalar(const float *s, size_t n, uint32_t *keys)
+{
+    uint32_t mx = 0, bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t b;
+        memcpy(&b, s + i, sizeof b);
+        bad |= (b & 0x7f800000u) == 0x7f800000u;
+        keys[i] = float_key(b);
+        mx = keys[i] > mx ? keys[i] : mx;
+    }
+    return bad ? 0 : mx;
+}
+
+static uint32_t max_u32_scalar(const uint32_t *a, size_t n)
+{
+    uint32_t mx = 0;
+    for (size_t i = 0; i < n; i++) mx = a[i] > mx ? a[i] : mx;
+    return mx;
+}
+
+static size_t find_u32_scalar(const uint32_t *a, size_t n, uint32_t v)
+{
+    size_t i = 0;
+    while (i < n && a[i] != v) i++;
+    return i;
+}
+
 const negs_kernels negs_kernels_scalar = {
     NEGS_KERNEL_SCALAR, MR, scores_scalar, accum_scalar, logits_scalar, max_scalar,
-    exp_scale_scalar, dot_scalar, axpy_scalar,
+    exp_scale_scalar, dot_scalar, axpy_scalar, float_keys_scalar, max_u32_scalar,
+    find_u32_scalar,
 };
