@@ -294,10 +294,29 @@ TAVX2 uint32_t negs_kn_max_u32_avx2(const uint32_t *a, size_t n)
     return m;
 }
 
+INL TAVX2 unsigned eq_mask(const uint32_t *a, __m256i vv)
+{
+    __m256i e = _mm256_cmpeq_epi32(_mm256_loadu_si256((const __m256i *)(const void *)a), vv);
+    return (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(e));
+}
+
+/* Up to 64 entries without a data-dependent branch (the mask of all matches, then its first
+ * bit); longer arrays test 32 lanes per branch. */
 TAVX2 size_t negs_kn_find_u32_avx2(const uint32_t *a, size_t n, uint32_t v)
 {
     const __m256i vv = _mm256_set1_epi32((int)v);
     size_t i = 0;
+    if (n <= 64) {
+        uint64_t m = 0;
+        for (; i + 8 <= n; i += 8) m |= (uint64_t)eq_mask(a + i, vv) << i;
+        for (; i < n; i++) m |= (uint64_t)(a[i] == v) << i;
+        return m ? (size_t)__builtin_ctzll(m) : n;
+    }
+    for (; i + 32 <= n; i += 32) {
+        uint32_t m = eq_mask(a + i, vv) | eq_mask(a + i + 8, vv) << 8 |
+                     eq_mask(a + i + 16, vv) << 16 | eq_mask(a + i + 24, vv) << 24;
+        if (m) return i + (size_t)__builtin_ctz(m);
+    }
     for (; i + 8 <= n; i += 8) {
         __m256i e = _mm256_cmpeq_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(a + i)), vv);
         unsigned mask = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(e));

@@ -15,6 +15,7 @@ static void free_parts(sp_hard_part *p, unsigned parts)
         free(p[i].items);
         free(p[i].scores);
         free(p[i].keys);
+        free(p[i].k32);
         free(p[i].sel);
         free(p[i].e);
         free(p[i].picked);
@@ -52,11 +53,12 @@ int sp_hard_prepare(negs_sampler *s, unsigned parts)
         p[i].items = negs_alloc_array(2 * cap, sizeof *p[i].items, "HARD sampler: candidates");
         p[i].scores = negs_alloc_array(cap, sizeof *p[i].scores, "HARD sampler: scores");
         p[i].keys = negs_alloc_array(cap, sizeof *p[i].keys, "HARD sampler: keys");
+        p[i].k32 = negs_alloc_array(cap, sizeof *p[i].k32, "HARD sampler: keys");
         p[i].sel = negs_alloc_array(cap, sizeof *p[i].sel, "HARD sampler: selection");
         p[i].e = negs_alloc_array(cap, sizeof *p[i].e, "HARD sampler: softmax weights");
         p[i].picked = negs_alloc_array(cap, sizeof *p[i].picked, "HARD sampler: picks");
         p[i].picked_lq = negs_alloc_array(cap, sizeof *p[i].picked_lq, "HARD sampler: picks");
-        ok = p[i].items && p[i].scores && p[i].keys && p[i].sel && p[i].e && p[i].picked &&
+        ok = p[i].items && p[i].scores && p[i].keys && p[i].k32 && p[i].sel && p[i].e && p[i].picked &&
              p[i].picked_lq;
     }
     if (!ok) {

@@ -15,6 +15,7 @@ typedef struct sp_hard_part {
     uint32_t *items;   /* 2 cap: this row's and the next row's candidates (sample_scored) */
     float *scores;     /* their scores (sample_scored) */
     uint64_t *keys;    /* selection keys, 0 = out of the race */
+    uint32_t *k32;     /* TOP and DNS_MN: the scores' keys (kernels' float_keys) */
     uint32_t *sel;     /* selected positions, best first */
     double *e;         /* SOFTMAX: exp((s - max) / T) */
     uint32_t *picked;  /* a curriculum's selected items and their log q */

@@ -38,19 +38,26 @@ int sp_hard_needs_pos(const negs_sampler *h)
 static uint32_t race(const uint64_t *keys, uint32_t n, uint32_t m, uint32_t *sel)
 {
     uint32_t cnt = 0;
+    uint64_t worst = 0; /* the m-th key once m are in; an equal later key loses on position */
     for (uint32_t j = 0; j < n; j++) {
-        uint64_t key = keys[j];
-        if (!key) continue;
-        if (cnt == m) {
-            if (key <= keys[sel[m - 1]]) continue; /* an equal key lost on position */
-            cnt--;
+        if ((j & 7) == 0 && j + 8 <= n) { /* skip 8 losers with one branch */
+            int any = 0;
+            for (uint32_t l = 0; l < 8; l++) any |= keys[j + l] > worst;
+            if (!any) {
+                j += 7;
+                continue;
+            }
         }
+        uint64_t key = keys[j];
+        if (key <= worst) continue;
+        if (cnt == m) cnt--;
         uint32_t i = cnt++;
         while (i > 0 && keys[sel[i - 1]] < key) {
             sel[i] = sel[i - 1];
             i--;
         }
         sel[i] = j;
+        if (cnt == m) worst = keys[sel[m - 1]];
     }
     return cnt;
 }
@@ -77,6 +84,24 @@ static uint32_t race_distinct(uint64_t *keys, const uint32_t *items, uint32_t n,
             }
         if (!dropped) return cnt;
     }
+}
+
+/* The m largest keys by repeated arg-max (first position on ties), skipping repeats; keys
+ * are consumed (set to 0). mx = the largest key. */
+static uint32_t top_by_argmax(const negs_kernels *kn, uint32_t *keys, uint32_t mx,
+                              const uint32_t *items, uint32_t n, uint32_t m, uint32_t *sel)
+{
+    uint32_t cnt = 0;
+    while (mx) {
+        size_t p = kn->find_u32(keys, n, mx);
+        keys[p] = 0;
+        if (kn->find_u32(items, n, items[p]) == p) { /* its first copy: not a repeat */
+            sel[cnt++] = (uint32_t)p;
+            if (cnt == m) break;
+        }
+        mx = kn->max_u32(keys, n);
+    }
+    return cnt;
 }
 
 /* SOFTMAX log q: slot i's pick given the earlier ones, exp(s/T) over what is left of the row's
@@ -123,32 +148,21 @@ int sp_hard_select_row(const negs_sampler *h, sp_hard_part *w, uint64_t seed, ui
     uint64_t *keys = w->keys;
     uint32_t *sel = w->sel;
     const int mode = h->hard_mode;
-    /* validity and the largest score, in one pass */
+    const uint32_t n_items = h->n_items;
+    /* bad: some score is NaN or Inf or some id out of range (found again below, rarely) */
+    uint32_t bad = 0, top = UINT32_MAX; /* top: how many the TOP path selected */
     float smax = -INFINITY;
-    uint32_t bad = n;
-    for (uint32_t j = 0; j < n; j++) {
-        float s = scores[j];
-        if (!isfinite(s) || items[j] >= h->n_items) {
-            bad = j;
-            break;
-        }
-        smax = s > smax ? s : smax;
-    }
-    if (bad < n) {
-        info->bad = bad;
-        return NEGS_E_INVALID;
-    }
     sp_stream rng;
-    int random = mode == NEGS_HARD_SOFTMAX || mode == NEGS_HARD_DNS_MN;
-    if (random)
+    if (mode == NEGS_HARD_SOFTMAX || mode == NEGS_HARD_DNS_MN)
         sp_stream_init(&rng, h->gen, seed, step, row, purpose,
                        mode == NEGS_HARD_SOFTMAX ? 2 * (uint64_t)n : 2 * (uint64_t)k + 8);
     switch (mode) {
     case NEGS_HARD_SEMIHARD: {
         double hi = pos, lo = (double)pos - h->margin;
         for (uint32_t j = 0; j < n; j++) {
-            double s = scores[j];
-            keys[j] = ((uint64_t)(s < hi && s >= lo) << 32) | key_f(scores[j]);
+            double x = scores[j];
+            bad |= (uint32_t)!isfinite(scores[j]) | (uint32_t)(items[j] >= n_items);
+            keys[j] = ((uint64_t)(x < hi && x >= lo) << 32) | key_f(scores[j]);
         }
         break;
     }
@@ -158,21 +172,38 @@ int sp_hard_select_row(const negs_sampler *h, sp_hard_part *w, uint64_t seed, ui
             info->bad = n;
             return NEGS_E_INVALID;
         }
-        for (uint32_t j = 0; j < n; j++) keys[j] = key_d(-fabs((double)scores[j] - target));
+        for (uint32_t j = 0; j < n; j++) {
+            bad |= (uint32_t)!isfinite(scores[j]) | (uint32_t)(items[j] >= n_items);
+            keys[j] = key_d(-fabs((double)scores[j] - target));
+        }
         break;
     }
     case NEGS_HARD_SOFTMAX:
         for (uint32_t j = 0; j < n; j++) {
+            bad |= (uint32_t)!isfinite(scores[j]) | (uint32_t)(items[j] >= n_items);
+            smax = scores[j] > smax ? scores[j] : smax;
+        }
+        for (uint32_t j = 0; j < n && !bad; j++) {
             double u = ((double)(sp_u64(&rng) >> 11) + 0.5) * 0x1.0p-53; /* in (0, 1) */
             keys[j] = key_d(((double)scores[j] - smax) / h->temperature - log(-log(u)));
         }
         break;
-    default: /* TOP, DNS_MN */
-        for (uint32_t j = 0; j < n; j++) keys[j] = key_f(scores[j]);
+    default: { /* TOP, DNS_MN: uint32 keys and repeated arg-max, by the SIMD kernels */
+        const negs_kernels *kn = h->hard->kn;
+        uint32_t mx = kn->float_keys(scores, n, w->k32);
+        bad = !mx || kn->max_u32(items, n) >= n_items;
+        if (!bad) top = top_by_argmax(kn, w->k32, mx, items, n,
+                                      mode == NEGS_HARD_DNS_MN ? h->top_m : k, sel);
         break;
     }
-    uint32_t m = mode == NEGS_HARD_DNS_MN ? h->top_m : k;
-    uint32_t cnt = race_distinct(keys, items, n, m, sel);
+    }
+    if (bad) {
+        uint32_t j = 0;
+        while (isfinite(scores[j]) && items[j] < n_items) j++;
+        info->bad = j;
+        return NEGS_E_INVALID;
+    }
+    uint32_t cnt = top != UINT32_MAX ? top : race_distinct(keys, items, n, k, sel);
     if (cnt < k) {
         info->distinct = cnt;
         return NEGS_E_EXHAUSTED;
