@@ -639,6 +639,11 @@ static void test_scored_errors(void **state)
     assert_fails_with(negs_sampler_sample_scored(h, 0, 2, NULL, pos, q, emb, 4, 2, out, NULL),
                       NEGS_E_INVALID);
     assert_true(has("of row 0 is nan: query_emb row 0 or item_emb row"));
+    negs_sampler *lone = negs_sampler_create(NEGS_SAMPLER_HARD, n, 1);
+    assert_fails_with(negs_sampler_sample_scored(lone, 0, 2, NULL, pos, q, emb, 4, 2, out, NULL),
+                      NEGS_E_STATE);
+    assert_true(has("without a child"));
+    negs_sampler_free(lone);
     assert_int_equal(negs_sampler_set_param(h, NEGS_SP_CANDIDATES, 30), NEGS_OK);
     negs_sampler *hu = negs_sampler_create(NEGS_SAMPLER_HARD, n, 1);
     negs_sampler *uu = negs_sampler_create(NEGS_SAMPLER_UNIFORM, n, 1);
