@@ -1,6 +1,7 @@
 // A two-tower retrieval model trained with negsample.hpp: user and item towers (embedding
-// tables), the fused in-batch softmax with m extra uniform negatives, logQ from the streaming
-// frequency estimator, accidental hits and each user's other known positives masked.
+// tables), the fused in-batch softmax on mixed negatives (the batch's positives and m uniform
+// items shared by the batch), logQ from the streaming frequency estimator and the sampler
+// (negs::mixed_logq), accidental hits and each user's other known positives masked.
 // Adagrad on the host. Prints the loss per epoch and Recall@10 on held-out items.
 //
 // Usage: two_tower [PATH/ml-100k.inter [EPOCHS]]
@@ -169,9 +170,8 @@ int main(int argc, char **argv)
         Tower users(n_users, dim, rng), items(n_items, dim, rng);
 
         std::vector<float> u((batch)*dim), v((batch + extra) * dim), du(u.size()), dv(v.size());
-        std::vector<float> logq(batch + extra);
+        std::vector<float> logp(batch + extra), logq_shared(batch + extra), logq(batch + extra);
         std::vector<std::uint32_t> item_ids(batch + extra), user_ids(batch);
-        std::vector<std::uint64_t> hashed(batch);
         std::uint64_t step = 0;
         double first = 0, last = 0;
         for (int epoch = 0; epoch < epochs; epoch++) {
@@ -182,15 +182,19 @@ int main(int argc, char **argv)
                 for (std::size_t r = 0; r < batch; r++) {
                     user_ids[r] = d.train[start + r].user;
                     item_ids[r] = d.train[start + r].item;
-                    hashed[r] = item_ids[r];
                 }
-                // In-batch columns: log of the expected count among the batch's positives.
-                freq.update(step, hashed);
-                freq.logq(hashed, {logq.data(), batch});
-                for (std::size_t r = 0; r < batch; r++) logq[r] += std::log(float(batch));
-                // Extra columns: m uniform draws (one row), with their own log q.
-                uniform.sample(step, {}, {}, extra, {item_ids.data() + batch, extra},
-                               {logq.data() + batch, extra});
+                // Mixed negatives: the batch's positives, then m items drawn once for the
+                // batch (never one of its positives); each column's log q among all b + m is
+                // log(b p_j + m q_j), p from the estimator (updated with this batch), q the
+                // sampler's.
+                negs::span<const std::uint32_t> positives(item_ids.data(), batch);
+                negs::span<const std::uint32_t> drawn(item_ids.data() + batch, extra);
+                freq.update_logq(step, positives, {logp.data(), batch});
+                uniform.sample_shared(step, positives, {item_ids.data() + batch, extra},
+                                      {logq_shared.data() + batch, extra},
+                                      {logq_shared.data(), batch});
+                freq.logq(drawn, {logp.data() + batch, extra});
+                negs::mixed_logq(batch, logp, logq_shared, logq);
                 for (std::size_t r = 0; r < batch; r++)
                     std::copy_n(users.row(user_ids[r]), dim, &u[r * dim]);
                 for (std::size_t j = 0; j < batch + extra; j++)

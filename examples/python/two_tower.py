@@ -1,6 +1,7 @@
-"""A small two-tower retrieval model in PyTorch, trained with libnegsample: its uniform sampler
-for m extra negatives, its streaming frequency estimator for the in-batch logQ correction, and
-its fused in-batch softmax (negsample.torch.InBatchSoftmax: accidental hits and each user's
+"""A small two-tower retrieval model in PyTorch, trained with libnegsample on mixed negatives
+(the batch's positives plus m uniform items drawn once per batch): the sampler's shared draws,
+the streaming frequency estimator and negs_mixed_logq for the logQ correction, and the fused
+in-batch softmax (negsample.torch.InBatchSoftmax: accidental hits and each user's
 other known positives masked, du and dv from the library). Prints the loss per epoch and
 Recall@10 on held-out items, then times one training step's loss (forward + backward) against
 PyTorch's own dense computation of the same loss on the same batch, at equal thread counts.
@@ -9,7 +10,6 @@ Usage: /usr/bin/python3 examples/python/two_tower.py [--data PATH/ml-100k.inter]
            [--threads N] [--synthetic]
 Without the data (../shared/data/ml-100k/ml-100k.inter by default) it uses a synthetic set."""
 import argparse
-import math
 import os
 import sys
 import time
@@ -113,19 +113,21 @@ def main():
     dim, temperature = 64, 0.1
     known = ns.Csr.from_pairs(train[0], train[1], n_users, n_items)
     criterion = InBatchSoftmax(temperature=temperature, threads=args.threads, positives=known)
-    extra = ns.Uniform(n_items, seed=7)  # m shared negatives, log q = log(m / n_items)
+    extra = ns.Uniform(n_items, seed=7)  # the m shared negatives
     freq = ns.FrequencyEstimator("gap", buckets=1 << 14, hashes=2, seed=3)
     user_tower, item_tower = Tower(n_users, dim), Tower(n_items, dim)
     opt = torch.optim.Adam(list(user_tower.parameters()) + list(item_tower.parameters()), lr=2e-3)
 
     def step_inputs(b_items, step):
-        """The candidates (the batch's positives, then m uniform draws), their ids and log q:
-        log of each candidate's expected count among its columns."""
-        freq.update(b_items.astype(np.uint64), step)
-        logq_batch = freq.logq(b_items.astype(np.uint64)) + np.float32(math.log(len(b_items)))
-        drawn, logq_drawn = extra.sample(n_rows=1, k=args.extra, step=step)
-        cand = np.concatenate([b_items.astype(np.uint32), drawn.ravel()])
-        logq = np.concatenate([logq_batch, logq_drawn.ravel()])
+        """Mixed negatives: the batch's positives, then m items drawn once for the batch (never
+        one of its positives), with the log q of each column among all b + m of them:
+        log(b p_j + m q_j), p from the estimator (updated with this batch), q the sampler's."""
+        b_items = b_items.astype(np.uint32)
+        logp_batch = freq.update_logq(b_items, step)
+        drawn, logq_drawn, logq_pos = extra.sample_shared(b_items, args.extra, step=step)
+        cand = np.concatenate([b_items, drawn])
+        logp = np.concatenate([logp_batch, freq.logq(drawn)])
+        logq = ns.mixed_logq(len(b_items), logp, np.concatenate([logq_pos, logq_drawn]))
         return torch.as_tensor(cand.astype(np.int64)), torch.from_numpy(logq)
 
     step = 0

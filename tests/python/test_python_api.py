@@ -2,7 +2,6 @@
 buffer inputs, out= checks, errors, every handle, exact log q on the documented examples."""
 import array
 import math
-import os
 import pickle
 import sys
 

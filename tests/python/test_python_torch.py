@@ -5,7 +5,7 @@ contiguous tensors. Exit 77 without torch."""
 import sys
 
 try:
-    import numpy as np
+    import numpy  # noqa: F401  (the references below use torch only; both ship together)
     import torch
 except ImportError:
     print("skip: torch or numpy not available")
