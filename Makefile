@@ -201,6 +201,26 @@ DEMO_ARGS ?=
 demo: build/examples/demo_trainer
 	@build/examples/demo_trainer $(if $(DATA),--data $(DATA)) $(DEMO_ARGS)
 
+# ---------------------------------------------------------------- MPI (examples/mpi, docs/mpi.md)
+# The data-parallel trainer is the only MPI user: the library itself stays libc + libm.
+# check-mpi runs it at mpirun -np 1, 2, 4 and kills/resumes a job; it skips without Open MPI.
+.PHONY: check-mpi bench-mpi
+MPICC ?= mpicc
+MPI_SRCS := $(sort $(wildcard examples/mpi/*.c))
+MPI_TRAINER := build/examples/mpi/mpi_trainer
+$(MPI_TRAINER): $(MPI_SRCS) examples/mpi/mpi_trainer.h $(HEADER) lib/libnegsample.so
+	@mkdir -p $(dir $@)
+	$(call say,MPICC,$@)$(MPICC) -std=c11 $(OPT) -D_POSIX_C_SOURCE=200809L $(WARN) -Iinclude $(MPI_SRCS) -o $@ \
+	    -Llib -lnegsample -lm -Wl,-rpath,'$$ORIGIN/../../../lib'
+have_mpi = command -v $(MPICC) > /dev/null 2>&1 && command -v mpirun > /dev/null 2>&1
+check-mpi:
+	@if $(have_mpi); then $(MAKE) --no-print-directory $(MPI_TRAINER) && sh tests/mpi/check_mpi.sh $(MPI_TRAINER); \
+	else echo "check-mpi: SKIPPED: mpicc or mpirun not found (apt-get install openmpi-bin libopenmpi-dev)"; fi
+# The speed-up of 2 ranks over 1 (docs/mpi.md).
+bench-mpi:
+	@if $(have_mpi); then $(MAKE) --no-print-directory $(MPI_TRAINER) && sh tests/mpi/run_speedup.sh $(MPI_TRAINER); \
+	else echo "bench-mpi: SKIPPED: mpicc or mpirun not found"; fi
+
 # ---------------------------------------------------------------- install
 
 install: all
