@@ -122,6 +122,46 @@ static double unigram_draws(uint32_t *out, uint32_t n_draws)
     return now() - t0;
 }
 
+/* ---------------------------------------------------------------- a bare Vose build */
+
+/* The textbook construction (Vose 1991) over already powered weights, as a user would write
+ * it: scaled probabilities, small and large work lists, a 32-bit threshold and alias per item;
+ * its arrays allocated fresh, like every rebuild of ours. */
+static double vose_bare(const double *wp, uint32_t n, uint32_t *sink)
+{
+    double t0 = now(), total = 0.0;
+    for (uint32_t i = 0; i < n; i++) total += wp[i];
+    double *p = malloc(n * sizeof *p);
+    uint32_t *thr = malloc(n * sizeof *thr), *al = malloc(n * sizeof *al);
+    uint32_t *small = malloc(n * sizeof *small), *large = malloc(n * sizeof *large);
+    size_t ns = 0, nl = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        p[i] = wp[i] * n / total;
+        if (p[i] < 1.0) small[ns++] = i;
+        else large[nl++] = i;
+    }
+    while (ns && nl) {
+        uint32_t a = small[--ns], b = large[nl - 1];
+        thr[a] = (uint32_t)(p[a] * 4294967295.0);
+        al[a] = b;
+        p[b] -= 1.0 - p[a];
+        if (p[b] < 1.0) {
+            nl--;
+            small[ns++] = b;
+        }
+    }
+    while (nl) thr[large[--nl]] = UINT32_MAX;
+    while (ns) thr[small[--ns]] = UINT32_MAX;
+    double t = now() - t0;
+    *sink += thr[n / 2] + al[n / 3];
+    free(p);
+    free(thr);
+    free(al);
+    free(small);
+    free(large);
+    return t;
+}
+
 /* ---------------------------------------------------------------- ours */
 
 static double best_sample(negs_sampler *s, size_t rows, const uint32_t *users, const uint32_t *pos,
@@ -176,8 +216,24 @@ static void catalogue_sizes(uint32_t *out)
         double np = find_peer("numpy_choice", n), tm = find_peer("torch_multinomial", n);
         if (np > 0) emit(cs, ours, "numpy_choice", np, "s", np / ours);
         if (tm > 0) emit(cs, ours, "torch_multinomial", tm, "s", tm / ours);
+        /* a rebuild under drift: the same call again on a warm handle, best of REPS */
+        double rebuild = 1e30, bare = 1e30;
+        uint32_t sink = 0;
+        for (int r = 0; r < REPS; r++) {
+            double t1 = now();
+            negs_sampler_set_weights(s, w, n);
+            double t = now() - t1;
+            if (t < rebuild) rebuild = t;
+            t = vose_bare(wp, n, &sink);
+            if (t < bare) bare = t;
+        }
         snprintf(cs, sizeof cs, "build_n%u", n);
         if (unigram) emit(cs, build, "unigram_table_build", ubuild, "s", ubuild / build);
+        snprintf(cs, sizeof cs, "rebuild_n%u", n);
+        if (unigram) emit(cs, rebuild, "unigram_table_build", ubuild, "s", ubuild / rebuild);
+        emit(cs, rebuild, "bare_vose_build", bare, "s", bare / rebuild);
+        printf("  (set_weights: %.1f ns per item warm; bare Vose %.1f ns per item%s)\n",
+               rebuild / n * 1e9, bare / n * 1e9, sink == 1 ? " " : "");
         /* bytes per item: every per-item array the handle holds (sp_item_bytes) */
         double handle_b = (double)sp_item_bytes(s) / n;
         snprintf(cs, sizeof cs, "bytes_per_item_n%u", n);
