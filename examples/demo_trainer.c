@@ -178,16 +178,28 @@ static void load_data(const options *o, dataset *d)
         bad("out of memory");
 }
 
+/* The data set's name as a JSON string body: quotes, backslashes and control bytes dropped. */
+static const char *json_safe(const char *name, char *buf, size_t cap)
+{
+    size_t n = 0;
+    for (const char *p = name; *p && n + 1 < cap; p++)
+        if (*p != '"' && *p != '\\' && (unsigned char)*p >= 0x20) buf[n++] = *p;
+    buf[n] = '\0';
+    return buf;
+}
+
 static void print_json(const strategy_def *def, const dataset *d, const options *o,
                        const train_result *r)
 {
+    char name[sizeof d->name];
     printf("{\"strategy\": \"%s\", \"dataset\": \"%s\", \"users\": %u, \"items\": %u, "
            "\"seed\": %llu, \"recall@10\": %.6f, \"ndcg@10\": %.6f, "
            "\"random_recall@10\": %.6f, \"random_ndcg@10\": %.6f, \"epochs\": %d, "
            "\"best_epoch\": %d, \"valid_ndcg@10\": %.6f, \"seconds\": %.3f, "
            "\"examples_per_s\": %.0f, \"batch\": %d, \"lr\": %g, \"l2\": %g, "
            "\"temperature\": %g, \"candidates\": %d, \"extra\": %d, \"history\": [",
-           def->name, d->name, d->n_users, d->n_items, (unsigned long long)o->train.seed,
+           def->name, json_safe(d->name, name, sizeof name), d->n_users, d->n_items,
+           (unsigned long long)o->train.seed,
            r->test.recall, r->test.ndcg, r->test.random_recall, r->test.random_ndcg, r->epochs,
            r->best_epoch, r->best_valid, r->seconds, r->examples_per_s, def->batch, def->lr,
            def->l2, def->temperature, def->candidates, def->extra);
@@ -237,8 +249,13 @@ int main(int argc, char **argv)
             printf("%-14s %9.4f %9.4f %7s %8.1f %11.0f\n", defs[k].name, r->test.recall,
                    r->test.ndcg, ep, r->seconds, r->examples_per_s);
         }
-        const train_result *r0 = &res[0];
-        printf("%-14s %9.4f %9.4f\n\n", "(random)", r0->test.random_recall, r0->test.random_ndcg);
+        for (size_t k = 0; k < n_defs; k++) /* the same for every strategy: it is the data's */
+            if (res[k].epochs > 0) {
+                printf("%-14s %9.4f %9.4f\n", "(random)", res[k].test.random_recall,
+                       res[k].test.random_ndcg);
+                break;
+            }
+        printf("\n");
         printf("Test metrics at the best validation epoch (epochs: best/run). The strategies are\n"
                "described by --help; docs/results.md has them on MovieLens-100K and Amazon Video.\n");
     }

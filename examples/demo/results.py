@@ -81,11 +81,6 @@ class Panel:
                    f'font-weight="bold">{title}</text>')
 
 
-def padded(lo, hi):
-    pad = (hi - lo) * 0.05 or 0.01
-    return lo - pad, hi + pad
-
-
 def plot(path, name, strategies):
     out = ['<svg xmlns="http://www.w3.org/2000/svg" width="980" height="400" '
            'font-family="sans-serif" font-size="11">',
@@ -98,7 +93,7 @@ def plot(path, name, strategies):
                      for e in range(n)]
     xs = [x for c in curves.values() for x, _ in c]
     ys = [y for c in curves.values() for _, y in c]
-    left = Panel(70, 40, 360, 300, (0, max(xs)), padded(min(ys), max(ys)))
+    left = Panel(70, 40, 360, 300, (0, 5 * math.ceil(max(xs) / 5)), (0, max(ys) * 1.05))
     left.axes(out, "epoch", "validation NDCG@10", f"{name}: validation NDCG@10 (mean of seeds)")
     for k, (s, c) in enumerate(curves.items()):
         pts = " ".join("{:.1f},{:.1f}".format(*left.px(x, y)) for x, y in c)
@@ -107,7 +102,7 @@ def plot(path, name, strategies):
            for s, runs in strategies.items()}
     xs = [m + e for (m, e), _ in pts.values()] + [max(0, m - e) for (m, e), _ in pts.values()]
     ys = [m + e for _, (m, e) in pts.values()] + [m - e for _, (m, e) in pts.values()]
-    right = Panel(540, 40, 300, 300, (0, max(xs) * 1.05), padded(min(ys), max(ys)))
+    right = Panel(540, 40, 300, 300, (0, max(xs) * 1.05), (0, max(ys) * 1.05))
     right.axes(out, "seconds (training + validation)", "test Recall@10",
                f"{name}: Recall@10 against time")
     for k, (s, ((sx, ex), (sy, ey))) in enumerate(pts.items()):

@@ -22,7 +22,7 @@ const strategy_def STRATEGIES[] = {
      0, 0},
     {"mixed", S_MIXED,
      "in-batch + m shared uniform negatives, log q per column, known positives masked", 512,
-     5e-4, 0, 0.2, 0, 512},
+     2e-3, 0, 0.5, 0, 256},
 };
 const size_t N_STRATEGIES = sizeof STRATEGIES / sizeof STRATEGIES[0];
 
