@@ -332,7 +332,9 @@ NEGS_API int negs_loss_scores(negs_loss *l, size_t n, uint32_t k, const float *p
 /* Fused in-batch softmax (SOFTMAX handles only; other kinds: NEGS_E_UNSUPPORTED). u: b x dim
  * queries; v: (b+m) x dim, row i < b is query i's positive, then m shared negatives. Logits
  * u_i.v_j / temperature - logq_j; row i's target is column i; columns j != i with row i's item
- * id, or holding a known positive of user_ids[i], are masked. loss: 1 value, or b with
+ * id, or holding a known positive of user_ids[i], are masked. logq_j = -inf for j >= b marks
+ * column j as no candidate: masked for every row, exactly zero contribution and dv_j = 0
+ * (-inf for j < b, +inf or NaN: NEGS_E_INVALID). loss: 1 value, or b with
  * NEGS_REDUCE_NONE; du, dv (may be NULL): gradients of the reduced loss. Memory grows with
  * (b+m) dim, never b (b+m); user_ids need item_ids and negs_loss_set_positives (else
  * NEGS_E_STATE). See docs/inbatch.md. */

@@ -92,6 +92,7 @@ typedef struct opts {
     size_t b, m, dim;
     double t;
     int red, logq, items, users, threads, scalar;
+    int holes; /* every third extra column gets logq = -inf (no candidate) */
 } opts;
 
 /* Runs one case through the library and the reference; checks loss and gradients. */
@@ -102,6 +103,7 @@ static void run_case(const opts *o, double tol)
     double a = sqrt(3.0) / pow((double)d, 0.25);
     float *u = rand_f(b * d, -a, a), *v = rand_f(n * d, -a, a);
     float *lq = o->logq ? rand_f(n, -6, -1) : NULL;
+    for (size_t j = o->b; lq && o->holes && j < n; j += 3) lq[j] = -INFINITY;
     uint32_t *items = NULL, *users = NULL;
     uint32_t n_items = (uint32_t)(n / 2 + 1);
     pos_tab pt = {NULL, NULL, 0, 0};
@@ -216,10 +218,12 @@ static void test_matches_reference_all_options(void **state)
         for (int red = 0; red < 3; red++)
             for (int opt = 0; opt < 4; opt++) {
                 opts o = {shapes[s][0], shapes[s][1], shapes[s][2], opt == 3 ? 0.05 : 1.0, red,
-                          opt >= 1, opt >= 2, opt >= 2 && shapes[s][0] > 1, 1, 0};
+                          opt >= 1, opt >= 2, opt >= 2 && shapes[s][0] > 1, 1, 0, 0};
                 run_case(&o, 2e-5);
                 o.scalar = 1;
                 run_case(&o, 2e-5);
+                o.holes = o.logq && o.m > 0;
+                if (o.holes) run_case(&o, 2e-5);
             }
 }
 
@@ -313,6 +317,56 @@ static void test_masked_slots_contribute_zero(void **state)
     free(u), free(v), free(lq), free(items);
 }
 
+/* logq = -inf marks an extra column as no candidate: exactly the call without that column
+ * (same bytes when it is the last one), its gradient exactly 0; b = 1 with its only negative
+ * removed has loss and gradients exactly 0. */
+static void test_no_candidate_columns(void **state)
+{
+    (void)state;
+    size_t b = 37, m = 12, d = 9, n = b + m;
+    float *u = rand_f(b * d, -1, 1), *v = rand_f(n * d, -1, 1), *lq = rand_f(n, -5, -1);
+    uint32_t *items = malloc(n * sizeof *items);
+    for (size_t j = 0; j < n; j++) items[j] = (uint32_t)(urand() * 30);
+    for (int scalar = 0; scalar < 2; scalar++) {
+        negs_loss *l = make_loss(0.2, NEGS_REDUCE_NONE, 2, scalar);
+        float loss1[37], loss2[37], *du1 = malloc(b * d * 4), *du2 = malloc(b * d * 4),
+                                    *dv1 = malloc(n * d * 4), *dv2 = malloc(n * d * 4);
+        float keep = lq[n - 1];
+        lq[n - 1] = -INFINITY;
+        assert_int_equal(negs_loss_inbatch(l, b, m, d, u, v, lq, items, NULL, loss1, du1, dv1),
+                         0);
+        assert_int_equal(negs_loss_inbatch(l, b, m - 1, d, u, v, lq, items, NULL, loss2, du2,
+                                           dv2), 0);
+        assert_memory_equal(loss1, loss2, sizeof loss1);
+        assert_memory_equal(du1, du2, b * d * 4);
+        assert_memory_equal(dv1, dv2, (n - 1) * d * 4);
+        for (size_t k = 0; k < d; k++)
+            assert_true(dv1[(n - 1) * d + k] == 0.0f && !signbit(dv1[(n - 1) * d + k]));
+        lq[n - 1] = keep;
+        negs_loss_free(l);
+        free(du1), free(du2), free(dv1), free(dv2);
+    }
+    float u1[2] = {3, -1}, v1[4] = {1, 2, -5, 7}, lq1[2] = {-1.5f, -INFINITY}, loss, du[2], dv[4];
+    negs_loss *l = make_loss(1.0, NEGS_REDUCE_MEAN, 1, 0);
+    assert_int_equal(negs_loss_inbatch(l, 1, 1, 2, u1, v1, lq1, NULL, NULL, &loss, du, dv), 0);
+    assert_true(loss == 0.0f && du[0] == 0.0f && du[1] == 0.0f);
+    for (int k = 0; k < 4; k++) assert_true(dv[k] == 0.0f);
+    /* a query's own column cannot be -inf; +inf and NaN are refused everywhere */
+    lq1[0] = -INFINITY;
+    assert_fails_with(negs_loss_inbatch(l, 1, 1, 2, u1, v1, lq1, NULL, NULL, &loss, du, dv),
+                      NEGS_E_INVALID);
+    assert_non_null(strstr(negs_last_error(), "logq[0] = -inf"));
+    lq1[0] = 0;
+    lq1[1] = INFINITY;
+    assert_fails_with(negs_loss_inbatch(l, 1, 1, 2, u1, v1, lq1, NULL, NULL, &loss, du, dv),
+                      NEGS_E_INVALID);
+    lq1[1] = NAN;
+    assert_fails_with(negs_loss_inbatch(l, 1, 1, 2, u1, v1, lq1, NULL, NULL, &loss, du, dv),
+                      NEGS_E_INVALID);
+    negs_loss_free(l);
+    free(u), free(v), free(lq), free(items);
+}
+
 /* Loss, du and dv of 1, 2 and 5 threads are the same bytes, for every reduction and both
  * kernel paths. */
 static void threads_identical(size_t b, size_t m, size_t d)
@@ -360,7 +414,7 @@ static void test_chunked_sweeps(void **state)
 {
     (void)state;
     threads_identical(300, 500, 400);
-    opts o = {300, 500, 400, 0.05, NEGS_REDUCE_MEAN, 1, 1, 0, 1, 0};
+    opts o = {300, 500, 400, 0.05, NEGS_REDUCE_MEAN, 1, 1, 0, 1, 0, 0};
     run_case(&o, 2e-5);
     o.threads = 2;
     run_case(&o, 2e-5);
@@ -517,10 +571,10 @@ static void test_errors(void **state)
     assert_fails_with(negs_loss_inbatch(l, 2, 1, 2, u, v, NULL, NULL, NULL, loss, NULL, NULL),
                       NEGS_E_INVALID);
     v[5] = 1;
-    lq[2] = -INFINITY;
+    lq[1] = -INFINITY; /* a target column */
     assert_fails_with(negs_loss_inbatch(l, 2, 1, 2, u, v, lq, NULL, NULL, loss, NULL, NULL),
                       NEGS_E_INVALID);
-    lq[2] = 0;
+    lq[1] = 0;
     /* user_ids without positives: STATE; with them but no item_ids: INVALID */
     assert_fails_with(negs_loss_inbatch(l, 2, 1, 2, u, v, lq, items, users, loss, NULL, NULL),
                       NEGS_E_STATE);
@@ -579,6 +633,7 @@ int main(void)
         cmocka_unit_test(test_many_known_positives),
         cmocka_unit_test(test_accidental_hit_exact),
         cmocka_unit_test(test_masked_slots_contribute_zero),
+        cmocka_unit_test(test_no_candidate_columns),
         cmocka_unit_test(test_threads_identical_bytes),
         cmocka_unit_test(test_chunked_sweeps),
         cmocka_unit_test(test_scalar_and_simd_agree),

@@ -22,6 +22,7 @@ typedef struct ib_case {
 static int ib_masked(const ib_case *c, size_t i, size_t j)
 {
     if (j == i) return 0;
+    if (c->logq && c->logq[j] == -INFINITY) return 1; /* no candidate (only j >= b) */
     if (c->item_ids && c->item_ids[j] == c->item_ids[i]) return 1;
     if (c->user_ids && c->pos_dense &&
         c->pos_dense[(size_t)c->user_ids[i] * c->n_items + c->item_ids[j]])

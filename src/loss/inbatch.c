@@ -279,8 +279,14 @@ static int check_args(const negs_loss *l, size_t b, size_t m, size_t dim, const 
         return NEGS_E_INVALID;
     st = negs_check_finite_f(u, b * dim, fn, "u");
     if (!st) st = negs_check_finite_f(v, n * dim, fn, "v");
-    if (!st && logq) st = negs_check_finite_f(logq, n, fn, "logq");
     if (st) return st;
+    /* -inf marks one of the m extra columns as no candidate; a column j < b is the target of
+     * query j, so it must be finite */
+    for (size_t j = 0; logq && j < n; j++)
+        if (!isfinite(logq[j]) && (j < b || logq[j] != -INFINITY))
+            return negs_fail(NEGS_E_INVALID, "%s: logq[%zu] = %g is not finite%s", fn, j,
+                             (double)logq[j], j < b ? " (a column j < b is query j's target, so "
+                             "it cannot be -inf = no candidate)" : " and not -inf (no candidate)");
     if (user_ids) {
         if (!l->positives)
             return negs_fail(NEGS_E_STATE, "%s: user_ids given but no known positives are set "
@@ -355,7 +361,8 @@ NEGS_API int negs_loss_inbatch(negs_loss *l, size_t b, size_t m, size_t dim, con
     float *lq = (float *)(base + ly.lq);
     negs_pack_row_panels(u, b, dim, k->mr, up);
     negs_pack_col_panels(v, n, dim, npad / NEGS_KN_NR, vp);
-    for (size_t j = 0; j < n; j++) lq[j] = logq ? logq[j] : 0.0f;
+    /* the kernels subtract lq: +inf makes the logit -inf, as for the padding columns */
+    for (size_t j = 0; j < n; j++) lq[j] = !logq ? 0.0f : logq[j] == -INFINITY ? INFINITY : logq[j];
     for (size_t j = n; j < npad; j++) lq[j] = INFINITY; /* padding columns: logit -inf */
     c.up = up;
     c.vp = vp;

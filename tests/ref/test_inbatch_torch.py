@@ -65,9 +65,11 @@ def reference(b, m, u, v, logq, items, users, pos_dense, temperature, reduction)
     ut = torch.tensor(u, dtype=torch.float64, requires_grad=True)
     vt = torch.tensor(v, dtype=torch.float64, requires_grad=True)
     logits = ut @ vt.T / temperature
-    if logq is not None:
-        logits = logits - torch.tensor(logq, dtype=torch.float64)
     mask = torch.zeros(b, b + m, dtype=torch.bool)
+    if logq is not None:
+        lq = torch.tensor(logq, dtype=torch.float64)
+        mask |= torch.isneginf(lq)[None, :]  # no candidate
+        logits = logits - torch.where(torch.isneginf(lq), torch.zeros_like(lq), lq)
     if items is not None:
         it = torch.tensor(items.astype(np.int64))
         mask |= it[:b, None] == it[None, :]
@@ -89,21 +91,24 @@ def rel(a, b):
 
 def main():
     rng = np.random.default_rng(20240607)
-    cases = [  # b, m, dim, temperature, logq, items, users
-        (1, 0, 4, 1.0, False, False, False),
-        (7, 3, 5, 1.0, True, False, False),
-        (40, 0, 16, 0.1, True, True, False),
-        (64, 64, 64, 0.05, True, True, True),
-        (97, 33, 128, 0.2, False, True, True),
-        (200, 150, 37, 0.5, True, True, True),
+    cases = [  # b, m, dim, temperature, logq, items, users, holes (-inf logq columns)
+        (1, 0, 4, 1.0, False, False, False, False),
+        (7, 3, 5, 1.0, True, False, False, True),
+        (40, 0, 16, 0.1, True, True, False, False),
+        (64, 64, 64, 0.05, True, True, True, False),
+        (97, 33, 128, 0.2, False, True, True, False),
+        (200, 150, 37, 0.5, True, True, True, False),
+        (130, 140, 24, 0.3, True, True, True, True),
     ]
     worst = 0.0
-    for b, m, dim, temperature, use_logq, use_items, use_users in cases:
+    for b, m, dim, temperature, use_logq, use_items, use_users, holes in cases:
         n = b + m
         a = np.sqrt(3.0) / dim ** 0.25 * min(1.0, temperature / 0.2) ** 0.5
         u = rng.uniform(-a, a, (b, dim)).astype(np.float32)
         v = rng.uniform(-a, a, (n, dim)).astype(np.float32)
         logq = rng.uniform(-6, -1, n).astype(np.float32) if use_logq else None
+        if holes:
+            logq[b::3] = -np.inf
         n_items = max(2, n // 2)
         items = rng.integers(0, n_items, n).astype(np.uint32) if use_items else None
         users = pos = dense = None
