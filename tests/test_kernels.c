@@ -177,6 +177,34 @@ static void test_row_ops(void **state)
     }
 }
 
+/* logits_mask: exactly the set bits become -inf (every lane position of the 32-bit words),
+ * the others are the logits' bytes, and the max is that of the rest. */
+static void test_logits_mask(void **state)
+{
+    (void)state;
+    const negs_kernels *t[3];
+    size_t nt = tables(t);
+    for (size_t ti = 0; ti < nt; ti++)
+        for (int rep = 0; rep < 50; rep++) {
+            float z[128], z0[128], off[128];
+            uint32_t bits[4] = {0};
+            for (int c = 0; c < 128; c++) {
+                z0[c] = z[c] = 10.0f * frand();
+                off[c] = frand();
+                if (frand() < (rep % 5) * 0.25f - 0.5f) bits[c / 32] |= 1u << (c % 32);
+            }
+            if (rep == 49) bits[0] = bits[1] = bits[2] = bits[3] = UINT32_MAX;
+            float mx = t[ti]->logits_mask(z, 128, 3.0f, off, bits), ref = -INFINITY;
+            t[ti]->logits(z0, 128, 3.0f, off);
+            for (int c = 0; c < 128; c++) {
+                int on = bits[c / 32] >> (c % 32) & 1;
+                assert_true(on ? z[c] == -INFINITY : z[c] == z0[c]);
+                if (!on && z0[c] > ref) ref = z0[c];
+            }
+            assert_true(mx == ref);
+        }
+}
+
 /* The exp over its whole range, in each table (through exp_scale) and in scalar form. */
 static void test_exp_accuracy(void **state)
 {
@@ -314,7 +342,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_select),        cmocka_unit_test(test_pack_layouts),
         cmocka_unit_test(test_scores),        cmocka_unit_test(test_accum),
-        cmocka_unit_test(test_row_ops),       cmocka_unit_test(test_exp_accuracy),
+        cmocka_unit_test(test_row_ops),
+        cmocka_unit_test(test_logits_mask),       cmocka_unit_test(test_exp_accuracy),
         cmocka_unit_test(test_tables_agree),  cmocka_unit_test(test_dot_axpy),
         cmocka_unit_test(test_selection_keys),
     };

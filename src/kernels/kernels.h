@@ -31,6 +31,10 @@ typedef struct negs_kernels {
     float (*logits)(float *z, size_t n, float scale, const float *off);
     /* max_c z[c] (n a multiple of 16; -inf when all are -inf). */
     float (*max)(const float *z, size_t n);
+    /* As logits, then z[c] = -inf where bit c of the bit row is set (bits[c / 32] >> c % 32
+     * & 1); returns the max of the result. */
+    float (*logits_mask)(float *z, size_t n, float scale, const float *off,
+                         const uint32_t *bits);
     /* z[c] = exp(z[c] - shift) * mul (exactly 0 where z[c] is -inf); returns the sum of the
      * new values. shift is finite. */
     float (*exp_scale)(float *z, size_t n, float shift, float mul);

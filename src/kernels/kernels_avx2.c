@@ -178,6 +178,22 @@ TAVX2 static float max_avx2(const float *z, size_t n)
     return hmax256(m);
 }
 
+TAVX2 static float logits_mask_avx2(float *z, size_t n, float scale, const float *off,
+                                    const uint32_t *bits)
+{
+    const __m256i lane = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    __m256 vs = _mm256_set1_ps(scale), m = _mm256_set1_ps(-__builtin_inff()), ninf = m;
+    for (size_t c = 0; c < n; c += 8) {
+        __m256i k = _mm256_set1_epi32((int)(bits[c >> 5] >> (c & 24) & 255u));
+        __m256 sel = _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_and_si256(k, lane), lane));
+        __m256 v = _mm256_fmsub_ps(_mm256_loadu_ps(z + c), vs, _mm256_loadu_ps(off + c));
+        v = _mm256_blendv_ps(v, ninf, sel);
+        _mm256_storeu_ps(z + c, v);
+        m = _mm256_max_ps(m, v);
+    }
+    return hmax256(m);
+}
+
 INL TAVX2 __m256 exp256(__m256 x)
 {
     __m256 ok = _mm256_cmp_ps(x, _mm256_set1_ps(NEGS_EXP_LO), _CMP_GE_OQ);
@@ -327,8 +343,9 @@ TAVX2 size_t negs_kn_find_u32_avx2(const uint32_t *a, size_t n, uint32_t v)
 }
 
 const negs_kernels negs_kernels_avx2 = {
-    NEGS_KERNEL_AVX2, MR, scores_avx2, accum_avx2, logits_avx2, max_avx2, exp_scale_avx2,
-    dot_avx2, axpy_avx2, negs_kn_float_keys_avx2, negs_kn_max_u32_avx2, negs_kn_find_u32_avx2,
+    NEGS_KERNEL_AVX2, MR, scores_avx2, accum_avx2, logits_avx2, max_avx2, logits_mask_avx2,
+    exp_scale_avx2, dot_avx2, axpy_avx2, negs_kn_float_keys_avx2, negs_kn_max_u32_avx2,
+    negs_kn_find_u32_avx2,
 };
 
 #endif

@@ -154,6 +154,19 @@ T512 static float max_avx512(const float *z, size_t n)
     return _mm512_reduce_max_ps(m);
 }
 
+T512 static float logits_mask_avx512(float *z, size_t n, float scale, const float *off,
+                                     const uint32_t *bits)
+{
+    __m512 vs = _mm512_set1_ps(scale), m = _mm512_set1_ps(-__builtin_inff()), ninf = m;
+    for (size_t c = 0; c < n; c += 16) {
+        __m512 v = _mm512_fmsub_ps(_mm512_loadu_ps(z + c), vs, _mm512_loadu_ps(off + c));
+        v = _mm512_mask_mov_ps(v, (__mmask16)(bits[c >> 5] >> (c & 16)), ninf);
+        _mm512_storeu_ps(z + c, v);
+        m = _mm512_max_ps(m, v);
+    }
+    return _mm512_reduce_max_ps(m);
+}
+
 /* exp as negs_kn_expf, 16 lanes at a time. */
 INL T512 __m512 exp512(__m512 x)
 {
@@ -223,8 +236,8 @@ T512 static void axpy_avx512(float *y, float w, const float *x, size_t dim)
 
 const negs_kernels negs_kernels_avx512 = {
     NEGS_KERNEL_AVX512, MR, scores_avx512, accum_avx512, logits_avx512, max_avx512,
-    exp_scale_avx512, dot_avx512, axpy_avx512, negs_kn_float_keys_avx2, negs_kn_max_u32_avx2,
-    negs_kn_find_u32_avx2,
+    logits_mask_avx512, exp_scale_avx512, dot_avx512, axpy_avx512, negs_kn_float_keys_avx2,
+    negs_kn_max_u32_avx2, negs_kn_find_u32_avx2,
 };
 
 #endif

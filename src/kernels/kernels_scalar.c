@@ -74,6 +74,17 @@ static float max_scalar(const float *z, size_t n)
     return m;
 }
 
+static float logits_mask_scalar(float *z, size_t n, float scale, const float *off,
+                                const uint32_t *bits)
+{
+    float m = -INFINITY;
+    for (size_t c = 0; c < n; c++) {
+        z[c] = bits[c >> 5] >> (c & 31) & 1u ? -INFINITY : negs_fma_f(z[c], scale, -off[c]);
+        m = z[c] > m ? z[c] : m;
+    }
+    return m;
+}
+
 static float exp_scale_scalar(float *z, size_t n, float shift, float mul)
 {
     float sum = 0.0f;
@@ -138,6 +149,6 @@ static size_t find_u32_scalar(const uint32_t *a, size_t n, uint32_t v)
 
 const negs_kernels negs_kernels_scalar = {
     NEGS_KERNEL_SCALAR, MR, scores_scalar, accum_scalar, logits_scalar, max_scalar,
-    exp_scale_scalar, dot_scalar, axpy_scalar, float_keys_scalar, max_u32_scalar,
-    find_u32_scalar,
+    logits_mask_scalar, exp_scale_scalar, dot_scalar, axpy_scalar, float_keys_scalar,
+    max_u32_scalar, find_u32_scalar,
 };
