@@ -227,31 +227,36 @@ static void test_matches_reference_all_options(void **state)
             }
 }
 
-/* Users with more known positives than the batch has distinct items (the other lookup
- * direction of the mask builder), against the reference. */
+/* Users with more known positives than the batch has distinct items: up to 20 distinct
+ * (one hash probe per positive) and up to 8 (more than 4 positives per distinct item: each
+ * batch item looked up among the positives), against the reference. */
 static void test_many_known_positives(void **state)
 {
     (void)state;
     size_t b = 24, m = 16, d = 6, n = b + m;
     uint32_t n_items = 60, n_users = 3;
     pos_tab pt = make_pos(n_users, n_items, 0.7); /* about 42 positives per user */
-    float *u = rand_f(b * d, -1, 1), *v = rand_f(n * d, -1, 1);
-    uint32_t items[40], users[24];
-    for (size_t j = 0; j < n; j++) items[j] = (uint32_t)(urand() * 20); /* <= 20 distinct */
-    for (size_t i = 0; i < b; i++) users[i] = (uint32_t)(urand() * n_users);
-    negs_loss *l = make_loss(0.5, NEGS_REDUCE_NONE, 2, 0);
-    assert_int_equal(negs_loss_set_positives(l, pt.csr), 0);
-    float loss[24], du[24 * 6], dv[40 * 6];
-    assert_int_equal(negs_loss_inbatch(l, b, m, d, u, v, NULL, items, users, loss, du, dv), 0);
-    ib_case c = {b, m, d, 0.5, NEGS_REDUCE_NONE, NULL, items, users, pt.dense, n_items};
-    double *ud = to_d(u, b * d), *vd = to_d(v, n * d), rows[24], gu[24 * 6], gv[40 * 6];
-    ib_ref(&c, ud, vd, rows, gu, gv);
-    for (size_t i = 0; i < b; i++) assert_true(fabs(loss[i] - rows[i]) <= 1e-5 * fmax(1, rows[i]));
-    assert_true(rel_err(du, gu, b * d, 1e-30) <= 1e-5);
-    assert_true(rel_err(dv, gv, n * d, 1e-30) <= 1e-5);
-    negs_loss_free(l);
+    for (int distinct = 20; distinct >= 8; distinct -= 12) {
+        float *u = rand_f(b * d, -1, 1), *v = rand_f(n * d, -1, 1);
+        uint32_t items[40], users[24];
+        for (size_t j = 0; j < n; j++) items[j] = (uint32_t)(urand() * distinct);
+        for (size_t i = 0; i < b; i++) users[i] = (uint32_t)(urand() * n_users);
+        negs_loss *l = make_loss(0.5, NEGS_REDUCE_NONE, 2, 0);
+        assert_int_equal(negs_loss_set_positives(l, pt.csr), 0);
+        float loss[24], du[24 * 6], dv[40 * 6];
+        assert_int_equal(negs_loss_inbatch(l, b, m, d, u, v, NULL, items, users, loss, du, dv),
+                         0);
+        ib_case c = {b, m, d, 0.5, NEGS_REDUCE_NONE, NULL, items, users, pt.dense, n_items};
+        double *ud = to_d(u, b * d), *vd = to_d(v, n * d), rows[24], gu[24 * 6], gv[40 * 6];
+        ib_ref(&c, ud, vd, rows, gu, gv);
+        for (size_t i = 0; i < b; i++)
+            assert_true(fabs(loss[i] - rows[i]) <= 1e-5 * fmax(1, rows[i]));
+        assert_true(rel_err(du, gu, b * d, 1e-30) <= 1e-5);
+        assert_true(rel_err(dv, gv, n * d, 1e-30) <= 1e-5);
+        negs_loss_free(l);
+        free(u), free(v), free(ud), free(vd);
+    }
     free_pos(&pt);
-    free(u), free(v), free(ud), free(vd);
 }
 
 /* Accidental hits: a duplicated positive masks the other copy only. */
@@ -375,6 +380,9 @@ static void threads_identical(size_t b, size_t m, size_t d)
     float *u = rand_f(b * d, -2, 2), *v = rand_f(n * d, -2, 2), *lq = rand_f(n, -8, -1);
     uint32_t *items = malloc(n * sizeof *items);
     for (size_t j = 0; j < n; j++) items[j] = (uint32_t)(urand() * 200);
+    uint32_t *users = malloc(b * sizeof *users);
+    for (size_t i = 0; i < b; i++) users[i] = (uint32_t)(urand() * 9);
+    pos_tab pt = make_pos(9, 200, 0.1);
     for (int scalar = 0; scalar < 2; scalar++)
         for (int red = 0; red < 3; red++) {
             size_t nl = red == NEGS_REDUCE_NONE ? b : 1;
@@ -382,9 +390,10 @@ static void threads_identical(size_t b, size_t m, size_t d)
             const int counts[3] = {1, 2, 5};
             for (int t = 0; t < 3; t++) {
                 negs_loss *l = make_loss(0.2, red, counts[t], scalar);
+                assert_int_equal(negs_loss_set_positives(l, pt.csr), 0);
                 float *loss = malloc(nl * 4), *du = malloc(b * d * 4), *dv = malloc(n * d * 4);
-                assert_int_equal(
-                    negs_loss_inbatch(l, b, m, d, u, v, lq, items, NULL, loss, du, dv), 0);
+                assert_int_equal(negs_loss_inbatch(l, b, m, d, u, v, lq, items,
+                                                   red == 1 ? NULL : users, loss, du, dv), 0);
                 if (!ref_l) {
                     ref_l = loss, ref_du = du, ref_dv = dv;
                 } else {
@@ -397,7 +406,8 @@ static void threads_identical(size_t b, size_t m, size_t d)
             }
             free(ref_l), free(ref_du), free(ref_dv);
         }
-    free(u), free(v), free(lq), free(items);
+    free_pos(&pt);
+    free(u), free(v), free(lq), free(items), free(users);
 }
 
 static void test_threads_identical_bytes(void **state)
@@ -517,27 +527,36 @@ static void test_workspace_reused(void **state)
     size_t b = 100, m = 50, d = 16, n = b + m;
     float *u = rand_f(b * d, -1, 1), *v = rand_f(n * d, -1, 1), loss;
     float *du = malloc(b * d * 4), *dv = malloc(n * d * 4);
-    uint32_t *items = malloc(n * sizeof *items);
+    uint32_t *items = malloc(n * sizeof *items), users[100];
     for (size_t j = 0; j < n; j++) items[j] = (uint32_t)(j % 90);
+    for (size_t i = 0; i < b; i++) users[i] = (uint32_t)(i % 7);
+    pos_tab pt = make_pos(7, 90, 0.2);
     negs_loss *l = make_loss(1.0, NEGS_REDUCE_MEAN, 2, 0);
-    assert_int_equal(negs_loss_inbatch(l, b, m, d, u, v, NULL, items, NULL, &loss, du, dv), 0);
+    assert_int_equal(negs_loss_set_positives(l, pt.csr), 0);
+    assert_int_equal(negs_loss_inbatch(l, b, m, d, u, v, NULL, items, users, &loss, du, dv), 0);
     negs_ib_ws *w = l->ws;
     assert_non_null(w);
     unsigned char *block = w->block;
-    uint32_t *groups = w->groups;
+    uint32_t *groups = w->groups, *pool = w->pool;
+    uint64_t *itab = w->itab;
     size_t cap = w->block_cap;
     for (int r = 0; r < 3; r++) {
-        assert_int_equal(negs_loss_inbatch(l, b, m, d, u, v, NULL, items, NULL, &loss, du, dv),
-                         0);
+        assert_int_equal(negs_loss_inbatch(l, b, m, d, u, v, NULL, items, r ? users : NULL,
+                                           &loss, du, dv), 0);
         assert_ptr_equal(w->block, block);
         assert_ptr_equal(w->groups, groups);
+        assert_ptr_equal(w->pool, pool);
+        assert_ptr_equal(w->itab, itab);
         assert_int_equal(w->block_cap, cap);
     }
+    /* the item table is left all 0 for the next call */
+    for (size_t q = 0; q < w->itab_cap; q++) assert_true(w->itab[q] == 0);
     /* smaller shapes fit too */
-    assert_int_equal(negs_loss_inbatch(l, b / 2, m, d, u, v, NULL, items, NULL, &loss, du, dv),
+    assert_int_equal(negs_loss_inbatch(l, b / 2, m, d, u, v, NULL, items, users, &loss, du, dv),
                      0);
     assert_ptr_equal(w->block, block);
     negs_loss_free(l);
+    free_pos(&pt);
     free(u), free(v), free(du), free(dv), free(items);
 }
 

@@ -47,11 +47,10 @@ static size_t pad_to(size_t x, size_t a)
 /* The logits of row i over columns [c0, c0 + cw) in z, masks applied; returns their max. */
 static float row_logits(const ib_ctx *c, size_t i, size_t c0, size_t cw, float *z)
 {
-    float mx = c->k->logits(z, cw, c->inv_t, c->lq + c0);
-    if (c->mk && c->mk->rowptr[i + 1] > c->mk->rowptr[i] &&
-        negs_ib_apply(c->mk, i, c0, c0 + cw, z) > 0)
-        mx = c->k->max(z, cw);
-    return mx;
+    uint32_t local[4];
+    const uint32_t *bits = c->mk ? negs_ib_tile_bits(c->mk, i, c0, cw, local) : NULL;
+    if (bits) return c->k->logits_mask(z, cw, c->inv_t, c->lq + c0, bits);
+    return c->k->logits(z, cw, c->inv_t, c->lq + c0);
 }
 
 /* One 128-column tile of a row block: scores, logits, online log-sum-exp, du accumulation.
@@ -210,7 +209,8 @@ static void plan_groups(ib_ctx *c, size_t threads)
 
 /* Byte offsets of the workspace regions (each 64-byte aligned). */
 typedef struct ib_layout {
-    size_t up, vp, lq, rowm, roww, rowloss, scratch, ord, tmp, gstart, gend, rowptr, total;
+    size_t up, vp, lq, rowm, roww, rowloss, scratch;
+    size_t ord, tmp, gstart, gend, gptr, gcnt, hits, moff, mscratch, total;
 } ib_layout;
 
 static int region(size_t *off, size_t *at, size_t count, size_t size)
@@ -238,12 +238,18 @@ static int plan_layout(ib_layout *ly, size_t b, size_t n, size_t npad, size_t di
     if (!st) st = region(&off, &ly->roww, b, sizeof(float));
     if (!st) st = region(&off, &ly->rowloss, b, sizeof(double));
     if (!st) st = region(&off, &ly->scratch, parts * R * C, sizeof(float));
-    size_t mn = masks ? n : 0, mb = masks ? b + 1 : 0;
+    size_t mn = masks ? n : 0, mb = masks ? b + 1 : 0, mr_ = masks ? b : 0;
+    size_t words = masks ? npad / 32 : 0;
     if (!st) st = region(&off, &ly->ord, mn, sizeof(uint32_t));
     if (!st) st = region(&off, &ly->tmp, mn, sizeof(uint32_t));
     if (!st) st = region(&off, &ly->gstart, mn, sizeof(uint32_t));
     if (!st) st = region(&off, &ly->gend, mn, sizeof(uint32_t));
-    if (!st) st = region(&off, &ly->rowptr, mb, sizeof(size_t));
+    if (!st) st = region(&off, &ly->gptr, mb, sizeof(size_t));
+    if (!st) st = region(&off, &ly->gcnt, mr_, sizeof(uint32_t));
+    if (!st) st = region(&off, &ly->hits, mr_, sizeof(uint32_t));
+    if (!st) st = region(&off, &ly->moff, mb, sizeof(size_t));
+    if (!st) st = negs_size_mul(words, parts, &x, "negs_loss_inbatch: mask scratch");
+    if (!st) st = region(&off, &ly->mscratch, x, sizeof(uint32_t));
     ly->total = off;
     return st;
 }
@@ -310,23 +316,39 @@ static int check_args(const negs_loss *l, size_t b, size_t m, size_t dim, const 
     return NEGS_OK;
 }
 
-/* Builds the mask groups of every row into the workspace (growing the group list). */
-static int build_masks(negs_loss *l, negs_ib_masks *mk, size_t b, const uint32_t *item_ids,
-                       const uint32_t *user_ids)
+static void run_find(void *ctx, size_t part, size_t n_parts)
 {
-    size_t ng = negs_ib_groups(mk, item_ids);
-    const negs_csr *pos = user_ids ? l->positives : NULL;
-    size_t total = 0;
-    mk->rowptr[0] = 0;
-    for (size_t i = 0; i < b; i++) {
-        total += negs_ib_row_groups(mk, ng, item_ids, user_ids, pos, i, NULL);
-        mk->rowptr[i + 1] = total;
-    }
-    int st = negs_ib_ws_reserve(l, 0, total); /* leaves the block where it is */
+    (void)n_parts;
+    negs_ib_find(ctx, part);
+}
+
+static void run_fill(void *ctx, size_t part, size_t n_parts)
+{
+    (void)n_parts;
+    negs_ib_fill(ctx, part);
+}
+
+/* Builds every row's mask into the workspace (growing its data-sized buffers): groups and the
+ * item table, then in parallel each row's candidate groups, then each row's mask. */
+static int build_masks(negs_loss *l, negs_ib_masks *mk)
+{
+    int st = mk->user_ids ? negs_ib_ws_items(l, mk->pos->n_items) : NEGS_OK;
     if (st) return st;
+    mk->itab = ((negs_ib_ws *)l->ws)->itab;
+    size_t ng = negs_ib_groups(mk);
+    st = negs_ib_ws_reserve(l, 0, ng, 0); /* leaves the block where it is */
+    if (st) {
+        if (mk->user_ids) negs_ib_clear_items(mk);
+        return st;
+    }
     mk->glist = ((negs_ib_ws *)l->ws)->groups;
-    for (size_t i = 0; i < b; i++)
-        negs_ib_row_groups(mk, ng, item_ids, user_ids, pos, i, mk->glist + mk->rowptr[i]);
+    negs_pool_run(l->pool, run_find, mk, mk->parts);
+    if (mk->user_ids) negs_ib_clear_items(mk);
+    size_t words = negs_ib_layout(mk);
+    st = negs_ib_ws_reserve(l, 0, 0, words);
+    if (st) return st;
+    mk->pool = ((negs_ib_ws *)l->ws)->pool;
+    negs_pool_run(l->pool, run_fill, mk, mk->parts);
     return NEGS_OK;
 }
 
@@ -343,7 +365,7 @@ NEGS_API int negs_loss_inbatch(negs_loss *l, size_t b, size_t m, size_t dim, con
     if (parts > NEGS_IB_MAX_THREADS) parts = NEGS_IB_MAX_THREADS;
     ib_layout ly;
     st = plan_layout(&ly, b, n, npad, dim, k->mr, parts, item_ids != NULL);
-    if (!st) st = negs_ib_ws_reserve(l, ly.total, 0);
+    if (!st) st = negs_ib_ws_reserve(l, ly.total, 0, 0);
     if (st) return st;
     unsigned char *base = ((negs_ib_ws *)l->ws)->block;
 
@@ -379,15 +401,27 @@ NEGS_API int negs_loss_inbatch(negs_loss *l, size_t b, size_t m, size_t dim, con
 
     negs_ib_masks mk;
     if (item_ids) {
+        memset(&mk, 0, sizeof mk);
+        mk.b = b;
         mk.n = n;
+        mk.words = npad / 32;
+        mk.item_ids = item_ids;
+        mk.user_ids = user_ids;
+        mk.pos = user_ids ? l->positives : NULL;
         mk.ord = (uint32_t *)(base + ly.ord);
         mk.tmp = (uint32_t *)(base + ly.tmp);
         mk.gstart = (uint32_t *)(base + ly.gstart);
         mk.gend = (uint32_t *)(base + ly.gend);
-        mk.rowptr = (size_t *)(base + ly.rowptr);
-        st = build_masks(l, &mk, b, item_ids, user_ids);
+        mk.gptr = (size_t *)(base + ly.gptr);
+        mk.gcnt = (uint32_t *)(base + ly.gcnt);
+        mk.hits = (uint32_t *)(base + ly.hits);
+        mk.moff = (size_t *)(base + ly.moff);
+        mk.scratch = (uint32_t *)(base + ly.mscratch);
+        mk.parts = parts;
+        memset(mk.scratch, 0, mk.words * parts * sizeof *mk.scratch);
+        st = build_masks(l, &mk);
         if (st) return st;
-        if (mk.rowptr[b] > 0) c.mk = &mk;
+        if (mk.moff[b] > 0) c.mk = &mk;
     }
 
     atomic_flag busy[NEGS_IB_MAX_THREADS];

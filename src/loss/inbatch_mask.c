@@ -1,24 +1,37 @@
-/* Masks of the in-batch softmax. Columns are grouped by item id once per call (a stable
- * radix sort, no allocation); a row stores the groups it masks, never the columns, so the
- * memory is O(b + m) plus one entry per (row, masked item), whatever the group sizes. */
-#include <math.h>
+/* Masks of the in-batch softmax. Per call: the columns are grouped by item id (a stable radix
+ * sort) and a table indexed by item id takes an item to its group; a row's masked groups are
+ * its own item's (when duplicated) and one load per known positive of its user. The row's
+ * masked columns are then stored as a sorted list or as a bit row, whichever is smaller, so
+ * applying them to a tile costs O(1) plus its hits, and the work grows with the positives
+ * that land in the batch, never with b x (b + m) lookups. Nothing here allocates. */
 #include <string.h>
 
 #include "core/csr.h"
 #include "inbatch.h"
 
-size_t negs_ib_groups(negs_ib_masks *mk, const uint32_t *item_ids)
+/* How many of user u's known positives can hit a group: its row length, or the number of
+ * groups when that is smaller. */
+static size_t bound(const negs_ib_masks *mk, size_t i)
+{
+    if (!mk->user_ids) return 1;
+    uint64_t len;
+    negs_csr_row(mk->pos, mk->user_ids[i], &len);
+    return 1 + (len < mk->n_groups ? (size_t)len : mk->n_groups);
+}
+
+size_t negs_ib_groups(negs_ib_masks *mk)
 {
     size_t n = mk->n;
+    const uint32_t *id = mk->item_ids;
     uint32_t *a = mk->ord, *t = mk->tmp;
     for (size_t j = 0; j < n; j++) a[j] = (uint32_t)j;
     /* LSD radix sort on the item id, 8 bits per pass; stable, so columns stay ascending
      * within a group. Four passes: the result ends in `a` again. */
     for (unsigned shift = 0; shift < 32; shift += 8) {
         size_t count[257] = {0};
-        for (size_t j = 0; j < n; j++) count[((item_ids[a[j]] >> shift) & 255u) + 1]++;
+        for (size_t j = 0; j < n; j++) count[((id[a[j]] >> shift) & 255u) + 1]++;
         for (size_t d = 0; d < 256; d++) count[d + 1] += count[d];
-        for (size_t j = 0; j < n; j++) t[count[(item_ids[a[j]] >> shift) & 255u]++] = a[j];
+        for (size_t j = 0; j < n; j++) t[count[(id[a[j]] >> shift) & 255u]++] = a[j];
         uint32_t *s = a;
         a = t;
         t = s;
@@ -26,69 +39,132 @@ size_t negs_ib_groups(negs_ib_masks *mk, const uint32_t *item_ids)
     size_t ng = 0;
     for (size_t s = 0; s < n;) {
         size_t e = s + 1;
-        while (e < n && item_ids[a[e]] == item_ids[a[s]]) e++;
+        while (e < n && id[a[e]] == id[a[s]]) e++;
         for (size_t k = s; k < e; k++) mk->gstart[a[k]] = (uint32_t)s;
         mk->gend[s] = (uint32_t)e;
         mk->tmp[ng++] = (uint32_t)s;
+        if (mk->user_ids) mk->itab[id[a[s]]] = (uint64_t)(e - s) << 32 | (uint64_t)(s + 1);
         s = e;
     }
-    return ng;
+    mk->n_groups = ng;
+    mk->gptr[0] = 0;
+    for (size_t i = 0; i < mk->b; i++) mk->gptr[i + 1] = mk->gptr[i] + bound(mk, i);
+    return mk->gptr[mk->b];
 }
 
-static void put(uint32_t *out, size_t *cnt, uint32_t g)
+void negs_ib_clear_items(negs_ib_masks *mk)
 {
-    if (out) out[*cnt] = g;
-    (*cnt)++;
+    for (size_t g = 0; g < mk->n_groups; g++) mk->itab[mk->item_ids[mk->ord[mk->tmp[g]]]] = 0;
 }
 
-size_t negs_ib_row_groups(const negs_ib_masks *mk, size_t n_groups, const uint32_t *item_ids,
-                          const uint32_t *user_ids, const negs_csr *pos, size_t i,
-                          uint32_t *out)
+static size_t part_begin(const negs_ib_masks *mk, size_t part)
 {
-    size_t cnt = 0;
-    uint32_t own = mk->gstart[i];
-    if (mk->gend[own] - own > 1) put(out, &cnt, own); /* accidental hits */
-    if (!user_ids || !pos) return cnt;
-    uint64_t len;
-    const uint32_t *row = negs_csr_row(pos, user_ids[i], &len);
-    if (len <= n_groups) {
-        /* each known positive looked up among the batch's item ids */
-        for (uint64_t q = 0; q < len; q++) {
-            size_t lo = 0, hi = n_groups;
-            while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                if (item_ids[mk->ord[mk->tmp[mid]]] < row[q]) lo = mid + 1;
-                else hi = mid;
+    return mk->b * part / mk->parts;
+}
+
+void negs_ib_find(negs_ib_masks *mk, size_t part)
+{
+    const uint32_t *id = mk->item_ids;
+    for (size_t i = part_begin(mk, part); i < part_begin(mk, part + 1); i++) {
+        uint32_t *out = mk->glist + mk->gptr[i], own = mk->gstart[i], cnt = 0;
+        size_t hits = mk->gend[own] - own - 1; /* accidental hits */
+        if (hits) out[cnt++] = own;
+        if (mk->user_ids) {
+            uint64_t len;
+            const uint32_t *row = negs_csr_row(mk->pos, mk->user_ids[i], &len);
+            if (len <= 4 * (uint64_t)mk->n_groups) {
+                for (uint64_t q = 0; q < len; q++) { /* one load per known positive */
+                    /* without branches: whether a positive is in the batch is a coin toss */
+                    uint64_t e = mk->itab[row[q]];
+                    uint32_t g = (uint32_t)e - 1, ok = (e != 0) & (g != own);
+                    out[cnt] = g;
+                    cnt += ok;
+                    hits += ok * (e >> 32);
+                }
+            } else {
+                for (size_t q = 0; q < mk->n_groups; q++) { /* the user's many positives */
+                    uint32_t g = mk->tmp[q];
+                    if (g == own || !negs_sorted_contains(row, len, id[mk->ord[g]])) continue;
+                    out[cnt++] = g;
+                    hits += mk->gend[g] - g;
+                }
             }
-            if (lo < n_groups && item_ids[mk->ord[mk->tmp[lo]]] == row[q] && mk->tmp[lo] != own)
-                put(out, &cnt, mk->tmp[lo]);
         }
-    } else {
-        /* each batch item id looked up among the (many) known positives */
-        for (size_t g = 0; g < n_groups; g++) {
-            uint32_t s = mk->tmp[g];
-            if (s != own && negs_sorted_contains(row, len, item_ids[mk->ord[s]]))
-                put(out, &cnt, s);
-        }
+        mk->gcnt[i] = cnt;
+        mk->hits[i] = (uint32_t)hits;
     }
-    return cnt;
 }
 
-size_t negs_ib_apply(const negs_ib_masks *mk, size_t i, size_t c0, size_t c1, float *z)
+/* A row with at least `words` masked columns is a bit row; shorter ones are lists. */
+static int is_bits(const negs_ib_masks *mk, size_t i)
 {
-    size_t hits = 0;
-    for (size_t q = mk->rowptr[i]; q < mk->rowptr[i + 1]; q++) {
-        size_t lo = mk->glist[q], hi = mk->gend[lo];
-        while (lo < hi) { /* first column >= c0 in the group */
-            size_t mid = lo + (hi - lo) / 2;
-            if (mk->ord[mid] < c0) lo = mid + 1;
-            else hi = mid;
-        }
-        for (size_t k = lo; k < mk->gend[mk->glist[q]] && mk->ord[k] < c1; k++) {
-            if (mk->ord[k] == i) continue;
-            z[mk->ord[k] - c0] = -INFINITY;
-            hits++;
-        }
+    return mk->hits[i] >= mk->words;
+}
+
+size_t negs_ib_layout(negs_ib_masks *mk)
+{
+    mk->moff[0] = 0;
+    for (size_t i = 0; i < mk->b; i++)
+        mk->moff[i + 1] = mk->moff[i] + (is_bits(mk, i) ? mk->words : mk->hits[i]);
+    return mk->moff[mk->b];
+}
+
+/* Sets the bits of row i's masked columns in `bits` (zeroed, words long). Column i only sits
+ * in its own group, so its bit is set with that group's and cleared at the end. */
+static void set_bits(const negs_ib_masks *mk, size_t i, uint32_t *restrict bits)
+{
+    const uint32_t *restrict g = mk->glist + mk->gptr[i], *restrict ord = mk->ord;
+    const uint32_t *restrict gend = mk->gend;
+    for (uint32_t q = 0, nq = mk->gcnt[i]; q < nq; q++) {
+        uint32_t k = g[q], e = gend[k], c = ord[k];
+        bits[c >> 5] |= 1u << (c & 31); /* a group has one column or more: most have one */
+        for (k++; k < e; k++) bits[ord[k] >> 5] |= 1u << (ord[k] & 31);
     }
-    return hits;
+    bits[i >> 5] &= ~(1u << (i & 31));
+}
+
+void negs_ib_fill(negs_ib_masks *mk, size_t part)
+{
+    uint32_t *scratch = mk->scratch + part * mk->words;
+    for (size_t i = part_begin(mk, part); i < part_begin(mk, part + 1); i++) {
+        uint32_t *dst = mk->pool + mk->moff[i];
+        if (!mk->hits[i]) continue;
+        if (is_bits(mk, i)) {
+            memset(dst, 0, mk->words * sizeof *dst);
+            set_bits(mk, i, dst);
+            continue;
+        }
+        /* a list: the bits give the columns in order; the scan clears the scratch again */
+        set_bits(mk, i, scratch);
+        size_t cnt = 0;
+        for (size_t w = 0; cnt < mk->hits[i]; w++)
+            for (uint32_t x = scratch[w]; x; x &= x - 1)
+                dst[cnt++] = (uint32_t)(w * 32 + (size_t)__builtin_ctz(x));
+        memset(scratch, 0, mk->words * sizeof *scratch);
+    }
+}
+
+const uint32_t *negs_ib_tile_bits(const negs_ib_masks *mk, size_t i, size_t c0, size_t cw,
+                                  uint32_t *local)
+{
+    uint32_t h = mk->hits[i];
+    if (!h) return NULL;
+    const uint32_t *p = mk->pool + mk->moff[i];
+    size_t nw = (cw + 31) / 32;
+    if (is_bits(mk, i)) {
+        p += c0 / 32;
+        for (size_t w = 0; w < nw; w++)
+            if (p[w]) return p;
+        return NULL;
+    }
+    size_t lo = 0, hi = h;
+    while (lo < hi) { /* the first masked column >= c0 */
+        size_t mid = lo + (hi - lo) / 2;
+        if (p[mid] < c0) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo == h || p[lo] >= c0 + cw) return NULL;
+    memset(local, 0, 4 * sizeof *local);
+    for (; lo < h && p[lo] < c0 + cw; lo++) local[(p[lo] - c0) >> 5] |= 1u << ((p[lo] - c0) & 31);
+    return local;
 }

@@ -10,10 +10,24 @@ void negs_ib_ws_free(void *ws)
     if (!w) return;
     negs_free_aligned(w->block);
     free(w->groups);
+    free(w->pool);
+    free(w->itab);
     free(w);
 }
 
-int negs_ib_ws_reserve(negs_loss *l, size_t block, size_t groups)
+/* Grows *buf to at least `want` entries (its old content is dropped). */
+static int grow(uint32_t **buf, size_t *cap, size_t want, const char *what)
+{
+    if (want <= *cap) return NEGS_OK;
+    uint32_t *g = negs_alloc_array(want, sizeof *g, what);
+    if (!g) return NEGS_E_NOMEM;
+    free(*buf);
+    *buf = g;
+    *cap = want;
+    return NEGS_OK;
+}
+
+int negs_ib_ws_reserve(negs_loss *l, size_t block, size_t groups, size_t pool)
 {
     negs_ib_ws *w = l->ws;
     if (!w) {
@@ -29,12 +43,19 @@ int negs_ib_ws_reserve(negs_loss *l, size_t block, size_t groups)
         w->block = p;
         w->block_cap = block;
     }
-    if (groups > w->groups_cap) {
-        uint32_t *g = negs_alloc_array(groups, sizeof *g, "in-batch mask groups");
-        if (!g) return NEGS_E_NOMEM;
-        free(w->groups);
-        w->groups = g;
-        w->groups_cap = groups;
-    }
+    int st = grow(&w->groups, &w->groups_cap, groups, "in-batch mask groups");
+    if (!st) st = grow(&w->pool, &w->pool_cap, pool, "in-batch masks");
+    return st;
+}
+
+int negs_ib_ws_items(negs_loss *l, size_t n_items)
+{
+    negs_ib_ws *w = l->ws; /* made by negs_ib_ws_reserve */
+    if (n_items <= w->itab_cap) return NEGS_OK;
+    uint64_t *t = negs_calloc_array(n_items, sizeof *t, "in-batch item table");
+    if (!t) return NEGS_E_NOMEM;
+    free(w->itab);
+    w->itab = t;
+    w->itab_cap = n_items;
     return NEGS_OK;
 }
