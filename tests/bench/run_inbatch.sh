@@ -4,7 +4,10 @@
 # 2 threads, each case in a fresh process (peak RSS per case); then b = 65,536, dim = 128 for
 # memory. GFLOP/s count 6 b (b+m) dim (the dense algorithm's three products; our recomputed
 # logits are not counted); % of peak uses the fp32 FMA peak measured here for that thread count.
-# Env: BENCH_BIN_DIR, PYTHON, BENCH_JSON (append JSON lines when set).
+# Then MovieLens-100K known-positive masking (the real positives, read at run time from
+# ../shared/data/ml-100k or $ML100K) against the unmasked call and torch's dense step with its
+# mask built on the fly. INBATCH_PARTS picks the sections (default "ml dense").
+# Env: BENCH_BIN_DIR, PYTHON, BENCH_JSON (append JSON lines when set), ML100K, INBATCH_PARTS.
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${BENCH_BIN_DIR:-build/bench}/bench_inbatch
@@ -13,6 +16,40 @@ json=${BENCH_JSON:-}
 have_torch=0
 "$py" -c "import torch" >/dev/null 2>&1 && have_torch=1
 
+parts=${INBATCH_PARTS:-ml dense}
+ml100k=${ML100K:-$here/../../../shared/data/ml-100k/ml-100k.inter}
+
+case " $parts " in *" ml "*)
+    echo "MovieLens-100K masking: b real interactions, dim 64, m 0, T 0.05, logq = log item share;"
+    echo "masked = item ids + user ids with every user's known positives (the whole file);"
+    echo "overhead = masked / unmasked - 1 (goal <= 15%); ratio = torch masked / ours masked"
+    printf '%-32s %7s %10s %10s %10s %9s %10s %7s\n' case masked% unmasked_s hits_s masked_s \
+           overhead torch_s ratio
+    for b in 1024 4096; do
+        case $b in 1024) reps=20 ;; *) reps=5 ;; esac
+        for t in 1 2; do
+            name="ml100k,b=$b,dim=64,threads=$t"
+            set -- $("$bin" ml $b 64 $t $reps "$ml100k")
+            un=$1 hi=$2 ma=$3 pct=$4
+            over=$(awk "BEGIN{printf \"%.1f%%\", 100*($ma/$un-1)}")
+            if [ $have_torch = 1 ]; then
+                pt=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=$t \
+                     OMP_NUM_THREADS=$t "$py" "$here/inbatch_peer.py" ml $b 64 $t $reps "$ml100k")
+                ratio=$(awk "BEGIN{printf \"%.2f\", $pt/$ma}")
+            else
+                pt=null ratio=null
+            fi
+            printf '%-32s %7s %10s %10s %10s %9s %10s %7s\n' "$name" $pct $un $hi $ma $over $pt $ratio
+            if [ -n "$json" ]; then
+                printf '{"bench":"inbatch","case":"%s","ours":%s,"peer":"torch","peer_value":%s,"unit":"s","ratio":%s,"ours_unmasked":%s,"ours_hits_only":%s,"masked_pct":%s,"note":"known-positive masking"}\n' \
+                    "$name" $ma $pt $ratio $un $hi $pct >>"$json"
+            fi
+        done
+    done
+    echo
+;; esac
+
+case " $parts " in *" dense "*) ;; *) exit 0 ;; esac
 peak1=$("$bin" peak 1)
 peak2=$("$bin" peak 2)
 echo "fp32 FMA peak measured: 1 thread $peak1 GFLOP/s, 2 threads $peak2 GFLOP/s" \
