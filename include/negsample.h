@@ -341,6 +341,36 @@ NEGS_API int negs_loss_scores(negs_loss *l, size_t n, uint32_t k, const float *p
 NEGS_API int negs_loss_inbatch(negs_loss *l, size_t b, size_t m, size_t dim, const float *u,
                                const float *v, const float *logq, const uint32_t *item_ids,
                                const uint32_t *user_ids, float *loss, float *du, float *dv);
+/* The in-batch softmax on rows of the caller's tables, for dot-product (or, with
+ * NEGS_LP_COSINE, cosine) two-tower models: u_i = user_emb[user_idx[i]] (user_emb n_users x
+ * dim), v_j = item_emb[item_idx[j]] (item_emb n_items x dim, j < b + m), then exactly
+ * negs_loss_inbatch (same numbers, bit for bit, as gathering the rows and calling it). The
+ * indices are the ids: columns sharing row i's item_idx are masked (accidental hits), and
+ * when known positives are set (negs_loss_set_positives), so are the columns holding a known
+ * positive of user user_idx[i] (indices must then be in the table's range). logq: b + m or
+ * NULL, as for negs_loss_inbatch (-inf: no candidate). Every index is checked before
+ * anything is read (NEGS_E_INVALID naming the array and position), as is every row read (NaN
+ * or Inf; cosine: a norm below 1e-30); on failure no gradient is written. No allocation once
+ * the handle has seen the shape; bit-identical for any NEGS_LP_THREADS.
+ * _indexed ADDS the gradients of the reduced loss into d_user_emb (n_users x dim) and
+ * d_item_emb (n_items x dim), either may be NULL: first the users' rows in order i = 0 .. b-1,
+ * then the items' in order j = 0 .. b+m-1, so repeated indices and a shared table (the same
+ * buffer for both) get a fixed order. See docs/inbatch.md. */
+NEGS_API int negs_loss_inbatch_indexed(negs_loss *l, size_t b, size_t m, size_t dim,
+                                       const float *user_emb, uint32_t n_users,
+                                       const float *item_emb, uint32_t n_items,
+                                       const uint32_t *user_idx, const uint32_t *item_idx,
+                                       const float *logq, float *loss, float *d_user_emb,
+                                       float *d_item_emb);
+/* _indexed_rows WRITES one gradient row per gathered row instead, for sparse optimisers (the
+ * indices are the caller's user_idx, item_idx): du_rows (b x dim) and dv_rows ((b+m) x dim)
+ * are exactly negs_loss_inbatch's du and dv on the gathered rows; either may be NULL. */
+NEGS_API int negs_loss_inbatch_indexed_rows(negs_loss *l, size_t b, size_t m, size_t dim,
+                                            const float *user_emb, uint32_t n_users,
+                                            const float *item_emb, uint32_t n_items,
+                                            const uint32_t *user_idx, const uint32_t *item_idx,
+                                            const float *logq, float *loss, float *du_rows,
+                                            float *dv_rows);
 NEGS_API int negs_loss_set_positives(negs_loss *l, const negs_csr *positives);
 NEGS_API int negs_adv_perturb(size_t n, size_t dim, const float *grad, float eps,
                               float *out_delta);

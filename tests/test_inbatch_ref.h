@@ -72,4 +72,42 @@ static double ib_ref(const ib_case *c, const double *u, const double *v, double 
     return total * scale;
 }
 
+/* Rows scaled to unit L2 norm (in double); the norms in norm. */
+static inline double *ib_unit_rows(const double *x, size_t n, size_t d, double *norm)
+{
+    double *y = malloc(n * d * sizeof *y);
+    for (size_t r = 0; r < n; r++) {
+        double ss = 0.0;
+        for (size_t k = 0; k < d; k++) ss += x[r * d + k] * x[r * d + k];
+        norm[r] = sqrt(ss);
+        for (size_t k = 0; k < d; k++) y[r * d + k] = x[r * d + k] / norm[r];
+    }
+    return y;
+}
+
+/* g <- the gradient with respect to the raw rows, from g with respect to the unit rows y. */
+static inline void ib_back_unit(double *g, const double *y, const double *norm, size_t n, size_t d)
+{
+    for (size_t r = 0; r < n; r++) {
+        double dot = 0.0;
+        for (size_t k = 0; k < d; k++) dot += y[r * d + k] * g[r * d + k];
+        for (size_t k = 0; k < d; k++) g[r * d + k] = (g[r * d + k] - y[r * d + k] * dot) / norm[r];
+    }
+}
+
+/* ib_ref with cosine scores (NEGS_LP_COSINE): the same on L2-normalised rows, gradients with
+ * respect to the raw rows. */
+static inline double ib_ref_cos(const ib_case *c, const double *u, const double *v, double *rows,
+                         double *du, double *dv)
+{
+    size_t b = c->b, n = c->b + c->m, d = c->dim;
+    double *nu = malloc(b * sizeof *nu), *nv = malloc(n * sizeof *nv);
+    double *yu = ib_unit_rows(u, b, d, nu), *yv = ib_unit_rows(v, n, d, nv);
+    double total = ib_ref(c, yu, yv, rows, du, dv);
+    if (du) ib_back_unit(du, yu, nu, b, d);
+    if (dv) ib_back_unit(dv, yv, nv, n, d);
+    free(nu), free(nv), free(yu), free(yv);
+    return total;
+}
+
 #endif

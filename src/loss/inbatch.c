@@ -209,7 +209,7 @@ static void plan_groups(ib_ctx *c, size_t threads)
 
 /* Byte offsets of the workspace regions (each 64-byte aligned). */
 typedef struct ib_layout {
-    size_t up, vp, lq, rowm, roww, rowloss, scratch;
+    size_t up, vp, lq, rowm, roww, rowloss, scratch, xu, xv, inv, gu, gv;
     size_t ord, tmp, gstart, gend, gptr, gcnt, hits, moff, mscratch, total;
 } ib_layout;
 
@@ -225,8 +225,11 @@ static int region(size_t *off, size_t *at, size_t count, size_t size)
     return NEGS_OK;
 }
 
+/* The workspace of a call: the passes' packed panels and per-row state, the masks (masks),
+ * copied or normalised rows (rows) with their inverse norms (cosine), and gradient rows on
+ * their way to the tables (gu, gv). */
 static int plan_layout(ib_layout *ly, size_t b, size_t n, size_t npad, size_t dim, size_t mr,
-                       size_t parts, int masks)
+                       size_t parts, int masks, int rows, int cosine, int gu, int gv)
 {
     size_t off = 0, urows = pad_to(b, mr), x;
     int st = negs_size_mul(urows, dim, &x, "negs_loss_inbatch: packed u");
@@ -250,27 +253,29 @@ static int plan_layout(ib_layout *ly, size_t b, size_t n, size_t npad, size_t di
     if (!st) st = region(&off, &ly->moff, mb, sizeof(size_t));
     if (!st) st = negs_size_mul(words, parts, &x, "negs_loss_inbatch: mask scratch");
     if (!st) st = region(&off, &ly->mscratch, x, sizeof(uint32_t));
+    size_t bd = b * dim, nd = n * dim; /* no overflow: checked with the padded sizes */
+    if (!st) st = region(&off, &ly->xu, rows ? bd : 0, sizeof(float));
+    if (!st) st = region(&off, &ly->xv, rows ? nd : 0, sizeof(float));
+    if (!st) st = region(&off, &ly->inv, cosine ? b + n : 0, sizeof(double));
+    if (!st) st = region(&off, &ly->gu, gu ? bd : 0, sizeof(float));
+    if (!st) st = region(&off, &ly->gv, gv ? nd : 0, sizeof(float));
     ly->total = off;
     return st;
 }
 
-static int check_args(const negs_loss *l, size_t b, size_t m, size_t dim, const float *u,
-                      const float *v, const float *logq, const uint32_t *item_ids,
-                      const uint32_t *user_ids, const float *loss, size_t *n_out)
+static int check_args(const negs_loss *l, const negs_ib_call *a, size_t *n_out)
 {
-    static const char fn[] = "negs_loss_inbatch";
+    const char *fn = a->fn;
+    size_t b = a->b, m = a->m, dim = a->dim;
     int st = negs_check_ptr(l, fn, "l");
-    if (!st) st = negs_check_ptr(u, fn, "u");
-    if (!st) st = negs_check_ptr(v, fn, "v");
-    if (!st) st = negs_check_ptr(loss, fn, "loss");
+    if (!st) st = negs_check_ptr(a->loss, fn, "loss");
+    if (!st && !a->user_emb) st = negs_check_ptr(a->u, fn, "u");
+    if (!st && !a->user_emb) st = negs_check_ptr(a->v, fn, "v");
     if (st) return st;
     if (l->kind != NEGS_LOSS_SOFTMAX)
         return negs_fail(NEGS_E_UNSUPPORTED,
                          "%s: the fused in-batch loss is a softmax; this handle's kind is %d, "
                          "use NEGS_LOSS_SOFTMAX (%d)", fn, l->kind, NEGS_LOSS_SOFTMAX);
-    if (l->cosine)
-        return negs_fail(NEGS_E_UNSUPPORTED, "%s: NEGS_LP_COSINE = 1 is not implemented by the "
-                                             "in-batch loss in this version", fn);
     if (b == 0) return negs_fail(NEGS_E_INVALID, "%s: b = 0 (no queries)", fn);
     if (dim == 0) return negs_fail(NEGS_E_INVALID, "%s: dim = 0", fn);
     size_t n, x;
@@ -283,16 +288,28 @@ static int check_args(const negs_loss *l, size_t b, size_t m, size_t dim, const 
         negs_size_mul(x, dim, &x, "negs_loss_inbatch: padded (b + m) * dim") ||
         negs_size_mul(x, sizeof(float), &x, "negs_loss_inbatch: padded (b + m) * dim bytes"))
         return NEGS_E_INVALID;
-    st = negs_check_finite_f(u, b * dim, fn, "u");
-    if (!st) st = negs_check_finite_f(v, n * dim, fn, "v");
-    if (st) return st;
+    if (a->user_emb) { /* indexed: every index in range before anything is read */
+        if ((size_t)a->n_users * dim / dim != a->n_users ||
+            (size_t)a->n_items * dim / dim != a->n_items)
+            return negs_fail(NEGS_E_INVALID, "%s: a table's size overflows size_t", fn);
+        for (size_t i = 0; i < b; i++)
+            if (a->user_idx[i] >= a->n_users)
+                return negs_fail(NEGS_E_INVALID, "%s: user_idx[%zu] = %u is out of range "
+                                 "(n_users = %u)", fn, i, a->user_idx[i], a->n_users);
+        for (size_t j = 0; j < n; j++)
+            if (a->item_idx[j] >= a->n_items)
+                return negs_fail(NEGS_E_INVALID, "%s: item_idx[%zu] = %u is out of range "
+                                 "(n_items = %u)", fn, j, a->item_idx[j], a->n_items);
+    }
     /* -inf marks one of the m extra columns as no candidate; a column j < b is the target of
      * query j, so it must be finite */
+    const float *logq = a->logq;
     for (size_t j = 0; logq && j < n; j++)
         if (!isfinite(logq[j]) && (j < b || logq[j] != -INFINITY))
             return negs_fail(NEGS_E_INVALID, "%s: logq[%zu] = %g is not finite%s", fn, j,
                              (double)logq[j], j < b ? " (a column j < b is query j's target, so "
                              "it cannot be -inf = no candidate)" : " and not -inf (no candidate)");
+    const uint32_t *user_ids = a->user_ids, *item_ids = a->item_ids;
     if (user_ids) {
         if (!l->positives)
             return negs_fail(NEGS_E_STATE, "%s: user_ids given but no known positives are set "
@@ -301,15 +318,17 @@ static int check_args(const negs_loss *l, size_t b, size_t m, size_t dim, const 
             return negs_fail(NEGS_E_INVALID, "%s: user_ids need item_ids to find the users' "
                                              "known positives among the candidates", fn);
         const negs_csr *p = l->positives;
+        const char *un = a->user_emb ? "user_idx" : "user_ids";
+        const char *in = a->user_emb ? "item_idx" : "item_ids";
         for (size_t i = 0; i < b; i++)
             if (user_ids[i] >= p->n_users)
-                return negs_fail(NEGS_E_INVALID, "%s: user_ids[%zu] = %u is out of range "
-                                 "(the positives table has %u users)", fn, i, user_ids[i],
+                return negs_fail(NEGS_E_INVALID, "%s: %s[%zu] = %u is out of range "
+                                 "(the positives table has %u users)", fn, un, i, user_ids[i],
                                  p->n_users);
         for (size_t j = 0; j < n; j++)
             if (item_ids[j] >= p->n_items)
-                return negs_fail(NEGS_E_INVALID, "%s: item_ids[%zu] = %u is out of range "
-                                 "(the positives table has %u items)", fn, j, item_ids[j],
+                return negs_fail(NEGS_E_INVALID, "%s: %s[%zu] = %u is out of range "
+                                 "(the positives table has %u items)", fn, in, j, item_ids[j],
                                  p->n_items);
     }
     *n_out = n;
@@ -352,22 +371,46 @@ static int build_masks(negs_loss *l, negs_ib_masks *mk)
     return NEGS_OK;
 }
 
-NEGS_API int negs_loss_inbatch(negs_loss *l, size_t b, size_t m, size_t dim, const float *u,
-                               const float *v, const float *logq, const uint32_t *item_ids,
-                               const uint32_t *user_ids, float *loss, float *du, float *dv)
+int negs_ib_run(negs_loss *l, const negs_ib_call *a)
 {
     size_t n = 0;
-    int st = check_args(l, b, m, dim, u, v, logq, item_ids, user_ids, loss, &n);
+    int st = check_args(l, a, &n);
     if (st) return st;
+    size_t b = a->b, dim = a->dim;
+    const uint32_t *item_ids = a->item_ids, *user_ids = a->user_ids;
     const negs_kernels *k = negs_kernels_select(negs_loss_isa(l));
     size_t npad = pad_to(n, 2 * NEGS_KN_NR);
     size_t parts = negs_pool_threads(l->pool); /* 1 without a pool */
     if (parts > NEGS_IB_MAX_THREADS) parts = NEGS_IB_MAX_THREADS;
+    int indexed = a->user_emb != NULL, cosine = l->cosine, own_rows = indexed || cosine;
+    int gu = a->to_tables && a->d_user_emb, gv = a->to_tables && a->d_item_emb;
     ib_layout ly;
-    st = plan_layout(&ly, b, n, npad, dim, k->mr, parts, item_ids != NULL);
+    st = plan_layout(&ly, b, n, npad, dim, k->mr, parts, item_ids != NULL, own_rows, cosine,
+                     gu, gv);
     if (!st) st = negs_ib_ws_reserve(l, ly.total, 0, 0);
     if (st) return st;
     unsigned char *base = ((negs_ib_ws *)l->ws)->block;
+
+    /* the rows the passes read: the caller's, or copied / normalised into the workspace */
+    const float *u = a->u, *v = a->v;
+    double *inv = (double *)(base + ly.inv);
+    if (own_rows) {
+        float *xu = (float *)(base + ly.xu), *xv = (float *)(base + ly.xv);
+        st = negs_ib_rows(a->fn, indexed ? "user_emb" : "u", indexed ? a->user_emb : u,
+                          a->user_idx, b, dim, cosine, xu, inv);
+        if (!st)
+            st = negs_ib_rows(a->fn, indexed ? "item_emb" : "v", indexed ? a->item_emb : v,
+                              a->item_idx, n, dim, cosine, xv, inv + b);
+        if (st) return st;
+        u = xu;
+        v = xv;
+    } else {
+        st = negs_check_finite_f(u, b * dim, a->fn, "u");
+        if (!st) st = negs_check_finite_f(v, n * dim, a->fn, "v");
+        if (st) return st;
+    }
+    float *du = gu ? (float *)(base + ly.gu) : a->to_tables ? NULL : a->du;
+    float *dv = gv ? (float *)(base + ly.gv) : a->to_tables ? NULL : a->dv;
 
     ib_ctx c;
     memset(&c, 0, sizeof c);
@@ -384,6 +427,7 @@ NEGS_API int negs_loss_inbatch(negs_loss *l, size_t b, size_t m, size_t dim, con
     negs_pack_row_panels(u, b, dim, k->mr, up);
     negs_pack_col_panels(v, n, dim, npad / NEGS_KN_NR, vp);
     /* the kernels subtract lq: +inf makes the logit -inf, as for the padding columns */
+    const float *logq = a->logq;
     for (size_t j = 0; j < n; j++) lq[j] = !logq ? 0.0f : logq[j] == -INFINITY ? INFINITY : logq[j];
     for (size_t j = n; j < npad; j++) lq[j] = INFINITY; /* padding columns: logit -inf */
     c.up = up;
@@ -436,12 +480,39 @@ NEGS_API int negs_loss_inbatch(negs_loss *l, size_t b, size_t m, size_t dim, con
     if (!isfinite(total))
         return negs_fail(NEGS_E_INVALID, "%s: a logit u_i . v_j / temperature - logq_j "
                                          "overflowed float (the loss is not finite); scale the "
-                                         "embeddings or logq down", "negs_loss_inbatch");
+                                         "embeddings or logq down", a->fn);
     if (l->reduction == NEGS_REDUCE_NONE)
-        for (size_t i = 0; i < b; i++) loss[i] = (float)c.rowloss[i];
+        for (size_t i = 0; i < b; i++) a->loss[i] = (float)c.rowloss[i];
     else
-        loss[0] = (float)(total * scale);
+        a->loss[0] = (float)(total * scale);
 
     if (dv) negs_pool_run(l->pool, run_pass2, &c, (n + c.g2 * C - 1) / (c.g2 * C));
+    if (cosine && du) negs_ib_unnormalise(du, u, inv, b, dim);
+    if (cosine && dv) negs_ib_unnormalise(dv, v, inv + b, n, dim);
+    /* users' rows first, then the items', each in row order: a fixed order for a shared
+     * table and repeated indices */
+    if (gu) negs_ib_scatter(a->d_user_emb, a->user_idx, du, b, dim);
+    if (gv) negs_ib_scatter(a->d_item_emb, a->item_idx, dv, n, dim);
     return NEGS_OK;
+}
+
+NEGS_API int negs_loss_inbatch(negs_loss *l, size_t b, size_t m, size_t dim, const float *u,
+                               const float *v, const float *logq, const uint32_t *item_ids,
+                               const uint32_t *user_ids, float *loss, float *du, float *dv)
+{
+    negs_ib_call a;
+    memset(&a, 0, sizeof a);
+    a.fn = "negs_loss_inbatch";
+    a.b = b;
+    a.m = m;
+    a.dim = dim;
+    a.u = u;
+    a.v = v;
+    a.logq = logq;
+    a.item_ids = item_ids;
+    a.user_ids = user_ids;
+    a.loss = loss;
+    a.du = du;
+    a.dv = dv;
+    return negs_ib_run(l, &a);
 }

@@ -38,6 +38,38 @@ int negs_ib_ws_reserve(negs_loss *l, size_t block, size_t groups, size_t pool);
 int negs_ib_ws_items(negs_loss *l, size_t n_items);
 void negs_ib_ws_free(void *ws);
 
+/* One call of the in-batch loss, whichever entry point it came from. The rows come either
+ * gathered (u, v) or from the tables by index (user_emb[user_idx[i]], item_emb[item_idx[j]]);
+ * gradients go to row buffers du, dv (either may be NULL) or, added, into the tables'
+ * gradients d_user_emb, d_item_emb (indexed only; either may be NULL). */
+typedef struct negs_ib_call {
+    const char *fn; /* the public name, for the error sentences */
+    size_t b, m, dim;
+    const float *u, *v;
+    const float *user_emb, *item_emb; /* NULL for a gathered call */
+    uint32_t n_users, n_items;
+    const uint32_t *user_idx, *item_idx;
+    const float *logq;
+    const uint32_t *item_ids, *user_ids;
+    float *loss, *du, *dv;
+    int to_tables; /* indexed: add into d_user_emb, d_item_emb instead of du, dv */
+    float *d_user_emb, *d_item_emb;
+} negs_ib_call;
+
+/* Runs the call (checks, workspace, masks, both passes, cosine and scatter); a status. */
+int negs_ib_run(negs_loss *l, const negs_ib_call *a);
+
+/* inbatch_rows.c: the rows the passes read. Copies (indexed) and with cosine normalises the
+ * n rows of one side into x (n x dim), their inverse norms into inv (cosine only); checks
+ * every row is finite and, with cosine, of norm >= 1e-30. side names it ("u", "v", or for
+ * indexed rows "user_emb" / "item_emb" with idx). src: gathered rows, or a table with idx. */
+int negs_ib_rows(const char *fn, const char *side, const float *src, const uint32_t *idx,
+                 size_t n, size_t dim, int cosine, float *x, double *inv);
+/* The gradient through the normalisation, in place: g_r = (g_r - x_r (x_r . g_r)) inv_r. */
+void negs_ib_unnormalise(float *g, const float *x, const double *inv, size_t n, size_t dim);
+/* table[idx[r]] += g[r] for r = 0 .. n-1, in that order. */
+void negs_ib_scatter(float *table, const uint32_t *idx, const float *g, size_t n, size_t dim);
+
 /* Accidental-hit, known-positive and no-candidate masks, built once per call.
  * Columns are grouped by item id (ord lists them sorted by (item id, column); a group is the
  * run ord[s..gend[s]) and gstart[j] is column j's run start), and a table indexed by item id
