@@ -1,7 +1,9 @@
 """negs_loss_inbatch against PyTorch (CPU, float64 autograd of the dense formulation: logits
 u @ v.T / T - logq, accidental hits and the users' known positives masked with -inf, cross
-entropy at the diagonal, every reduction). Loss and gradients must agree to 1e-5 relative
-(gradients: max |ours - torch| / max |torch|). Exit 77 when torch is missing.
+entropy at the diagonal, every reduction), with and without NEGS_LP_COSINE (F.normalize of
+the rows), and negs_loss_inbatch_indexed (rows of embedding tables by index, gradients on the
+tables). Loss and gradients must agree to 1e-5 relative (gradients: max |ours - torch| /
+max |torch|). Exit 77 when torch is missing.
 Usage: LIBNEGSAMPLE=path/to/libnegsample.so python3 test_inbatch_torch.py"""
 import ctypes
 import os
@@ -15,7 +17,7 @@ except ImportError:
     sys.exit(77)
 
 LOSS_SOFTMAX = 4
-LP_TEMPERATURE, LP_REDUCTION, LP_THREADS, LP_FORCE_SCALAR = 1, 3, 4, 5
+LP_TEMPERATURE, LP_REDUCTION, LP_THREADS, LP_FORCE_SCALAR, LP_COSINE = 1, 3, 4, 5, 7
 MEAN, SUM, NONE = 0, 1, 2
 
 lib = ctypes.CDLL(os.environ.get("LIBNEGSAMPLE", "lib/libnegsample.so"))
@@ -27,6 +29,9 @@ lib.negs_loss_set_param.argtypes = [P, ctypes.c_int, ctypes.c_double]
 lib.negs_loss_set_positives.argtypes = [P, P]
 lib.negs_loss_inbatch.argtypes = [P, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_size_t,
                                   P, P, P, P, P, P, P, P]
+lib.negs_loss_inbatch_indexed.argtypes = [P, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_size_t,
+                                          P, ctypes.c_uint32, P, ctypes.c_uint32, P, P, P, P,
+                                          P, P]
 lib.negs_csr_create.restype = P
 lib.negs_csr_create.argtypes = [ctypes.c_uint32, ctypes.c_uint32, P, P]
 lib.negs_csr_free.argtypes = [P]
@@ -37,11 +42,12 @@ def ptr(a):
     return None if a is None else a.ctypes.data_as(P)
 
 
-def ours(b, m, dim, u, v, logq, items, users, pos, temperature, reduction, threads, scalar):
+def ours(b, m, dim, u, v, logq, items, users, pos, temperature, reduction, threads, scalar,
+         cosine=0):
     l = lib.negs_loss_create(LOSS_SOFTMAX)
     assert l
     for param, value in ((LP_TEMPERATURE, temperature), (LP_REDUCTION, reduction),
-                         (LP_THREADS, threads), (LP_FORCE_SCALAR, scalar)):
+                         (LP_THREADS, threads), (LP_FORCE_SCALAR, scalar), (LP_COSINE, cosine)):
         assert lib.negs_loss_set_param(l, param, value) == 0
     csr = None
     if pos is not None:
@@ -61,10 +67,14 @@ def ours(b, m, dim, u, v, logq, items, users, pos, temperature, reduction, threa
     return loss, du, dv
 
 
-def reference(b, m, u, v, logq, items, users, pos_dense, temperature, reduction):
+def reference(b, m, u, v, logq, items, users, pos_dense, temperature, reduction, cosine=0):
     ut = torch.tensor(u, dtype=torch.float64, requires_grad=True)
     vt = torch.tensor(v, dtype=torch.float64, requires_grad=True)
-    logits = ut @ vt.T / temperature
+    if cosine:
+        f = torch.nn.functional.normalize
+        logits = f(ut, dim=1) @ f(vt, dim=1).T / temperature
+    else:
+        logits = ut @ vt.T / temperature
     mask = torch.zeros(b, b + m, dtype=torch.bool)
     if logq is not None:
         lq = torch.tensor(logq, dtype=torch.float64)
@@ -85,6 +95,49 @@ def reference(b, m, u, v, logq, items, users, pos_dense, temperature, reduction)
     return value, ut.grad.numpy(), vt.grad.numpy()
 
 
+def indexed_case(rng):
+    """negs_loss_inbatch_indexed (cosine and dot) against torch autograd on the tables."""
+    b, m, dim, n_users, n_items, temperature = 50, 30, 24, 20, 60, 0.1
+    ue = rng.uniform(-1, 1, (n_users, dim)).astype(np.float32)
+    ie = rng.uniform(-1, 1, (n_items, dim)).astype(np.float32)
+    ui = rng.integers(0, n_users, b).astype(np.uint32)
+    ii = rng.integers(0, n_items, b + m).astype(np.uint32)
+    logq = rng.uniform(-6, -1, b + m).astype(np.float32)
+    worst = 0.0
+    for cosine in (0, 1):
+        l = lib.negs_loss_create(LOSS_SOFTMAX)
+        for param, value in ((LP_TEMPERATURE, temperature), (LP_COSINE, cosine)):
+            assert lib.negs_loss_set_param(l, param, value) == 0
+        loss = np.zeros(1, np.float32)
+        gu = np.zeros_like(ue)
+        gi = np.zeros_like(ie)
+        rc = lib.negs_loss_inbatch_indexed(l, b, m, dim, ptr(ue), n_users, ptr(ie), n_items,
+                                           ptr(ui), ptr(ii), ptr(logq), ptr(loss), ptr(gu),
+                                           ptr(gi))
+        assert rc == 0, lib.negs_last_error()
+        lib.negs_loss_free(l)
+        ut = torch.tensor(ue, dtype=torch.float64, requires_grad=True)
+        it = torch.tensor(ie, dtype=torch.float64, requires_grad=True)
+        u = ut[torch.tensor(ui.astype(np.int64))]
+        idx = torch.tensor(ii.astype(np.int64))
+        v = it[idx]
+        if cosine:
+            u, v = torch.nn.functional.normalize(u, dim=1), torch.nn.functional.normalize(v, dim=1)
+        logits = u @ v.T / temperature - torch.tensor(logq, dtype=torch.float64)
+        mask = idx[:b, None] == idx[None, :]
+        eye = torch.arange(b)
+        mask[eye, eye] = False
+        total = torch.nn.functional.cross_entropy(logits.masked_fill(mask, float("-inf")), eye)
+        total.backward()
+        errs = [rel(loss, np.array([total.item()])), rel(gu, ut.grad.numpy()),
+                rel(gi, it.grad.numpy())]
+        if max(errs) > 1e-5:
+            print(f"FAIL indexed cosine={cosine}: loss/d_user/d_item rel errors {errs}")
+            return None
+        worst = max(worst, *errs)
+    return worst
+
+
 def rel(a, b):
     return float(np.max(np.abs(a.astype(np.float64) - b)) / max(np.max(np.abs(b)), 1e-300))
 
@@ -100,7 +153,7 @@ def main():
         (200, 150, 37, 0.5, True, True, True, False),
         (130, 140, 24, 0.3, True, True, True, True),
     ]
-    worst = 0.0
+    worst, runs = 0.0, 0
     for b, m, dim, temperature, use_logq, use_items, use_users, holes in cases:
         n = b + m
         a = np.sqrt(3.0) / dim ** 0.25 * min(1.0, temperature / 0.2) ** 0.5
@@ -119,19 +172,25 @@ def main():
             indices = np.nonzero(dense)[1].astype(np.uint32)
             pos = (indptr, indices, n_users, n_items)
             users = rng.integers(0, n_users, b).astype(np.uint32)
-        for reduction in (MEAN, SUM, NONE):
-            ref = reference(b, m, u, v, logq, items, users, dense, temperature, reduction)
+        for reduction, cosine in ((MEAN, 0), (SUM, 0), (NONE, 0), (MEAN, 1), (NONE, 1)):
+            ref = reference(b, m, u, v, logq, items, users, dense, temperature, reduction,
+                            cosine)
             for threads, scalar in ((1, 0), (2, 0), (1, 1)):
                 got = ours(b, m, dim, u, v, logq, items, users, pos, temperature, reduction,
-                           threads, scalar)
+                           threads, scalar, cosine)
                 errs = [rel(g, r) for g, r in zip(got, ref)]
                 worst = max(worst, *errs)
+                runs += 1
                 if max(errs) > 1e-5:
                     print(f"FAIL b={b} m={m} dim={dim} T={temperature} reduction={reduction} "
-                          f"threads={threads} scalar={scalar}: loss/du/dv rel errors {errs}")
+                          f"cosine={cosine} threads={threads} scalar={scalar}: loss/du/dv rel "
+                          f"errors {errs}")
                     return 1
-    print(f"test_inbatch_torch: {len(cases) * 9} runs agree with torch float64, "
-          f"worst relative error {worst:.2e}")
+    w = indexed_case(rng)
+    if w is None:
+        return 1
+    print(f"test_inbatch_torch: {runs} runs and 2 indexed runs agree with torch float64, "
+          f"worst relative error {max(worst, w):.2e}")
     return 0
 
 
