@@ -4,6 +4,8 @@
  *     (best of REPS calls after one warm-up call; REPS = 0 times the single first call)
  *   bench_inbatch peak THREADS                 -> measured fp32 FMA peak in GFLOP/s
  *   bench_inbatch ml B DIM THREADS REPS FILE   -> MovieLens known-positive masking (see ml())
+ *   bench_inbatch indexed B M DIM THREADS REPS COSINE -> negs_loss_inbatch_indexed against
+ *     gather + negs_loss_inbatch + scatter by hand (see indexed())
  * FLOPs counted: 6 * b * (b + m) * dim (the dense algorithm's three products: logits, du and
  * dv); the recomputation of logits in the backward pass is not counted. */
 #include <immintrin.h>
@@ -149,8 +151,71 @@ static int ml(size_t b, size_t dim, int threads, int reps, const char *path)
     return 0;
 }
 
+/* --- Indexed: tables of 10^5 users and 10^5 items (dim floats each), b user indices and
+ * b + m item indices drawn uniformly; one side gathers the rows by hand, calls
+ * negs_loss_inbatch and adds du, dv into the gradient tables (in row order), the other calls
+ * negs_loss_inbatch_indexed. Both add into zeroed tables; best of REPS, interleaved, after a
+ * warm-up. Prints "by_hand_s indexed_s". */
+static void gather(float *dst, const float *tab, const uint32_t *idx, size_t n, size_t dim)
+{
+    for (size_t r = 0; r < n; r++) memcpy(dst + r * dim, tab + (size_t)idx[r] * dim, dim * 4);
+}
+
+static void scatter(float *tab, const uint32_t *idx, const float *g, size_t n, size_t dim)
+{
+    for (size_t r = 0; r < n; r++)
+        for (size_t k = 0; k < dim; k++) tab[(size_t)idx[r] * dim + k] += g[r * dim + k];
+}
+
+static int indexed(size_t b, size_t m, size_t dim, int threads, int reps, int cosine)
+{
+    const uint32_t rows = 100000;
+    size_t n = b + m, tsz = (size_t)rows * dim;
+    float *ue = malloc(tsz * 4), *ie = malloc(tsz * 4), *gu = calloc(tsz, 4), *gi = calloc(tsz, 4);
+    float *u = malloc(b * dim * 4), *v = malloc(n * dim * 4), *lq = malloc(n * 4);
+    float *du = malloc(b * dim * 4), *dv = malloc(n * dim * 4), loss;
+    uint32_t *ui = malloc(b * 4), *ii = malloc(n * 4);
+    float sc = 1.0f / sqrtf((float)dim);
+    for (size_t q = 0; q < tsz; q++) ue[q] = frand() * sc, ie[q] = frand() * sc;
+    for (size_t i = 0; i < b; i++) ui[i] = (uint32_t)((frand() + 1.0f) / 2 * (rows - 1));
+    for (size_t j = 0; j < n; j++) {
+        ii[j] = (uint32_t)((frand() + 1.0f) / 2 * (rows - 1));
+        lq[j] = -5.0f + frand();
+    }
+    negs_loss *l = negs_loss_create(NEGS_LOSS_SOFTMAX);
+    negs_loss_set_param(l, NEGS_LP_TEMPERATURE, 0.05);
+    negs_loss_set_param(l, NEGS_LP_THREADS, threads);
+    negs_loss_set_param(l, NEGS_LP_COSINE, cosine);
+    double best[2] = {1e30, 1e30};
+    for (int r = -1; r < reps; r++) {
+        double t0 = now();
+        gather(u, ue, ui, b, dim);
+        gather(v, ie, ii, n, dim);
+        int rc = negs_loss_inbatch(l, b, m, dim, u, v, lq, ii, NULL, &loss, du, dv);
+        scatter(gu, ui, du, b, dim);
+        scatter(gi, ii, dv, n, dim);
+        double t1 = now();
+        rc |= negs_loss_inbatch_indexed(l, b, m, dim, ue, rows, ie, rows, ui, ii, lq, &loss, gu,
+                                        gi);
+        double t2 = now();
+        if (rc) {
+            fprintf(stderr, "indexed: %s\n", negs_last_error());
+            return 1;
+        }
+        if (r >= 0 && t1 - t0 < best[0]) best[0] = t1 - t0;
+        if (r >= 0 && t2 - t1 < best[1]) best[1] = t2 - t1;
+    }
+    printf("%.6f %.6f\n", best[0], best[1]);
+    negs_loss_free(l);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 8 && !strcmp(argv[1], "indexed"))
+        return indexed(strtoull(argv[2], NULL, 10), strtoull(argv[3], NULL, 10),
+                       strtoull(argv[4], NULL, 10), atoi(argv[5]), atoi(argv[6]),
+                       atoi(argv[7]));
     if (argc >= 3 && !strcmp(argv[1], "peak")) return peak(atoi(argv[2]));
     if (argc >= 7 && !strcmp(argv[1], "ml"))
         return ml(strtoull(argv[2], NULL, 10), strtoull(argv[3], NULL, 10), atoi(argv[4]),

@@ -6,7 +6,9 @@
 # logits are not counted); % of peak uses the fp32 FMA peak measured here for that thread count.
 # Then MovieLens-100K known-positive masking (the real positives, read at run time from
 # ../shared/data/ml-100k or $ML100K) against the unmasked call and torch's dense step with its
-# mask built on the fly. INBATCH_PARTS picks the sections (default "ml dense").
+# mask built on the fly; then negs_loss_inbatch_indexed against gather + negs_loss_inbatch +
+# scatter by hand (tables of 10^5 rows). INBATCH_PARTS picks the sections (default
+# "ml indexed dense").
 # Env: BENCH_BIN_DIR, PYTHON, BENCH_JSON (append JSON lines when set), ML100K, INBATCH_PARTS.
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
@@ -16,7 +18,7 @@ json=${BENCH_JSON:-}
 have_torch=0
 "$py" -c "import torch" >/dev/null 2>&1 && have_torch=1
 
-parts=${INBATCH_PARTS:-ml dense}
+parts=${INBATCH_PARTS:-ml indexed dense}
 ml100k=${ML100K:-$here/../../../shared/data/ml-100k/ml-100k.inter}
 
 case " $parts " in *" ml "*)
@@ -44,6 +46,30 @@ case " $parts " in *" ml "*)
                 printf '{"bench":"inbatch","case":"%s","ours":%s,"peer":"torch","peer_value":%s,"unit":"s","ratio":%s,"ours_unmasked":%s,"ours_hits_only":%s,"masked_pct":%s,"note":"known-positive masking"}\n' \
                     "$name" $ma $pt $ratio $un $hi $pct >>"$json"
             fi
+        done
+    done
+    echo
+;; esac
+
+case " $parts " in *" indexed "*)
+    echo "Indexed: 10^5-row user and item tables, random indices, T 0.05, logq, masks by index;"
+    echo "by_hand = gather rows + negs_loss_inbatch + scatter-add du, dv; ratio = by_hand / indexed"
+    printf '%-40s %10s %10s %7s\n' case by_hand_s indexed_s ratio
+    for b in 1024 4096; do
+        case $b in 1024) reps=20 ;; *) reps=5 ;; esac
+        for m in 0 4096; do
+            for cos in 0 1; do
+                for t in 1 2; do
+                    name="indexed,b=$b,m=$m,dim=64,cosine=$cos,threads=$t"
+                    set -- $("$bin" indexed $b $m 64 $t $reps $cos)
+                    ratio=$(awk "BEGIN{printf \"%.2f\", $1/$2}")
+                    printf '%-40s %10s %10s %7s\n' "$name" $1 $2 $ratio
+                    if [ -n "$json" ]; then
+                        printf '{"bench":"inbatch","case":"%s","ours":%s,"peer":"gather+call+scatter","peer_value":%s,"unit":"s","ratio":%s}\n' \
+                            "$name" $2 $1 $ratio >>"$json"
+                    fi
+                done
+            done
         done
     done
     echo
