@@ -251,7 +251,7 @@ static int plan_layout(ib_layout *ly, size_t b, size_t n, size_t npad, size_t di
     if (!st) st = region(&off, &ly->gcnt, mr_, sizeof(uint32_t));
     if (!st) st = region(&off, &ly->hits, mr_, sizeof(uint32_t));
     if (!st) st = region(&off, &ly->moff, mb, sizeof(size_t));
-    if (!st) st = negs_size_mul(words, parts, &x, "negs_loss_inbatch: mask scratch");
+    if (!st) st = negs_size_mul(8 * words, parts, &x, "negs_loss_inbatch: mask scratch");
     if (!st) st = region(&off, &ly->mscratch, x, sizeof(uint32_t));
     size_t bd = b * dim, nd = n * dim; /* no overflow: checked with the padded sizes */
     if (!st) st = region(&off, &ly->xu, rows ? bd : 0, sizeof(float));
@@ -462,7 +462,7 @@ int negs_ib_run(negs_loss *l, const negs_ib_call *a)
         mk.moff = (size_t *)(base + ly.moff);
         mk.scratch = (uint32_t *)(base + ly.mscratch);
         mk.parts = parts;
-        memset(mk.scratch, 0, mk.words * parts * sizeof *mk.scratch);
+        memset(mk.scratch, 0, 8 * mk.words * parts * sizeof *mk.scratch);
         st = build_masks(l, &mk);
         if (st) return st;
         if (mk.moff[b] > 0) c.mk = &mk;

@@ -93,7 +93,7 @@ typedef struct negs_ib_masks {
     uint32_t *hits;      /* b: masked columns per row */
     size_t *moff;        /* b + 1: row i's mask words in pool[moff[i] .. moff[i + 1]) */
     uint32_t *pool;
-    uint32_t *scratch;   /* parts * words: one bit row per part */
+    uint32_t *scratch;   /* parts * 8 words: per part, a byte per column (or a bit row) */
     size_t parts;
 } negs_ib_masks;
 

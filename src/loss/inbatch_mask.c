@@ -123,15 +123,45 @@ static void set_bits(const negs_ib_masks *mk, size_t i, uint32_t *restrict bits)
     bits[i >> 5] &= ~(1u << (i & 31));
 }
 
+/* As set_bits for a bit row, through a byte per column (plain stores, where setting bits one
+ * by one is a chain of read-modify-writes on a few words), packed 8 bytes at a time: the
+ * multiply moves byte k's 0/1 to bit 56 + k. `bytes` (npad, all 0) is left all 0. */
+static void set_bytes(const negs_ib_masks *mk, size_t i, unsigned char *restrict bytes,
+                      uint32_t *restrict bits)
+{
+    const uint32_t *restrict g = mk->glist + mk->gptr[i], *restrict ord = mk->ord;
+    const uint32_t *restrict gend = mk->gend;
+    for (uint32_t q = 0, nq = mk->gcnt[i]; q < nq; q++) {
+        /* most groups hold 1 to 4 columns: store 4 without a branch (repeating the last one
+         * is harmless), loop only over the rest, so group sizes cost no mispredictions */
+        uint32_t k = g[q], e = gend[k], last = e - 1;
+        bytes[ord[k]] = 1;
+        bytes[ord[k + 1 < last ? k + 1 : last]] = 1;
+        bytes[ord[k + 2 < last ? k + 2 : last]] = 1;
+        bytes[ord[k + 3 < last ? k + 3 : last]] = 1;
+        for (k += 4; k < e; k++) bytes[ord[k]] = 1;
+    }
+    bytes[i] = 0;
+    for (size_t w = 0; w < mk->words; w++) {
+        uint32_t x = 0;
+        for (unsigned h = 0; h < 4; h++) {
+            uint64_t v;
+            memcpy(&v, bytes + 32 * w + 8 * h, 8);
+            x |= (uint32_t)((v * 0x0102040810204080ull) >> 56) << (8 * h);
+        }
+        bits[w] = x;
+    }
+    memset(bytes, 0, mk->words * 32);
+}
+
 void negs_ib_fill(negs_ib_masks *mk, size_t part)
 {
-    uint32_t *scratch = mk->scratch + part * mk->words;
+    uint32_t *scratch = mk->scratch + part * mk->words * 8; /* npad bytes per part */
     for (size_t i = part_begin(mk, part); i < part_begin(mk, part + 1); i++) {
         uint32_t *dst = mk->pool + mk->moff[i];
         if (!mk->hits[i]) continue;
         if (is_bits(mk, i)) {
-            memset(dst, 0, mk->words * sizeof *dst);
-            set_bits(mk, i, dst);
+            set_bytes(mk, i, (unsigned char *)scratch, dst);
             continue;
         }
         /* a list: the bits give the columns in order; the scan clears the scratch again */
