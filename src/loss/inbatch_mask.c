@@ -144,11 +144,15 @@ static void set_bytes(const negs_ib_masks *mk, size_t i, unsigned char *restrict
     bytes[i] = 0;
     for (size_t w = 0; w < mk->words; w++) {
         uint32_t x = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
         for (unsigned h = 0; h < 4; h++) {
-            uint64_t v;
+            uint64_t v; /* byte k of v is column 32 w + 8 h + k */
             memcpy(&v, bytes + 32 * w + 8 * h, 8);
             x |= (uint32_t)((v * 0x0102040810204080ull) >> 56) << (8 * h);
         }
+#else
+        for (unsigned q = 0; q < 32; q++) x |= (uint32_t)bytes[32 * w + q] << q;
+#endif
         bits[w] = x;
     }
     memset(bytes, 0, mk->words * 32);
