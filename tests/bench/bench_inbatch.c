@@ -2,7 +2,8 @@
  * ids with accidental hits), one case per process so that the peak RSS is the case's own.
  *   bench_inbatch case B M DIM THREADS [REPS]  -> one line: "time_s gflops peak_rss_mib loss"
  *     (best of REPS calls after one warm-up call; REPS = 0 times the single first call)
- *   bench_inbatch peak THREADS                 -> measured fp32 FMA peak in GFLOP/s
+ *   bench_inbatch peak THREADS                 -> measured fp32 FMA peak in GFLOP/s (512-bit
+ *     FMAs, or 256-bit ones on CPUs without AVX-512)
  *   bench_inbatch ml B DIM THREADS REPS FILE   -> MovieLens known-positive masking (see ml())
  *   bench_inbatch indexed B M DIM THREADS REPS COSINE -> negs_loss_inbatch_indexed against
  *     gather + negs_loss_inbatch + scatter by hand (see indexed())
@@ -52,9 +53,29 @@ __attribute__((target("avx512f"))) static void *fma_loop(void *arg)
     return NULL;
 }
 
+/* The same with 256-bit FMAs, for CPUs without AVX-512 (whose kernels are then AVX2). */
+__attribute__((target("avx2,fma"))) static void *fma_loop256(void *arg)
+{
+    float *out = arg;
+    __m256 a[24];
+    __m256 x = _mm256_set1_ps(0.999999f), y = _mm256_set1_ps(1e-6f);
+    for (int i = 0; i < 24; i++) a[i] = _mm256_set1_ps((float)i);
+    for (long it = 0; it < PEAK_ITERS / 4; it++) {
+#pragma GCC unroll 24
+        for (int i = 0; i < 24; i++) a[i] = _mm256_fmadd_ps(a[i], x, y);
+    }
+    __m256 s = a[0];
+    for (int i = 1; i < 24; i++) s = _mm256_add_ps(s, a[i]);
+    float t[8];
+    _mm256_storeu_ps(t, s);
+    *out = t[0] + t[7];
+    return NULL;
+}
+
 static int peak(int threads)
 {
-    if (!__builtin_cpu_supports("avx512f")) {
+    int wide = __builtin_cpu_supports("avx512f");
+    if (!wide && !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))) {
         printf("0\n");
         return 0;
     }
@@ -63,12 +84,13 @@ static int peak(int threads)
     double best = 1e30; /* best of 5: other processes on the machine only ever slow it down */
     for (int rep = 0; rep < 5; rep++) {
         double t0 = now();
-        for (int i = 0; i < threads; i++) pthread_create(&th[i], NULL, fma_loop, &out[i]);
+        for (int i = 0; i < threads; i++)
+            pthread_create(&th[i], NULL, wide ? fma_loop : fma_loop256, &out[i]);
         for (int i = 0; i < threads; i++) pthread_join(th[i], NULL);
         double t = now() - t0;
         if (t < best) best = t;
     }
-    printf("%.1f\n", (double)threads * (PEAK_ITERS / 4) * 24.0 * 16 * 2 / best / 1e9);
+    printf("%.1f\n", (double)threads * (PEAK_ITERS / 4) * 24.0 * (wide ? 16 : 8) * 2 / best / 1e9);
     return 0;
 }
 

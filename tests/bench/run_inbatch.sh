@@ -82,7 +82,7 @@ case " $parts " in *" dense "*) ;; *) exit 0 ;; esac
 peak1=$("$bin" peak 1)
 peak2=$("$bin" peak 2)
 echo "fp32 FMA peak measured: 1 thread $peak1 GFLOP/s, 2 threads $peak2 GFLOP/s" \
-     "(the issue quotes about 570 for this machine; 512-bit FMA x 16 lanes x 2 flops x clock)"
+     "(chains of 512-bit FMAs, or 256-bit ones without AVX-512: lanes x 2 flops x rate x clock)"
 printf '%-34s %10s %10s %7s %8s %8s %6s %9s %9s\n' case ours_s torch_s ratio ours_GF torch_GF %peak \
        ours_MiB torch_MiB
 
@@ -106,7 +106,7 @@ for b in 1024 4096 16384; do
                 set -- $("$bin" case $b $m $dim $t $reps)
                 ot=$1 ogf=$2 orss=$3
                 if [ $t = 1 ]; then pk=$peak1; else pk=$peak2; fi
-                pct=$(awk "BEGIN{printf \"%.1f\", 100*$ogf/$pk}")
+                pct=$(awk "BEGIN{if ($pk > 0) printf \"%.1f\", 100*$ogf/$pk; else print \"null\"}")
                 if [ $have_torch = 1 ]; then
                     set -- $(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=$t \
                              OMP_NUM_THREADS=$t "$py" "$here/inbatch_peer.py" $b $m $dim $t $preps)
@@ -128,7 +128,7 @@ done
 name="b=65536,m=0,dim=128,threads=2"
 set -- $("$bin" case 65536 0 128 2 0)
 ot=$1 ogf=$2 orss=$3
-pct=$(awk "BEGIN{printf \"%.1f\", 100*$ogf/$peak2}")
+pct=$(awk "BEGIN{if ($peak2 > 0) printf \"%.1f\", 100*$ogf/$peak2; else print \"null\"}")
 printf '%-34s %10s %10s %7s %8s %8s %6s %9s %9s\n' "$name" $ot "(not run)" - $ogf - $pct $orss -
 echo "b=65536 peak RSS: $orss MiB (goal < 1024 MiB; dense logits alone would need 16 GiB)"
 emit "$name" $ot null null $ogf null $pct $orss null $peak2 \
