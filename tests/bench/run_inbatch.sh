@@ -8,7 +8,8 @@
 # ../shared/data/ml-100k or $ML100K) against the unmasked call and torch's dense step with its
 # mask built on the fly; then negs_loss_inbatch_indexed against gather + negs_loss_inbatch +
 # scatter by hand (tables of 10^5 rows). INBATCH_PARTS picks the sections (default
-# "ml indexed dense").
+# "ml indexed dense"); INBATCH_SIZES the dense table's b values (default "1024 4096 16384"),
+# INBATCH_BIG=0 skips the b = 65,536 memory case.
 # Env: BENCH_BIN_DIR, PYTHON, BENCH_JSON (append JSON lines when set), ML100K, INBATCH_PARTS.
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
@@ -93,7 +94,7 @@ emit() { # case ours_s peer_s ratio ours_gf peer_gf pct ours_mib peer_mib peak n
     fi
 }
 
-for b in 1024 4096 16384; do
+for b in ${INBATCH_SIZES:-1024 4096 16384}; do
     # best of 20 (b = 1024) or 5 (b = 4096) calls after a warm-up, both sides: a 2-thread call
     # at b = 1024 takes 3 ms and a best of 5 was still noisy. b = 16384: one timed call after a
     # warm-up for ours, the single first step for torch (about 10 s each), to keep the whole
@@ -123,6 +124,7 @@ for b in 1024 4096 16384; do
     done
 done
 
+[ "${INBATCH_BIG:-1}" = 0 ] && exit 0
 # Memory at b = 65,536: one call (no warm-up), 2 threads. The dense logits alone would be
 # 65536^2 x 4 B = 16 GiB, and torch keeps several such matrices for the backward pass.
 name="b=65536,m=0,dim=128,threads=2"
