@@ -505,6 +505,47 @@ public:
             detail::opt(user_ids), out_loss.data(), detail::opt(du), detail::opt(dv)));
     }
 
+    /* The in-batch softmax on rows of the caller's tables: user_emb n_users x dim, item_emb
+     * n_items x dim, user_idx b rows, item_idx (and logq when not empty) b+m. out_loss 1 value,
+     * or b with NEGS_REDUCE_NONE. The gradients are ADDED into d_user_emb / d_item_emb (empty,
+     * or shaped like the tables; they may be one buffer). */
+    void inbatch_indexed(std::size_t dim, span<const float> user_emb, span<const float> item_emb,
+                         span<const std::uint32_t> user_idx, span<const std::uint32_t> item_idx,
+                         span<const float> logq, span<float> out_loss,
+                         span<float> d_user_emb = {}, span<float> d_item_emb = {})
+    {
+        const char *where = "negs::loss::inbatch_indexed";
+        check_inbatch_indexed(where, dim, user_emb, item_emb, user_idx, item_idx, logq,
+                              out_loss);
+        detail::expect_optional(where, "d_user_emb", d_user_emb.size(), user_emb.size());
+        detail::expect_optional(where, "d_item_emb", d_item_emb.size(), item_emb.size());
+        detail::check(negs_loss_inbatch_indexed(
+            get(), user_idx.size(), item_idx.size() - user_idx.size(), dim, user_emb.data(),
+            static_cast<std::uint32_t>(user_emb.size() / dim), item_emb.data(),
+            static_cast<std::uint32_t>(item_emb.size() / dim), user_idx.data(), item_idx.data(),
+            detail::opt(logq), out_loss.data(), detail::opt(d_user_emb),
+            detail::opt(d_item_emb)));
+    }
+    /* The same loss; one gradient row per gathered row: du_rows b x dim, dv_rows (b+m) x dim
+     * (each may be empty). */
+    void inbatch_indexed_rows(std::size_t dim, span<const float> user_emb,
+                              span<const float> item_emb, span<const std::uint32_t> user_idx,
+                              span<const std::uint32_t> item_idx, span<const float> logq,
+                              span<float> out_loss, span<float> du_rows = {},
+                              span<float> dv_rows = {})
+    {
+        const char *where = "negs::loss::inbatch_indexed_rows";
+        check_inbatch_indexed(where, dim, user_emb, item_emb, user_idx, item_idx, logq,
+                              out_loss);
+        detail::expect_optional(where, "du_rows", du_rows.size(), user_idx.size() * dim);
+        detail::expect_optional(where, "dv_rows", dv_rows.size(), item_idx.size() * dim);
+        detail::check(negs_loss_inbatch_indexed_rows(
+            get(), user_idx.size(), item_idx.size() - user_idx.size(), dim, user_emb.data(),
+            static_cast<std::uint32_t>(user_emb.size() / dim), item_emb.data(),
+            static_cast<std::uint32_t>(item_emb.size() / dim), user_idx.data(), item_idx.data(),
+            detail::opt(logq), out_loss.data(), detail::opt(du_rows), detail::opt(dv_rows)));
+    }
+
     /* Scores from the caller's tables by index: user_emb is n_users x dim, item_emb
      * n_items x dim; user_idx and pos_idx hold n rows, neg_idx (and neg_logq, neg_mask when not
      * empty) n*k. out_loss: 1 value, or n with NEGS_REDUCE_NONE. The gradients are ADDED into
@@ -551,6 +592,20 @@ public:
     negs_loss *get() const noexcept { return p_.get(); }
 
 private:
+    void check_inbatch_indexed(const char *where, std::size_t dim, span<const float> user_emb,
+                               span<const float> item_emb, span<const std::uint32_t> user_idx,
+                               span<const std::uint32_t> item_idx, span<const float> logq,
+                               span<float> out_loss) const
+    {
+        if (dim == 0 || user_emb.size() % dim || item_emb.size() % dim)
+            detail::invalid(where, "user_emb and item_emb are not rows of dim = " +
+                                       std::to_string(dim));
+        if (item_idx.size() < user_idx.size())
+            detail::invalid(where, "item_idx has fewer than the b = " +
+                                       std::to_string(user_idx.size()) + " rows of user_idx");
+        detail::expect_optional(where, "logq", logq.size(), item_idx.size());
+        detail::expect_size(where, "out_loss", out_loss.size(), per_row() ? user_idx.size() : 1);
+    }
     struct indexed_shape {
         std::size_t n;
         std::uint32_t k, n_users, n_items;

@@ -79,6 +79,10 @@ SIGNATURES = {
                                       _P, _P, _P]),
     "negs_loss_scores_indexed_rows": (_I, [_P, _SZ, _U32, _SZ, _P, _U32, _P, _U32, _P, _P, _P,
                                            _P, _P, _P, _P, _P, _P]),
+    "negs_loss_inbatch_indexed": (_I, [_P, _SZ, _SZ, _SZ, _P, _U32, _P, _U32, _P, _P, _P, _P,
+                                       _P, _P]),
+    "negs_loss_inbatch_indexed_rows": (_I, [_P, _SZ, _SZ, _SZ, _P, _U32, _P, _U32, _P, _P, _P,
+                                            _P, _P, _P]),
 }
 
 # C function name -> the Python callable that exposes it (filled by @wraps).

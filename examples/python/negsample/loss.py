@@ -87,6 +87,35 @@ class Loss(Handle, free="negs_loss_free"):
              us.ptr, lo.ptr, gu.ptr if gu else None, gv.ptr if gv else None)
         return reduced(lo, per_row), gu.obj if gu else None, gv.obj if gv else None
 
+    @wraps("negs_loss_inbatch_indexed", "negs_loss_inbatch_indexed_rows")
+    def inbatch_indexed(self, user_emb, item_emb, user_idx, item_idx, logq=None,
+                        d_user_emb=None, d_item_emb=None, rows=False, dim=None, out=None):
+        """The in-batch softmax on user_emb[user_idx] (b) against item_emb[item_idx] (b+m).
+        rows=False: the gradients are ADDED into d_user_emb / d_item_emb (tables shaped like
+        user_emb / item_emb, None: not computed); returns the loss. rows=True: returns (loss,
+        du_rows (b x dim), dv_rows ((b+m) x dim)), one gradient row per gathered row."""
+        ue, ie = In(user_emb, F32, "user_emb"), In(item_emb, F32, "item_emb")
+        n_users, d = rows_cols(ue, "user_emb", dim)
+        n_items, _ = rows_cols(ie, "item_emb", d)
+        ui, ii = In(user_idx, U32, "user_idx"), In(item_idx, U32, "item_idx")
+        b, bm = ui.n, ii.n
+        if b == 0 or bm < b:
+            raise _lib.invalid(f"inbatch_indexed: {b} user_idx and {bm} item_idx are not b "
+                               f"and b+m")
+        lq = In(logq, F32, "logq")
+        expect_sizes("inbatch_indexed", (lq, "logq", logq, bm))
+        per_row = self.reduction == C.REDUCE_NONE
+        lo = Out(out, F32, (b,) if per_row else (1,), "out")
+        head = [self.handle, b, bm - b, d, ue.ptr, n_users, ie.ptr, n_items, ui.ptr, ii.ptr,
+                lq.ptr, lo.ptr]
+        if rows:
+            gu, gv = Out(None, F32, (b, d), "du_rows"), Out(None, F32, (bm, d), "dv_rows")
+            call("negs_loss_inbatch_indexed_rows", *head, gu.ptr, gv.ptr)
+            return reduced(lo, per_row), gu.obj, gv.obj
+        gu = Out(d_user_emb, F32, (n_users, d), "d_user_emb") if d_user_emb is not None else None
+        gi = Out(d_item_emb, F32, (n_items, d), "d_item_emb") if d_item_emb is not None else None
+        call("negs_loss_inbatch_indexed", *head, gu.ptr if gu else None, gi.ptr if gi else None)
+        return reduced(lo, per_row)
 
     def _indexed(self, user_emb, item_emb, user_idx, pos_idx, neg_idx, neg_logq, neg_mask,
                  dim, out):
