@@ -59,7 +59,8 @@ static void *xcalloc(size_t n, size_t size)
 static void usage(void)
 {
     puts("mpirun -np P build/examples/mpi/mpi_trainer [options]\n"
-         "  --data FILE        'user item ...' lines (MovieLens u.data); default: synthetic\n"
+         "  --data FILE        'user item ...' lines (e.g. ../shared/data/ml-100k/ml-100k.inter; other\n"
+         "                     lines, like a header, are skipped); default: synthetic\n"
          "  --users N --items N --interactions N   synthetic set (1000, 2000, 50000)\n"
          "  --batch B          global batch, a multiple of P (256)\n"
          "  --dim D --k K --m M   embedding size, per-row negatives, shared negatives (32 4 64)\n"
