@@ -52,7 +52,7 @@ DEPS = $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(TEST_BINS:=.d) $(SAN_BINS:=.d)
 
 TEST_SRCS := $(sort $(wildcard tests/test_*.c))
 TEST_BINS := $(patsubst tests/%.c,build/tests/%,$(TEST_SRCS))
-SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_FLAGS := -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_OBJS := $(patsubst src/%.c,build/san/obj/%.o,$(SRCS))
 SAN_BINS := $(patsubst tests/%.c,build/san/tests/%,$(TEST_SRCS))
 BENCH_SRCS := $(sort $(wildcard tests/bench/bench_*.c))

@@ -116,13 +116,13 @@ static void test_alloc_overflow(void **state)
 
 typedef struct {
     atomic_int hits[1000];
-    size_t seen_parts;
+    atomic_size_t seen_parts; /* written by every worker */
 } pool_ctx;
 
 static void mark(void *ctx, size_t part, size_t n_parts)
 {
     pool_ctx *c = ctx;
-    c->seen_parts = n_parts;
+    atomic_store(&c->seen_parts, n_parts);
     atomic_fetch_add(&c->hits[part], 1);
 }
 

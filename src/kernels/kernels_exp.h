@@ -32,7 +32,8 @@ static inline float negs_fma_f(float a, float b, float c)
  * SIMD tables (rounding to nearest even by the 1.5 * 2^23 trick, exact for |y| < 2^22). */
 static inline float negs_expf_inline(float x)
 {
-    float xc = x < NEGS_EXP_LO ? NEGS_EXP_LO : x; /* also -inf */
+    /* NaN and -inf take the low clamp, so the conversion of n below is always defined. */
+    float xc = x >= NEGS_EXP_LO ? x : NEGS_EXP_LO;
     xc = xc > NEGS_EXP_HI ? NEGS_EXP_HI : xc;
     float n = (xc * NEGS_EXP_LOG2E + 12582912.0f) - 12582912.0f;
     float r = negs_fma_f(-n, NEGS_EXP_LN2_HI, xc);

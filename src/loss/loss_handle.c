@@ -1,4 +1,5 @@
 /* negs_loss lifecycle and parameters. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -40,15 +41,19 @@ NEGS_API int negs_loss_set_param(negs_loss *l, int param, double value)
     if (st) return st;
     switch (param) {
     case NEGS_LP_TEMPERATURE:
-        if (!(value > 0.0) || !isfinite(value))
+        /* Every kernel multiplies by 1/T as a float: it must be a normal float. */
+        if (!(value > 0.0) || !isfinite(value) || !isnormal((float)(1.0 / value)) ||
+            !((float)(1.0 / value) <= FLT_MAX))
             return negs_fail(NEGS_E_INVALID,
-                             "negs_loss_set_param: temperature = %g must be finite and > 0", value);
+                             "negs_loss_set_param: temperature = %g must be in [%g, %g] "
+                             "(1/T a normal float)", value, 1.0 / FLT_MAX, 1.0 / FLT_MIN);
         l->temperature = value;
         return NEGS_OK;
     case NEGS_LP_MARGIN:
-        if (!isfinite(value))
-            return negs_fail(NEGS_E_INVALID, "negs_loss_set_param: margin = %g must be finite",
-                             value);
+        if (!(fabs(value) <= FLT_MAX))
+            return negs_fail(NEGS_E_INVALID,
+                             "negs_loss_set_param: margin = %g must be finite and fit a float "
+                             "(|margin| <= %g)", value, (double)FLT_MAX);
         l->margin = value;
         return NEGS_OK;
     case NEGS_LP_REDUCTION:
