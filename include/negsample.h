@@ -248,9 +248,10 @@ typedef struct negs_freq negs_freq;
  * buckets * hashes * 16 bytes (GAP) or * 8 (SKETCH), plus a workspace of about 64 KiB.
  * update: one batch at one step; steps never go down (INVALID), the same step continues that
  * step's batch (the tables as if in one call; the rate only to rounding), duplicates are
- * counted. prob:
- * per-example probability in [1 / (MAX_GAP * examples per step), 1]; STATE before any id was
- * seen. merge: SKETCHes of equal shape, seed and half-life (else INVALID); GAP: UNSUPPORTED.
+ * counted. prob: per-example probability in [1 / (MAX_GAP * examples per step), 1] and never
+ * below FLT_MIN (log q >= -87.4, finite); STATE before any id was seen. merge: SKETCHes of
+ * equal shape, seed and half-life (else INVALID); GAP: UNSUPPORTED; an estimator into itself:
+ * INVALID.
  * load: NULL with NEGS_E_FORMAT for any damaged image (docs/FORMAT.md). */
 NEGS_API negs_freq *negs_freq_create(int kind, size_t buckets, uint32_t hashes, uint64_t seed);
 NEGS_API void negs_freq_free(negs_freq *f);

@@ -3,6 +3,7 @@
 #include <float.h>
 
 #include "test_util.h"
+#include "freq/freq_internal.h"
 #include "kernels/kernels_exp.h"
 
 /* Out-of-range loss parameters are refused at set_param, and the old value stays. */
@@ -55,11 +56,118 @@ static void test_scalar_exp_edges(void **state)
     assert_float_equal(negs_expf_inline(1.0f), 2.7182817f, 1e-6);
 }
 
+
+/* A saved image of a small estimator that has seen a few ids (caller frees). */
+static unsigned char *freq_image(int kind, size_t *size)
+{
+    negs_freq *f = negs_freq_create(kind, 16, 2, 3);
+    assert_non_null(f);
+    uint64_t ids[6] = {1, 2, 2, 3, 3, 3};
+    assert_int_equal(negs_freq_update(f, 5, ids, 6), NEGS_OK);
+    assert_int_equal(negs_freq_update(f, 9, ids, 6), NEGS_OK);
+    assert_int_equal(negs_freq_save(f, NULL, 0, size), NEGS_OK);
+    unsigned char *img = malloc(*size);
+    assert_int_equal(negs_freq_save(f, img, *size, size), NEGS_OK);
+    negs_freq_free(f);
+    return img;
+}
+
+static void put_f64_at(unsigned char *img, size_t size, size_t off, double v)
+{
+    uint64_t b;
+    memcpy(&b, &v, sizeof b);
+    for (int i = 0; i < 8; i++) img[off + i] = (unsigned char)(b >> (8 * i));
+    uint64_t c = negs_freq_image_checksum(img, size - 8); /* a well-formed but hostile image */
+    for (int i = 0; i < 8; i++) img[size - 8 + i] = (unsigned char)(c >> (8 * i));
+}
+
+/* Any finite rate in an image: p stays above 0 and log q finite (the floor used to underflow). */
+static void test_freq_floor_with_any_rate(void **state)
+{
+    (void)state;
+    const double rates[] = {1e300, DBL_MAX, 1e-300, 4.9e-324};
+    for (int kind = NEGS_FREQ_GAP; kind <= NEGS_FREQ_SKETCH; kind++)
+        for (size_t r = 0; r < sizeof rates / sizeof rates[0]; r++) {
+            size_t size = 0;
+            unsigned char *img = freq_image(kind, &size);
+            put_f64_at(img, size, 104, rates[r]);
+            negs_freq *f = negs_freq_load(img, size);
+            assert_non_null(f);
+            uint64_t ids[3] = {1, 3, 999};
+            float p[3], lq[3];
+            assert_int_equal(negs_freq_prob(f, ids, 3, p), NEGS_OK);
+            assert_int_equal(negs_freq_logq(f, ids, 3, lq), NEGS_OK);
+            for (int i = 0; i < 3; i++) {
+                assert_true(p[i] >= FLT_MIN && p[i] <= 1.0f);
+                assert_true(isfinite(lq[i]) && lq[i] >= -87.5f && lq[i] <= 0.0f);
+            }
+            negs_freq_free(f);
+            free(img);
+        }
+}
+
+/* -0.0 where save writes +0.0 is refused, so that load then save is byte-identical. */
+static void test_freq_negative_zero_refused(void **state)
+{
+    (void)state;
+    const struct { int kind; size_t off; } cases[] = {
+        {NEGS_FREQ_GAP, 96}, {NEGS_FREQ_GAP, 56}, {NEGS_FREQ_SKETCH, 40}, {NEGS_FREQ_SKETCH, 56},
+        {NEGS_FREQ_SKETCH, 104}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        size_t size = 0;
+        unsigned char *img = freq_image(cases[c].kind, &size);
+        put_f64_at(img, size, cases[c].off, -0.0); /* GAP total, half_life; SKETCH alpha, ... */
+        assert_null(negs_freq_load(img, size));
+        assert_int_equal(negs_last_status(), NEGS_E_FORMAT);
+        assert_non_null(strstr(negs_last_error(), "-0.0"));
+        free(img);
+    }
+}
+
+/* SKETCH counters far above the total are refused; merges that would overflow are refused
+ * and leave the estimator as it was; merging an estimator into itself is refused. */
+static void test_freq_sketch_counters_and_merge(void **state)
+{
+    (void)state;
+    size_t size = 0;
+    unsigned char *img = freq_image(NEGS_FREQ_SKETCH, &size);
+    put_f64_at(img, size, 128, 1e300); /* the first counter */
+    assert_null(negs_freq_load(img, size));
+    assert_int_equal(negs_last_status(), NEGS_E_FORMAT);
+    assert_non_null(strstr(negs_last_error(), "counter"));
+    free(img);
+
+    /* total and every counter near DBL_MAX / 3: each image is valid, their sum is not */
+    img = freq_image(NEGS_FREQ_SKETCH, &size);
+    put_f64_at(img, size, 96, 6e307);
+    for (size_t off = 128; off < size - 8; off += 8) put_f64_at(img, size, off, 5e307);
+    negs_freq *a = negs_freq_load(img, size), *b = negs_freq_load(img, size);
+    assert_true(a && b);
+    assert_fails_with(negs_freq_merge(a, b), NEGS_E_INVALID);
+    assert_non_null(strstr(negs_last_error(), "overflow"));
+    unsigned char *again = malloc(size);
+    size_t n = 0;
+    assert_int_equal(negs_freq_save(a, again, size, &n), NEGS_OK);
+    assert_memory_equal(again, img, size);
+    negs_freq_free(b);
+
+    assert_fails_with(negs_freq_merge(a, a), NEGS_E_INVALID);
+    assert_non_null(strstr(negs_last_error(), "itself"));
+    assert_int_equal(negs_freq_save(a, again, size, &n), NEGS_OK);
+    assert_memory_equal(again, img, size);
+    negs_freq_free(a);
+    free(again);
+    free(img);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_loss_param_ranges),
         cmocka_unit_test(test_scalar_exp_edges),
+        cmocka_unit_test(test_freq_floor_with_any_rate),
+        cmocka_unit_test(test_freq_negative_zero_refused),
+        cmocka_unit_test(test_freq_sketch_counters_and_merge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

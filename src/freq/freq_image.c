@@ -160,6 +160,9 @@ static const char *check_tables(const negs_freq *f, const unsigned char *t)
         for (size_t k = 0; k < cells; k++, t += 8) {
             double c = get_f64(t);
             if (!isfinite(c) || c < 0.0) return "a sketch counter is negative, NaN or Inf";
+            /* A counter never exceeds the total weight (up to rounding: 2x is generous), which
+             * also keeps merged counters finite. */
+            if (c > 2.0 * f->total) return "a sketch counter exceeds the total weight";
             if (!f->has_data && c != 0.0) return "a sketch counter is set in an estimator with no data";
         }
     }
@@ -228,6 +231,9 @@ NEGS_API negs_freq *negs_freq_load(const void *buf, size_t size)
     tmp.total = get_f64(p + 96);
     tmp.rate = get_f64(p + 104);
     tmp.rate_delta = get_u64(p + 112);
+    /* save writes +0.0 where these are 0: -0.0 would not survive load then save */
+    if (signbit(alpha) || signbit(half_life) || signbit(tmp.total) || signbit(tmp.rate))
+        return BAD("alpha, half_life, total or rate is negative (-0.0 included)");
     if (!isfinite(tmp.rate) || tmp.rate < 0.0)
         return BAD("the examples-per-step rate = %g is negative, NaN or Inf", tmp.rate);
     if (!isfinite(tmp.total) || tmp.total < 0.0)

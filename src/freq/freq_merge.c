@@ -1,4 +1,5 @@
 /* negs_freq_merge: SKETCH estimators of one shape and seed add up; GAP ones are refused. */
+#include <float.h>
 #include <inttypes.h>
 #include <string.h>
 
@@ -32,6 +33,9 @@ NEGS_API int negs_freq_merge(negs_freq *into, const negs_freq *other)
     if (into->half_life != other->half_life)
         return negs_fail(NEGS_E_INVALID, "negs_freq_merge: half-lives differ (%g and %g steps)",
                          into->half_life, other->half_life);
+    if (into == other)
+        return negs_fail(NEGS_E_INVALID, "negs_freq_merge: into and other are the same estimator "
+                                         "(merging it into itself would count its stream twice)");
     if (!other->has_data) return NEGS_OK;
     if (!into->has_data) {
         size_t cells = (size_t)into->buckets * into->hashes;
@@ -46,6 +50,12 @@ NEGS_API int negs_freq_merge(negs_freq *into, const negs_freq *other)
         into->has_data = 1;
         return NEGS_OK;
     }
+    /* Sums that real streams never come near; refused so that the result stays finite and
+     * loadable (a hostile image can carry any finite total or rate). */
+    if (into->total + other->total > DBL_MAX / 4 || !(into->rate + other->rate <= DBL_MAX / 4))
+        return negs_fail(NEGS_E_INVALID, "negs_freq_merge: the merged total weight (%g + %g) or "
+                         "rate (%g + %g) would overflow", into->total, other->total, into->rate,
+                         other->rate);
     negs_sketch_merge(into, other);
     into->rate += other->rate; /* shards of one stream at the same steps: rates add */
     if (other->last_step > into->last_step) into->rate_delta = other->rate_delta;

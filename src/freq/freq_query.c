@@ -1,5 +1,6 @@
 /* negs_freq queries: per-example probability, its log, and log P(in a batch), for uint64 and
  * uint32 ids. Read-only: ids are hashed into a local array, never into the handle's workspace. */
+#include <float.h>
 #include <math.h>
 
 #include "core/errors.h"
@@ -19,6 +20,9 @@ int negs_freq_query_begin(const negs_freq *f, const void *ids, size_t n, const v
     q->per_step = f->rate > 0.0 ? f->rate : 0x1.0p-1000; /* only empty steps lately */
     q->qmin = 1.0 / (f->max_gap * q->per_step);
     if (q->qmin > 1.0) q->qmin = 1.0;
+    /* A loaded or merged rate may be any finite value: the floor stays a normal float, so p is
+     * never 0 and log q never -inf. */
+    if (q->qmin < FLT_MIN) q->qmin = FLT_MIN;
     return NEGS_OK;
 }
 
