@@ -221,6 +221,98 @@ bench-mpi:
 	@if $(have_mpi); then $(MAKE) --no-print-directory $(MPI_TRAINER) && sh tests/mpi/run_speedup.sh $(MPI_TRAINER); \
 	else echo "bench-mpi: SKIPPED: mpicc or mpirun not found"; fi
 
+# ---------------------------------------------------------------- reliability (docs/reliability.md)
+
+# make fuzz [FUZZ_SECONDS=N]: each libFuzzer harness of tests/fuzz/ (clang, ASan + UBSan) for N
+# seconds from its kept corpus; new inputs go to build/fuzz/work/, a failing one to
+# build/fuzz/artifacts/ (keep it as tests/fuzz/repro/<harness>/<name>: make check replays both).
+# make fuzz-merge adds the new inputs that reach new coverage to tests/fuzz/corpus/.
+FUZZ_CC ?= clang-14
+FUZZ_SECONDS ?= 60
+FUZZ_HARNESSES := freq_load csr api
+FUZZ_FLAGS := -std=c11 -O1 -g -pthread -D_GNU_SOURCE -DNEGS_BUILDING_LIBRARY -Iinclude -Isrc \
+              -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all
+FUZZ_OBJS := $(patsubst src/%.c,build/fuzz/obj/%.o,$(SRCS))
+FUZZ_BINS := $(FUZZ_HARNESSES:%=build/fuzz/fuzz_%)
+DEPS += $(FUZZ_OBJS:.o=.d)
+.SECONDARY: $(FUZZ_OBJS)
+
+build/fuzz/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(call say,CC-FUZZ,$<)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_OBJS)
+	$(call say,CCLD,$@)$(FUZZ_CC) $(FUZZ_FLAGS) -DNEGS_LIBFUZZER -fsanitize=fuzzer $< $(FUZZ_OBJS) -o $@ -lm
+
+.PHONY: fuzz fuzz-merge
+fuzz: $(FUZZ_BINS)
+	@for h in $(FUZZ_HARNESSES); do \
+	    mkdir -p build/fuzz/work/$$h build/fuzz/artifacts tests/fuzz/corpus/$$h tests/fuzz/repro/$$h; \
+	    echo "fuzz: $$h for $(FUZZ_SECONDS) s"; \
+	    build/fuzz/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 \
+	        -artifact_prefix=build/fuzz/artifacts/$$h- build/fuzz/work/$$h tests/fuzz/corpus/$$h \
+	        tests/fuzz/repro/$$h > build/fuzz/$$h.log 2>&1 || { tail -n 30 build/fuzz/$$h.log; \
+	        echo "fuzz: $$h failed; the input is in build/fuzz/artifacts/"; exit 1; }; \
+	    tail -n 1 build/fuzz/$$h.log; done
+
+fuzz-merge: $(FUZZ_BINS)
+	@for h in $(FUZZ_HARNESSES); do build/fuzz/fuzz_$$h -merge=1 -max_len=8192 \
+	    tests/fuzz/corpus/$$h build/fuzz/work/$$h 2>&1 | tail -n 1; done
+
+
+# make faults: the library built with its test-only allocation hook (src/core/alloc.c,
+# NEGS_FAULT_INJECTION; never in lib/) under ASan + UBSan, and tests/faults/fault_paths.c,
+# which fails the n-th allocation of every create / set / first-execution path, for every n.
+FAULT_FLAGS := -O1 -g $(SAN_FLAGS) -DNEGS_FAULT_INJECTION
+FAULT_OBJS := $(patsubst src/%.c,build/faults/obj/%.o,$(SRCS))
+DEPS += $(FAULT_OBJS:.o=.d)
+
+build/faults/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(call say,CC-FAULT,$<)$(CC) $(CFLAGS_LIB) $(FAULT_FLAGS) -MMD -MP -c $< -o $@
+
+build/faults/fault_paths: tests/faults/fault_paths.c $(FAULT_OBJS)
+	$(call say,CCLD,$@)$(CC) $(CFLAGS_TEST) $(FAULT_FLAGS) $< $(FAULT_OBJS) -o $@ -lm -lpthread
+
+.PHONY: faults
+faults: build/faults/fault_paths
+	$(Q)ASAN_OPTIONS=detect_leaks=1 build/faults/fault_paths
+
+# make tsan: every suite (tests/test_share.c has the sharing the header allows) under
+# ThreadSanitizer, at the reduced sizes of NEGS_SANITIZE.
+TSAN_FLAGS := -O1 -g -fsanitize=thread
+TSAN_OBJS := $(patsubst src/%.c,build/tsan/obj/%.o,$(SRCS))
+TSAN_BINS := $(patsubst tests/%.c,build/tsan/tests/%,$(TEST_SRCS))
+DEPS += $(TSAN_OBJS:.o=.d)
+
+build/tsan/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(call say,CC-TSAN,$<)$(CC) $(CFLAGS_LIB) $(TSAN_FLAGS) -MMD -MP -c $< -o $@
+
+build/tsan/libnegsample.a: $(TSAN_OBJS)
+	$(call say,AR,$@)rm -f $@ && $(AR) rcs $@ $(TSAN_OBJS)
+
+build/tsan/tests/%: tests/%.c tests/test_util.h build/tsan/libnegsample.a
+	@mkdir -p $(dir $@)
+	$(call say,CCLD,$@)$(CC) $(CFLAGS_TEST) $(TSAN_FLAGS) $< -o $@ build/tsan/libnegsample.a -lcmocka -lm -lpthread
+
+.PHONY: tsan
+tsan: deps $(TSAN_BINS)
+	@NEGS_SANITIZE=1 TSAN_OPTIONS=halt_on_error=1:exitcode=66 \
+	    sh tests/run_suites.sh tsan $(TSAN_BINS) --
+
+
+# make check-slow: the scale tests of tests/slow/ (10^8 items, 2^26 buckets; several GB of
+# memory and tens of seconds), run by CI but not by make check.
+SLOW_BINS := $(patsubst tests/slow/%.c,build/slow/%,$(sort $(wildcard tests/slow/test_*.c)))
+build/slow/%: tests/slow/%.c tests/test_util.h $(STLIB)
+	@mkdir -p $(dir $@)
+	$(call say,CCLD,$@)$(CC) $(CFLAGS_TEST) $< -o $@ $(STLIB) -lcmocka -lm -lpthread
+
+.PHONY: check-slow
+check-slow: deps $(SLOW_BINS)
+	@sh tests/run_suites.sh check-slow $(SLOW_BINS) --
+
 # ---------------------------------------------------------------- install
 
 install: all

@@ -22,13 +22,43 @@ int negs_size_add(size_t a, size_t b, size_t *out, const char *what)
     return NEGS_OK;
 }
 
+#ifdef NEGS_FAULT_INJECTION
+/* Test-only hook of `make faults` (never in lib/): the armed allocation fails. Single-threaded
+ * use: the fault driver arms it between calls. */
+static long fault_countdown, fault_seen;
+
+void negs_fault_arm(long nth)
+{
+    fault_countdown = nth;
+    fault_seen = 0;
+}
+
+long negs_fault_allocations(void)
+{
+    return fault_seen;
+}
+
+static int fault_hit(void)
+{
+    fault_seen++;
+    return fault_countdown > 0 && --fault_countdown == 0;
+}
+#else
+static int fault_hit(void)
+{
+    return 0;
+}
+#endif
+
 static void *alloc_bytes(size_t n, size_t size, const char *what, int zero, int aligned)
 {
     size_t bytes = 0;
     if (negs_size_mul(n, size, &bytes, what)) return NULL;
     if (bytes == 0) bytes = 1; /* a valid, freeable pointer for empty arrays */
     void *p;
-    if (aligned) {
+    if (fault_hit()) {
+        p = NULL;
+    } else if (aligned) {
         size_t rounded = (bytes + 63) & ~(size_t)63;
         if (rounded < bytes) {
             negs_fail(NEGS_E_INVALID, "%s: %zu bytes overflow when aligned", what, bytes);

@@ -17,4 +17,11 @@ void *negs_calloc_array(size_t n, size_t size, const char *what);
 void *negs_alloc_aligned(size_t n, size_t size, const char *what);
 void negs_free_aligned(void *p);
 
+#ifdef NEGS_FAULT_INJECTION
+/* Only in the fault-injection build (make faults): the nth allocation from now fails (0: none);
+ * negs_fault_allocations counts the allocations since the last arm. */
+void negs_fault_arm(long nth);
+long negs_fault_allocations(void);
+#endif
+
 #endif
