@@ -116,7 +116,9 @@ typedef struct negs_sampler negs_sampler;
 #define NEGS_SAMPLER_HARD 6
 
 /* Parameters of negs_sampler_set_param / get_param. */
-#define NEGS_SP_ALPHA 1             /* popularity exponent, default 0.75, any finite value */
+#define NEGS_SP_ALPHA 1             /* popularity exponent, default 0.75, any finite value with
+                                     * |alpha| ln(w_max / w_min) <= 700 over the positive weights
+                                     * (else INVALID at set_param / set_weights, naming alpha) */
 #define NEGS_SP_UNIQUE 2            /* 0/1, default 0: no item twice in one row */
 #define NEGS_SP_EXCLUDE_POSITIVES 3 /* 0/1, default 1 once positives are set */
 #define NEGS_SP_HARD_MODE 4         /* NEGS_HARD_TOP, NEGS_HARD_SEMIHARD, NEGS_HARD_SOFTMAX */

@@ -2,7 +2,7 @@
 # Makes sure the test dependencies are there: CMocka, pkg-config, a C++ compiler, python3.
 # Installs the missing ones with apt-get when run as root on Debian; otherwise says what to
 # install. The PyTorch/numpy peers are optional (reference tests skip without them); set
-# NEGS_WITH_TORCH=1 to install them too.
+# NEGS_WITH_TORCH=1 to install them too, NEGS_WITH_FUZZ=1 for clang-14 (make fuzz).
 missing=""
 [ -f /usr/include/cmocka.h ] || missing="$missing libcmocka-dev"
 command -v pkg-config > /dev/null 2>&1 || missing="$missing pkg-config"
@@ -13,14 +13,21 @@ optional=""
 if [ "${NEGS_WITH_TORCH:-0}" = 1 ] && ! /usr/bin/python3 -c 'import torch, numpy' 2> /dev/null; then
     optional="python3-torch python3-numpy"
 fi
-[ -z "$missing$optional" ] && exit 0
+fuzz=""
+if [ "${NEGS_WITH_FUZZ:-0}" = 1 ] && ! command -v clang-14 > /dev/null 2>&1; then
+    fuzz="clang-14" # make fuzz (libFuzzer); skipped when it does not install
+fi
+[ -z "$missing$optional$fuzz" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null 2>&1; then
-    echo "deps: installing$missing $optional"
+    echo "deps: installing$missing $optional $fuzz"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq > /dev/null || exit 1
     if [ -n "$missing" ]; then apt-get install -y -qq $missing > /dev/null || exit 1; fi
     if [ -n "$optional" ]; then
         apt-get install -y -qq $optional > /dev/null || echo "deps: no torch; reference tests will skip"
+    fi
+    if [ -n "$fuzz" ]; then
+        apt-get install -y -qq $fuzz > /dev/null || echo "deps: no clang-14; the fuzz run will skip"
     fi
     exit 0
 fi

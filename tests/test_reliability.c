@@ -160,6 +160,85 @@ static void test_freq_sketch_counters_and_merge(void **state)
     free(img);
 }
 
+/* Finite scores whose row sum overflows (BCE, two negatives of 3e38): refused, never an
+ * infinite loss with NEGS_OK, for every reduction. */
+static void test_scores_row_sum_overflow(void **state)
+{
+    (void)state;
+    for (int red = NEGS_REDUCE_MEAN; red <= NEGS_REDUCE_NONE; red++) {
+        negs_loss *l = negs_loss_create(NEGS_LOSS_BCE);
+        assert_non_null(l);
+        assert_int_equal(negs_loss_set_param(l, NEGS_LP_REDUCTION, red), NEGS_OK);
+        float pos = 0.0f, neg[2] = {3e38f, 3e38f}, loss = 0.0f, dp, dn[2];
+        assert_fails_with(negs_loss_scores(l, 1, 2, &pos, neg, NULL, NULL, &loss, &dp, dn),
+                          NEGS_E_INVALID);
+        assert_non_null(strstr(negs_last_error(), "overflows float"));
+        neg[1] = 1.0f; /* one of them alone fits */
+        assert_int_equal(negs_loss_scores(l, 1, 2, &pos, neg, NULL, NULL, &loss, &dp, dn), NEGS_OK);
+        assert_true(isfinite(loss) && loss > 1e38f);
+        negs_loss_free(l);
+    }
+}
+
+/* In-batch: v entries near 3e38 with equal logits; the true du is 0, a running sum of
+ * unnormalised terms would pass FLT_MAX. Either finite outputs or a refusal naming du. */
+static void test_inbatch_large_v(void **state)
+{
+    (void)state;
+    negs_loss *l = negs_loss_create(NEGS_LOSS_SOFTMAX);
+    assert_non_null(l);
+    float u[2] = {0.0f, 0.0f}, v[4] = {3e38f, 3e38f, 3e38f, 3e38f}, loss = 0.0f, du[2], dv[4];
+    int st = negs_loss_inbatch(l, 2, 2, 1, u, v, NULL, NULL, NULL, &loss, du, dv);
+    if (st == NEGS_OK) {
+        assert_true(isfinite(loss) && isfinite(du[0]) && isfinite(du[1]));
+        for (int j = 0; j < 4; j++) assert_true(isfinite(dv[j]));
+    } else {
+        assert_int_equal(st, NEGS_E_INVALID);
+        assert_non_null(strstr(negs_last_error(), "overflows float"));
+    }
+    /* the handle still computes ordinary inputs */
+    float u2[2] = {0.5f, -0.5f}, v2[4] = {1.0f, -1.0f, 2.0f, 0.0f};
+    assert_int_equal(negs_loss_inbatch(l, 2, 2, 1, u2, v2, NULL, NULL, NULL, &loss, du, dv), NEGS_OK);
+    assert_true(isfinite(loss) && isfinite(du[0]));
+    negs_loss_free(l);
+}
+
+/* POPULARITY alpha: outside |alpha| x ln(w_max / w_min) <= 700 it is refused at set_param or
+ * set_weights with a sentence naming alpha; inside, every item of positive weight is drawn. */
+static void test_popularity_alpha_range(void **state)
+{
+    (void)state;
+    negs_sampler *s = negs_sampler_create(NEGS_SAMPLER_POPULARITY, 4, 1);
+    assert_non_null(s);
+    const double w[4] = {1.0, 1e6, 0.0, 5.0}; /* ln(1e6) = 13.8: |alpha| <= 50.6 */
+    assert_int_equal(negs_sampler_set_weights(s, w, 4), NEGS_OK);
+    const double bad[] = {1e308, -1e308, 51.0, -51.0, 1e20};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_fails_with(negs_sampler_set_param(s, NEGS_SP_ALPHA, bad[i]), NEGS_E_INVALID);
+        assert_non_null(strstr(negs_last_error(), "alpha"));
+        assert_non_null(strstr(negs_last_error(), "probability 0"));
+    }
+    double v = 0.0;
+    assert_int_equal(negs_sampler_get_param(s, NEGS_SP_ALPHA, &v), NEGS_OK);
+    assert_true(v == 0.75);
+    assert_int_equal(negs_sampler_set_param(s, NEGS_SP_ALPHA, -50.0), NEGS_OK);
+    uint32_t pos = 1, items[64];
+    float lq[64];
+    assert_int_equal(negs_sampler_sample(s, 0, 1, NULL, &pos, 64, items, lq), NEGS_OK);
+    for (int i = 0; i < 64; i++) assert_true(items[i] != 2 && items[i] != 1 && isfinite(lq[i]));
+    /* weights set after an alpha they cannot take */
+    negs_sampler *t = negs_sampler_create(NEGS_SAMPLER_POPULARITY, 4, 1);
+    assert_int_equal(negs_sampler_set_param(t, NEGS_SP_ALPHA, 200.0), NEGS_OK);
+    assert_fails_with(negs_sampler_set_weights(t, w, 4), NEGS_E_INVALID);
+    assert_non_null(strstr(negs_last_error(), "alpha = 200"));
+    const double flat[4] = {2.0, 2.0, 0.0, 2.0};
+    assert_int_equal(negs_sampler_set_weights(t, flat, 4), NEGS_OK);
+    assert_int_equal(negs_sampler_sample(t, 0, 1, NULL, &pos, 8, items, lq), NEGS_OK);
+    for (int i = 0; i < 8; i++) assert_true(items[i] == 0 || items[i] == 3);
+    negs_sampler_free(t);
+    negs_sampler_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -168,6 +247,9 @@ int main(void)
         cmocka_unit_test(test_freq_floor_with_any_rate),
         cmocka_unit_test(test_freq_negative_zero_refused),
         cmocka_unit_test(test_freq_sketch_counters_and_merge),
+        cmocka_unit_test(test_scores_row_sum_overflow),
+        cmocka_unit_test(test_inbatch_large_v),
+        cmocka_unit_test(test_popularity_alpha_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

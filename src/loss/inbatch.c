@@ -335,6 +335,21 @@ static int check_args(const negs_loss *l, const negs_ib_call *a, size_t *n_out)
     return NEGS_OK;
 }
 
+/* Index of the first non-finite entry of x[0, n), or n. */
+static size_t first_nonfinite(const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i])) return i;
+    return n;
+}
+
+static int ib_overflow(const char *fn, const char *what)
+{
+    return negs_fail(NEGS_E_INVALID, "%s: %s overflows float (the inputs are "
+                     "finite, but entries near 3.4e38 make a sum pass it); scale the embeddings "
+                     "or logq down", fn, what);
+}
+
 static void run_find(void *ctx, size_t part, size_t n_parts)
 {
     (void)n_parts;
@@ -485,8 +500,14 @@ int negs_ib_run(negs_loss *l, const negs_ib_call *a)
         for (size_t i = 0; i < b; i++) a->loss[i] = (float)c.rowloss[i];
     else
         a->loss[0] = (float)(total * scale);
+    if (l->reduction != NEGS_REDUCE_NONE ? !isfinite(a->loss[0]) : first_nonfinite(a->loss, b) < b)
+        return ib_overflow(a->fn, "the loss");
 
     if (dv) negs_pool_run(l->pool, run_pass2, &c, (n + c.g2 * C - 1) / (c.g2 * C));
+    /* A gradient is a sum over columns (du) or rows (dv) of terms that fit a float; with
+     * entries near 3e38 the sum may not: refuse rather than return OK with inf. */
+    if (du && first_nonfinite(du, b * dim) < b * dim) return ib_overflow(a->fn, "du");
+    if (dv && first_nonfinite(dv, n * dim) < n * dim) return ib_overflow(a->fn, "dv");
     if (cosine && du) negs_ib_unnormalise(du, u, inv, b, dim);
     if (cosine && dv) negs_ib_unnormalise(dv, v, inv + b, n, dim);
     /* users' rows first, then the items', each in row order: a fixed order for a shared

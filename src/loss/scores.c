@@ -129,7 +129,20 @@ int negs_scores_exec(negs_loss *l, const char *fn, size_t n, uint32_t k, const f
             return sc_report_bad(&jb, jb.part_bad[p], l->temperature, fn);
         total += jb.part_loss[p];
     }
-    if (l->reduction == NEGS_REDUCE_MEAN) loss[0] = (float)(total / (double)n);
-    else if (l->reduction == NEGS_REDUCE_SUM) loss[0] = (float)total;
+    /* Every logit fits a float, but a row's or the batch's sum may not (BCE: two negatives
+     * of 3e38): refuse rather than return an infinite loss. */
+    if (l->reduction == NEGS_REDUCE_NONE) {
+        for (size_t r = 0; r < n; r++)
+            if (!isfinite(loss[r]))
+                return negs_fail(NEGS_E_INVALID, "%s: the loss of row %zu overflows float (its "
+                                 "logits are finite but sum past 3.4e38); scale the scores down",
+                                 fn, r);
+        return NEGS_OK;
+    }
+    double red = l->reduction == NEGS_REDUCE_MEAN ? total / (double)n : total;
+    if (!(fabs(red) <= FLT_MAX))
+        return negs_fail(NEGS_E_INVALID, "%s: the loss %g overflows float (the logits are finite "
+                         "but their sum is not); scale the scores down", fn, red);
+    loss[0] = (float)red;
     return NEGS_OK;
 }

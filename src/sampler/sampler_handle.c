@@ -86,6 +86,28 @@ static int whole(double v, double lo, double hi)
     return v >= lo && v <= hi && v == floor(v);
 }
 
+/* weight^alpha is exp(alpha log w - max): over the positive weights the exponents span
+ * |alpha| (max log w - min log w), which must stay within 700 so that the lightest item keeps
+ * a positive, normal double weight, and alpha log w itself must be finite. */
+#define SP_ALPHA_SPAN 700.0
+static int check_alpha(const float *lw, uint32_t n, double alpha, const char *fn)
+{
+    if (!lw) return NEGS_OK;
+    double lo = INFINITY, hi = -INFINITY;
+    for (uint32_t i = 0; i < n; i++)
+        if (lw[i] != -INFINITY) {
+            lo = lw[i] < lo ? lw[i] : lo;
+            hi = lw[i] > hi ? lw[i] : hi;
+        }
+    double span = hi - lo, mag = fmax(fabs(lo), fabs(hi));
+    if (fabs(alpha) * span <= SP_ALPHA_SPAN && fabs(alpha) * mag <= 1e300) return NEGS_OK;
+    double limit = fmin(span > 0.0 ? SP_ALPHA_SPAN / span : INFINITY, 1e300 / mag);
+    return negs_fail(NEGS_E_INVALID, "%s: alpha = %g is outside the usable range |alpha| <= %g "
+                     "for these weights (positive weights from %g to %g): weight^alpha would "
+                     "span more than e^700 and items of positive weight would get probability 0",
+                     fn, alpha, limit, exp(lo), exp(hi));
+}
+
 NEGS_API int negs_sampler_set_param(negs_sampler *s, int param, double value)
 {
     static const char *fn = "negs_sampler_set_param";
@@ -95,6 +117,7 @@ NEGS_API int negs_sampler_set_param(negs_sampler *s, int param, double value)
     case NEGS_SP_ALPHA: {
         if (!isfinite(value))
             return negs_fail(NEGS_E_INVALID, "%s: alpha = %g must be finite", fn, value);
+        if ((st = check_alpha(s->lw, s->n_items, value, fn)) != NEGS_OK) return st;
         double old = s->alpha;
         s->alpha = value;
         if (s->lw && (st = sp_rebuild(s)) != NEGS_OK) s->alpha = old;
@@ -229,6 +252,10 @@ NEGS_API int negs_sampler_set_weights(negs_sampler *s, const double *weights, ui
     if (!copy) return NEGS_E_NOMEM;
     for (uint32_t i = 0; i < n_items; i++)
         copy[i] = weights[i] > 0.0 ? (float)log(weights[i]) : -INFINITY;
+    if ((st = check_alpha(copy, n_items, s->alpha, fn)) != NEGS_OK) {
+        free(copy);
+        return st;
+    }
     float *old = s->lw;
     s->lw = copy;
     if ((st = sp_rebuild(s)) != NEGS_OK) {
