@@ -30,12 +30,12 @@ static negs_csr *make_table(void)
     return negs_csr_create(NU, NI, indptr, idx);
 }
 
+static double g_w[NI]; /* filled before the threads start: they only read it */
+
 static negs_sampler *make_sampler(void)
 {
-    static double w[NI];
-    for (uint32_t i = 0; i < NI; i++) w[i] = 1.0 + (double)(i % 17);
     negs_sampler *s = negs_sampler_create(NEGS_SAMPLER_POPULARITY, NI, 99);
-    if (!s || negs_sampler_set_weights(s, w, NI) || negs_sampler_set_positives(s, g_pos) ||
+    if (!s || negs_sampler_set_weights(s, g_w, NI) || negs_sampler_set_positives(s, g_pos) ||
         negs_sampler_set_param(s, NEGS_SP_THREADS, 2))
         fail_msg("sampler setup: %s", negs_last_error());
     return s;
@@ -97,6 +97,7 @@ static void test_shared_handles(void **state)
     (void)state;
     g_pos = make_table();
     assert_non_null(g_pos);
+    for (uint32_t i = 0; i < NI; i++) g_w[i] = 1.0 + (double)(i % 17);
     for (uint32_t r = 0; r < ROWS; r++) {
         g_users[r] = (r * 5) % NU;
         g_rowpos[r] = (r * 37) % NI;
