@@ -5,6 +5,8 @@
 
 #include "test_util.h"
 
+#include "core/cpu.h"
+#include "core/rng.h"
 #include "sampler/sampler_internal.h"
 
 /* Each row by sp_general_row, against one negs_sampler_sample call. */
@@ -101,6 +103,29 @@ static void test_short_rows_lemire(void **state)
     free(pos);
 }
 
+/* The 16-row Philox of this CPU (and the portable one) gives each row the words of negs_rng. */
+static void test_rowgen_matches_rng(void **state)
+{
+    (void)state;
+    sp_philox_rows_fn fns[2] = {sp_philox_rows_select(negs_cpu_features()), sp_philox_rows_select(0)};
+    for (int f = 0; f < 2; f++) {
+        sp_rowgen g;
+        sp_rowgen_init(&g, fns[f]);
+        const uint64_t rows[3] = {0, 12345, ((uint64_t)7 << 32) + 99};
+        for (int i = 0; i < 3; i++)
+            for (uint64_t r = rows[i]; r < rows[i] + 40; r++) {
+                const uint32_t *w = sp_rowgen_words(&g, 42, 0x123456789ULL, r, 0x5301u, 4);
+                assert_non_null(w);
+                negs_rng ref;
+                negs_rng_init(&ref, 42, 0x123456789ULL, r, 0x5301u);
+                for (unsigned j = 0; j < 16; j++)
+                    assert_int_equal(w[64 * (j / 4) + 16 * (j % 4)], negs_rng_u32(&ref));
+            }
+        /* 16 rows that would straddle a key are refused */
+        assert_null(sp_rowgen_words(&g, 42, 0, 0xFFFFFFF5u, 0x5301u, 1));
+    }
+}
+
 /* Short rows are the same for any thread count and any split of the rows. */
 static void test_short_rows_threads_split(void **state)
 {
@@ -128,6 +153,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_short_rows_equal_general),
         cmocka_unit_test(test_short_rows_lemire),
+        cmocka_unit_test(test_rowgen_matches_rng),
         cmocka_unit_test(test_short_rows_threads_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -32,6 +32,32 @@ T2 static inline void mulhilo8(__m256i a, __m256i m, __m256i *hi, __m256i *lo)
     *hi = _mm256_blend_epi32(_mm256_srli_epi64(pe, 32), po, 0xAA);
 }
 
+/* Eight blocks with the counters (c0, c1, c2, c3) of each lane, stored as [word][lane] at out
+ * with rows of `stride` words. */
+T2 static void philox8(const uint32_t key[2], __m256i c0, __m256i c1, __m256i c2, __m256i c3,
+                       uint32_t *out, unsigned stride)
+{
+    const __m256i m0 = _mm256_set1_epi32((int)NEGS_PHILOX_M0), m1 = _mm256_set1_epi32((int)NEGS_PHILOX_M1);
+    uint32_t k0 = key[0], k1 = key[1];
+    for (int r = 0; r < 10; r++) {
+        if (r > 0) {
+            k0 += NEGS_PHILOX_W0;
+            k1 += NEGS_PHILOX_W1;
+        }
+        __m256i h0, l0, h1, l1;
+        mulhilo8(c0, m0, &h0, &l0);
+        mulhilo8(c2, m1, &h1, &l1);
+        c0 = _mm256_xor_si256(_mm256_xor_si256(h1, c1), _mm256_set1_epi32((int)k0));
+        c2 = _mm256_xor_si256(_mm256_xor_si256(h0, c3), _mm256_set1_epi32((int)k1));
+        c1 = l1;
+        c3 = l0;
+    }
+    _mm256_storeu_si256((__m256i *)(out + 0 * stride), c0);
+    _mm256_storeu_si256((__m256i *)(out + 1 * stride), c1);
+    _mm256_storeu_si256((__m256i *)(out + 2 * stride), c2);
+    _mm256_storeu_si256((__m256i *)(out + 3 * stride), c3);
+}
+
 T2 static void philox_avx2(const uint32_t key[2], const uint32_t ctr[4], uint32_t b0, unsigned n,
                            uint32_t *out)
 {
@@ -39,31 +65,11 @@ T2 static void philox_avx2(const uint32_t key[2], const uint32_t ctr[4], uint32_
         philox_scalar(key, ctr, b0, n, out);
         return;
     }
-    const __m256i m0 = _mm256_set1_epi32((int)NEGS_PHILOX_M0), m1 = _mm256_set1_epi32((int)NEGS_PHILOX_M1);
-    for (unsigned h = 0; h < SP_BLOCKS; h += 8) {
-        __m256i c0 = _mm256_add_epi32(_mm256_set1_epi32((int)(b0 + h)),
-                                      _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-        __m256i c1 = _mm256_set1_epi32((int)ctr[1]), c2 = _mm256_set1_epi32((int)ctr[2]);
-        __m256i c3 = _mm256_set1_epi32((int)ctr[3]);
-        uint32_t k0 = key[0], k1 = key[1];
-        for (int r = 0; r < 10; r++) {
-            if (r > 0) {
-                k0 += NEGS_PHILOX_W0;
-                k1 += NEGS_PHILOX_W1;
-            }
-            __m256i h0, l0, h1, l1;
-            mulhilo8(c0, m0, &h0, &l0);
-            mulhilo8(c2, m1, &h1, &l1);
-            c0 = _mm256_xor_si256(_mm256_xor_si256(h1, c1), _mm256_set1_epi32((int)k0));
-            c2 = _mm256_xor_si256(_mm256_xor_si256(h0, c3), _mm256_set1_epi32((int)k1));
-            c1 = l1;
-            c3 = l0;
-        }
-        _mm256_storeu_si256((__m256i *)(out + 0 * SP_BLOCKS + h), c0);
-        _mm256_storeu_si256((__m256i *)(out + 1 * SP_BLOCKS + h), c1);
-        _mm256_storeu_si256((__m256i *)(out + 2 * SP_BLOCKS + h), c2);
-        _mm256_storeu_si256((__m256i *)(out + 3 * SP_BLOCKS + h), c3);
-    }
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (unsigned h = 0; h < SP_BLOCKS; h += 8)
+        philox8(key, _mm256_add_epi32(_mm256_set1_epi32((int)(b0 + h)), lanes),
+                _mm256_set1_epi32((int)ctr[1]), _mm256_set1_epi32((int)ctr[2]),
+                _mm256_set1_epi32((int)ctr[3]), out + h, SP_BLOCKS);
 }
 
 T5 static void philox_avx512(const uint32_t key[2], const uint32_t ctr[4], uint32_t b0, unsigned n,
@@ -85,31 +91,11 @@ T5 static void philox_avx512(const uint32_t key[2], const uint32_t ctr[4], uint3
 T2 static void philox_rows_avx2(const uint32_t key[2], uint32_t block, uint32_t ctr1, uint32_t ctr2,
                                 uint32_t ctr3, uint32_t *out)
 {
-    const __m256i m0 = _mm256_set1_epi32((int)NEGS_PHILOX_M0), m1 = _mm256_set1_epi32((int)NEGS_PHILOX_M1);
-    for (unsigned h = 0; h < 16; h += 8) {
-        __m256i c0 = _mm256_set1_epi32((int)block);
-        __m256i c1 = _mm256_add_epi32(_mm256_set1_epi32((int)(ctr1 + h)),
-                                      _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-        __m256i c2 = _mm256_set1_epi32((int)ctr2), c3 = _mm256_set1_epi32((int)ctr3);
-        uint32_t k0 = key[0], k1 = key[1];
-        for (int r = 0; r < 10; r++) {
-            if (r > 0) {
-                k0 += NEGS_PHILOX_W0;
-                k1 += NEGS_PHILOX_W1;
-            }
-            __m256i h0, l0, h1, l1;
-            mulhilo8(c0, m0, &h0, &l0);
-            mulhilo8(c2, m1, &h1, &l1);
-            c0 = _mm256_xor_si256(_mm256_xor_si256(h1, c1), _mm256_set1_epi32((int)k0));
-            c2 = _mm256_xor_si256(_mm256_xor_si256(h0, c3), _mm256_set1_epi32((int)k1));
-            c1 = l1;
-            c3 = l0;
-        }
-        _mm256_storeu_si256((__m256i *)(out + 0 * 16 + h), c0);
-        _mm256_storeu_si256((__m256i *)(out + 1 * 16 + h), c1);
-        _mm256_storeu_si256((__m256i *)(out + 2 * 16 + h), c2);
-        _mm256_storeu_si256((__m256i *)(out + 3 * 16 + h), c3);
-    }
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (unsigned h = 0; h < 16; h += 8)
+        philox8(key, _mm256_set1_epi32((int)block),
+                _mm256_add_epi32(_mm256_set1_epi32((int)(ctr1 + h)), lanes),
+                _mm256_set1_epi32((int)ctr2), _mm256_set1_epi32((int)ctr3), out + h, 16);
 }
 
 T5 static void philox_rows_avx512(const uint32_t key[2], uint32_t block, uint32_t ctr1,
