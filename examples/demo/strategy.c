@@ -41,7 +41,7 @@ struct strategy {
     uint32_t *users, *items; /* the batch, then (mixed) the shared negatives after the positives */
     uint32_t *neg;
     float *logp, *logq_shared, *logq;
-    float *u, *v, *du, *dv; /* gathered rows and their gradients (in-batch) */
+    float *u; /* the batch's user rows: the queries of hard-negative scoring */
 };
 
 static int lib_fail(char *err, size_t err_len, const char *what)
@@ -133,11 +133,8 @@ strategy *strategy_create(const strategy_def *def, const dataset *d, uint64_t se
     s->logq_shared = malloc(cap * sizeof(float));
     s->logq = malloc(cap * sizeof(float));
     s->u = malloc(cap * DIM * sizeof(float));
-    s->v = malloc(cap * DIM * sizeof(float));
-    s->du = malloc(cap * DIM * sizeof(float));
-    s->dv = malloc(cap * DIM * sizeof(float));
     if (!s->users || !s->items || !s->neg || !s->logp || !s->logq_shared ||
-        !s->logq || !s->u || !s->v || !s->du || !s->dv) {
+        !s->logq || !s->u) {
         snprintf(err, err_len, "out of memory");
         goto fail;
     }
@@ -158,8 +155,8 @@ strategy *strategy_create(const strategy_def *def, const dataset *d, uint64_t se
     }
     s->loss = negs_loss_create(bpr ? NEGS_LOSS_BPR : NEGS_LOSS_SOFTMAX);
     if (!s->loss || negs_loss_set_param(s->loss, NEGS_LP_THREADS, threads) ||
-        (!bpr && (negs_loss_set_param(s->loss, NEGS_LP_TEMPERATURE, def->temperature) ||
-                  negs_loss_set_positives(s->loss, d->train_csr)))) {
+        (!bpr && negs_loss_set_param(s->loss, NEGS_LP_TEMPERATURE, def->temperature)) ||
+        (def->kind == S_MIXED && negs_loss_set_positives(s->loss, d->train_csr))) {
         lib_fail(err, err_len, "loss");
         goto fail;
     }
@@ -217,9 +214,10 @@ static int column_logq(strategy *s, uint64_t step, size_t n, size_t m, char *err
     return 0;
 }
 
-/* In-batch softmax: every other row's positive is a negative (accidental hits masked by the
- * loss), optionally logQ-corrected; mixed adds m shared uniform negatives, never one of the
- * batch's positives, and masks the users' known positives. */
+/* In-batch softmax on the tables by index: every other row's positive is a negative
+ * (accidental hits masked by the loss), optionally logQ-corrected; mixed adds m shared uniform
+ * negatives, never one of the batch's positives, and masks the users' known positives (the
+ * loss handle has them). The gradients are added into the gradient tables. */
 static int step_inbatch(strategy *s, model *mo, uint64_t step, size_t n, float *loss, char *err,
                         size_t err_len)
 {
@@ -229,21 +227,11 @@ static int step_inbatch(strategy *s, model *mo, uint64_t step, size_t n, float *
                                         s->logq_shared + n, s->logq_shared) < 0)
         return lib_fail(err, err_len, "negs_sampler_sample_shared");
     if (kind != S_INBATCH && column_logq(s, step, n, m, err, err_len)) return -1;
-    for (size_t r = 0; r < n; r++)
-        memcpy(s->u + r * DIM, mo->user.w + (size_t)s->users[r] * DIM, DIM * sizeof(float));
-    for (size_t j = 0; j < n + m; j++)
-        memcpy(s->v + j * DIM, mo->item.w + (size_t)s->items[j] * DIM, DIM * sizeof(float));
-    if (negs_loss_inbatch(s->loss, n, m, DIM, s->u, s->v, kind == S_INBATCH ? NULL : s->logq,
-                          s->items, kind == S_MIXED ? s->users : NULL, loss, s->du, s->dv))
-        return lib_fail(err, err_len, "negs_loss_inbatch");
-    for (size_t r = 0; r < n; r++) {
-        float *g = mo->user.g + (size_t)s->users[r] * DIM;
-        for (int k = 0; k < DIM; k++) g[k] += s->du[r * DIM + k];
-    }
-    for (size_t j = 0; j < n + m; j++) {
-        float *g = mo->item.g + (size_t)s->items[j] * DIM;
-        for (int k = 0; k < DIM; k++) g[k] += s->dv[j * DIM + k];
-    }
+    if (negs_loss_inbatch_indexed(s->loss, n, m, DIM, mo->user.w, (uint32_t)mo->user.rows,
+                                  mo->item.w, (uint32_t)mo->item.rows, s->users, s->items,
+                                  kind == S_INBATCH ? NULL : s->logq, loss, mo->user.g,
+                                  mo->item.g))
+        return lib_fail(err, err_len, "negs_loss_inbatch_indexed");
     float l2 = (float)s->def->l2 / (float)n;
     table_l2(&mo->user, s->users, n, l2);
     table_l2(&mo->item, s->items, n + m, l2);
@@ -268,6 +256,6 @@ void strategy_free(strategy *s)
     negs_loss_free(s->loss);
     negs_freq_free(s->freq);
     free(s->users), free(s->items), free(s->neg), free(s->logp);
-    free(s->logq_shared), free(s->logq), free(s->u), free(s->v), free(s->du), free(s->dv);
+    free(s->logq_shared), free(s->logq), free(s->u);
     free(s);
 }
