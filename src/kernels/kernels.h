@@ -52,6 +52,13 @@ typedef struct negs_kernels {
     uint32_t (*max_u32)(const uint32_t *a, size_t n);
     /* The first i with a[i] == v, or n. */
     size_t (*find_u32)(const uint32_t *a, size_t n, uint32_t v);
+    /* TOP of n_rows rows of n <= 64 candidates (scores s and ids items, row r at r * n): row
+     * r's ids of its m largest scores into out[r * m ..], best first, ties to the earlier
+     * position (-0 as +0), an id counted only at its first position in the row (later copies
+     * are skipped). Stops at the first row with a NaN or infinite score, an id >= n_items or
+     * fewer than m distinct ids, and returns its index (n_rows when every row is done). */
+    size_t (*top_rows)(const float *s, const uint32_t *items, size_t n_rows, size_t n,
+                       uint32_t n_items, uint32_t m, uint32_t *out);
 } negs_kernels;
 
 /* The best table for NEGS_CPU_* bits `isa` (0: the portable scalar one). */
@@ -66,6 +73,8 @@ extern const negs_kernels negs_kernels_avx512;
 uint32_t negs_kn_float_keys_avx2(const float *s, size_t n, uint32_t *keys);
 uint32_t negs_kn_max_u32_avx2(const uint32_t *a, size_t n);
 size_t negs_kn_find_u32_avx2(const uint32_t *a, size_t n, uint32_t v);
+size_t negs_kn_top_rows_avx2(const float *s, const uint32_t *items, size_t n_rows, size_t n,
+                             uint32_t n_items, uint32_t m, uint32_t *out);
 
 /* Packs rows x[r * dim + k], r < rows, into ceil(rows / mr) row panels. */
 void negs_pack_row_panels(const float *x, size_t rows, size_t dim, size_t mr, float *out);

@@ -1,5 +1,6 @@
 /* The AVX2 + FMA kernel table (compiled per function for AVX2, used only when
  * negs_cpu_features reports NEGS_CPU_AVX2). */
+#include <math.h>
 #include <string.h>
 
 #include "kernels.h"
@@ -342,10 +343,133 @@ TAVX2 size_t negs_kn_find_u32_avx2(const uint32_t *a, size_t n, uint32_t v)
     return i;
 }
 
+/* The sign bits of the 32-bit lanes of q[0..c) (c <= 4; each lane all ones or all zeros) as
+ * a 32-bit mask, lane l of q[v] at bit 8 v + l: packed to bytes, one movemask instead of four. */
+INL TAVX2 uint32_t lane_mask4(const __m256i *q, const int c)
+{
+    const __m256i z = _mm256_setzero_si256();
+    __m256i a = _mm256_packs_epi32(q[0], c > 1 ? q[1] : z);
+    __m256i b = _mm256_packs_epi32(c > 2 ? q[2] : z, c > 3 ? q[3] : z);
+    __m256i x = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(a, b),
+                                            _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    return (uint32_t)_mm256_movemask_epi8(x);
+}
+
+/* The same for e[0..nv), nv <= 8, as 64 bits. */
+INL TAVX2 uint64_t lane_mask(const __m256i *e, const int nv)
+{
+    uint64_t m = lane_mask4(e, nv < 4 ? nv : 4);
+    return nv > 4 ? m | (uint64_t)lane_mask4(e + 4, nv - 4) << 32 : m;
+}
+
+/* Vector v of a row's ids (lanes past n as 0); loaded again where needed rather than held:
+ * the scores take the registers. */
+INL TAVX2 __m256i load_ids(const uint32_t *ir, int v, const int nv, const int full, __m256i tail)
+{
+    return full || v < nv - 1
+               ? _mm256_loadu_si256((const __m256i *)(const void *)(ir + 8 * v))
+               : _mm256_maskload_epi32((const int *)(const void *)(ir + 8 * v), tail);
+}
+
+/* The maximum of x[0..nv) in every lane. */
+INL TAVX2 __m256 row_max(const __m256 *x, const int nv)
+{
+    __m256 mx = x[0];
+#pragma GCC unroll 8
+    for (int v = 1; v < nv; v++) mx = _mm256_max_ps(mx, x[v]);
+    mx = _mm256_max_ps(mx, _mm256_permute2f128_ps(mx, mx, 1));
+    mx = _mm256_max_ps(mx, _mm256_permute_ps(mx, 0x4E));
+    return _mm256_max_ps(mx, _mm256_permute_ps(mx, 0xB1));
+}
+
+/* 1 if ir[p] does not occur below position p. */
+INL TAVX2 int first_copy(const uint32_t *ir, unsigned p, const int nv, const int full,
+                         __m256i tail)
+{
+    __m256i vi = _mm256_set1_epi32((int)ir[p]), f[8];
+#pragma GCC unroll 8
+    for (int v = 0; v < nv; v++) f[v] = _mm256_cmpeq_epi32(load_ids(ir, v, nv, full, tail), vi);
+    return !(lane_mask(f, nv) & ((UINT64_C(1) << p) - 1));
+}
+
+/* Rows of at most 8 * nv candidates, the scores in registers (lanes past n at -inf), then a
+ * repeated arg-max: the lanes equal to the row's maximum, taken in position order (ties to
+ * the earlier one), set to -inf. An id's earlier copy is found by comparing it with the lanes
+ * below its position. */
+INL TAVX2 size_t top_rows_nv(const float *s, const uint32_t *items, size_t n_rows, size_t n,
+                             uint32_t n_items, uint32_t m, uint32_t *out, const int nv,
+                             const int full)
+{
+    const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - 8 * (size_t)(nv - 1))),
+                                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const __m256 ninf = _mm256_set1_ps(-INFINITY);
+    const __m256i absm = _mm256_set1_epi32(0x7fffffff), big = _mm256_set1_epi32(0x7f7fffff),
+                  last = _mm256_set1_epi32((int)(n_items - 1));
+    for (size_t r = 0; r < n_rows; r++) {
+        const float *sr = s + r * n;
+        const uint32_t *ir = items + r * n;
+        __m256 x[8];
+        __m256i fin = _mm256_setzero_si256(), hi = _mm256_setzero_si256();
+#pragma GCC unroll 8
+        for (int v = 0; v < nv; v++) {
+            int ld = full || v < nv - 1;
+            __m256i b = ld ? _mm256_loadu_si256((const __m256i *)(const void *)(sr + 8 * v))
+                           : _mm256_maskload_epi32((const int *)(const void *)(sr + 8 * v), tail);
+            fin = _mm256_max_epi32(fin, _mm256_and_si256(b, absm));
+            hi = _mm256_max_epu32(hi, load_ids(ir, v, nv, full, tail));
+            x[v] = ld ? _mm256_castsi256_ps(b)
+                      : _mm256_blendv_ps(ninf, _mm256_castsi256_ps(b), _mm256_castsi256_ps(tail));
+        }
+        /* some |score| above FLT_MAX (NaN, Inf), or some id above n_items - 1 */
+        __m256i in = _mm256_cmpeq_epi32(_mm256_max_epu32(hi, last), last);
+        __m256i bad = _mm256_andnot_si256(in, _mm256_set1_epi32(-1));
+        bad = _mm256_or_si256(bad, _mm256_cmpgt_epi32(fin, big));
+        if (!_mm256_testz_si256(bad, bad)) return r;
+        uint32_t cnt = 0;
+        while (cnt < m) {
+            __m256 mx = row_max(x, nv);
+            if (_mm256_cvtss_f32(mx) == -INFINITY) break;
+            __m256i e[8];
+#pragma GCC unroll 8
+            for (int v = 0; v < nv; v++) {
+                __m256 ev = _mm256_cmp_ps(x[v], mx, _CMP_EQ_OQ);
+                e[v] = _mm256_castps_si256(ev);
+                x[v] = _mm256_blendv_ps(x[v], ninf, ev);
+            }
+            uint64_t eq = lane_mask(e, nv);
+            while (eq && cnt < m) {
+                unsigned p = (unsigned)__builtin_ctzll(eq);
+                eq &= eq - 1;
+                if (first_copy(ir, p, nv, full, tail)) out[r * m + cnt++] = ir[p];
+            }
+        }
+        if (cnt < m) return r;
+    }
+    return n_rows;
+}
+
+/* n = 64 (a full last vector) is compiled on its own: plain loads only. */
+TAVX2 size_t negs_kn_top_rows_avx2(const float *s, const uint32_t *items, size_t n_rows, size_t n,
+                                   uint32_t n_items, uint32_t m, uint32_t *out)
+{
+    switch (n == 64 ? 0 : (n + 7) / 8) {
+    case 0: return top_rows_nv(s, items, n_rows, n, n_items, m, out, 8, 1);
+    case 1: return top_rows_nv(s, items, n_rows, n, n_items, m, out, 1, 0);
+    case 2: return top_rows_nv(s, items, n_rows, n, n_items, m, out, 2, 0);
+    case 3: return top_rows_nv(s, items, n_rows, n, n_items, m, out, 3, 0);
+    case 4: return top_rows_nv(s, items, n_rows, n, n_items, m, out, 4, 0);
+    case 5: return top_rows_nv(s, items, n_rows, n, n_items, m, out, 5, 0);
+    case 6: return top_rows_nv(s, items, n_rows, n, n_items, m, out, 6, 0);
+    case 7: return top_rows_nv(s, items, n_rows, n, n_items, m, out, 7, 0);
+    default: return top_rows_nv(s, items, n_rows, n, n_items, m, out, 8, 0);
+    }
+}
+
 const negs_kernels negs_kernels_avx2 = {
     NEGS_KERNEL_AVX2, MR, scores_avx2, accum_avx2, logits_avx2, max_avx2, logits_mask_avx2,
     exp_scale_avx2, dot_avx2, axpy_avx2, negs_kn_float_keys_avx2, negs_kn_max_u32_avx2,
     negs_kn_find_u32_avx2,
+    negs_kn_top_rows_avx2,
 };
 
 #endif

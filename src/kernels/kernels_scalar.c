@@ -147,8 +147,38 @@ static size_t find_u32_scalar(const uint32_t *a, size_t n, uint32_t v)
     return i;
 }
 
+/* Repeated arg-max over a copy of the row, a taken score replaced by -inf (the scores are
+ * finite, so -inf is below every live one). */
+static size_t top_rows_scalar(const float *s, const uint32_t *items, size_t n_rows, size_t n,
+                              uint32_t n_items, uint32_t m, uint32_t *out)
+{
+    float x[64];
+    for (size_t r = 0; r < n_rows; r++) {
+        const float *sr = s + r * n;
+        const uint32_t *ir = items + r * n;
+        uint32_t bad = 0, cnt = 0;
+        for (size_t j = 0; j < n; j++) {
+            bad |= !isfinite(sr[j]) | (ir[j] >= n_items);
+            x[j] = sr[j];
+        }
+        if (bad) return r;
+        while (cnt < m) {
+            size_t p = 0;
+            for (size_t j = 1; j < n; j++) p = x[j] > x[p] ? j : p;
+            if (x[p] == -INFINITY) break;
+            x[p] = -INFINITY;
+            size_t j = 0;
+            while (ir[j] != ir[p]) j++;
+            if (j == p) out[r * m + cnt++] = ir[p];
+        }
+        if (cnt < m) return r;
+    }
+    return n_rows;
+}
+
 const negs_kernels negs_kernels_scalar = {
     NEGS_KERNEL_SCALAR, MR, scores_scalar, accum_scalar, logits_scalar, max_scalar,
     logits_mask_scalar, exp_scale_scalar, dot_scalar, axpy_scalar, float_keys_scalar,
     max_u32_scalar, find_u32_scalar,
+    top_rows_scalar,
 };

@@ -1,6 +1,7 @@
 /* negs_sampler_select: validation, rows split into contiguous parts over the pool (each part
  * with its own workspace), and the sentence for the first failing row. */
 #include <math.h>
+#include <string.h>
 
 #include "core/alloc.h"
 #include "core/errors.h"
@@ -77,6 +78,9 @@ typedef struct select_ctx {
     sp_part_err err[256];
 } select_ctx;
 
+static int select_rows(select_ctx *x, sp_hard_part *w, size_t r0, size_t r1, size_t part);
+
+/* TOP rows whole by the kernel (one call per part); the other modes row by row. */
 static void select_part(void *vctx, size_t part, size_t n_parts)
 {
     select_ctx *x = vctx;
@@ -86,6 +90,28 @@ static void select_part(void *vctx, size_t part, size_t n_parts)
     uint32_t n = x->n_cand, k = x->k;
     w->fallback = 0;
     x->err[part].status = NEGS_OK;
+    size_t r = r0;
+    if (h->hard_mode == NEGS_HARD_TOP && n <= 64) {
+        /* whole rows by the kernel; a row it stops at (bad or short) goes through the general
+         * path below, which finds what is wrong with it */
+        const negs_kernels *kn = h->hard->kn;
+        while (r < r1) {
+            size_t done = r + kn->top_rows(x->scores + r * n, x->items + r * n, r1 - r, n,
+                                           h->n_items, k, x->out + r * k);
+            if (x->logq) memset(x->logq + r * k, 0, (done - r) * k * sizeof *x->logq);
+            r = done;
+            if (r == r1 || select_rows(x, w, r, r + 1, part)) return;
+            r++;
+        }
+        return;
+    }
+    select_rows(x, w, r, r1, part);
+}
+
+static int select_rows(select_ctx *x, sp_hard_part *w, size_t r0, size_t r1, size_t part)
+{
+    const negs_sampler *h = x->h;
+    uint32_t n = x->n_cand, k = x->k;
     for (size_t r = r0; r < r1; r++) {
         sp_sel_info info;
         int st = sp_hard_select_row(h, w, h->seed, x->step, h->row_offset + r, SP_PURPOSE_SELECT,
@@ -95,10 +121,11 @@ static void select_part(void *vctx, size_t part, size_t n_parts)
         if (st) {
             x->err[part] = (sp_part_err){st, r, info, x->pos ? x->pos[r] : 0.0f, h, 0,
                                          x->items + r * n, x->scores + r * n};
-            return;
+            return st;
         }
         w->fallback += (uint64_t)info.fell;
     }
+    return NEGS_OK;
 }
 
 int sp_hard_check_handle(const negs_sampler *h, const char *fn)

@@ -190,6 +190,23 @@ int sp_hard_select_row(const negs_sampler *h, sp_hard_part *w, uint64_t seed, ui
         break;
     default: { /* TOP, DNS_MN: uint32 keys and repeated arg-max, by the SIMD kernels */
         const negs_kernels *kn = h->hard->kn;
+        uint32_t m = mode == NEGS_HARD_DNS_MN ? h->top_m : k;
+        uint32_t *ids = mode == NEGS_HARD_TOP ? out : sel;
+        if (n <= 64 && kn->top_rows(scores, items, 1, n, n_items, m, ids)) {
+            if (mode == NEGS_HARD_TOP) { /* the kernel wrote the ids */
+                if (logq) for (uint32_t i = 0; i < k; i++) logq[i] = 0.0f;
+            } else { /* ids of the top M in sel: a uniform k-subset, as below */
+                for (uint32_t i = 0; i < k; i++) {
+                    uint32_t j = i + sp_bounded(&rng, m - i), t = sel[i];
+                    out[i] = sel[j];
+                    sel[j] = t;
+                    if (logq) logq[i] = (float)-log((double)(m - i));
+                }
+            }
+            info->fell = 0;
+            return NEGS_OK;
+        }
+        /* else n > 64, or a bad or short row: the general path finds what it is */
         uint32_t mx = kn->float_keys(scores, n, w->k32);
         bad = !mx || kn->max_u32(items, n) >= n_items;
         if (!bad) top = top_by_argmax(kn, w->k32, mx, items, n,
