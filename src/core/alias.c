@@ -6,9 +6,17 @@
 #include "alloc.h"
 #include "errors.h"
 
+/* Round to an integer as nearbyint does (the current rounding mode) for 0 <= x <= 2^33:
+ * adding 2^52 leaves no fraction bits, so the sum rounds and the subtraction is exact. A
+ * libm call per item otherwise. */
+static double round_small(double x)
+{
+    return (x + 0x1.0p52) - 0x1.0p52; /* not folded: C without -ffast-math keeps IEEE order */
+}
+
 static uint32_t to_threshold(double prob)
 {
-    double t = nearbyint(prob * 4294967296.0);
+    double t = round_small(prob * 4294967296.0);
     if (t >= 4294967295.0) return UINT32_MAX;
     if (t < 1.0) return prob > 0.0 ? 1u : 0u; /* a positive weight keeps a non-zero chance */
     return (uint32_t)t;

@@ -79,13 +79,9 @@ static int build_catalogue(sp_tables *t, const double *w, uint32_t n)
 {
     int st = negs_alias_build(&t->alias, w, n);
     if (st) return st;
-    double acc = 0.0;
-    t->npos = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        acc += w[i];
-        t->npos += w[i] > 0.0;
-    }
-    t->total = acc;
+    /* the build's own sum (in item order) and positive count: no second pass */
+    t->total = t->alias.total;
+    t->npos = t->alias.n_positive;
     t->has_cat_tables = 1;
     return NEGS_OK;
 }

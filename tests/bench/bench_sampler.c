@@ -181,6 +181,10 @@ static double best_sample(negs_sampler *s, size_t rows, const uint32_t *users, c
     return best;
 }
 
+/* BENCH_BUILD_ONLY=1: only the build and rebuild lines (skips every draw and the other
+ * sections), for timing table builds. */
+static int build_only;
+
 static void catalogue_sizes(uint32_t *out)
 {
     static const uint32_t sizes[4] = {10000, 100000, 1000000, 10000000};
@@ -197,25 +201,29 @@ static void catalogue_sizes(uint32_t *out)
         double t0 = now();
         negs_sampler_set_weights(s, w, n);
         double build = now() - t0;
-        double ours = best_sample(s, DRAWS / K, NULL, NULL, K, out, NULL);
+        double ours = build_only ? 0.0 : best_sample(s, DRAWS / K, NULL, NULL, K, out, NULL);
         double fl = 1e30;
-        for (int r = 0; r < REPS; r++) {
+        for (int r = 0; !build_only && r < REPS; r++) {
             double t = floor_loop(&s->t.alias, out, DRAWS);
             if (t < fl) fl = t;
         }
         double ubuild = unigram ? unigram_build(wp, n) : -1.0, uni = 1e30;
-        for (int r = 0; unigram && r < REPS; r++) {
+        for (int r = 0; unigram && !build_only && r < REPS; r++) {
             double t = unigram_draws(out, DRAWS);
             if (t < uni) uni = t;
         }
         char cs[64];
         snprintf(cs, sizeof cs, "popularity_n%u", n);
-        printf(" n = %u: ours %.1f M draws/s\n", n, DRAWS / ours / 1e6);
-        emit(cs, ours, "xoshiro_alias_floor", fl, "s", fl / ours);
-        if (unigram) emit(cs, ours, "unigram_table_1e8", uni, "s", uni / ours);
-        double np = find_peer("numpy_choice", n), tm = find_peer("torch_multinomial", n);
-        if (np > 0) emit(cs, ours, "numpy_choice", np, "s", np / ours);
-        if (tm > 0) emit(cs, ours, "torch_multinomial", tm, "s", tm / ours);
+        if (build_only) {
+            printf(" n = %u:\n", n);
+        } else {
+            printf(" n = %u: ours %.1f M draws/s\n", n, DRAWS / ours / 1e6);
+            emit(cs, ours, "xoshiro_alias_floor", fl, "s", fl / ours);
+            if (unigram) emit(cs, ours, "unigram_table_1e8", uni, "s", uni / ours);
+            double np = find_peer("numpy_choice", n), tm = find_peer("torch_multinomial", n);
+            if (np > 0) emit(cs, ours, "numpy_choice", np, "s", np / ours);
+            if (tm > 0) emit(cs, ours, "torch_multinomial", tm, "s", tm / ours);
+        }
         /* a rebuild under drift: the same call again on a warm handle, best of REPS */
         double rebuild = 1e30, bare = 1e30;
         uint32_t sink = 0;
@@ -400,10 +408,11 @@ int main(void)
     load_peers(getenv("BENCH_PEERS"));
     uint32_t *out = malloc((size_t)DRAWS * sizeof *out);
     float *lq = malloc((size_t)DRAWS * sizeof *lq);
-    const char *ml = getenv("ML100K");
+    const char *ml = getenv("ML100K"), *bo = getenv("BENCH_BUILD_ONLY");
+    build_only = bo && *bo && *bo != '0';
     if (!getenv("BENCH_SKIP_SIZES")) catalogue_sizes(out);
-    if (!getenv("BENCH_SKIP_SHORT")) short_rows(out, lq);
-    movielens(ml && *ml ? ml : "../shared/data/ml-100k/ml-100k.inter", out, lq);
+    if (!build_only && !getenv("BENCH_SKIP_SHORT")) short_rows(out, lq);
+    if (!build_only) movielens(ml && *ml ? ml : "../shared/data/ml-100k/ml-100k.inter", out, lq);
     free(out);
     free(lq);
     if (json) fclose(json);
