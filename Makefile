@@ -229,6 +229,7 @@ bench-mpi:
 # make fuzz-merge adds the new inputs that reach new coverage to tests/fuzz/corpus/.
 FUZZ_CC ?= clang-14
 FUZZ_SECONDS ?= 60
+FUZZ_SEED ?= 0 # 0: libFuzzer picks one; CI fixes it so that a short run explores the same inputs
 FUZZ_HARNESSES := freq_load csr api
 FUZZ_FLAGS := -std=c11 -O1 -g -pthread -D_GNU_SOURCE -DNEGS_BUILDING_LIBRARY -Iinclude -Isrc \
               -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all
@@ -249,7 +250,7 @@ fuzz: $(FUZZ_BINS)
 	@for h in $(FUZZ_HARNESSES); do \
 	    mkdir -p build/fuzz/work/$$h build/fuzz/artifacts tests/fuzz/corpus/$$h tests/fuzz/repro/$$h; \
 	    echo "fuzz: $$h for $(FUZZ_SECONDS) s"; \
-	    build/fuzz/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 \
+	    build/fuzz/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -seed=$(FUZZ_SEED) -max_len=8192 -timeout=10 \
 	        -artifact_prefix=build/fuzz/artifacts/$$h- build/fuzz/work/$$h tests/fuzz/corpus/$$h \
 	        tests/fuzz/repro/$$h > build/fuzz/$$h.log 2>&1 || { tail -n 30 build/fuzz/$$h.log; \
 	        echo "fuzz: $$h failed; the input is in build/fuzz/artifacts/"; exit 1; }; \
@@ -310,7 +311,7 @@ tsan: deps $(TSAN_BINS)
 SLOW_BINS := $(patsubst tests/slow/%.c,build/slow/%,$(sort $(wildcard tests/slow/test_*.c)))
 build/slow/%: tests/slow/%.c tests/test_util.h $(STLIB)
 	@mkdir -p $(dir $@)
-	$(call say,CCLD,$@)$(CC) $(CFLAGS_TEST) $< -o $@ $(STLIB) -lcmocka -lm -lpthread
+	$(call say,CCLD,$@)$(CC) $(CFLAGS_TEST) -Itests $< -o $@ $(STLIB) -lcmocka -lm -lpthread
 
 .PHONY: check-slow
 check-slow: deps $(SLOW_BINS)

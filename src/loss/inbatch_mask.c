@@ -162,8 +162,8 @@ void negs_ib_fill(negs_ib_masks *mk, size_t part)
 {
     uint32_t *scratch = mk->scratch + part * mk->words * 8; /* npad bytes per part */
     for (size_t i = part_begin(mk, part); i < part_begin(mk, part + 1); i++) {
+        if (!mk->hits[i]) continue; /* before the pointer: the pool is NULL with no hits */
         uint32_t *dst = mk->pool + mk->moff[i];
-        if (!mk->hits[i]) continue;
         if (is_bits(mk, i)) {
             set_bytes(mk, i, (unsigned char *)scratch, dst);
             continue;
