@@ -439,6 +439,49 @@ NEGS_API int negs_loss_scores_indexed_rows(negs_loss *l, size_t n, uint32_t k, s
                                            float *d_user_rows, float *d_pos_rows,
                                            float *d_neg_rows);
 
+/* ---------------------------------------------------------------- cross-batch memory */
+
+/* Cross-batch negatives (CBNS, Wang et al. SIGIR 2021; the MoCo / MoCHi queue): a FIFO ring of
+ * the item embeddings, item ids and log q of recent batches, laid out as negs_loss_inbatch's m
+ * extra columns. Capacity and dim are fixed at creation; nothing is allocated afterwards. The
+ * entries are constants: the gradient negs_loss_inbatch writes for their rows of dv is to be
+ * ignored (docs/inbatch.md, "Cross-batch memory"). Uses no other handle. */
+typedef struct negs_xbm negs_xbm;
+
+/* Entries older than this many steps (age = layout step - push step) are laid out with
+ * logq = -inf (no candidate). A whole number >= 0 (up to 2^53) or +inf; default +inf. */
+#define NEGS_XP_MAX_AGE 1
+#define NEGS_XP_CAPACITY 2 /* read-only: entries the ring holds at most */
+#define NEGS_XP_DIM 3      /* read-only: floats per embedding */
+#define NEGS_XP_SIZE 4     /* read-only: entries held now (0 .. capacity) */
+
+/* capacity: 1 .. INT_MAX entries; dim >= 1; memory (4 dim + 16) capacity bytes. */
+NEGS_API negs_xbm *negs_xbm_create(size_t capacity, size_t dim);
+NEGS_API void negs_xbm_free(negs_xbm *x);
+NEGS_API int negs_xbm_set_param(negs_xbm *x, int param, double value);
+NEGS_API int negs_xbm_get_param(const negs_xbm *x, int param, double *value);
+/* Empties the ring (the parameters stay). */
+NEGS_API int negs_xbm_reset(negs_xbm *x);
+/* Appends n entries at `step` in row order: emb (n x dim), item_ids (n), logq (n, or NULL:
+ * 0, no correction; e.g. the estimator's log q of the batch). When full, the oldest entries
+ * are overwritten. NEGS_E_INVALID (and nothing changes) for n > capacity, dim != the
+ * handle's, NULL arrays with n > 0, a NaN or Inf in emb or logq, or a step below the last
+ * push's. NEGS_OK. */
+NEGS_API int negs_xbm_push(negs_xbm *x, uint64_t step, size_t n, size_t dim, const float *emb,
+                           const uint32_t *item_ids, const float *logq);
+/* Writes the m entries held, newest first, after the caller's b positives: entry k (k = 0 the
+ * newest) into row b + k of v (n_rows x dim), logq[b + k] (its pushed log q, or -inf when its
+ * age step - push step exceeds NEGS_XP_MAX_AGE) and item_ids[b + k] (item_ids may be NULL).
+ * Rows and entries below b are not touched. Ages never decrease with k, so the live entries
+ * are the first *out_live (may be NULL); out_age (m entries, may be NULL) gets each age. Pass
+ * the same v, logq, item_ids with m to negs_loss_inbatch: accidental hits and known positives
+ * in the memory are masked as for any column. Returns m (0 .. capacity), or NEGS_E_INVALID
+ * (nothing written) for NULL v or logq, dim != the handle's, n_rows < b + m, or step below the
+ * newest entry's. A read-only query (see Thread safety above). */
+NEGS_API int negs_xbm_layout(const negs_xbm *x, uint64_t step, size_t b, size_t dim,
+                             size_t n_rows, float *v, float *logq, uint32_t *item_ids,
+                             uint64_t *out_age, size_t *out_live);
+
 #ifdef __cplusplus
 }
 #endif

@@ -438,6 +438,74 @@ private:
     std::unique_ptr<negs_freq, detail::deleter<negs_freq, negs_freq_free>> p_;
 };
 
+/* ---------------------------------------------------------------- cross-batch memory */
+
+/* negs_xbm: a FIFO of recent batches' item embeddings, ids and log q, laid out as the extra
+ * columns of loss::inbatch. The entries are constants: ignore their rows of dv. */
+class xbm {
+public:
+    xbm(std::size_t capacity, std::size_t dim)
+        : p_(detail::check_ptr(negs_xbm_create(capacity, dim)))
+    {
+    }
+
+    void set_param(int param, double value)
+    {
+        detail::check(negs_xbm_set_param(get(), param, value));
+    }
+    double get_param(int param) const
+    {
+        double value = 0;
+        detail::check(negs_xbm_get_param(get(), param, &value));
+        return value;
+    }
+    std::size_t capacity() const { return static_cast<std::size_t>(get_param(NEGS_XP_CAPACITY)); }
+    std::size_t dim() const { return static_cast<std::size_t>(get_param(NEGS_XP_DIM)); }
+    std::size_t size() const { return static_cast<std::size_t>(get_param(NEGS_XP_SIZE)); }
+    void reset() { detail::check(negs_xbm_reset(get())); }
+
+    /* n = item_ids.size() entries at `step`: emb n * dim, logq empty (0) or n. */
+    void push(std::uint64_t step, span<const float> emb, span<const std::uint32_t> item_ids,
+              span<const float> logq = {})
+    {
+        const char *where = "negs::xbm::push";
+        std::size_t n = item_ids.size(), d = dim();
+        detail::expect_size(where, "emb", emb.size(), n * d);
+        detail::expect_optional(where, "logq", logq.size(), n);
+        detail::check(negs_xbm_push(get(), step, n, d, emb.data(), item_ids.data(),
+                                    detail::opt(logq)));
+    }
+
+    /* Writes the m entries held, newest first, into rows b .. b+m-1 of v (n_rows * dim),
+     * logq (n_rows) and item_ids (empty or n_rows); ages (empty or >= size()) gets their ages,
+     * *live (may be null) the number of entries not expired. Returns m. */
+    std::size_t layout(std::uint64_t step, std::size_t b, span<float> v, span<float> logq,
+                       span<std::uint32_t> item_ids = {}, span<std::uint64_t> ages = {},
+                       std::size_t *live = nullptr) const
+    {
+        const char *where = "negs::xbm::layout";
+        std::size_t d = dim();
+        if (v.size() % d)
+            detail::invalid(where, std::to_string(v.size()) + " values of v are not rows of dim = " +
+                                       std::to_string(d));
+        std::size_t n_rows = v.size() / d;
+        detail::expect_size(where, "logq", logq.size(), n_rows);
+        detail::expect_optional(where, "item_ids", item_ids.size(), n_rows);
+        if (!ages.empty() && ages.size() < size())
+            detail::invalid(where, "ages has " + std::to_string(ages.size()) +
+                                       " elements, fewer than the " + std::to_string(size()) +
+                                       " entries held");
+        return static_cast<std::size_t>(
+            detail::check(negs_xbm_layout(get(), step, b, d, n_rows, v.data(), logq.data(),
+                                          detail::opt(item_ids), detail::opt(ages), live)));
+    }
+
+    negs_xbm *get() const noexcept { return p_.get(); }
+
+private:
+    std::unique_ptr<negs_xbm, detail::deleter<negs_xbm, negs_xbm_free>> p_;
+};
+
 /* ---------------------------------------------------------------- losses */
 
 class loss {

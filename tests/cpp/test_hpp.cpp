@@ -238,6 +238,28 @@ int main()
     negs::adv_perturb(2, u, 0.5f, delta);
     CHECK(delta[0] == 0.5f && delta[1] == 0);
 
+    // xbm: newest first after the b positives; old entries expire to -inf; sizes checked.
+    negs::xbm memory(3, 2);
+    float mem_emb[4] = {1, 2, 3, 4}, mem_lq[2] = {-1, -2};
+    std::uint32_t mem_ids[2] = {7, 8};
+    memory.push(0, mem_emb, mem_ids, mem_lq);
+    memory.push(2, {mem_emb, 2}, {mem_ids, 1});
+    memory.set_param(NEGS_XP_MAX_AGE, 1);
+    std::vector<float> cols(5 * 2, 0.0f), cols_lq(5, 0.0f);
+    std::vector<std::uint32_t> cols_ids(5, 0);
+    std::uint64_t ages[3];
+    std::size_t live = 0;
+    CHECK(memory.layout(3, 2, cols, cols_lq, cols_ids, ages, &live) == 3 && live == 1);
+    CHECK(cols[4] == 1 && cols[6] == 3 && cols[8] == 1 && cols_ids[3] == 8 && ages[2] == 3);
+    CHECK(cols_lq[2] == 0 && std::isinf(cols_lq[3]) && cols_lq[3] < 0);
+    CHECK(memory.size() == 3 && memory.capacity() == 3 && memory.dim() == 2);
+    expect_error(NEGS_E_INVALID, "emb has 4 elements, expected 2",
+                 [&] { memory.push(3, mem_emb, {mem_ids, 1}); });
+    expect_error(NEGS_E_INVALID, "n_rows = 4 cannot hold b = 2",
+                 [&] { memory.layout(3, 2, {cols.data(), 8}, {cols_lq.data(), 4}); });
+    memory.reset();
+    CHECK(memory.size() == 0);
+
 #if __cplusplus >= 202002L && __has_include(<span>)
     std::span<const float> std_view(u, 4);
     negs::adv_perturb(2, std_view, 0.5f, std::span<float>(delta));

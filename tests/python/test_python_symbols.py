@@ -9,7 +9,7 @@ import sys
 import pathsetup
 
 ns = pathsetup.load()
-from negsample import _consts, _lib, csr, freq, loss, sampler  # noqa: E402
+from negsample import _consts, _lib, csr, freq, loss, sampler, xbm  # noqa: E402
 
 with open(os.path.join(pathsetup.ROOT, "tests", "abi", "symbols.txt")) as f:
     symbols = [line.strip() for line in f if line.strip()]
@@ -19,7 +19,7 @@ with open(os.path.join(pathsetup.ROOT, "include", "negsample.hpp")) as f:
 
 def resolves(qualname):
     """Whether a @wraps target like "Sampler.sample" or "adv_perturb" exists in the package."""
-    for module in (_lib, csr, freq, loss, sampler):
+    for module in (_lib, csr, freq, loss, sampler, xbm):
         obj = module
         for part in qualname.split("."):
             obj = getattr(obj, part, None)

@@ -12,9 +12,10 @@ from .freq import FrequencyEstimator
 from .loss import Loss, adv_perturb, synth_negatives
 from .sampler import (Category, Exposure, Hard, Mixture, Popularity, Sampler, Uniform,
                       mixed_logq)
+from .xbm import CrossBatchMemory
 
 __version__ = "%d.%d.%d" % WRITTEN_FOR
 __all__ = ["NegsError", "load", "version", "status_name", "last_error", "Csr", "Sampler",
            "Uniform", "Popularity", "Category", "Exposure", "Mixture", "Hard",
            "FrequencyEstimator", "Loss", "adv_perturb", "synth_negatives",
-           "mixed_logq"]
+           "mixed_logq", "CrossBatchMemory"]

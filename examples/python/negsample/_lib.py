@@ -83,6 +83,13 @@ SIGNATURES = {
                                        _P, _P]),
     "negs_loss_inbatch_indexed_rows": (_I, [_P, _SZ, _SZ, _SZ, _P, _U32, _P, _U32, _P, _P, _P,
                                             _P, _P, _P]),
+    "negs_xbm_create": (_P, [_SZ, _SZ]),
+    "negs_xbm_free": (None, [_P]),
+    "negs_xbm_set_param": (_I, [_P, _I, _D]),
+    "negs_xbm_get_param": (_I, [_P, _I, _P]),
+    "negs_xbm_reset": (_I, [_P]),
+    "negs_xbm_push": (_I, [_P, _U64, _SZ, _SZ, _P, _P, _P]),
+    "negs_xbm_layout": (_I, [_P, _U64, _SZ, _SZ, _SZ, _P, _P, _P, _P, _P]),
 }
 
 # C function name -> the Python callable that exposes it (filled by @wraps).
