@@ -152,6 +152,15 @@ build/bench/%: tests/bench/%.c $(STLIB)
 	@mkdir -p $(dir $@)
 	$(call say,CCLD,$@)$(CC) $(CFLAGS_TEST) -Wno-error $< -o $@ $(STLIB) -lm -lpthread
 
+# The dense OpenBLAS peer of the in-batch bench links OpenBLAS where it is installed (the
+# library never does); without it the binary only says so. Probed once, when first needed.
+HAVE_OPENBLAS = $(eval HAVE_OPENBLAS := $(shell printf '\043include <cblas.h>\nint main(void) { return !openblas_get_corename(); }\n' | \
+    $(CC) -x c - -o /dev/null -lopenblas >/dev/null 2>&1 && echo 1))$(HAVE_OPENBLAS)
+build/bench/bench_inbatch_blas: tests/bench/bench_inbatch_blas.c $(STLIB)
+	@mkdir -p $(dir $@)
+	$(call say,CCLD,$@)$(CC) $(CFLAGS_TEST) -O3 -Wno-error $(if $(HAVE_OPENBLAS),,-DNEGS_BENCH_NO_OPENBLAS) \
+	    $< -o $@ $(STLIB) $(if $(HAVE_OPENBLAS),-lopenblas) -lm -lpthread
+
 # make bench [BENCH=name] [BENCH_JSON=file]: runs tests/bench/run_<name>.sh (all by default).
 BENCH ?= *
 bench: all $(BENCH_BINS)

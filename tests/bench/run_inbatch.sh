@@ -10,7 +10,14 @@
 # scatter by hand (tables of 10^5 rows). INBATCH_PARTS picks the sections (default
 # "ml indexed dense"); INBATCH_SIZES the dense table's b values (default "1024 4096 16384"),
 # INBATCH_BIG=0 skips the b = 65,536 memory case.
-# Env: BENCH_BIN_DIR, PYTHON, BENCH_JSON (append JSON lines when set), ML100K, INBATCH_PARTS.
+# The dense table has a second peer, `openblas` (bench_inbatch_blas: the same loss and
+# gradients computed densely in C with cblas_sgemm, logits materialised), run with OpenBLAS's
+# autodetected core type and with every OPENBLAS_CORETYPE of INBATCH_CORETYPES that runs on
+# this CPU (a candidate that crashes, e.g. with an illegal instruction, is left out; one that
+# falls back to a core type already tried is not run twice); the fastest is the row's figure.
+# Skipped with a message when the bench was built without OpenBLAS.
+# Env: BENCH_BIN_DIR, PYTHON, BENCH_JSON (append JSON lines when set), ML100K, INBATCH_PARTS,
+# INBATCH_CORETYPES (default "Haswell Zen SkylakeX Cooperlake Sandybridge Excavator").
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${BENCH_BIN_DIR:-build/bench}/bench_inbatch
@@ -84,13 +91,61 @@ peak1=$("$bin" peak 1)
 peak2=$("$bin" peak 2)
 echo "fp32 FMA peak measured: 1 thread $peak1 GFLOP/s, 2 threads $peak2 GFLOP/s" \
      "(chains of 512-bit FMAs, or 256-bit ones without AVX-512: lanes x 2 flops x rate x clock)"
-printf '%-34s %10s %10s %7s %8s %8s %6s %9s %9s\n' case ours_s torch_s ratio ours_GF torch_GF %peak \
-       ours_MiB torch_MiB
+
+# The OpenBLAS core types that run here: "auto" (OPENBLAS_CORETYPE unset) first, then each
+# candidate that completes a small case and reports a core type not seen yet.
+blas=${BENCH_BIN_DIR:-build/bench}/bench_inbatch_blas
+ct_env() { if [ $1 = auto ]; then echo "-u OPENBLAS_CORETYPE"; else echo "OPENBLAS_CORETYPE=$1"; fi; }
+cores="" seen=""
+if [ -x "$blas" ] && "$blas" corename >/dev/null 2>&1; then
+    for ct in auto ${INBATCH_CORETYPES:-Haswell Zen SkylakeX Cooperlake Sandybridge Excavator}; do
+        got=$({ env $(ct_env $ct) OPENBLAS_NUM_THREADS=1 "$blas" case 64 0 16 1 0; } 2>/dev/null |
+              awk '{print $5}') || got=""
+        if [ -z "$got" ]; then echo "OPENBLAS_CORETYPE=$ct: does not run on this CPU, left out"; continue; fi
+        case " $seen " in *" $got "*)
+            echo "OPENBLAS_CORETYPE=$ct: runs as $got, already tried"; continue ;; esac
+        seen="$seen $got"
+        cores="$cores $ct"
+        echo "OpenBLAS core type $ct: runs as $got"
+    done
+else
+    echo "openblas peer skipped: bench_inbatch_blas was built without OpenBLAS (libopenblas-dev)"
+fi
+echo "columns: torch = PyTorch's dense step; blas = the dense cblas_sgemm step (best core type:"
+echo "core; auto_s = OpenBLAS's autodetected one); *_x = peer time / ours; rel = the blas"
+echo "peer's max relative difference from ours in (loss, du, dv)"
+printf '%-32s %9s %9s %6s %9s %6s %9s %-11s %7s %7s %7s %6s %7s %8s %8s %s\n' case ours_s \
+       torch_s torch_x blas_s blas_x auto_s core ours_GF torch_GF blas_GF %peak ours_MiB \
+       torch_MiB blas_MiB rel
 
 emit() { # case ours_s peer_s ratio ours_gf peer_gf pct ours_mib peer_mib peak note
     if [ -n "$json" ]; then
         printf '{"bench":"inbatch","case":"%s","ours":%s,"peer":"torch","peer_value":%s,"unit":"s","ratio":%s,"ours_gflops":%s,"peer_gflops":%s,"pct_of_peak":%s,"ours_peak_rss_mib":%s,"peer_peak_rss_mib":%s,"peak_gflops":%s,"note":"%s"}\n' \
             "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" "${10}" "${11}" >>"$json"
+    fi
+}
+
+# One peer run per core type (best of REPS); sets bt bgf brss bcore brel (the fastest) and at
+# (the autodetected one's time). Args: B M DIM THREADS REPS.
+run_blas() {
+    bt=null bgf=null brss=null bcore=- brel=- at=null
+    for ct in $cores; do
+        line=$(env $(ct_env $ct) OPENBLAS_NUM_THREADS=$4 "$blas" case $1 $2 $3 $4 $5) || continue
+        set -- $1 $2 $3 $4 $5 $line
+        [ $ct = auto ] && at=$6
+        if [ "$bt" = null ] || awk "BEGIN{exit !($6 < $bt)}"; then
+            bt=$6 bgf=$7 brss=$8 bcore=${10} brel="${11},${12},${13}"
+            [ $ct = auto ] && bcore="${10}(auto)"
+        fi
+        set -- $1 $2 $3 $4 $5
+    done
+}
+
+emit_blas() { # case ours_s ours_gf pct ours_mib peak
+    if [ -n "$json" ] && [ "$bt" != null ]; then
+        ratio=$(awk "BEGIN{printf \"%.2f\", $bt/$2}")
+        printf '{"bench":"inbatch","case":"%s","ours":%s,"peer":"openblas","peer_value":%s,"unit":"s","ratio":%s,"ours_gflops":%s,"peer_gflops":%s,"pct_of_peak":%s,"ours_peak_rss_mib":%s,"peer_peak_rss_mib":%s,"peak_gflops":%s,"coretype":"%s","peer_autodetected_s":%s,"rel_loss_du_dv":"%s","note":"dense cblas_sgemm step, fastest OPENBLAS_CORETYPE"}\n' \
+            "$1" "$2" $bt $ratio "$3" $bgf "$4" "$5" $brss "$6" "$bcore" $at "$brel" >>"$json"
     fi
 }
 
@@ -116,9 +171,13 @@ for b in ${INBATCH_SIZES:-1024 4096 16384}; do
                 else
                     pt=null pgf=null prss=null ratio=null
                 fi
-                printf '%-34s %10s %10s %7s %8s %8s %6s %9s %9s\n' "$name" $ot $pt $ratio $ogf $pgf \
-                       $pct $orss $prss
+                run_blas $b $m $dim $t $reps
+                bratio=$(awk "BEGIN{if (\"$bt\" == \"null\") print \"null\"; else printf \"%.2f\", $bt/$ot}")
+                printf '%-32s %9s %9s %6s %9s %6s %9s %-11s %7s %7s %7s %6s %7s %8s %8s %s\n' \
+                       "$name" $ot $pt $ratio $bt $bratio $at $bcore $ogf $pgf $bgf $pct $orss \
+                       $prss $brss $brel
                 emit "$name" $ot $pt $ratio $ogf $pgf $pct $orss $prss $pk ""
+                emit_blas "$name" $ot $ogf $pct $orss $pk
             done
         done
     done
@@ -131,7 +190,8 @@ name="b=65536,m=0,dim=128,threads=2"
 set -- $("$bin" case 65536 0 128 2 0)
 ot=$1 ogf=$2 orss=$3
 pct=$(awk "BEGIN{if ($peak2 > 0) printf \"%.1f\", 100*$ogf/$peak2; else print \"null\"}")
-printf '%-34s %10s %10s %7s %8s %8s %6s %9s %9s\n' "$name" $ot "(not run)" - $ogf - $pct $orss -
-echo "b=65536 peak RSS: $orss MiB (goal < 1024 MiB; dense logits alone would need 16 GiB)"
+printf '%-32s %9s %9s %6s %9s %6s %9s %-11s %7s %7s %7s %6s %7s %8s %8s %s\n' "$name" $ot \
+       "(not run)" - "(not run)" - - - $ogf - - $pct $orss - - -
+echo "b=65536 peak RSS: $orss MiB (goal < 1024 MiB; dense logits alone would need 16 GiB: neither peer is run)"
 emit "$name" $ot null null $ogf null $pct $orss null $peak2 \
      "torch not run: the dense b x b logits alone need 16 GiB, the step several times that"
