@@ -316,6 +316,12 @@ typedef struct negs_loss negs_loss;
  * whose L2 norm (computed in double) is below 1e-30, a zero row included, has no direction:
  * the call answers NEGS_E_INVALID naming the array and row, and writes nothing. */
 #define NEGS_LP_COSINE 7
+/* SOFTMAX only (other kinds: NEGS_E_UNSUPPORTED); in [0, 1), default 0. tau+ > 0: the debiased
+ * contrastive loss of Chuang et al. (NeurIPS 2020) in negs_loss_scores and the in-batch calls,
+ * -log(e^pos / (e^pos + N Ng)) with Ng = max((mean_j e^neg_j - tau+ e^pos) / (1 - tau+),
+ * e^(-1/T)) over the logits, N the row's unmasked negatives; the floor's branch gives the
+ * negatives no gradient. 0 is the plain softmax, bit for bit. See docs/losses.md. */
+#define NEGS_LP_TAU_PLUS 8
 
 #define NEGS_KERNEL_SCALAR 0
 #define NEGS_KERNEL_AVX2 1

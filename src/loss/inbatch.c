@@ -17,6 +17,7 @@
 #include "core/csr.h"
 #include "core/errors.h"
 #include "inbatch.h"
+#include "inbatch_debias.h"
 #include "kernels/kernels.h"
 
 #define R NEGS_IB_ROWS
@@ -30,6 +31,9 @@ typedef struct ib_ctx {
     float inv_t, coef;         /* 1 / temperature; reduction scale / temperature */
     float *rowm, *roww;        /* per row: final max, coef / sum */
     double *rowloss;           /* per row loss */
+    float *rowt;               /* debiased (tau+ > 0): per row, the target's gradient weight;
+                                * NULL for the plain softmax */
+    double tau, lfloor;        /* debiased: tau+ and the log of the estimator's floor, -1/T */
     float *du, *dv;
     float *scratch;      /* `slots` tiles of R x C */
     atomic_flag *busy;   /* per tile: taken by a running part */
@@ -56,7 +60,7 @@ static float row_logits(const ib_ctx *c, size_t i, size_t c0, size_t cw, float *
 /* One 128-column tile of a row block: scores, logits, online log-sum-exp, du accumulation.
  * mrow, lsum, zt hold the block's rows' running state. */
 static void pass1_tile(const ib_ctx *c, size_t i0, size_t rn, size_t c0, float *s, float *mrow,
-                       double *lsum, float *zt)
+                       double *lsum, float *zt, uint32_t *live)
 {
     const negs_kernels *k = c->k;
     size_t dim = c->dim, cw = c->npad - c0 < C ? c->npad - c0 : C;
@@ -67,6 +71,7 @@ static void pass1_tile(const ib_ctx *c, size_t i0, size_t rn, size_t c0, float *
         float *z = s + r * C;
         float tmax = row_logits(c, i, c0, cw, z);
         if (i >= c0 && i < c0 + cw) zt[r] = z[i - c0];
+        if (c->rowt) live[r] += negs_ib_debias_tile(z, cw, i >= c0 ? i - c0 : cw);
         if (tmax == -INFINITY) { /* everything masked in this tile: weights 0 */
             memset(z, 0, cw * sizeof *z);
             continue;
@@ -87,6 +92,21 @@ static void pass1_tile(const ib_ctx *c, size_t i0, size_t rn, size_t c0, float *
     }
 }
 
+/* The end of row i of the debiased softmax: its loss, weights and du (lsum holds its
+ * negatives only). */
+static void finish_debiased(const ib_ctx *c, size_t i, float m, double lsum, float zt,
+                            uint32_t live)
+{
+    negs_ib_debias_finish(c->tau, c->lfloor, c->coef, m, lsum, zt, live, &c->rowloss[i],
+                          &c->roww[i], &c->rowt[i]);
+    c->rowm[i] = m;
+    if (c->du) {
+        float w = c->roww[i], t = c->rowt[i], *d = c->du + i * c->dim;
+        const float *vi = c->v + i * c->dim;
+        for (size_t q = 0; q < c->dim; q++) d[q] = d[q] * w + t * vi[q];
+    }
+}
+
 /* A group of up to g1 row blocks starting at row g0. The columns are swept in chunks of
  * c->cchunk (sized so that the chunk's packed and plain v stay in L2), each chunk visited by
  * every row block of the group in turn: v is read from memory once per group instead of once
@@ -96,10 +116,12 @@ static void pass1_group(const ib_ctx *c, size_t g0, float *s)
     size_t rows = c->b - g0 < c->g1 * R ? c->b - g0 : c->g1 * R, dim = c->dim;
     float mrow[NEGS_IB_GROUP * R], zt[NEGS_IB_GROUP * R];
     double lsum[NEGS_IB_GROUP * R];
+    uint32_t live[NEGS_IB_GROUP * R]; /* debiased: live negatives per row */
     for (size_t r = 0; r < rows; r++) {
         mrow[r] = -INFINITY;
         lsum[r] = 0.0;
         zt[r] = 0.0f;
+        live[r] = 0;
     }
     if (c->du) memset(c->du + g0 * dim, 0, rows * dim * sizeof *c->du);
     for (size_t h0 = 0; h0 < c->npad; h0 += c->cchunk) {
@@ -107,11 +129,15 @@ static void pass1_group(const ib_ctx *c, size_t g0, float *s)
         for (size_t o = 0; o < rows; o += R) {
             size_t rn = rows - o < R ? rows - o : R;
             for (size_t c0 = h0; c0 < h1; c0 += C)
-                pass1_tile(c, g0 + o, rn, c0, s, mrow + o, lsum + o, zt + o);
+                pass1_tile(c, g0 + o, rn, c0, s, mrow + o, lsum + o, zt + o, live + o);
         }
     }
     for (size_t r = 0; r < rows; r++) {
         size_t i = g0 + r;
+        if (c->rowt) {
+            finish_debiased(c, i, mrow[r], lsum[r], zt[r], live[r]);
+            continue;
+        }
         /* the target column is never masked, so lsum >= its own term > 0 */
         c->rowloss[i] = ((double)mrow[r] - (double)zt[r]) + log(lsum[r]);
         c->rowm[i] = mrow[r];
@@ -138,7 +164,10 @@ static void pass2_tile(const ib_ctx *c, size_t c0, size_t i0, size_t rn, float *
         float *z = s + r * C;
         row_logits(c, i, c0, cw, z);
         k->exp_scale(z, cw, c->rowm[i], c->roww[i]);
-        if (i >= c0 && i < c0 + cw) z[i - c0] -= c->coef;
+        if (i >= c0 && i < c0 + cw) {
+            if (c->rowt) z[i - c0] = c->rowt[i];
+            else z[i - c0] -= c->coef;
+        }
     }
     k->accum(c->dv + c0 * dim, dim, cn, s, 1, C, c->u + i0 * dim, dim, rn, dim);
 }
@@ -209,7 +238,7 @@ static void plan_groups(ib_ctx *c, size_t threads)
 
 /* Byte offsets of the workspace regions (each 64-byte aligned). */
 typedef struct ib_layout {
-    size_t up, vp, lq, rowm, roww, rowloss, scratch, xu, xv, inv, gu, gv;
+    size_t up, vp, lq, rowm, roww, rowloss, rowt, scratch, xu, xv, inv, gu, gv;
     size_t ord, tmp, gstart, gend, gptr, gcnt, hits, moff, mscratch, total;
 } ib_layout;
 
@@ -229,7 +258,8 @@ static int region(size_t *off, size_t *at, size_t count, size_t size)
  * copied or normalised rows (rows) with their inverse norms (cosine), and gradient rows on
  * their way to the tables (gu, gv). */
 static int plan_layout(ib_layout *ly, size_t b, size_t n, size_t npad, size_t dim, size_t mr,
-                       size_t parts, int masks, int rows, int cosine, int gu, int gv)
+                       size_t parts, int masks, int rows, int cosine, int gu, int gv,
+                       int debias)
 {
     size_t off = 0, urows = pad_to(b, mr), x;
     int st = negs_size_mul(urows, dim, &x, "negs_loss_inbatch: packed u");
@@ -240,6 +270,7 @@ static int plan_layout(ib_layout *ly, size_t b, size_t n, size_t npad, size_t di
     if (!st) st = region(&off, &ly->rowm, b, sizeof(float));
     if (!st) st = region(&off, &ly->roww, b, sizeof(float));
     if (!st) st = region(&off, &ly->rowloss, b, sizeof(double));
+    if (!st) st = region(&off, &ly->rowt, debias ? b : 0, sizeof(float));
     if (!st) st = region(&off, &ly->scratch, parts * R * C, sizeof(float));
     size_t mn = masks ? n : 0, mb = masks ? b + 1 : 0, mr_ = masks ? b : 0;
     size_t words = masks ? npad / 32 : 0;
@@ -400,8 +431,9 @@ int negs_ib_run(negs_loss *l, const negs_ib_call *a)
     int indexed = a->user_emb != NULL, cosine = l->cosine, own_rows = indexed || cosine;
     int gu = a->to_tables && a->d_user_emb, gv = a->to_tables && a->d_item_emb;
     ib_layout ly;
+    int debias = l->tau_plus > 0.0;
     st = plan_layout(&ly, b, n, npad, dim, k->mr, parts, item_ids != NULL, own_rows, cosine,
-                     gu, gv);
+                     gu, gv, debias);
     if (!st) st = negs_ib_ws_reserve(l, ly.total, 0, 0);
     if (st) return st;
     unsigned char *base = ((negs_ib_ws *)l->ws)->block;
@@ -454,6 +486,11 @@ int negs_ib_run(negs_loss *l, const negs_ib_call *a)
     c.rowm = (float *)(base + ly.rowm);
     c.roww = (float *)(base + ly.roww);
     c.rowloss = (double *)(base + ly.rowloss);
+    if (debias) {
+        c.rowt = (float *)(base + ly.rowt);
+        c.tau = l->tau_plus;
+        c.lfloor = -(double)c.inv_t; /* the paper's e^(-1/t): a cosine score is >= -1 */
+    }
     c.du = du;
     c.dv = dv;
     c.scratch = (float *)(base + ly.scratch);

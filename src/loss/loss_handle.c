@@ -80,6 +80,17 @@ NEGS_API int negs_loss_set_param(negs_loss *l, int param, double value)
                              value);
         l->cosine = (int)value;
         return NEGS_OK;
+    case NEGS_LP_TAU_PLUS:
+        if (l->kind != NEGS_LOSS_SOFTMAX)
+            return negs_fail(NEGS_E_UNSUPPORTED, "negs_loss_set_param: tau_plus is a parameter "
+                             "of the softmax (NEGS_LOSS_SOFTMAX) only; this handle's kind is %d",
+                             l->kind);
+        if (!(value >= 0.0 && value < 1.0))
+            return negs_fail(NEGS_E_INVALID, "negs_loss_set_param: tau_plus = %g must be in "
+                                             "[0, 1) (the class prior of a false negative)",
+                             value);
+        l->tau_plus = value;
+        return NEGS_OK;
     case NEGS_LP_KERNEL:
         return negs_fail(NEGS_E_INVALID, "negs_loss_set_param: NEGS_LP_KERNEL is read-only "
                                          "(force the portable path with NEGS_LP_FORCE_SCALAR)");
@@ -100,6 +111,7 @@ NEGS_API int negs_loss_get_param(const negs_loss *l, int param, double *value)
     case NEGS_LP_THREADS: *value = l->threads; return NEGS_OK;
     case NEGS_LP_FORCE_SCALAR: *value = l->force_scalar; return NEGS_OK;
     case NEGS_LP_COSINE: *value = l->cosine; return NEGS_OK;
+    case NEGS_LP_TAU_PLUS: *value = l->tau_plus; return NEGS_OK;
     case NEGS_LP_KERNEL: {
         unsigned isa = negs_loss_isa(l);
         *value = (isa & NEGS_CPU_AVX512) ? NEGS_KERNEL_AVX512

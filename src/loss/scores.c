@@ -83,6 +83,8 @@ int negs_scores_exec(negs_loss *l, const char *fn, size_t n, uint32_t k, const f
     if (l->kind < NEGS_LOSS_BCE || l->kind > NEGS_LOSS_LISTNET)
         return negs_fail(NEGS_E_UNSUPPORTED, "%s: loss kind %d has no score form", fn,
                          l->kind);
+    if (l->kind == NEGS_LOSS_SOFTMAX && l->tau_plus > 0.0)
+        return negs_scores_debias(l, fn, n, k, pos, neg, neg_logq, neg_mask, loss, d_pos, d_neg);
 
     /* The job is large (per-part results), and lives here: executing never allocates. */
     struct negs_scores_job jb;

@@ -49,5 +49,9 @@ struct negs_loss;
 int negs_scores_exec(struct negs_loss *l, const char *fn, size_t n, uint32_t k,
                      const float *pos, const float *neg, const float *neg_logq,
                      const uint8_t *neg_mask, float *loss, float *d_pos, float *d_neg);
+/* The same job for a SOFTMAX handle with tau+ > 0: the debiased loss (scores_debias.c). */
+int negs_scores_debias(struct negs_loss *l, const char *fn, size_t n, uint32_t k,
+                       const float *pos, const float *neg, const float *neg_logq,
+                       const uint8_t *neg_mask, float *loss, float *d_pos, float *d_neg);
 
 #endif

@@ -13,7 +13,7 @@ REDUCTIONS = {"mean": C.REDUCE_MEAN, "sum": C.REDUCE_SUM, "none": C.REDUCE_NONE}
 class Loss(Handle, free="negs_loss_free"):
     """Loss(kind="softmax", **params), kind a name of KINDS or a NEGS_LOSS_* value;
     params: temperature, margin, reduction ("mean", "sum", "none"), threads, force_scalar,
-    cosine."""
+    cosine, tau_plus."""
 
     temperature = Param(C.LP_TEMPERATURE, float)
     margin = Param(C.LP_MARGIN, float, "hinge margin (not divided by the temperature)")
@@ -22,6 +22,8 @@ class Loss(Handle, free="negs_loss_free"):
     force_scalar = Param(C.LP_FORCE_SCALAR, bool, "use the portable kernels")
     kernel = Param(C.LP_KERNEL, int, "read-only: the KERNEL_* in use")
     cosine = Param(C.LP_COSINE, bool, "scores are cosines of the rows")
+    tau_plus = Param(C.LP_TAU_PLUS, float,
+                     "softmax only: class prior tau+ of the debiased loss in [0, 1), 0 = plain")
 
     @wraps("negs_loss_create")
     def __init__(self, kind="softmax", **params):
