@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "test_util.h"
 #include "core/alloc.h"
@@ -146,6 +147,42 @@ static void test_pool_runs_each_part_once(void **state)
     negs_pool_free(NULL);
 }
 
+static void pause_us(long us)
+{
+    struct timespec ts = {0, us * 1000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Part 0 slow: the caller (or a worker) waits past the pool's spin and sleeps on completion. */
+static void mark_slow(void *ctx, size_t part, size_t n_parts)
+{
+    if (part == 0) pause_us(300);
+    mark(ctx, part, n_parts);
+}
+
+/* Many small jobs back to back (the workers spinning), jobs after idle gaps longer than the
+ * spin (the workers asleep, woken by the next job), and slow parts (the caller asleep): every
+ * part runs exactly once each time, with any thread count. */
+static void test_pool_wake_paths(void **state)
+{
+    (void)state;
+    unsigned counts[] = {2, 3};
+    for (int t = 0; t < 2; t++) {
+        negs_pool *p = negs_pool_create(counts[t]);
+        assert_non_null(p);
+        static pool_ctx c;
+        for (int round = 0; round < 600; round++) {
+            size_t n = (size_t)(round % 5) + 2;
+            memset(&c, 0, sizeof c);
+            if (round % 100 == 99) pause_us(2000); /* idle: the workers go to sleep */
+            negs_pool_run(p, round % 50 == 7 ? mark_slow : mark, &c, n);
+            for (size_t i = 0; i < 8; i++) assert_int_equal(c.hits[i], i < n ? 1 : 0);
+            assert_int_equal(c.seen_parts, n);
+        }
+        negs_pool_free(p);
+    }
+}
+
 static void test_pool_resize(void **state)
 {
     (void)state;
@@ -186,6 +223,7 @@ int main(void)
         cmocka_unit_test(test_checks),
         cmocka_unit_test(test_alloc_overflow),
         cmocka_unit_test(test_pool_runs_each_part_once),
+        cmocka_unit_test(test_pool_wake_paths),
         cmocka_unit_test(test_pool_resize),
         cmocka_unit_test(test_cpu_detection),
     };
