@@ -1,9 +1,13 @@
 /* Benchmark of negs_loss_inbatch (forward + backward, MEAN, temperature 0.05, logQ and item
  * ids with accidental hits), one case per process so that the peak RSS is the case's own.
- *   bench_inbatch case B M DIM THREADS [REPS]  -> one line: "time_s gflops peak_rss_mib loss"
- *     (best of REPS calls after one warm-up call; REPS = 0 times the single first call)
+ *   bench_inbatch case B M DIM THREADS [REPS]  -> one line:
+ *     "time_s gflops peak_rss_mib loss cpu_s" (best of REPS calls after one warm-up call;
+ *     REPS = 0 times the single first call; cpu_s = the best call's process CPU time, all
+ *     threads: idle pool threads sleep, so it is the work done)
  *   bench_inbatch peak THREADS                 -> measured fp32 FMA peak in GFLOP/s (512-bit
- *     FMAs, or 256-bit ones on CPUs without AVX-512)
+ *     FMAs, or 256-bit ones on CPUs without AVX-512): "wall cpu", wall = by wall time, cpu =
+ *     the sum of the threads' rates by their own CPU time (what a loaded machine cannot hide)
+ *   bench_inbatch bw THREADS                   -> measured memory read bandwidth in GB/s
  *   bench_inbatch ml B DIM THREADS REPS FILE   -> MovieLens known-positive masking (see ml())
  *   bench_inbatch indexed B M DIM THREADS REPS COSINE -> negs_loss_inbatch_indexed against
  *     gather + negs_loss_inbatch + scatter by hand (see indexed())
@@ -37,9 +41,19 @@ static double now(void)
 /* --- fp32 peak: 24 independent chains of 512-bit FMAs per thread (enough to cover the FMA
  * latency on every current core), one thread per core */
 #define PEAK_ITERS 40000000L
+/* Each loop thread records its own CPU time (out[1]): the rate while it runs, which other
+ * tenants of a loaded machine do not change, unlike the wall time. */
+static double thread_cpu(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 __attribute__((target("avx512f"))) static void *fma_loop(void *arg)
 {
     float *out = arg;
+    double c0 = thread_cpu();
     __m512 a[24];
     __m512 x = _mm512_set1_ps(0.999999f), y = _mm512_set1_ps(1e-6f);
     for (int i = 0; i < 24; i++) a[i] = _mm512_set1_ps((float)i);
@@ -49,26 +63,33 @@ __attribute__((target("avx512f"))) static void *fma_loop(void *arg)
     }
     __m512 s = a[0];
     for (int i = 1; i < 24; i++) s = _mm512_add_ps(s, a[i]);
-    *out = _mm512_reduce_add_ps(s);
+    out[0] = _mm512_reduce_add_ps(s);
+    out[1] = (float)(thread_cpu() - c0);
     return NULL;
 }
 
-/* The same with 256-bit FMAs, for CPUs without AVX-512 (whose kernels are then AVX2). */
+/* The same with 256-bit FMAs, for CPUs without AVX-512 (whose kernels are then AVX2): 12
+ * chains, four times the iterations. AVX2 has 16 vector registers: 24 chains do not fit, and
+ * the spilled ones measured about half the peak (a load and a store per FMA). 12 still
+ * cover 3 FMA units of latency 4. */
+#define CHAINS256 12
 __attribute__((target("avx2,fma"))) static void *fma_loop256(void *arg)
 {
     float *out = arg;
-    __m256 a[24];
+    double c0 = thread_cpu();
+    __m256 a[CHAINS256];
     __m256 x = _mm256_set1_ps(0.999999f), y = _mm256_set1_ps(1e-6f);
-    for (int i = 0; i < 24; i++) a[i] = _mm256_set1_ps((float)i);
-    for (long it = 0; it < PEAK_ITERS / 4; it++) {
-#pragma GCC unroll 24
-        for (int i = 0; i < 24; i++) a[i] = _mm256_fmadd_ps(a[i], x, y);
+    for (int i = 0; i < CHAINS256; i++) a[i] = _mm256_set1_ps((float)i);
+    for (long it = 0; it < PEAK_ITERS; it++) {
+#pragma GCC unroll 12
+        for (int i = 0; i < CHAINS256; i++) a[i] = _mm256_fmadd_ps(a[i], x, y);
     }
     __m256 s = a[0];
-    for (int i = 1; i < 24; i++) s = _mm256_add_ps(s, a[i]);
+    for (int i = 1; i < CHAINS256; i++) s = _mm256_add_ps(s, a[i]);
     float t[8];
     _mm256_storeu_ps(t, s);
-    *out = t[0] + t[7];
+    out[0] = t[0] + t[7];
+    out[1] = (float)(thread_cpu() - c0);
     return NULL;
 }
 
@@ -76,22 +97,77 @@ static int peak(int threads)
 {
     int wide = __builtin_cpu_supports("avx512f");
     if (!wide && !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))) {
-        printf("0\n");
+        printf("0 0\n");
         return 0;
     }
+    if (threads < 1 || threads > 64) return 2;
     pthread_t th[64];
-    float out[64];
-    double best = 1e30; /* best of 5: other processes on the machine only ever slow it down */
+    float out[64][2];
+    /* best of 5: other processes on the machine only ever slow it down */
+    double best = 1e30, cpu_best[64];
+    for (int i = 0; i < threads; i++) cpu_best[i] = 1e30;
     for (int rep = 0; rep < 5; rep++) {
         double t0 = now();
         for (int i = 0; i < threads; i++)
-            pthread_create(&th[i], NULL, wide ? fma_loop : fma_loop256, &out[i]);
+            pthread_create(&th[i], NULL, wide ? fma_loop : fma_loop256, out[i]);
         for (int i = 0; i < threads; i++) pthread_join(th[i], NULL);
         double t = now() - t0;
         if (t < best) best = t;
+        for (int i = 0; i < threads; i++)
+            if (out[i][1] < cpu_best[i]) cpu_best[i] = out[i][1];
     }
-    printf("%.1f\n", (double)threads * (PEAK_ITERS / 4) * 24.0 * (wide ? 16 : 8) * 2 / best / 1e9);
+    /* 24 chains x 16 lanes x PEAK_ITERS / 4 = 12 chains x 8 lanes x PEAK_ITERS: the same
+     * flops either way */
+    double flops = PEAK_ITERS * 96.0 * 2, cpu_rate = 0;
+    for (int i = 0; i < threads; i++) cpu_rate += flops / cpu_best[i];
+    printf("%.1f %.1f\n", (double)threads * flops / best / 1e9, cpu_rate / 1e9);
     return 0;
+}
+
+/* --- memory bandwidth: each thread sums its share of a 512 MiB buffer (read only, far
+ * beyond any cache), best of 5; prints GB/s. */
+#define BW_BYTES (512ul << 20)
+typedef struct bw_part {
+    const double *x;
+    size_t n;
+    double sum;
+} bw_part;
+
+static void *bw_read(void *arg)
+{
+    bw_part *p = arg;
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (size_t i = 0; i + 4 <= p->n; i += 4) {
+        s0 += p->x[i];
+        s1 += p->x[i + 1];
+        s2 += p->x[i + 2];
+        s3 += p->x[i + 3];
+    }
+    p->sum = s0 + s1 + s2 + s3;
+    return NULL;
+}
+
+static int bandwidth(int threads)
+{
+    size_t n = BW_BYTES / sizeof(double), per = n / (size_t)threads;
+    double *x = malloc(BW_BYTES), best = 1e30, sum = 0;
+    if (!x || threads < 1 || threads > 64) return 1;
+    for (size_t i = 0; i < n; i++) x[i] = (double)(i & 1023);
+    pthread_t th[64];
+    bw_part pt[64];
+    for (int rep = 0; rep < 5; rep++) {
+        double t0 = now();
+        for (int i = 0; i < threads; i++) {
+            pt[i] = (bw_part){x + (size_t)i * per, per, 0};
+            pthread_create(&th[i], NULL, bw_read, &pt[i]);
+        }
+        for (int i = 0; i < threads; i++) pthread_join(th[i], NULL), sum += pt[i].sum;
+        double t = now() - t0;
+        if (t < best) best = t;
+    }
+    printf("%.1f\n", (double)per * (double)threads * sizeof(double) / best / 1e9);
+    free(x);
+    return sum < 0; /* keeps the sums */
 }
 
 static uint64_t st = 88172645463325252ull;
@@ -249,11 +325,12 @@ int main(int argc, char **argv)
                        strtoull(argv[4], NULL, 10), atoi(argv[5]), atoi(argv[6]),
                        atoi(argv[7]));
     if (argc >= 3 && !strcmp(argv[1], "peak")) return peak(atoi(argv[2]));
+    if (argc >= 3 && !strcmp(argv[1], "bw")) return bandwidth(atoi(argv[2]));
     if (argc >= 7 && !strcmp(argv[1], "ml"))
         return ml(strtoull(argv[2], NULL, 10), strtoull(argv[3], NULL, 10), atoi(argv[4]),
                   atoi(argv[5]), argv[6]);
     if (argc < 6 || strcmp(argv[1], "case")) {
-        fprintf(stderr, "usage: %s case B M DIM THREADS [REPS] | peak THREADS\n", argv[0]);
+        fprintf(stderr, "usage: %s case B M DIM THREADS [REPS] | peak THREADS | bw THREADS\n", argv[0]);
         return 2;
     }
     size_t b = strtoull(argv[2], NULL, 10), m = strtoull(argv[3], NULL, 10);
@@ -276,23 +353,27 @@ int main(int argc, char **argv)
     negs_loss_set_param(l, NEGS_LP_TEMPERATURE, 0.05);
     negs_loss_set_param(l, NEGS_LP_THREADS, threads);
     if (getenv("BENCH_SCALAR")) negs_loss_set_param(l, NEGS_LP_FORCE_SCALAR, 1);
-    double t0 = now();
+    double c0 = cpu_now(), t0 = now();
     int rc = negs_loss_inbatch(l, b, m, dim, u, v, lq, items, NULL, &loss, du, dv); /* warm */
     double best = reps == 0 ? now() - t0 : 1e30;
     if (rc) {
         fprintf(stderr, "negs_loss_inbatch: %s\n", negs_last_error());
         return 1;
     }
+    double cbest = reps == 0 ? cpu_now() - c0 : 1e30;
     for (int r = 0; r < reps; r++) {
+        c0 = cpu_now();
         t0 = now();
         negs_loss_inbatch(l, b, m, dim, u, v, lq, items, NULL, &loss, du, dv);
-        double t = now() - t0;
+        double t = now() - t0, tc = cpu_now() - c0;
         if (t < best) best = t;
+        if (tc < cbest) cbest = tc;
     }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     double flops = 6.0 * (double)b * (double)n * (double)dim;
-    printf("%.6f %.2f %.1f %.6g\n", best, flops / best / 1e9, ru.ru_maxrss / 1024.0, loss);
+    printf("%.6f %.2f %.1f %.6g %.6f\n", best, flops / best / 1e9, ru.ru_maxrss / 1024.0, loss,
+           cbest);
     negs_loss_free(l);
     return 0;
 }

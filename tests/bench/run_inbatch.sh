@@ -3,7 +3,8 @@
 # dense in-batch step, for b in {1024, 4096, 16384}, m in {0, 4096}, dim in {64, 128}, at 1 and
 # 2 threads, each case in a fresh process (peak RSS per case); then b = 65,536, dim = 128 for
 # memory. GFLOP/s count 6 b (b+m) dim (the dense algorithm's three products; our recomputed
-# logits are not counted); % of peak uses the fp32 FMA peak measured here for that thread count.
+# logits are not counted); % of peak uses the fp32 FMA peak measured here for that thread count
+# (by wall time, and by the threads' CPU time: %cpu); the memory bandwidth is measured too.
 # Then MovieLens-100K known-positive masking (the real positives, read at run time from
 # ../shared/data/ml-100k or $ML100K) against the unmasked call and torch's dense step with its
 # mask built on the fly; then negs_loss_inbatch_indexed against gather + negs_loss_inbatch +
@@ -25,6 +26,8 @@ py=${PYTHON:-/usr/bin/python3}
 json=${BENCH_JSON:-}
 have_torch=0
 "$py" -c "import torch" >/dev/null 2>&1 && have_torch=1
+[ $have_torch = 1 ] && echo "torch peer: $(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$py" \
+    "$here/torch_info.py" 2>/dev/null || echo "build info not available")"
 
 parts=${INBATCH_PARTS:-ml indexed dense}
 ml100k=${ML100K:-$here/../../../shared/data/ml-100k/ml-100k.inter}
@@ -87,10 +90,17 @@ case " $parts " in *" indexed "*)
 ;; esac
 
 case " $parts " in *" dense "*) ;; *) exit 0 ;; esac
-peak1=$("$bin" peak 1)
-peak2=$("$bin" peak 2)
-echo "fp32 FMA peak measured: 1 thread $peak1 GFLOP/s, 2 threads $peak2 GFLOP/s" \
-     "(chains of 512-bit FMAs, or 256-bit ones without AVX-512: lanes x 2 flops x rate x clock)"
+set -- $("$bin" peak 1); peak1=$1 peakc1=$2
+set -- $("$bin" peak 2); peak2=$1 peakc2=$2
+set -- $("$bin" bw 1); bw1=$1
+set -- $("$bin" bw 2); bw2=$1
+echo "fp32 FMA peak measured: 1 thread $peak1 GFLOP/s, 2 threads $peak2 GFLOP/s by wall time;" \
+     "$peakc1 and $peakc2 by the threads' own CPU time (independent chains of 512-bit FMAs, or" \
+     "256-bit ones without AVX-512)"
+echo "memory read bandwidth measured: 1 thread $bw1 GB/s, 2 threads $bw2 GB/s"
+echo "load (uptime): $(uptime | sed 's/.*load average/load average/')"
+echo "%peak = ours_GF / the wall peak; %cpu = ours' flops per CPU second (all threads; idle"
+echo "pool threads sleep) / the CPU-time peak per thread: the kernel's efficiency when it runs"
 
 # The OpenBLAS core types that run here: "auto" (OPENBLAS_CORETYPE unset) first, then each
 # candidate that completes a small case and reports a core type not seen yet.
@@ -114,14 +124,14 @@ fi
 echo "columns: torch = PyTorch's dense step; blas = the dense cblas_sgemm step (best core type:"
 echo "core; auto_s = OpenBLAS's autodetected one); *_x = peer time / ours; rel = the blas"
 echo "peer's max relative difference from ours in (loss, du, dv)"
-printf '%-32s %9s %9s %6s %9s %6s %9s %-11s %7s %7s %7s %6s %7s %8s %8s %s\n' case ours_s \
-       torch_s torch_x blas_s blas_x auto_s core ours_GF torch_GF blas_GF %peak ours_MiB \
-       torch_MiB blas_MiB rel
+printf '%-32s %9s %9s %6s %9s %6s %9s %-11s %7s %7s %7s %6s %5s %7s %8s %8s %s\n' case \
+       ours_s torch_s torch_x blas_s blas_x auto_s core ours_GF torch_GF blas_GF %peak %cpu \
+       ours_MiB torch_MiB blas_MiB rel
 
-emit() { # case ours_s peer_s ratio ours_gf peer_gf pct ours_mib peer_mib peak note
+emit() { # case ours_s peer_s ratio ours_gf peer_gf pct ours_mib peer_mib peak note pct_cpu
     if [ -n "$json" ]; then
-        printf '{"bench":"inbatch","case":"%s","ours":%s,"peer":"torch","peer_value":%s,"unit":"s","ratio":%s,"ours_gflops":%s,"peer_gflops":%s,"pct_of_peak":%s,"ours_peak_rss_mib":%s,"peer_peak_rss_mib":%s,"peak_gflops":%s,"note":"%s"}\n' \
-            "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" "${10}" "${11}" >>"$json"
+        printf '{"bench":"inbatch","case":"%s","ours":%s,"peer":"torch","peer_value":%s,"unit":"s","ratio":%s,"ours_gflops":%s,"peer_gflops":%s,"pct_of_peak":%s,"ours_peak_rss_mib":%s,"peer_peak_rss_mib":%s,"peak_gflops":%s,"note":"%s","pct_of_cpu_peak":%s}\n' \
+            "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" "${10}" "${11}" "${12}" >>"$json"
     fi
 }
 
@@ -160,9 +170,10 @@ for b in ${INBATCH_SIZES:-1024 4096 16384}; do
             for t in 1 2; do
                 name="b=$b,m=$m,dim=$dim,threads=$t"
                 set -- $("$bin" case $b $m $dim $t $reps)
-                ot=$1 ogf=$2 orss=$3
-                if [ $t = 1 ]; then pk=$peak1; else pk=$peak2; fi
+                ot=$1 ogf=$2 orss=$3 ocpu=$5
+                if [ $t = 1 ]; then pk=$peak1 pkc=$peakc1; else pk=$peak2 pkc=$peakc2; fi
                 pct=$(awk "BEGIN{if ($pk > 0) printf \"%.1f\", 100*$ogf/$pk; else print \"null\"}")
+                pcpu=$(awk "BEGIN{if ($pkc > 0) printf \"%.1f\", 100*$ogf*$ot*$t/($ocpu*$pkc); else print \"null\"}")
                 if [ $have_torch = 1 ]; then
                     set -- $(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=$t \
                              OMP_NUM_THREADS=$t "$py" "$here/inbatch_peer.py" $b $m $dim $t $preps)
@@ -173,10 +184,10 @@ for b in ${INBATCH_SIZES:-1024 4096 16384}; do
                 fi
                 run_blas $b $m $dim $t $reps
                 bratio=$(awk "BEGIN{if (\"$bt\" == \"null\") print \"null\"; else printf \"%.2f\", $bt/$ot}")
-                printf '%-32s %9s %9s %6s %9s %6s %9s %-11s %7s %7s %7s %6s %7s %8s %8s %s\n' \
-                       "$name" $ot $pt $ratio $bt $bratio $at $bcore $ogf $pgf $bgf $pct $orss \
-                       $prss $brss $brel
-                emit "$name" $ot $pt $ratio $ogf $pgf $pct $orss $prss $pk ""
+                printf '%-32s %9s %9s %6s %9s %6s %9s %-11s %7s %7s %7s %6s %5s %7s %8s %8s %s\n' \
+                       "$name" $ot $pt $ratio $bt $bratio $at $bcore $ogf $pgf $bgf $pct $pcpu \
+                       $orss $prss $brss $brel
+                emit "$name" $ot $pt $ratio $ogf $pgf $pct $orss $prss $pk "" $pcpu
                 emit_blas "$name" $ot $ogf $pct $orss $pk
             done
         done
@@ -188,10 +199,11 @@ done
 # 65536^2 x 4 B = 16 GiB, and torch keeps several such matrices for the backward pass.
 name="b=65536,m=0,dim=128,threads=2"
 set -- $("$bin" case 65536 0 128 2 0)
-ot=$1 ogf=$2 orss=$3
+ot=$1 ogf=$2 orss=$3 ocpu=$5
 pct=$(awk "BEGIN{if ($peak2 > 0) printf \"%.1f\", 100*$ogf/$peak2; else print \"null\"}")
-printf '%-32s %9s %9s %6s %9s %6s %9s %-11s %7s %7s %7s %6s %7s %8s %8s %s\n' "$name" $ot \
-       "(not run)" - "(not run)" - - - $ogf - - $pct $orss - - -
+pcpu=$(awk "BEGIN{if ($peakc2 > 0) printf \"%.1f\", 100*$ogf*$ot*2/($ocpu*$peakc2); else print \"null\"}")
+printf '%-32s %9s %9s %6s %9s %6s %9s %-11s %7s %7s %7s %6s %5s %7s %8s %8s %s\n' "$name" $ot \
+       "(not run)" - "(not run)" - - - $ogf - - $pct $pcpu $orss - - -
 echo "b=65536 peak RSS: $orss MiB (goal < 1024 MiB; dense logits alone would need 16 GiB: neither peer is run)"
 emit "$name" $ot null null $ogf null $pct $orss null $peak2 \
-     "torch not run: the dense b x b logits alone need 16 GiB, the step several times that"
+     "torch not run: the dense b x b logits alone need 16 GiB, the step several times that" $pcpu

@@ -9,7 +9,8 @@
 # Then the indexed variants (bench_loss_scores_indexed: rows gathered by index from 10^5 x dim
 # tables, gradients into the tables; `rows` = the _rows variant) against gather + scores in
 # plain C loops + negs_loss_scores + chain rule and scatter by hand, at 1 and 2 threads, in
-# the same binary; ratio = hand / ours.
+# the same binary; ratio = hand / ours. First a note on what the torch peer was built with and
+# which BLAS it loads (tests/bench/torch_info.py).
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${BENCH_BIN_DIR:-build/bench}/bench_loss_scores
@@ -22,6 +23,9 @@ trap 'rm -rf "$tmp"' EXIT
 peer_name=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$py" -c \
     'import torch; print("torch " + torch.__version__.split("+")[0] + " CPU")' 2>/dev/null) || {
     echo "loss_scores: torch not available, skipping the peer"; peer_name=""; }
+# what the torch peer was built with and which BLAS it runs on (its figures depend on both)
+[ -n "$peer_name" ] && echo "torch peer: $(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$py" \
+    "$here/torch_info.py" 2>/dev/null || echo "build info not available")"
 
 printf '%-8s %3s %2s %12s %12s %8s %12s %12s\n' kind k th ours_ms torch_ms ratio ours_loss torch_loss
 for threads in 1 2; do
