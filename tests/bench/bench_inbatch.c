@@ -3,7 +3,7 @@
  *   bench_inbatch case B M DIM THREADS [REPS]  -> one line:
  *     "time_s gflops peak_rss_mib loss cpu_s" (best of REPS calls after one warm-up call;
  *     REPS = 0 times the single first call; cpu_s = the best call's process CPU time, all
- *     threads: idle pool threads sleep, so it is the work done)
+ *     threads: idle pool threads sleep after a short spin, so it is about the work done)
  *   bench_inbatch peak THREADS                 -> measured fp32 FMA peak in GFLOP/s (512-bit
  *     FMAs, or 256-bit ones on CPUs without AVX-512): "wall cpu", wall = by wall time, cpu =
  *     the sum of the threads' rates by their own CPU time (what a loaded machine cannot hide)

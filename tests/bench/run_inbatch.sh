@@ -100,7 +100,7 @@ echo "fp32 FMA peak measured: 1 thread $peak1 GFLOP/s, 2 threads $peak2 GFLOP/s 
 echo "memory read bandwidth measured: 1 thread $bw1 GB/s, 2 threads $bw2 GB/s"
 echo "load (uptime): $(uptime | sed 's/.*load average/load average/')"
 echo "%peak = ours_GF / the wall peak; %cpu = ours' flops per CPU second (all threads; idle"
-echo "pool threads sleep) / the CPU-time peak per thread: the kernel's efficiency when it runs"
+echo "pool threads sleep after a short spin) / the CPU-time peak per thread: the kernel's efficiency"
 
 # The OpenBLAS core types that run here: "auto" (OPENBLAS_CORETYPE unset) first, then each
 # candidate that completes a small case and reports a core type not seen yet.
