@@ -114,6 +114,7 @@ typedef struct negs_sampler negs_sampler;
 #define NEGS_SAMPLER_EXPOSURE 4
 #define NEGS_SAMPLER_MIXTURE 5
 #define NEGS_SAMPLER_HARD 6
+#define NEGS_SAMPLER_WALK 8 /* random-walk negatives on the interaction graph (see below) */
 
 /* Parameters of negs_sampler_set_param / get_param. */
 #define NEGS_SP_ALPHA 1             /* popularity exponent, default 0.75, any finite value with
@@ -138,6 +139,32 @@ typedef struct negs_sampler negs_sampler;
                                      * that had fewer than k semi-hard candidates */
 #define NEGS_SP_SHARED_EXCLUDE 20   /* 0/1, default 1: negs_sampler_sample_shared never draws one
                                      * of the batch's positives */
+
+/* Random-walk negatives (NEGS_SAMPLER_WALK; docs/samplers.md, "Random-walk negatives").
+ * The graph is the positives table (negs_sampler_set_positives: users x items; the item ->
+ * user transpose is built into the handle there). Each slot of row r walks from users[r]:
+ * an odd hop goes from the current user to one of its items, uniformly; an even hop goes from
+ * the current item back to the start user with probability NEGS_SP_WALK_RESTART, else to one of
+ * the item's users, uniformly. After NEGS_SP_WALK_LENGTH hops the walk ends on an item; it is
+ * the slot's negative unless the user has interacted with it or it is the row's positive. After
+ * NEGS_SP_WALK_TRIES failed walks (at once for a user without interactions) the slot is drawn
+ * uniformly among the row's eligible items. The user's positives are never returned. users is
+ * required (each below the table's users); positives may be NULL. No exact per-item
+ * probability is computed: out_logq (may be NULL) is NaN in every slot, negs_sampler_logq
+ * answers NEGS_E_UNSUPPORTED. NEGS_E_STATE without a table; NEGS_E_EXHAUSTED for a row whose
+ * user's interactions and positive cover the catalogue. UNIQUE and EXCLUDE_POSITIVES = 0 are
+ * NEGS_E_UNSUPPORTED, as is a WALK sampler as a mixture's or HARD sampler's child. Draws are
+ * keyed by (seed, step, NEGS_SP_ROW_OFFSET + r) and the slot's place in the row: identical for
+ * any NEGS_SP_THREADS and row split; a call never allocates. The parameters below apply to
+ * WALK samplers only (else NEGS_E_UNSUPPORTED). */
+#define NEGS_SP_WALK_LENGTH 40    /* hops per walk, odd, 3..99, default 3 (user-item-user-item) */
+#define NEGS_SP_WALK_RESTART 41   /* probability in [0, 1] of an item -> user hop returning to the
+                                   * start user, default 0; used as the nearest multiple of 2^-32 */
+#define NEGS_SP_WALK_TRIES 42     /* walks per slot before the uniform fallback, 0..1024, default 8
+                                   * (0: every slot is the fallback's) */
+#define NEGS_SP_WALK_FALLBACKS 43 /* read-only: slots of the last sample call drawn by the fallback */
+#define NEGS_SP_WALK_REJECTED 44  /* read-only: walks of the last sample call that ended on an
+                                   * excluded item */
 
 #define NEGS_HARD_TOP 1
 #define NEGS_HARD_SEMIHARD 2

@@ -182,7 +182,7 @@ private:
 
 class sampler {
 public:
-    /* kind: NEGS_SAMPLER_UNIFORM, _POPULARITY, _CATEGORY, _EXPOSURE, _MIXTURE, _HARD. */
+    /* kind: NEGS_SAMPLER_UNIFORM, _POPULARITY, _CATEGORY, _EXPOSURE, _MIXTURE, _HARD, _WALK. */
     sampler(int kind, std::uint32_t n_items, std::uint64_t seed = 0)
         : p_(detail::check_ptr(negs_sampler_create(kind, n_items, seed)))
     {

@@ -10,6 +10,7 @@
 #include "core/errors.h"
 #include "sampler_hard.h"
 #include "sampler_internal.h"
+#include "sampler_walk.h"
 
 static const char *kind_name(int kind)
 {
@@ -19,6 +20,7 @@ static const char *kind_name(int kind)
     case NEGS_SAMPLER_CATEGORY: return "CATEGORY";
     case NEGS_SAMPLER_EXPOSURE: return "EXPOSURE";
     case NEGS_SAMPLER_MIXTURE: return "MIXTURE";
+    case NEGS_SAMPLER_WALK: return "WALK";
     default: return "HARD";
     }
 }
@@ -26,7 +28,7 @@ static const char *kind_name(int kind)
 NEGS_API negs_sampler *negs_sampler_create(int kind, uint32_t n_items, uint64_t seed)
 {
     static const char *fn = "negs_sampler_create";
-    if (kind < NEGS_SAMPLER_UNIFORM || kind > NEGS_SAMPLER_HARD)
+    if ((kind < NEGS_SAMPLER_UNIFORM || kind > NEGS_SAMPLER_HARD) && kind != NEGS_SAMPLER_WALK)
         return negs_fail_null(NEGS_E_UNSUPPORTED, "%s: kind = %d is not a NEGS_SAMPLER_* value", fn,
                               kind);
     if (n_items == 0) return negs_fail_null(NEGS_E_INVALID, "%s: n_items is 0", fn);
@@ -52,7 +54,7 @@ NEGS_API negs_sampler *negs_sampler_create(int kind, uint32_t n_items, uint64_t 
     s->alias32 = sp_alias32_select(negs_cpu_features());
     s->excl32 = sp_excl32_select(negs_cpu_features());
     s->far = sp_far_select(negs_cpu_features());
-    if (sp_scratch_prepare(s, 1) || sp_hard_prepare(s, 1)) {
+    if (sp_scratch_prepare(s, 1) || sp_hard_prepare(s, 1) || sp_walk_init(s)) {
         negs_sampler_free(s);
         return NULL;
     }
@@ -69,6 +71,7 @@ NEGS_API void negs_sampler_free(negs_sampler *s)
     }
     sp_scratch_free(s);
     sp_hard_free(s);
+    sp_walk_free(s);
     sp_tables_free(&s->t);
     free(s->ubits);
     negs_pool_free(s->pool);
@@ -128,6 +131,12 @@ NEGS_API int negs_sampler_set_param(negs_sampler *s, int param, double value)
         if (value != 0.0 && value != 1.0)
             return negs_fail(NEGS_E_INVALID, "%s: %s = %g must be 0 or 1", fn,
                              param == NEGS_SP_UNIQUE ? "unique" : "exclude_positives", value);
+        if (s->kind == NEGS_SAMPLER_WALK && param == NEGS_SP_UNIQUE && value == 1.0)
+            return negs_fail(NEGS_E_UNSUPPORTED, "%s: UNIQUE is not supported on a WALK sampler "
+                             "(each slot is drawn by its own walks)", fn);
+        if (s->kind == NEGS_SAMPLER_WALK && param == NEGS_SP_EXCLUDE_POSITIVES && value == 0.0)
+            return negs_fail(NEGS_E_UNSUPPORTED, "%s: a WALK sampler always excludes the user's "
+                             "positives (its walks run on them)", fn);
         if (param == NEGS_SP_EXCLUDE_POSITIVES) {
             s->exclude = (int)value;
             return NEGS_OK;
@@ -198,6 +207,8 @@ NEGS_API int negs_sampler_set_param(negs_sampler *s, int param, double value)
         s->row_offset = (uint64_t)value;
         return NEGS_OK;
     default:
+        if (param >= NEGS_SP_WALK_LENGTH && param <= NEGS_SP_WALK_REJECTED)
+            return sp_walk_set_param(s, param, value, fn);
         return sp_hard_set_param(s, param, value, fn);
     }
 }
@@ -219,7 +230,10 @@ NEGS_API int negs_sampler_get_param(const negs_sampler *s, int param, double *va
     case NEGS_SP_THREADS: *value = s->threads; return NEGS_OK;
     case NEGS_SP_ROW_OFFSET: *value = (double)s->row_offset; return NEGS_OK;
     case NEGS_SP_SHARED_EXCLUDE: *value = s->shared_exclude; return NEGS_OK;
-    default: return sp_hard_get_param(s, param, value, fn);
+    default:
+        if (param >= NEGS_SP_WALK_LENGTH && param <= NEGS_SP_WALK_REJECTED)
+            return sp_walk_get_param(s, param, value, fn);
+        return sp_hard_get_param(s, param, value, fn);
     }
 }
 
@@ -230,10 +244,11 @@ NEGS_API int negs_sampler_set_weights(negs_sampler *s, const double *weights, ui
     if (!st) st = negs_check_ptr(weights, fn, "weights");
     if (st) return st;
     if (s->kind == NEGS_SAMPLER_UNIFORM || s->kind == NEGS_SAMPLER_MIXTURE ||
-        s->kind == NEGS_SAMPLER_HARD)
+        s->kind == NEGS_SAMPLER_HARD || s->kind == NEGS_SAMPLER_WALK)
         return negs_fail(NEGS_E_UNSUPPORTED, "%s: a %s sampler takes no weights (%s)", fn,
                          kind_name(s->kind),
                          s->kind == NEGS_SAMPLER_UNIFORM ? "use POPULARITY with alpha 0"
+                         : s->kind == NEGS_SAMPLER_WALK  ? "its walks follow the graph's edges"
                                                          : "set them on its children");
     if (n_items != s->n_items)
         return negs_fail(NEGS_E_INVALID, "%s: n_items = %u differs from the sampler's %u items", fn,
@@ -291,9 +306,12 @@ NEGS_API int negs_sampler_set_positives(negs_sampler *s, const negs_csr *positiv
             uint64_t len = positives->indptr[u + 1] - positives->indptr[u];
             if (len > mx) mx = (uint32_t)len;
         }
+    sp_walk_graph graph;
+    if ((st = sp_walk_graph_build(s, positives, &graph)) != NEGS_OK) return st;
     s->max_excl = mx;
     if ((st = sp_scratch_prepare(s, s->scr_parts)) != NEGS_OK) {
         s->max_excl = old_max;
+        sp_walk_graph_drop(&graph);
         return st;
     }
     uint64_t *bits = NULL;
@@ -302,7 +320,10 @@ NEGS_API int negs_sampler_set_positives(negs_sampler *s, const negs_csr *positiv
     if (positives && (double)positives->n_users * (double)words * 8.0 <= (double)s->table_budget) {
         bits = negs_calloc_array((size_t)positives->n_users * words, sizeof *bits,
                                  "negs_sampler_set_positives: bitmaps");
-        if (!bits) return NEGS_E_NOMEM;
+        if (!bits) {
+            sp_walk_graph_drop(&graph);
+            return NEGS_E_NOMEM;
+        }
         for (uint32_t u = 0; u < positives->n_users; u++)
             for (uint64_t j = positives->indptr[u]; j < positives->indptr[u + 1]; j++) {
                 uint32_t it = positives->indices[j];
@@ -315,8 +336,10 @@ NEGS_API int negs_sampler_set_positives(negs_sampler *s, const negs_csr *positiv
         negs_csr_release(s->positives);
         s->positives = old;
         free(bits);
+        sp_walk_graph_drop(&graph);
         return st;
     }
+    sp_walk_graph_keep(s, &graph);
     negs_csr_release(old);
     free(s->ubits);
     s->ubits = bits;
@@ -386,6 +409,10 @@ NEGS_API int negs_sampler_add(negs_sampler *mixture_or_hard, negs_sampler *child
     if (child->n_items != m->n_items)
         return negs_fail(NEGS_E_INVALID, "%s: the child has %u items, the parent %u", fn,
                          child->n_items, m->n_items);
+    if (child->kind == NEGS_SAMPLER_WALK)
+        return negs_fail(NEGS_E_UNSUPPORTED, "%s: a WALK sampler cannot be a child (it has no log "
+                         "q for a mixture and draws whole rows of walks); sample from it directly",
+                         fn);
     if (m->kind == NEGS_SAMPLER_HARD) return sp_hard_add(m, child);
     if (child->kind == NEGS_SAMPLER_MIXTURE)
         return negs_fail(NEGS_E_UNSUPPORTED, "%s: a MIXTURE sampler cannot be a mixture's child (no "

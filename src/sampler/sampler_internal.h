@@ -132,6 +132,7 @@ struct negs_sampler {
     uint32_t top_m;                  /* DNS(M,N)'s M */
     double ahns_alpha, ahns_beta, ahns_p;
     struct sp_hard *hard;            /* HARD selection workspace (sampler_hard.h), or NULL */
+    struct sp_walk *walk;            /* WALK parameters and graph (sampler_walk.h), or NULL */
     unsigned threads;
     uint64_t row_offset;
     negs_pool *pool;

@@ -59,6 +59,10 @@ static int check_not_hard(const negs_sampler *s, const char *fn)
     if (s->kind == NEGS_SAMPLER_HARD)
         return negs_fail(NEGS_E_UNSUPPORTED, "%s: the sampler is HARD: its selection depends on the "
                          "model's scores, so it has no log q of its own", fn);
+    if (s->kind == NEGS_SAMPLER_WALK)
+        return negs_fail(NEGS_E_UNSUPPORTED, "%s: the sampler is WALK: the probability of an item "
+                         "is a sum over all walks to it, which is not computed (docs/samplers.md, "
+                         "Random-walk negatives)", fn);
     for (uint32_t c = 0; c < s->n_children; c++)
         if (s->child[c]->kind == NEGS_SAMPLER_HARD)
             return negs_fail(NEGS_E_UNSUPPORTED, "%s: child %u of the mixture is HARD: its selection "

@@ -8,6 +8,7 @@
 #include "core/errors.h"
 #include "sampler_hard.h"
 #include "sampler_internal.h"
+#include "sampler_walk.h"
 
 typedef struct run_ctx {
     const negs_sampler *s;
@@ -189,6 +190,8 @@ NEGS_API int negs_sampler_sample(negs_sampler *s, uint64_t step, size_t n_rows,
                              "needs the model's scores: call negs_sampler_sample_scored", fn, c);
     if (s->kind == NEGS_SAMPLER_HARD)
         return sp_hard_sample(s, step, n_rows, users, positives, k, out_items, out_logq);
+    if (s->kind == NEGS_SAMPLER_WALK)
+        return sp_walk_sample(s, step, n_rows, users, positives, k, out_items, out_logq);
     unsigned parts = s->threads;
     if ((size_t)parts > n_rows) parts = (unsigned)n_rows;
     if ((st = sp_check_rows(s, s->threads, fn, n_rows, users, positives)) != NEGS_OK) return st;

@@ -81,6 +81,7 @@ static int check_kind(const negs_sampler *s, const char *fn)
     if (!bad) return NEGS_OK;
     const char *why = bad->kind == NEGS_SAMPLER_CATEGORY ? "CATEGORY draws from one row's positive's category"
                       : bad->kind == NEGS_SAMPLER_EXPOSURE ? "EXPOSURE draws from one user's exposures"
+                      : bad->kind == NEGS_SAMPLER_WALK ? "WALK walks from one row's user"
                       : "HARD selects by one row's model scores";
     if (bad == s)
         return negs_fail(NEGS_E_UNSUPPORTED, "%s: %s, so it has no draws shared by a batch (use "

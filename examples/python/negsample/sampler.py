@@ -7,7 +7,7 @@ from ._lib import call, create, uint, wraps
 
 KINDS = {"uniform": C.SAMPLER_UNIFORM, "popularity": C.SAMPLER_POPULARITY,
          "category": C.SAMPLER_CATEGORY, "exposure": C.SAMPLER_EXPOSURE,
-         "mixture": C.SAMPLER_MIXTURE, "hard": C.SAMPLER_HARD}
+         "mixture": C.SAMPLER_MIXTURE, "hard": C.SAMPLER_HARD, "walk": C.SAMPLER_WALK}
 HARD_MODES = {"top": C.HARD_TOP, "semihard": C.HARD_SEMIHARD, "softmax": C.HARD_SOFTMAX,
               "dns_mn": C.HARD_DNS_MN, "ahns": C.HARD_AHNS}
 
@@ -33,6 +33,13 @@ class Sampler(Handle, free="negs_sampler_free"):
     ahns_p = Param(C.SP_AHNS_P, float, "AHNS p")
     fallback_rows = Param(C.SP_FALLBACK_ROWS, int, "read-only: semi-hard rows that fell back")
     shared_exclude = Param(C.SP_SHARED_EXCLUDE, bool, "sample_shared skips the batch's positives")
+    walk_length = Param(C.SP_WALK_LENGTH, int, "WALK: hops per walk (odd, >= 3)")
+    walk_restart = Param(C.SP_WALK_RESTART, float, "WALK: probability an item hop returns home")
+    walk_tries = Param(C.SP_WALK_TRIES, int, "WALK: walks per slot before the uniform fallback")
+    walk_fallbacks = Param(C.SP_WALK_FALLBACKS, int, "read-only: WALK slots of the last call "
+                           "drawn by the fallback")
+    walk_rejected = Param(C.SP_WALK_REJECTED, int, "read-only: WALK walks of the last call that "
+                          "ended on an excluded item")
 
     @wraps("negs_sampler_create")
     def __init__(self, kind, n_items, seed=0, **params):
@@ -207,6 +214,10 @@ Category = _kind_class("Category", C.SAMPLER_CATEGORY,
                        "Within the positive's category (pass categories=...).", _TABLES)
 Exposure = _kind_class("Exposure", C.SAMPLER_EXPOSURE,
                        "Among the user's exposed items (pass exposures=Csr).", _TABLES)
+
+Walk = _kind_class("Walk", C.SAMPLER_WALK,
+                   "Random-walk negatives on the interaction graph (pass positives=Csr); "
+                   "sample() needs users and gives NaN log q.", _TABLES)
 
 
 class Mixture(Sampler):
