@@ -104,7 +104,8 @@ enum strategy_kind {
     S_CURRICULUM,   /* 4. MIXTURE of uniform and HARD on a schedule + BPR */
     S_INBATCH,      /* 5. in-batch softmax */
     S_INBATCH_LOGQ, /* 6. in-batch softmax with logQ from negs_freq */
-    S_MIXED         /* 7. in-batch + m shared sampled negatives, mixed log q */
+    S_MIXED,        /* 7. in-batch + m shared sampled negatives, mixed log q */
+    S_WALK          /* random-walk negatives (NEGS_SAMPLER_WALK) + BPR */
 };
 
 typedef struct {
@@ -121,6 +122,10 @@ typedef struct {
 extern const strategy_def STRATEGIES[];
 extern const size_t N_STRATEGIES;
 const strategy_def *strategy_find(const char *name);
+
+/* strategy_walk.c: the random-walk strategy's sampler over the training graph; NULL on failure
+ * (the reason in negs_last_error()). */
+negs_sampler *walk_sampler(const dataset *d, uint64_t seed, int threads);
 
 typedef struct strategy strategy;
 /* Builds the handles a strategy needs; NULL with the reason in err. */

@@ -23,6 +23,9 @@ const strategy_def STRATEGIES[] = {
     {"mixed", S_MIXED,
      "in-batch + m shared uniform negatives, log q per column, known positives masked", 512,
      2e-3, 0, 0.5, 0, 256},
+    {"random-walk", S_WALK,
+     "random-walk negatives: 3 hops user-item-user-item on the training graph (WALK) + BPR", 2048,
+     2e-3, 0.01, 1, 0, 0},
 };
 const size_t N_STRATEGIES = sizeof STRATEGIES / sizeof STRATEGIES[0];
 
@@ -138,12 +141,13 @@ strategy *strategy_create(const strategy_def *def, const dataset *d, uint64_t se
         snprintf(err, err_len, "out of memory");
         goto fail;
     }
-    int bpr = def->kind <= S_CURRICULUM;
+    int bpr = def->kind <= S_CURRICULUM || def->kind == S_WALK;
     switch (def->kind) {
     case S_UNIFORM: s->sampler = base_sampler(0, d, seed, threads); break;
     case S_POPULARITY: s->sampler = base_sampler(1, d, seed, threads); break;
     case S_DNS: s->sampler = dns_sampler(def, d, seed, threads); break;
     case S_CURRICULUM: s->sampler = curriculum_sampler(def, d, seed, threads, steps_per_epoch); break;
+    case S_WALK: s->sampler = walk_sampler(d, seed, threads); break;
     case S_MIXED:
         s->sampler = negs_sampler_create(NEGS_SAMPLER_UNIFORM, d->n_items, seed);
         break;
@@ -245,7 +249,8 @@ int strategy_step(strategy *s, model *mo, uint64_t step, const pair *batch, size
         s->users[r] = batch[r].user;
         s->items[r] = batch[r].item;
     }
-    if (s->def->kind <= S_CURRICULUM) return step_bpr(s, mo, step, n, loss, err, err_len);
+    if (s->def->kind <= S_CURRICULUM || s->def->kind == S_WALK)
+        return step_bpr(s, mo, step, n, loss, err, err_len);
     return step_inbatch(s, mo, step, n, loss, err, err_len);
 }
 

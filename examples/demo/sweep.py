@@ -18,7 +18,7 @@ BPR = {"--lr": ["1e-3", "2e-3", "5e-3"], "--l2": ["0", "0.01", "0.1"]}
 SOFTMAX = {"--lr": ["5e-4", "1e-3", "2e-3"], "--temperature": ["0.2", "0.5", "1.0"]}
 HARD = {"--candidates": ["4", "8", "16", "32"]}
 GRIDS = {"uniform": BPR, "popularity": BPR, "dns": HARD, "curriculum": HARD,
-         "inbatch": SOFTMAX, "inbatch-logq": SOFTMAX, "mixed": SOFTMAX}
+         "inbatch": SOFTMAX, "inbatch-logq": SOFTMAX, "mixed": SOFTMAX, "random-walk": BPR}
 
 
 def main():
