@@ -101,6 +101,34 @@ static void test_more_than_2_pow_24_items(void **state)
     free(w);
 }
 
+/* The build from checked weights with caller temporaries is the same table. */
+static void test_checked_build_same_table(void **state)
+{
+    (void)state;
+    enum { N = 5000 };
+    static double w[N], p[N];
+    static uint32_t work[N];
+    double total = 0.0;
+    uint32_t n_pos = 0, any = 0;
+    for (uint32_t i = 0; i < N; i++) {
+        w[i] = i % 11 == 3 ? 0.0 : i % 5 == 0 ? 1e-300 : 1.0 / (1.0 + i % 97);
+        total += w[i];
+        if (w[i] > 0.0) {
+            n_pos++;
+            any = i;
+        }
+    }
+    negs_alias a, b;
+    assert_int_equal(negs_alias_build(&a, w, N), NEGS_OK);
+    assert_int_equal(negs_alias_build_checked(&b, w, N, total, n_pos, any, p, work), NEGS_OK);
+    assert_int_equal(a.n, b.n);
+    assert_int_equal(a.n_positive, b.n_positive);
+    assert_true(a.total == b.total);
+    assert_memory_equal(a.e, b.e, N * sizeof *a.e);
+    negs_alias_free(&a);
+    negs_alias_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -108,6 +136,7 @@ int main(void)
         cmocka_unit_test(test_goodness_of_fit_and_zero_weights),
         cmocka_unit_test(test_tiny_weight_not_lost),
         cmocka_unit_test(test_bad_weights),
+        cmocka_unit_test(test_checked_build_same_table),
         cmocka_unit_test(test_more_than_2_pow_24_items),
     };
     return cmocka_run_group_tests_name("alias", tests, NULL, NULL);

@@ -839,11 +839,55 @@ static void test_fused_matches_portable(void **state)
     free(pos);
 }
 
+/* Rebuilds reuse the handle's kept temporaries (from the second build on): a handle rebuilt
+ * through several weight sets, alphas and failed calls draws exactly as a fresh handle built
+ * once with the final weights (the same items and the same log q bits). */
+static void draw_bits(negs_sampler *s, uint32_t *out, float *lq)
+{
+    assert_int_equal(negs_sampler_sample(s, 3, 50, NULL, NULL, 40, out, lq), NEGS_OK);
+}
+
+static void test_rebuilds_match_fresh(void **state)
+{
+    (void)state;
+    enum { N = 3001 };
+    static double w1[N], w2[N], w3[N];
+    static uint32_t a[2000], b[2000];
+    static float la[2000], lb[2000];
+    for (uint32_t i = 0; i < N; i++) {
+        w1[i] = 1.0 / (i + 1.0);
+        w2[i] = i % 7 == 0 ? 0.0 : 1.0 + (double)((i * 2654435761u) % 1000);
+        w3[i] = exp(-(double)(i % 50));
+    }
+    double bad[4] = {1, NAN, 1, 1};
+    negs_sampler *s = negs_sampler_create(NEGS_SAMPLER_POPULARITY, N, 9);
+    assert_int_equal(negs_sampler_set_weights(s, w1, N), NEGS_OK);
+    assert_int_equal(negs_sampler_set_weights(s, w3, N), NEGS_OK);
+    assert_int_equal(negs_sampler_set_param(s, NEGS_SP_ALPHA, 1.0), NEGS_OK);
+    assert_int_equal(negs_sampler_set_weights(s, w1, N), NEGS_OK);
+    assert_fails_with(negs_sampler_set_weights(s, bad, 4), NEGS_E_INVALID);
+    w2[5] = NAN;
+    assert_fails_with(negs_sampler_set_weights(s, w2, N), NEGS_E_INVALID);
+    w2[5] = 2.0;
+    assert_int_equal(negs_sampler_set_param(s, NEGS_SP_ALPHA, 0.75), NEGS_OK);
+    assert_int_equal(negs_sampler_set_weights(s, w2, N), NEGS_OK);
+    negs_sampler *f = negs_sampler_create(NEGS_SAMPLER_POPULARITY, N, 9);
+    assert_int_equal(negs_sampler_set_weights(f, w2, N), NEGS_OK);
+    draw_bits(s, a, la);
+    draw_bits(f, b, lb);
+    assert_memory_equal(a, b, sizeof a);
+    assert_memory_equal(la, lb, sizeof la);
+    for (int i = 0; i < 2000; i++) assert_true(a[i] % 7 != 0); /* zero weights stay zero */
+    negs_sampler_free(s);
+    negs_sampler_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create_and_params),
         cmocka_unit_test(test_tables_errors),
+        cmocka_unit_test(test_rebuilds_match_fresh),
         cmocka_unit_test(test_sample_errors),
         cmocka_unit_test(test_mixture_errors),
         cmocka_unit_test(test_hard_entry_points),

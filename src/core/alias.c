@@ -14,12 +14,14 @@ static double round_small(double x)
     return (x + 0x1.0p52) - 0x1.0p52; /* not folded: C without -ffast-math keeps IEEE order */
 }
 
-static uint32_t to_threshold(double prob)
+/* The 32-bit threshold of an acceptance probability, as a double (exactly the integer): the
+ * error diffusion below carries it on without a round trip through an integer register. */
+static double to_threshold(double prob)
 {
     double t = round_small(prob * 4294967296.0);
-    if (t >= 4294967295.0) return UINT32_MAX;
-    if (t < 1.0) return prob > 0.0 ? 1u : 0u; /* a positive weight keeps a non-zero chance */
-    return (uint32_t)t;
+    if (t >= 4294967295.0) return 4294967295.0;
+    if (t < 1.0) return prob > 0.0 ? 1.0 : 0.0; /* a positive weight keeps a non-zero chance */
+    return t;
 }
 
 int negs_alias_build(negs_alias *a, const double *w, uint32_t n)
@@ -47,15 +49,22 @@ int negs_alias_build(negs_alias *a, const double *w, uint32_t n)
     if (!isfinite(total))
         return negs_fail(NEGS_E_INVALID, "%s: the weights sum to infinity", fn);
 
-    negs_alias_entry *e = negs_alloc_aligned(n, sizeof *e, "negs_alias_build: table");
     double *p = negs_alloc_array(n, sizeof *p, "negs_alias_build: scaled weights");
     uint32_t *work = negs_alloc_array(n, sizeof *work, "negs_alias_build: work list");
-    if (!e || !p || !work) {
-        negs_free_aligned(e);
-        free(p);
-        free(work);
-        return NEGS_E_NOMEM;
-    }
+    int st = p && work ? negs_alias_build_checked(a, w, n, total, n_pos, any_pos, p, work)
+                       : NEGS_E_NOMEM;
+    free(p);
+    free(work);
+    return st;
+}
+
+int negs_alias_build_checked(negs_alias *a, const double *w, uint32_t n, double total,
+                             uint32_t n_pos, uint32_t any_pos, double *p, uint32_t *work)
+{
+    a->n = 0;
+    a->e = NULL;
+    negs_alias_entry *e = negs_alloc_aligned(n, sizeof *e, "negs_alias_build: table");
+    if (!e) return NEGS_E_NOMEM;
     /* Small items fill work[] from the front, large ones from the back. */
     size_t n_small = 0, n_large = 0;
     double scale = (double)n / total;
@@ -70,17 +79,18 @@ int negs_alias_build(negs_alias *a, const double *w, uint32_t n)
     while (n_small > 0 && n_large > 0) {
         uint32_t s = work[--n_small];
         uint32_t l = work[n - n_large]; /* top of the large stack */
-        if (w[s] > 0.0) {
-            double target = fmin(fmax(p[s] - carried, 0.0), 1.0);
-            e[s].threshold = to_threshold(target);
-            carried += (double)e[s].threshold * 0x1.0p-32 - p[s];
-        } else {
-            e[s].threshold = 0; /* a zero weight stays exactly zero */
+        double td = 0.0; /* the threshold; a zero weight stays exactly zero */
+        if (p[s] > 0.0 || w[s] > 0.0) { /* p = w scale: w is read only when p underflowed */
+            double d = p[s] - carried; /* clamped to [0, 1] without a libm call */
+            double target = d > 0.0 ? (d < 1.0 ? d : 1.0) : 0.0;
+            td = to_threshold(target);
+            carried += td * 0x1.0p-32 - p[s];
         }
+        e[s].threshold = (uint32_t)td;
         e[s].alias = l;
         /* Take from l exactly what column s really hands it after quantisation, so rounding
          * errors never pile up on one item however many columns alias to it. */
-        p[l] -= 1.0 - (double)e[s].threshold * 0x1.0p-32;
+        p[l] -= 1.0 - td * 0x1.0p-32;
         if (p[l] < 1.0) {
             n_large--;
             work[n_small++] = l;
@@ -98,8 +108,6 @@ int negs_alias_build(negs_alias *a, const double *w, uint32_t n)
         e[s].threshold = w[s] > 0.0 ? UINT32_MAX : 0;
         e[s].alias = w[s] > 0.0 ? s : any_pos;
     }
-    free(p);
-    free(work);
     a->n = n;
     a->e = e;
     a->total = total;

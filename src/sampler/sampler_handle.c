@@ -73,6 +73,7 @@ NEGS_API void negs_sampler_free(negs_sampler *s)
     sp_hard_free(s);
     sp_walk_free(s);
     sp_tables_free(&s->t);
+    sp_build_space_trim(s, 1);
     free(s->ubits);
     negs_pool_free(s->pool);
     negs_csr_release(s->positives);
@@ -93,6 +94,18 @@ static int whole(double v, double lo, double hi)
  * |alpha| (max log w - min log w), which must stay within 700 so that the lightest item keeps
  * a positive, normal double weight, and alpha log w itself must be finite. */
 #define SP_ALPHA_SPAN 700.0
+/* lo, hi: the least and largest log weight of the positive weights. */
+static int check_alpha_span(double lo, double hi, double alpha, const char *fn)
+{
+    double span = hi - lo, mag = fmax(fabs(lo), fabs(hi));
+    if (fabs(alpha) * span <= SP_ALPHA_SPAN && fabs(alpha) * mag <= 1e300) return NEGS_OK;
+    double limit = fmin(span > 0.0 ? SP_ALPHA_SPAN / span : INFINITY, 1e300 / mag);
+    return negs_fail(NEGS_E_INVALID, "%s: alpha = %g is outside the usable range |alpha| <= %g "
+                     "for these weights (positive weights from %g to %g): weight^alpha would "
+                     "span more than e^700 and items of positive weight would get probability 0",
+                     fn, alpha, limit, exp(lo), exp(hi));
+}
+
 static int check_alpha(const float *lw, uint32_t n, double alpha, const char *fn)
 {
     if (!lw) return NEGS_OK;
@@ -102,13 +115,7 @@ static int check_alpha(const float *lw, uint32_t n, double alpha, const char *fn
             lo = lw[i] < lo ? lw[i] : lo;
             hi = lw[i] > hi ? lw[i] : hi;
         }
-    double span = hi - lo, mag = fmax(fabs(lo), fabs(hi));
-    if (fabs(alpha) * span <= SP_ALPHA_SPAN && fabs(alpha) * mag <= 1e300) return NEGS_OK;
-    double limit = fmin(span > 0.0 ? SP_ALPHA_SPAN / span : INFINITY, 1e300 / mag);
-    return negs_fail(NEGS_E_INVALID, "%s: alpha = %g is outside the usable range |alpha| <= %g "
-                     "for these weights (positive weights from %g to %g): weight^alpha would "
-                     "span more than e^700 and items of positive weight would get probability 0",
-                     fn, alpha, limit, exp(lo), exp(hi));
+    return check_alpha_span(lo, hi, alpha, fn);
 }
 
 NEGS_API int negs_sampler_set_param(negs_sampler *s, int param, double value)
@@ -237,6 +244,14 @@ NEGS_API int negs_sampler_get_param(const negs_sampler *s, int param, double *va
     }
 }
 
+/* A float log weight array no longer in use: the next set_weights's copy once the handle keeps
+ * its build space (sp_build_space), else freed. */
+static void keep_spare(negs_sampler *s, float *lw)
+{
+    if (s->bs.builds >= 2 && !s->bs.lw) s->bs.lw = lw;
+    else free(lw);
+}
+
 NEGS_API int negs_sampler_set_weights(negs_sampler *s, const double *weights, uint32_t n_items)
 {
     static const char *fn = "negs_sampler_set_weights";
@@ -253,32 +268,45 @@ NEGS_API int negs_sampler_set_weights(negs_sampler *s, const double *weights, ui
     if (n_items != s->n_items)
         return negs_fail(NEGS_E_INVALID, "%s: n_items = %u differs from the sampler's %u items", fn,
                          n_items, s->n_items);
-    double sum = 0.0;
+    /* Kept as float logs (4 B/item): alpha can change later without a double copy. Written
+     * into the spare copy a rebuilding handle keeps (sp_build_space), checked on the way. */
+    float *copy = s->bs.lw;
+    s->bs.lw = NULL;
+    if (!copy && !(copy = negs_alloc_array(n_items, sizeof *copy,
+                                           "negs_sampler_set_weights: log weights")))
+        return NEGS_E_NOMEM;
+    double sum = 0.0, lo = INFINITY, hi = -INFINITY;
     for (uint32_t i = 0; i < n_items; i++) {
-        if (!isfinite(weights[i]) || weights[i] < 0.0)
+        double x = weights[i];
+        if (!isfinite(x) || x < 0.0) {
+            keep_spare(s, copy);
             return negs_fail(NEGS_E_INVALID, "%s: weights[%u] = %g is not a finite, non-negative "
-                             "number", fn, i, weights[i]);
-        sum += weights[i];
+                             "number", fn, i, x);
+        }
+        sum += x;
+        float l = x > 0.0 ? (float)log(x) : -INFINITY;
+        copy[i] = l;
+        if (x > 0.0) {
+            lo = l < lo ? l : lo;
+            hi = l > hi ? l : hi;
+        }
     }
-    if (!(sum > 0.0)) return negs_fail(NEGS_E_INVALID, "%s: every weight is 0", fn);
-    if (!isfinite(sum)) return negs_fail(NEGS_E_INVALID, "%s: the weights sum to infinity", fn);
-    /* Kept as float logs (4 B/item): alpha can change later without a double copy. */
-    float *copy = negs_alloc_array(n_items, sizeof *copy, "negs_sampler_set_weights: log weights");
-    if (!copy) return NEGS_E_NOMEM;
-    for (uint32_t i = 0; i < n_items; i++)
-        copy[i] = weights[i] > 0.0 ? (float)log(weights[i]) : -INFINITY;
-    if ((st = check_alpha(copy, n_items, s->alpha, fn)) != NEGS_OK) {
-        free(copy);
+    if (!(sum > 0.0)) st = negs_fail(NEGS_E_INVALID, "%s: every weight is 0", fn);
+    else if (!isfinite(sum)) st = negs_fail(NEGS_E_INVALID, "%s: the weights sum to infinity", fn);
+    else st = check_alpha_span(lo, hi, s->alpha, fn);
+    if (st) {
+        keep_spare(s, copy);
         return st;
     }
     float *old = s->lw;
     s->lw = copy;
+    s->bs.builds += s->bs.builds < 2;
     if ((st = sp_rebuild(s)) != NEGS_OK) {
         s->lw = old;
-        free(copy);
+        keep_spare(s, copy);
         return st;
     }
-    free(old);
+    keep_spare(s, old); /* the next call's copy */
     return NEGS_OK;
 }
 

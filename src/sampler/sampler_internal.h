@@ -118,6 +118,18 @@ typedef struct sp_schedule {
     double *shares;
 } sp_schedule;
 
+/* The temporaries of a weighted build (weight^alpha, the alias build's scaled weights and work
+ * list, the spare float log weights of set_weights: 24 B/item). Freed after each build until
+ * set_weights has been called twice; from then on (weights under drift) the handle keeps them
+ * (cap = n_items), so that its rebuilds touch no fresh pages. Peak memory is the same. */
+typedef struct sp_build_space {
+    double *w, *p;
+    uint32_t *work;
+    float *lw;
+    uint32_t cap;
+    unsigned builds; /* set_weights calls so far, counted up to 2 */
+} sp_build_space;
+
 struct negs_sampler {
     int kind;
     uint32_t n_items;
@@ -156,6 +168,7 @@ struct negs_sampler {
     sp_excl32_fn excl32;     /* the same with exclusion, or NULL */
     sp_far_fn far;           /* the same with prefetching, for large tables, or NULL */
     sp_tables t;
+    sp_build_space bs;
     /* children (MIXTURE, HARD) */
     int owned;               /* 1 once handed to a parent */
     uint32_t n_children;
@@ -213,6 +226,9 @@ typedef struct sp_row {
 
 /* sampler_tables.c */
 int sp_rebuild(negs_sampler *s);
+/* Frees the build temporaries unless the handle keeps them (see sp_build_space); all = 1
+ * frees them in any case (the handle's end). */
+void sp_build_space_trim(negs_sampler *s, int all);
 void sp_tables_free(sp_tables *t);
 int sp_scratch_prepare(negs_sampler *s, unsigned parts);
 void sp_scratch_free(negs_sampler *s);

@@ -44,19 +44,71 @@ void sp_tables_free(sp_tables *t)
     memset(t, 0, sizeof *t);
 }
 
-/* w_i = exp(alpha lw_i - mx) into a temporary array, mx = max alpha lw_i so that no alpha
- * overflows; the common factor cancels in every probability. */
-static double *build_weights(sp_tables *t, const float *lw, uint32_t n, double alpha)
+void sp_build_space_trim(negs_sampler *s, int all)
 {
-    double *w = negs_alloc_array(n, sizeof *w, "sampler: weight^alpha (temporary)");
-    if (!w) return NULL;
+    sp_build_space *b = &s->bs;
+    if (!all && b->builds >= 2) return;
+    free(b->w);
+    free(b->p);
+    free(b->work);
+    free(b->lw);
+    b->w = b->p = NULL;
+    b->work = NULL;
+    b->lw = NULL;
+    b->cap = 0;
+}
+
+/* The build space's w, p and work for n items; NEGS_E_NOMEM (all freed) if short. */
+static int build_space_get(sp_build_space *b, uint32_t n)
+{
+    if (b->cap == n && b->w && b->p && b->work) return NEGS_OK;
+    free(b->w);
+    free(b->p);
+    free(b->work);
+    b->w = negs_alloc_array(n, sizeof *b->w, "sampler: weight^alpha (temporary)");
+    b->p = negs_alloc_array(n, sizeof *b->p, "sampler: alias build scaled weights (temporary)");
+    b->work = negs_alloc_array(n, sizeof *b->work, "sampler: alias build work list (temporary)");
+    b->cap = n;
+    if (b->w && b->p && b->work) return NEGS_OK;
+    free(b->w);
+    free(b->p);
+    free(b->work);
+    b->w = b->p = NULL;
+    b->work = NULL;
+    b->cap = 0;
+    return NEGS_E_NOMEM;
+}
+
+/* What the alias build needs of w besides w itself: computed while w is written. */
+typedef struct wsum {
+    double total;      /* in item order, as negs_alias_build sums */
+    uint32_t n_pos, any_pos;
+} wsum;
+
+/* w_i = exp(alpha lw_i - mx) into the build space, mx = max alpha lw_i so that no alpha
+ * overflows; the common factor cancels in every probability. The largest w is 1, so the sum
+ * is finite and some weight positive. */
+static double *build_weights(sp_tables *t, sp_build_space *b, const float *lw, uint32_t n,
+                             double alpha, wsum *ws)
+{
+    if (build_space_get(b, n)) return NULL;
+    double *w = b->w;
     double mx = -INFINITY;
     for (uint32_t i = 0; i < n; i++)
         if (lw[i] != -INFINITY && alpha * (double)lw[i] > mx) mx = alpha * (double)lw[i];
     t->weighted = 1;
     t->alpha = alpha;
     t->mx = mx;
-    for (uint32_t i = 0; i < n; i++) w[i] = sp_lw_weight(lw[i], alpha, mx);
+    double total = 0.0;
+    uint32_t n_pos = 0, any_pos = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        double x = sp_lw_weight(lw[i], alpha, mx);
+        w[i] = x;
+        total += x;
+        n_pos += x > 0.0;
+        any_pos = x > 0.0 ? i : any_pos;
+    }
+    *ws = (wsum){total, n_pos, any_pos};
     return w;
 }
 
@@ -75,9 +127,11 @@ static int sort_desc(uint32_t *out, const uint32_t *ids, const double *wt, uint3
     return NEGS_OK;
 }
 
-static int build_catalogue(sp_tables *t, const double *w, uint32_t n)
+static int build_catalogue(sp_tables *t, const double *w, uint32_t n, const wsum *ws,
+                           sp_build_space *b)
 {
-    int st = negs_alias_build(&t->alias, w, n);
+    int st = negs_alias_build_checked(&t->alias, w, n, ws->total, ws->n_pos, ws->any_pos, b->p,
+                                      b->work);
     if (st) return st;
     /* the build's own sum (in item order) and positive count: no second pass */
     t->total = t->alias.total;
@@ -264,10 +318,12 @@ int sp_rebuild(negs_sampler *s)
     int st = NEGS_OK;
     int weighted = s->lw && s->kind != NEGS_SAMPLER_UNIFORM && s->kind != NEGS_SAMPLER_MIXTURE;
     double *w = NULL;
-    if (weighted && !(w = build_weights(&nt, s->lw, s->n_items, s->alpha))) st = NEGS_E_NOMEM;
+    wsum ws;
+    if (weighted && !(w = build_weights(&nt, &s->bs, s->lw, s->n_items, s->alpha, &ws)))
+        st = NEGS_E_NOMEM;
     if (!st && weighted &&
         (s->kind == NEGS_SAMPLER_POPULARITY || s->kind == NEGS_SAMPLER_EXPOSURE))
-        st = build_catalogue(&nt, w, s->n_items);
+        st = build_catalogue(&nt, w, s->n_items, &ws, &s->bs);
     if (!st && s->kind == NEGS_SAMPLER_CATEGORY && s->cat)
         st = build_categories(&nt, w, s->cat, s->n_items, s->unique);
     if (!st && nt.has_cat_tables && s->positives)
@@ -279,7 +335,7 @@ int sp_rebuild(negs_sampler *s)
         st = build_exact(&nt, w, s->n_items, s->unique);
     if (!st && s->sup && s->positives)
         st = build_support_counts(&nt, s->sup, s->n_sup, s->n_items, s->positives);
-    free(w);
+    sp_build_space_trim(s, 0);
     if (st) {
         sp_tables_free(&nt);
         return st;
@@ -305,6 +361,9 @@ size_t sp_item_bytes(const negs_sampler *s)
     if (t->cat_desc) b += n * sizeof *t->cat_desc;
     if (s->sup) b += (size_t)s->n_sup * sizeof *s->sup;
     if (s->scr_bits) b += (size_t)s->scr_parts * ((n + 63) / 64) * 8;
+    const sp_build_space *bs = &s->bs;
+    if (bs->w) b += n * (sizeof *bs->w + sizeof *bs->p + sizeof *bs->work);
+    if (bs->lw) b += n * sizeof *bs->lw;
     return b;
 }
 
