@@ -156,7 +156,8 @@ build/bench/%: tests/bench/%.c $(STLIB)
 # library never does); without it the binary only says so. Probed once, when first needed.
 HAVE_OPENBLAS = $(eval HAVE_OPENBLAS := $(shell printf '\043include <cblas.h>\nint main(void) { return !openblas_get_corename(); }\n' | \
     $(CC) -x c - -o /dev/null -lopenblas >/dev/null 2>&1 && echo 1))$(HAVE_OPENBLAS)
-build/bench/bench_inbatch_blas: tests/bench/bench_inbatch_blas.c $(STLIB)
+build/bench/bench_inbatch: tests/bench/inbatch_data.h
+build/bench/bench_inbatch_blas: tests/bench/bench_inbatch_blas.c tests/bench/inbatch_data.h $(STLIB)
 	@mkdir -p $(dir $@)
 	$(call say,CCLD,$@)$(CC) $(CFLAGS_TEST) -O3 -Wno-error $(if $(HAVE_OPENBLAS),,-DNEGS_BENCH_NO_OPENBLAS) \
 	    $< -o $@ $(STLIB) $(if $(HAVE_OPENBLAS),-lopenblas) -lm -lpthread

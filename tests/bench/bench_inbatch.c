@@ -22,6 +22,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "inbatch_data.h"
 #include "negsample.h"
 
 static double cpu_now(void)
@@ -168,15 +169,6 @@ static int bandwidth(int threads)
     printf("%.1f\n", (double)per * (double)threads * sizeof(double) / best / 1e9);
     free(x);
     return sum < 0; /* keeps the sums */
-}
-
-static uint64_t st = 88172645463325252ull;
-static float frand(void)
-{
-    st ^= st << 13;
-    st ^= st >> 7;
-    st ^= st << 17;
-    return (float)((double)(st >> 11) / 9007199254740992.0 * 2.0 - 1.0);
 }
 
 /* --- MovieLens-100K: a batch of b real (user, item) interactions, row r being interaction
@@ -340,15 +332,7 @@ int main(int argc, char **argv)
     float *u = malloc(b * dim * 4), *v = malloc(n * dim * 4), *lq = malloc(n * 4);
     float *du = malloc(b * dim * 4), *dv = malloc(n * dim * 4), loss;
     uint32_t *items = malloc(n * 4);
-    float sc = 1.0f / sqrtf((float)dim);
-    for (size_t i = 0; i < b * dim; i++) u[i] = frand() * sc;
-    for (size_t i = 0; i < n * dim; i++) v[i] = frand() * sc;
-    for (size_t j = 0; j < n; j++) {
-        /* a popularity-skewed catalogue of 10 * n items: some accidental hits */
-        double r = (frand() + 1.0) / 2.0;
-        items[j] = (uint32_t)(10.0 * (double)n * r * r * r);
-        lq[j] = -5.0f + frand();
-    }
+    inbatch_data(b, n, dim, u, v, items, lq);
     negs_loss *l = negs_loss_create(NEGS_LOSS_SOFTMAX);
     negs_loss_set_param(l, NEGS_LP_TEMPERATURE, 0.05);
     negs_loss_set_param(l, NEGS_LP_THREADS, threads);

@@ -4,7 +4,7 @@
  *   Z = U V^T (sgemm); per row, in parallel over `threads` threads: z = Z / T - logq, hits
  *   masked, online max, exp and sum (the library's vectorised kernels), loss, and Z turned in
  *   place into G = coef (softmax - [i == j]); then dU = G V and dV = G^T U (two sgemms).
- * The data recipe is bench_inbatch's (same generator, same seed), so the loss is the same.
+ * The data recipe is bench_inbatch's (inbatch_data.h), so the loss is the same.
  *   bench_inbatch_blas case B M DIM THREADS [REPS] -> one line:
  *     "time_s gflops peak_rss_mib loss corename rel_loss rel_du rel_dv"
  *     (best of REPS calls after a warm-up, REPS = 0: the single first call; peak RSS taken
@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "core/cpu.h"
+#include "inbatch_data.h"
 #include "kernels/kernels.h"
 #include "negsample.h"
 
@@ -35,15 +36,6 @@ static double now(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static uint64_t st = 88172645463325252ull; /* bench_inbatch's generator and seed */
-static float frand(void)
-{
-    st ^= st << 13;
-    st ^= st >> 7;
-    st ^= st << 17;
-    return (float)((double)(st >> 11) / 9007199254740992.0 * 2.0 - 1.0);
 }
 
 typedef struct dense {
@@ -138,14 +130,7 @@ static int run_case(size_t b, size_t m, size_t dim, int threads, int reps)
         fprintf(stderr, "out of memory\n");
         return 1;
     }
-    float sc = 1.0f / sqrtf((float)dim);
-    for (size_t i = 0; i < b * dim; i++) u[i] = frand() * sc;
-    for (size_t i = 0; i < n * dim; i++) v[i] = frand() * sc;
-    for (size_t j = 0; j < n; j++) {
-        double r = (frand() + 1.0) / 2.0;
-        items[j] = (uint32_t)(10.0 * (double)n * r * r * r);
-        lq[j] = -5.0f + frand();
-    }
+    inbatch_data(b, n, dim, u, v, items, lq);
     for (size_t j = n; j < ld; j++) lq[j] = INFINITY; /* padding columns: logit -inf */
     dense d = {.b = b, .n = n, .ld = ld, .dim = dim, .u = u, .v = v, .lq = lq, .items = items,
                .z = z, .rowloss = rowloss, .coef = (float)(1.0 / (double)b / TEMPERATURE),
