@@ -487,6 +487,39 @@ static void test_logq_category_exposure(void **state)
     negs_sampler_free(e);
 }
 
+/* docs/samplers.md: EXPOSURE's own draw ignores the weights (an exposed item of weight 0 is
+ * drawn like the others); the fallback is weighted and never draws a weight-0 item. */
+static void test_exposure_weight_zero(void **state)
+{
+    (void)state;
+    const uint32_t n = 6;
+    uint64_t ep[3] = {0, 2, 2}; /* user 0: exposures {1, 4}; user 1: none (falls back) */
+    uint32_t ex[2] = {1, 4};
+    double w[6] = {1, 0, 1, 1, 1, 0};
+    negs_csr *et = negs_csr_create(2, n, ep, ex);
+    negs_sampler *e = negs_sampler_create(NEGS_SAMPLER_EXPOSURE, n, 9);
+    assert_int_equal(negs_sampler_set_exposures(e, et), NEGS_OK);
+    assert_int_equal(negs_sampler_set_weights(e, w, n), NEGS_OK);
+    uint32_t users[200], pos[200], out[200];
+    for (int r = 0; r < 200; r++) {
+        users[r] = (uint32_t)(r % 2);
+        pos[r] = 0;
+    }
+    assert_int_equal(negs_sampler_sample(e, 0, 200, users, pos, 1, out, NULL), NEGS_OK);
+    int seen_weight0_exposed = 0;
+    for (int r = 0; r < 200; r++) {
+        if (users[r] == 0) {
+            assert_true(out[r] == 1 || out[r] == 4);
+            seen_weight0_exposed |= out[r] == 1;
+        } else {
+            assert_true(out[r] != 0 && out[r] != 1 && out[r] != 5);
+        }
+    }
+    assert_true(seen_weight0_exposed); /* P(missed in 100 fair draws) = 2^-100 */
+    negs_sampler_free(e);
+    negs_csr_free(et);
+}
+
 /* ---------------------------------------------------------------- determinism */
 
 static negs_sampler *busy_sampler(uint32_t n, negs_csr **pt_out)
@@ -902,6 +935,7 @@ int main(void)
         cmocka_unit_test(test_stable_across_runs),
         cmocka_unit_test(test_stream_matches_rng),
         cmocka_unit_test(test_fused_matches_portable),
+        cmocka_unit_test(test_exposure_weight_zero),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
