@@ -289,13 +289,12 @@ build/faults/fault_paths: tests/faults/fault_paths.c $(FAULT_OBJS)
 faults: build/faults/fault_paths
 	$(Q)ASAN_OPTIONS=detect_leaks=1 build/faults/fault_paths
 
-# make tsan: the suites (tests/test_share.c has the sharing the header allows) under
-# ThreadSanitizer, at the reduced sizes of NEGS_SANITIZE. The in-batch and statistical suites
-# take many minutes under TSan and are left out by default (TSAN_SKIP= runs them too); their
-# thread pools are exercised by test_share, test_core and the API suites.
+# make tsan: every suite (tests/test_share.c has the sharing the header allows) under
+# ThreadSanitizer, at the reduced sizes of NEGS_SANITIZE. TSAN_SKIP="test_x ..." leaves
+# suites out while iterating.
 TSAN_FLAGS := -O1 -g -fsanitize=thread
 TSAN_OBJS := $(patsubst src/%.c,build/tsan/obj/%.o,$(SRCS))
-TSAN_SKIP ?= test_inbatch test_sampler_stats test_hard_stats
+TSAN_SKIP ?=
 TSAN_BINS := $(patsubst tests/%.c,build/tsan/tests/%,$(filter-out $(TSAN_SKIP:%=tests/%.c),$(TEST_SRCS)))
 DEPS += $(TSAN_OBJS:.o=.d)
 

@@ -296,9 +296,9 @@ static void test_no_candidate_columns(void **state)
     free(u), free(v), free(lq), free(items);
 }
 
-/* Loss, du and dv of 1, 2 and 5 threads are the same bytes, for every reduction and the
- * SIMD kernel path, and the portable one too when with_scalar is set. */
-static void threads_identical(size_t b, size_t m, size_t d, int with_scalar)
+/* Loss, du and dv of 1, 2 and 5 threads are the same bytes: with full set for every
+ * reduction and both kernel paths, else for the SIMD path and the mean. */
+static void threads_identical(size_t b, size_t m, size_t d, int full)
 {
     size_t n = b + m;
     float *u = rand_f(b * d, -2, 2), *v = rand_f(n * d, -2, 2), *lq = rand_f(n, -8, -1);
@@ -307,8 +307,8 @@ static void threads_identical(size_t b, size_t m, size_t d, int with_scalar)
     uint32_t *users = malloc(b * sizeof *users);
     for (size_t i = 0; i < b; i++) users[i] = (uint32_t)(urand() * 9);
     pos_tab pt = make_pos(9, 200, 0.1);
-    for (int scalar = 0; scalar < 1 + with_scalar; scalar++)
-        for (int red = 0; red < 3; red++) {
+    for (int scalar = 0; scalar < 1 + full; scalar++)
+        for (int red = 0; red < (full ? 3 : 1); red++) {
             size_t nl = red == NEGS_REDUCE_NONE ? b : 1;
             float *ref_l = NULL, *ref_du = NULL, *ref_dv = NULL;
             const int counts[3] = {1, 2, 5};
@@ -347,11 +347,15 @@ static void test_threads_identical_bytes(void **state)
 static void test_chunked_sweeps(void **state)
 {
     (void)state;
-    /* The chunking is the same code for both kernel tables: under the sanitizers and valgrind
-     * (NEGS_SANITIZE) the slow portable one is left to test_threads_identical_bytes. */
+    /* The chunking is the same code for both kernel tables and every reduction: under the
+     * sanitizers and valgrind (NEGS_SANITIZE) the portable table and the other reductions are
+     * left to test_threads_identical_bytes, which covers them on a smaller shape. */
+    /* Under NEGS_SANITIZE also a smaller batch (150 + 250: still two row chunks in pass 2 and
+     * four column chunks in pass 1, but single-block groups). */
     int full = !negs_test_sanitized();
-    threads_identical(300, 500, 400, full);
-    opts o = {300, 500, 400, 0.05, NEGS_REDUCE_MEAN, 1, 1, 0, 1, 0, 0};
+    size_t b = full ? 300 : 150, m = full ? 500 : 250;
+    threads_identical(b, m, 400, full);
+    opts o = {b, m, 400, 0.05, NEGS_REDUCE_MEAN, 1, 1, 0, 1, 0, 0};
     if (full) run_case(&o, 2e-5);
     o.threads = 2;
     run_case(&o, 2e-5);
