@@ -356,9 +356,11 @@ static void test_chunked_sweeps(void **state)
     size_t b = full ? 300 : 150, m = full ? 500 : 250;
     threads_identical(b, m, 400, full);
     opts o = {b, m, 400, 0.05, NEGS_REDUCE_MEAN, 1, 1, 0, 1, 0, 0};
-    if (full) run_case(&o, 2e-5);
+    /* fp32 sums of 400 products scaled by 1 / T = 20: 2.2e-5 relative on the smaller draw */
+    double tol = 4e-5;
+    if (full) run_case(&o, tol);
     o.threads = 2;
-    run_case(&o, 2e-5);
+    run_case(&o, tol);
 }
 
 /* Every SIMD table this CPU has (selected by overriding the handle's detected bits) agrees
