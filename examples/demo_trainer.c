@@ -23,6 +23,7 @@
 #define SYNTH_USERS 2000
 #define SYNTH_ITEMS 1500
 #define MAX_SELECTED 32
+#define MAX_K 1024
 
 typedef struct {
     const char *data;
@@ -31,12 +32,14 @@ typedef struct {
     int json;
     /* overrides of the swept hyper-parameters (negative: the strategy's own) */
     double lr, l2, temperature;
-    long batch, candidates;
+    long batch, candidates, k;
     long valid_users;
 } options;
 
 static void usage(FILE *f)
 {
+    char schedule[256];
+    curriculum_schedule_text(schedule, sizeof schedule);
     fprintf(f,
             "usage: demo_trainer [options]\n"
             "  --data FILE|synthetic[:USERSxITEMS]  a RecBole .inter file or `user item` lines\n"
@@ -52,10 +55,20 @@ static void usage(FILE *f)
             "  --json                  one JSON object per strategy instead of the table\n"
             "  --lr X --l2 X --temperature X --batch N --candidates N\n"
             "                          override a strategy's hyper-parameter (for the sweep)\n"
+            "  --k N                   sampled negatives (1..%d): uniform, popularity, dns,\n"
+            "                          curriculum and random-walk draw N per positive and\n"
+            "                          average BPR over the N pairs (dns, curriculum: the N\n"
+            "                          best of c candidates, N <= c); sampled-softmax draws\n"
+            "                          m = N per positive; mixed adds m = N shared by the\n"
+            "                          batch; inbatch and inbatch-logq have none (their\n"
+            "                          negatives are the batch's positives) and ignore it.\n"
+            "                          Default: the strategy's own (JSON \"k\")\n"
+            "  --schedule E:H,...      curriculum: DNS share H at epoch E, linear in between\n"
+            "                          (epochs increasing; default %s)\n"
             "strategies:\n",
-            MAX_EPOCHS, MAX_EPOCHS);
+            MAX_EPOCHS, MAX_EPOCHS, MAX_K, schedule);
     for (size_t k = 0; k < N_STRATEGIES; k++)
-        fprintf(f, "  %-14s %s\n", STRATEGIES[k].name, STRATEGIES[k].what);
+        fprintf(f, "  %-16s %s\n", STRATEGIES[k].name, STRATEGIES[k].what);
 }
 
 /* Bad input: one line on stderr, exit status 2. */
@@ -95,7 +108,7 @@ static double parse_double(const char *opt, const char *s, double lo, double hi)
 static void parse(int argc, char **argv, options *o)
 {
     *o = (options){.data = NULL, .json = 0, .lr = -1, .l2 = -1, .temperature = -1, .batch = -1,
-                   .candidates = -1};
+                   .candidates = -1, .k = -1};
     o->train = (train_opts){.max_epochs = 100, .patience = 10, .threads = 2, .seed = 1,
                             .eval_every = 1};
     for (int i = 1; i < argc; i++) {
@@ -124,6 +137,11 @@ static void parse(int argc, char **argv, options *o)
         else if (strcmp(a, "--temperature") == 0) o->temperature = parse_double(a, v, 0.01, 100.0);
         else if (strcmp(a, "--batch") == 0) o->batch = parse_long(a, v, 16, 65536);
         else if (strcmp(a, "--candidates") == 0) o->candidates = parse_long(a, v, 2, 1024);
+        else if (strcmp(a, "--k") == 0) o->k = parse_long(a, v, 1, MAX_K);
+        else if (strcmp(a, "--schedule") == 0) {
+            char err[256];
+            if (curriculum_set_schedule(v, err, sizeof err)) bad("--schedule: %s", err);
+        }
         else bad("unknown option '%s' (see --help)", a);
     }
 }
@@ -151,6 +169,11 @@ static size_t select_strategies(const options *o, strategy_def *out)
         if (o->temperature > 0) out[k].temperature = o->temperature;
         if (o->batch > 0) out[k].batch = (int)o->batch;
         if (o->candidates > 0) out[k].candidates = (int)o->candidates;
+        if (o->k > 0 && strategy_negatives(&out[k])) out[k].extra = (int)o->k;
+        if ((out[k].kind == S_DNS || out[k].kind == S_CURRICULUM) &&
+            strategy_negatives(&out[k]) > out[k].candidates)
+            bad("--k %d exceeds %s's %d candidates (--candidates)", strategy_negatives(&out[k]),
+                out[k].name, out[k].candidates);
     }
     return n;
 }
@@ -193,16 +216,18 @@ static void print_json(const strategy_def *def, const dataset *d, const options 
 {
     char name[sizeof d->name];
     printf("{\"strategy\": \"%s\", \"dataset\": \"%s\", \"users\": %u, \"items\": %u, "
-           "\"seed\": %llu, \"recall@10\": %.6f, \"ndcg@10\": %.6f, "
+           "\"train_examples\": %zu, \"seed\": %llu, \"recall@10\": %.6f, \"ndcg@10\": %.6f, "
            "\"random_recall@10\": %.6f, \"random_ndcg@10\": %.6f, \"epochs\": %d, "
            "\"best_epoch\": %d, \"valid_ndcg@10\": %.6f, \"seconds\": %.3f, "
            "\"examples_per_s\": %.0f, \"batch\": %d, \"lr\": %g, \"l2\": %g, "
-           "\"temperature\": %g, \"candidates\": %d, \"extra\": %d, \"history\": [",
-           def->name, json_safe(d->name, name, sizeof name), d->n_users, d->n_items,
+           "\"temperature\": %g, \"candidates\": %d, \"extra\": %d, \"k\": %d, "
+           "\"negatives_drawn\": %lld, \"history\": [",
+           def->name, json_safe(d->name, name, sizeof name), d->n_users, d->n_items, d->n_train,
            (unsigned long long)o->train.seed,
            r->test.recall, r->test.ndcg, r->test.random_recall, r->test.random_ndcg, r->epochs,
            r->best_epoch, r->best_valid, r->seconds, r->examples_per_s, def->batch, def->lr,
-           def->l2, def->temperature, def->candidates, def->extra);
+           def->l2, def->temperature, def->candidates, def->extra, strategy_negatives(def),
+           r->negatives);
     for (int h = 0; h < r->n_hist; h++)
         printf("%s{\"epoch\": %d, \"seconds\": %.3f, \"loss\": %.6f, \"valid_ndcg@10\": %.6f}",
                h ? ", " : "", r->hist_epoch[h], r->hist_secs[h], r->hist_loss[h], r->hist_valid[h]);
@@ -236,22 +261,22 @@ int main(int argc, char **argv)
         if (o.json) print_json(&defs[k], &d, &o, &res[k]);
     }
     if (!o.json) {
-        printf("%-14s %9s %9s %7s %8s %11s\n", "strategy", "Recall@10", "NDCG@10", "epochs",
+        printf("%-16s %9s %9s %7s %8s %11s\n", "strategy", "Recall@10", "NDCG@10", "epochs",
                "seconds", "examples/s");
         for (size_t k = 0; k < n_defs; k++) {
             const train_result *r = &res[k];
             if (r->epochs < 0) {
-                printf("%-14s %9s %9s\n", defs[k].name, "failed", "failed");
+                printf("%-16s %9s %9s\n", defs[k].name, "failed", "failed");
                 continue;
             }
             char ep[16];
             snprintf(ep, sizeof ep, "%d/%d", r->best_epoch, r->epochs);
-            printf("%-14s %9.4f %9.4f %7s %8.1f %11.0f\n", defs[k].name, r->test.recall,
+            printf("%-16s %9.4f %9.4f %7s %8.1f %11.0f\n", defs[k].name, r->test.recall,
                    r->test.ndcg, ep, r->seconds, r->examples_per_s);
         }
         for (size_t k = 0; k < n_defs; k++) /* the same for every strategy: it is the data's */
             if (res[k].epochs > 0) {
-                printf("%-14s %9.4f %9.4f\n", "(random)", res[k].test.random_recall,
+                printf("%-16s %9.4f %9.4f\n", "(random)", res[k].test.random_recall,
                        res[k].test.random_ndcg);
                 break;
             }

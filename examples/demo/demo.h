@@ -105,7 +105,8 @@ enum strategy_kind {
     S_INBATCH,      /* 5. in-batch softmax */
     S_INBATCH_LOGQ, /* 6. in-batch softmax with logQ from negs_freq */
     S_MIXED,        /* 7. in-batch + m shared sampled negatives, mixed log q */
-    S_WALK          /* random-walk negatives (NEGS_SAMPLER_WALK) + BPR */
+    S_WALK,         /* random-walk negatives (NEGS_SAMPLER_WALK) + BPR */
+    S_SAMPLED_SOFTMAX /* m uniform negatives per positive, logQ-corrected softmax */
 };
 
 typedef struct {
@@ -116,8 +117,21 @@ typedef struct {
     double lr, l2;
     double temperature; /* softmax strategies */
     int candidates;     /* DNS / curriculum */
-    int extra;          /* mixed: shared sampled negatives per batch */
+    /* sampled negatives (--k): mixed, shared by the batch (its m); BPR strategies and
+     * sampled-softmax, per positive (0: one); see strategy_negatives */
+    int extra;
 } strategy_def;
+
+/* The number of sampled negatives of a strategy (what --k sets): per positive for the BPR
+ * strategies and sampled-softmax, shared by the batch for mixed, 0 for the in-batch-only
+ * ones (their negatives are the batch's positives). */
+int strategy_negatives(const strategy_def *def);
+/* The curriculum's schedule "E:H,E:H,...": DNS share H at epoch E, piecewise linear, epochs
+ * strictly increasing from >= 0, shares in [0, 1]. Replaces the default (CURRICULUM_* in
+ * strategy.c) for every curriculum created afterwards; 0, or -1 with the reason in err. */
+int curriculum_set_schedule(const char *spec, char *err, size_t err_len);
+/* The schedule in use as "E:H,..." (for --help). */
+void curriculum_schedule_text(char *buf, size_t cap);
 
 extern const strategy_def STRATEGIES[];
 extern const size_t N_STRATEGIES;
@@ -135,6 +149,8 @@ strategy *strategy_create(const strategy_def *def, const dataset *d, uint64_t se
  * tables and returns the loss in *loss; 0 or -1 with the reason in err. */
 int strategy_step(strategy *s, model *mo, uint64_t step, const pair *batch, size_t n,
                   float *loss, char *err, size_t err_len);
+/* The sampled negatives drawn so far (slots handed to the loss), for --json. */
+long long strategy_drawn(const strategy *s);
 void strategy_free(strategy *s);
 
 /* ---------------------------------------------------------------- training */
@@ -153,6 +169,7 @@ typedef struct {
     int best_epoch, epochs;
     double seconds, train_seconds;
     double examples_per_s; /* training examples per second of training time */
+    long long negatives;   /* sampled negatives drawn (strategy_drawn) */
     int n_hist;
     double hist_valid[MAX_EPOCHS]; /* validation NDCG@10 after epoch i+1 */
     double hist_secs[MAX_EPOCHS];  /* seconds since the start, at that point */

@@ -15,17 +15,20 @@ const strategy_def STRATEGIES[] = {
     {"dns", S_DNS, "DNS: the best-scored of c uniform candidates (HARD TOP) + BPR", 2048, 2e-3,
      0.01, 1, 8, 0},
     {"curriculum", S_CURRICULUM,
-     "uniform, then a rising share of DNS, then a lower one (MIXTURE) + BPR", 2048, 2e-3, 0.01, 1,
-     32, 0},
+     "uniform negatives, then a DNS share rising to all by epoch 5 (MIXTURE) + BPR", 2048, 2e-3,
+     0.01, 1, 4, 0},
     {"inbatch", S_INBATCH, "in-batch softmax, no logQ", 512, 5e-4, 0, 0.5, 0, 0},
     {"inbatch-logq", S_INBATCH_LOGQ, "in-batch softmax, logQ from negs_freq", 512, 2e-3, 0, 0.5,
      0, 0},
     {"mixed", S_MIXED,
      "in-batch + m shared uniform negatives, log q per column, known positives masked", 512,
-     2e-3, 0, 0.5, 0, 256},
+     1e-3, 0, 1.0, 0, 64},
     {"random-walk", S_WALK,
      "random-walk negatives: 3 hops user-item-user-item on the training graph (WALK) + BPR", 2048,
      2e-3, 0.01, 1, 0, 0},
+    {"sampled-softmax", S_SAMPLED_SOFTMAX,
+     "m uniform negatives per positive, logQ-corrected sampled softmax", 1024, 1e-3, 0, 2.0, 0,
+     64},
 };
 const size_t N_STRATEGIES = sizeof STRATEGIES / sizeof STRATEGIES[0];
 
@@ -34,6 +37,16 @@ const strategy_def *strategy_find(const char *name)
     for (size_t k = 0; k < N_STRATEGIES; k++)
         if (strcmp(STRATEGIES[k].name, name) == 0) return &STRATEGIES[k];
     return NULL;
+}
+
+int strategy_negatives(const strategy_def *def)
+{
+    switch (def->kind) {
+    case S_UNIFORM: case S_POPULARITY: case S_DNS: case S_CURRICULUM: case S_WALK:
+        return def->extra > 0 ? def->extra : 1;
+    case S_SAMPLED_SOFTMAX: case S_MIXED: return def->extra;
+    default: return 0;
+    }
 }
 
 struct strategy {
@@ -45,6 +58,7 @@ struct strategy {
     uint32_t *neg;
     float *logp, *logq_shared, *logq;
     float *u; /* the batch's user rows: the queries of hard-negative scoring */
+    long long drawn; /* sampled negatives so far */
 };
 
 static int lib_fail(char *err, size_t err_len, const char *what)
@@ -85,31 +99,92 @@ static negs_sampler *dns_sampler(const strategy_def *def, const dataset *d, uint
     return h;
 }
 
-/* The curriculum: a MIXTURE of uniform (easy) and DNS (hard) negatives whose hard share is 0 for
- * the first epochs, rises to a peak, then falls back (late hard negatives are more often
- * false negatives). Points in epochs. */
-static const double CURRICULUM_EPOCH[] = {0, 2, 12, 40};
-static const double CURRICULUM_HARD[] = {0, 0, 0.8, 0.4};
+/* The curriculum: a MIXTURE of uniform (easy) and DNS (hard) negatives whose hard share rises
+ * from 0 at the start (a random model's "hard" negatives are noise) to all of them by epoch 5.
+ * Points in epochs; the validation sweep chose them (docs/results.md). */
+static const double CURRICULUM_EPOCH[] = {0, 5};
+static const double CURRICULUM_HARD[] = {0, 1};
 #define CURRICULUM_POINTS (sizeof CURRICULUM_EPOCH / sizeof CURRICULUM_EPOCH[0])
+#define SCHEDULE_MAX 16
+
+/* the schedule in use: the default above, or --schedule's */
+static double sched_epoch[SCHEDULE_MAX], sched_hard[SCHEDULE_MAX];
+static size_t sched_points;
+
+int curriculum_set_schedule(const char *spec, char *err, size_t err_len)
+{
+    double e[SCHEDULE_MAX], h[SCHEDULE_MAX];
+    size_t n = 0;
+    const char *p = spec;
+    for (;;) {
+        char *end;
+        double epoch = strtod(p, &end);
+        if (end == p || *end != ':') break;
+        p = end + 1;
+        double hard = strtod(p, &end);
+        if (end == p || (*end && *end != ',')) break;
+        if (n == SCHEDULE_MAX) {
+            snprintf(err, err_len, "schedule '%s' has more than %d points", spec, SCHEDULE_MAX);
+            return -1;
+        }
+        if (!(epoch >= 0 && epoch <= 1e6) || (n && !(epoch > e[n - 1])) ||
+            !(hard >= 0 && hard <= 1)) {
+            snprintf(err, err_len,
+                     "schedule '%s': epochs must increase from >= 0, shares lie in [0, 1]", spec);
+            return -1;
+        }
+        e[n] = epoch;
+        h[n++] = hard;
+        if (!*end) {
+            memcpy(sched_epoch, e, n * sizeof *e);
+            memcpy(sched_hard, h, n * sizeof *h);
+            sched_points = n;
+            return 0;
+        }
+        p = end + 1;
+    }
+    snprintf(err, err_len, "schedule '%s': expected EPOCH:SHARE[,EPOCH:SHARE...]", spec);
+    return -1;
+}
+
+static void schedule_default(void)
+{
+    if (sched_points) return;
+    memcpy(sched_epoch, CURRICULUM_EPOCH, sizeof CURRICULUM_EPOCH);
+    memcpy(sched_hard, CURRICULUM_HARD, sizeof CURRICULUM_HARD);
+    sched_points = CURRICULUM_POINTS;
+}
+
+void curriculum_schedule_text(char *buf, size_t cap)
+{
+    schedule_default();
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t k = 0; k < sched_points && len < cap; k++)
+        len += (size_t)snprintf(buf + len, cap - len, "%s%g:%g", k ? "," : "", sched_epoch[k],
+                                sched_hard[k]);
+}
 
 static negs_sampler *curriculum_sampler(const strategy_def *def, const dataset *d, uint64_t seed,
                                         int threads, long steps_per_epoch)
 {
+    schedule_default();
+    size_t n = sched_points;
+    double steps[SCHEDULE_MAX], easy_share[SCHEDULE_MAX];
+    for (size_t k = 0; k < n; k++) {
+        steps[k] = sched_epoch[k] * (double)steps_per_epoch;
+        easy_share[k] = 1.0 - sched_hard[k];
+    }
     negs_sampler *mix = negs_sampler_create(NEGS_SAMPLER_MIXTURE, d->n_items, seed);
     negs_sampler *easy = base_sampler(0, d, seed + 2, threads);
     negs_sampler *hard = dns_sampler(def, d, seed + 3, threads);
-    double steps[CURRICULUM_POINTS], easy_share[CURRICULUM_POINTS];
-    for (size_t k = 0; k < CURRICULUM_POINTS; k++) {
-        steps[k] = CURRICULUM_EPOCH[k] * (double)steps_per_epoch;
-        easy_share[k] = 1.0 - CURRICULUM_HARD[k];
-    }
     if (!mix || !easy || !hard || negs_sampler_set_param(mix, NEGS_SP_THREADS, threads)) goto fail;
     if (negs_sampler_add(mix, easy, 1.0)) goto fail;
     easy = NULL; /* the mixture owns it now */
     if (negs_sampler_add(mix, hard, 0.0)) goto fail;
     hard = NULL;
-    if (negs_sampler_set_schedule(mix, 0, CURRICULUM_POINTS, steps, easy_share) ||
-        negs_sampler_set_schedule(mix, 1, CURRICULUM_POINTS, steps, CURRICULUM_HARD))
+    if (negs_sampler_set_schedule(mix, 0, n, steps, easy_share) ||
+        negs_sampler_set_schedule(mix, 1, n, steps, sched_hard))
         goto fail;
     return mix;
 fail:
@@ -129,12 +204,16 @@ strategy *strategy_create(const strategy_def *def, const dataset *d, uint64_t se
     }
     s->def = def;
     size_t cap = (size_t)def->batch + (size_t)def->extra;
+    /* per-positive negatives: batch x k of them (and their log q) */
+    int kn = strategy_negatives(def);
+    size_t per_row = def->kind == S_MIXED || kn < 1 ? 1 : (size_t)kn;
+    size_t n_neg = (size_t)def->batch * per_row > cap ? (size_t)def->batch * per_row : cap;
     s->users = malloc(cap * sizeof *s->users);
     s->items = malloc(cap * sizeof *s->items);
-    s->neg = malloc(cap * sizeof *s->neg);
+    s->neg = malloc(n_neg * sizeof *s->neg);
     s->logp = malloc(cap * sizeof(float));
     s->logq_shared = malloc(cap * sizeof(float));
-    s->logq = malloc(cap * sizeof(float));
+    s->logq = malloc(n_neg * sizeof(float));
     s->u = malloc(cap * DIM * sizeof(float));
     if (!s->users || !s->items || !s->neg || !s->logp || !s->logq_shared ||
         !s->logq || !s->u) {
@@ -151,9 +230,10 @@ strategy *strategy_create(const strategy_def *def, const dataset *d, uint64_t se
     case S_MIXED:
         s->sampler = negs_sampler_create(NEGS_SAMPLER_UNIFORM, d->n_items, seed);
         break;
+    case S_SAMPLED_SOFTMAX: s->sampler = base_sampler(0, d, seed, threads); break;
     default: break;
     }
-    if ((bpr || def->kind == S_MIXED) && !s->sampler) {
+    if ((bpr || def->kind == S_MIXED || def->kind == S_SAMPLED_SOFTMAX) && !s->sampler) {
         lib_fail(err, err_len, "sampler");
         goto fail;
     }
@@ -179,29 +259,35 @@ fail:
     return NULL;
 }
 
-/* One negative per positive from the sampler (hard ones scored by the model: the user's row is
- * the query); BPR on the scores, which the library computes from the tables by index and whose
- * gradients it adds into the gradient tables. */
-static int step_bpr(strategy *s, model *mo, uint64_t step, size_t n, float *loss, char *err,
-                    size_t err_len)
+/* k negatives per positive from the sampler (hard ones scored by the model: the user's row is
+ * the query; DNS keeps the k best of its c candidates); BPR on the scores, which the library
+ * computes from the tables by index and whose gradients it adds into the gradient tables. A
+ * row's loss is the mean of its k pairs' terms, and the negatives' L2 is divided by k too, so
+ * that k changes how many negatives a positive sees, not the step size. Sampled-softmax
+ * (logq: the draws' log q) is the same call with the SOFTMAX loss over the k = m negatives. */
+static int step_sampled(strategy *s, model *mo, uint64_t step, size_t n, float *loss, char *err,
+                        size_t err_len)
 {
+    uint32_t k = (uint32_t)strategy_negatives(s->def);
+    float *logq = s->def->kind == S_SAMPLED_SOFTMAX ? s->logq : NULL;
     if (s->def->kind == S_DNS || s->def->kind == S_CURRICULUM) {
         for (size_t r = 0; r < n; r++)
             memcpy(s->u + r * DIM, mo->user.w + (size_t)s->users[r] * DIM, DIM * sizeof(float));
         if (negs_sampler_sample_scored(s->sampler, step, n, s->users, s->items, s->u, mo->item.w,
-                                       DIM, 1, s->neg, NULL) < 0)
+                                       DIM, k, s->neg, NULL) < 0)
             return lib_fail(err, err_len, "negs_sampler_sample_scored");
-    } else if (negs_sampler_sample(s->sampler, step, n, s->users, s->items, 1, s->neg, NULL) < 0) {
+    } else if (negs_sampler_sample(s->sampler, step, n, s->users, s->items, k, s->neg, logq) < 0) {
         return lib_fail(err, err_len, "negs_sampler_sample");
     }
-    if (negs_loss_scores_indexed(s->loss, n, 1, DIM, mo->user.w, (uint32_t)mo->user.rows,
+    if (negs_loss_scores_indexed(s->loss, n, k, DIM, mo->user.w, (uint32_t)mo->user.rows,
                                  mo->item.w, (uint32_t)mo->item.rows, s->users, s->items, s->neg,
-                                 NULL, NULL, loss, mo->user.g, mo->item.g))
+                                 logq, NULL, loss, mo->user.g, mo->item.g))
         return lib_fail(err, err_len, "negs_loss_scores_indexed");
+    s->drawn += (long long)(n * k);
     float l2 = (float)s->def->l2 / (float)n;
     table_l2(&mo->user, s->users, n, l2);
     table_l2(&mo->item, s->items, n, l2);
-    table_l2(&mo->item, s->neg, n, l2);
+    table_l2(&mo->item, s->neg, n * k, l2 / (float)k);
     return 0;
 }
 
@@ -236,6 +322,7 @@ static int step_inbatch(strategy *s, model *mo, uint64_t step, size_t n, float *
                                   kind == S_INBATCH ? NULL : s->logq, loss, mo->user.g,
                                   mo->item.g))
         return lib_fail(err, err_len, "negs_loss_inbatch_indexed");
+    s->drawn += (long long)m;
     float l2 = (float)s->def->l2 / (float)n;
     table_l2(&mo->user, s->users, n, l2);
     table_l2(&mo->item, s->items, n + m, l2);
@@ -249,9 +336,15 @@ int strategy_step(strategy *s, model *mo, uint64_t step, const pair *batch, size
         s->users[r] = batch[r].user;
         s->items[r] = batch[r].item;
     }
-    if (s->def->kind <= S_CURRICULUM || s->def->kind == S_WALK)
-        return step_bpr(s, mo, step, n, loss, err, err_len);
+    if (s->def->kind <= S_CURRICULUM || s->def->kind == S_WALK ||
+        s->def->kind == S_SAMPLED_SOFTMAX)
+        return step_sampled(s, mo, step, n, loss, err, err_len);
     return step_inbatch(s, mo, step, n, loss, err, err_len);
+}
+
+long long strategy_drawn(const strategy *s)
+{
+    return s->drawn;
 }
 
 void strategy_free(strategy *s)

@@ -17,8 +17,14 @@ BIN = "build/examples/demo_trainer"
 BPR = {"--lr": ["1e-3", "2e-3", "5e-3"], "--l2": ["0", "0.01", "0.1"]}
 SOFTMAX = {"--lr": ["5e-4", "1e-3", "2e-3"], "--temperature": ["0.2", "0.5", "1.0"]}
 HARD = {"--candidates": ["4", "8", "16", "32"]}
-GRIDS = {"uniform": BPR, "popularity": BPR, "dns": HARD, "curriculum": HARD,
-         "inbatch": SOFTMAX, "inbatch-logq": SOFTMAX, "mixed": SOFTMAX, "random-walk": BPR}
+# the curriculum: DNS share over epochs (--schedule E:H,...) x candidates
+CURRICULUM = {"--candidates": ["4", "8", "16"],
+              "--schedule": ["0:0,2:0,12:0.8,40:0.4", "0:0,5:1", "0:0,2:0,12:1", "0:0.5"]}
+MIXED = {"--lr": ["1e-3", "2e-3"], "--temperature": ["0.5", "1.0"], "--k": ["64", "256", "1024"]}
+SAMPLED = {"--lr": ["1e-3", "2e-3"], "--temperature": ["0.5", "1.0", "2.0"]}
+GRIDS = {"uniform": BPR, "popularity": BPR, "dns": HARD, "curriculum": CURRICULUM,
+         "inbatch": SOFTMAX, "inbatch-logq": SOFTMAX, "mixed": MIXED,
+         "sampled-softmax": SAMPLED, "random-walk": BPR}
 
 
 def main():

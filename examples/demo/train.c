@@ -85,6 +85,7 @@ int train_strategy(const strategy_def *def, const dataset *d, const train_opts *
     res->train_seconds = train_secs;
     res->seconds = now_seconds() - t0;
     res->examples_per_s = (double)n * res->epochs / train_secs;
+    res->negatives = strategy_drawn(s);
     rc = 0;
 out:
     progress_done();

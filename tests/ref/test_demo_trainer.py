@@ -73,6 +73,27 @@ check(len(one) == len(two) and all(a[k] == b[k] for a, b in zip(one, two)
                                    for k in ["recall@10", "ndcg@10", "epochs"]),
       "1 and 2 threads give the same metrics")
 
+# --k: the number of sampled negatives drawn per positive (BPR, sampled-softmax) or shared by
+# a batch (mixed); 2 epochs exactly (patience 2), so the counts compare across k
+K_ARGS = ["--data", "synthetic:300x200", "--epochs", "2", "--patience", "2", "--seed", "3",
+          "--strategies", ",".join(n for n in ["uniform", "dns", "random-walk", "sampled-softmax",
+                                               "mixed", "inbatch"] if n in names)]
+k1 = {r["strategy"]: r for r in json_rows(K_ARGS + ["--k", "1"])}
+k3 = {r["strategy"]: r for r in json_rows(K_ARGS + ["--k", "3"])}
+for name in [n for n in ["uniform", "dns", "random-walk", "sampled-softmax", "mixed"] if n in names]:
+    a, b = k1.get(name), k3.get(name)
+    check(a and b and a["k"] == 1 and b["k"] == 3, f"--k: {name} reports k")
+    if a and b:
+        check(a["negatives_drawn"] > 0 and b["negatives_drawn"] == 3 * a["negatives_drawn"],
+              f"--k 3: {name} draws {b['negatives_drawn']}, 3 x {a['negatives_drawn']} expected")
+        check(a["history"] != b["history"], f"--k: {name} trains the same with k = 1 and 3")
+ib = k3.get("inbatch")
+check(ib and ib["k"] == 0 and ib["negatives_drawn"] == 0, "--k: inbatch has no sampled negatives")
+for name, r in k3.items():  # exactly k per example, or (mixed) k per batch, every epoch
+    n, steps = r["train_examples"], -(-r["train_examples"] // r["batch"])
+    want = 3 * (steps if name == "mixed" else n) * r["epochs"] if r["k"] else 0
+    check(r["negatives_drawn"] == want, f"--k 3: {name} drew {r['negatives_drawn']}, not {want}")
+
 with tempfile.TemporaryDirectory() as tmp:
     bad_file = os.path.join(tmp, "bad.txt")
     with open(bad_file, "w") as f:
@@ -82,7 +103,9 @@ with tempfile.TemporaryDirectory() as tmp:
     for args in [["--data", os.path.join(tmp, "missing.inter")], ["--data", bad_file],
                  ["--data", empty], ["--strategies", "uniform,nope"], ["--epochs", "0"],
                  ["--threads", "x"], ["--seed", "-1"], ["--frobnicate", "1"], ["--epochs"],
-                 ["--data", "synthetic:5x5"]]:
+                 ["--data", "synthetic:5x5"], ["--k", "0"], ["--k", "x"], ["--k", "1025"],
+                 ["--strategies", "dns", "--candidates", "4", "--k", "5"],
+                 ["--schedule", "5:0,2:1"], ["--schedule", "0:1.5"], ["--schedule", "0:"]]:
         p = run(args)
         lines = p.stderr.strip().splitlines()
         check(p.returncode == 2 and len(lines) == 1 and lines[0].startswith("demo_trainer: "),
