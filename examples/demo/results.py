@@ -1,6 +1,7 @@
 """Tables and plots of docs/results.md from the demo's --json output (python stdlib only).
 
-Usage: python3 examples/demo/results.py OUT_PREFIX RUN.jsonl...   (OUT_PREFIX - : tables only)
+Usage: python3 examples/demo/results.py [--by-k] OUT_PREFIX RUN.jsonl...   (OUT_PREFIX - : tables
+only; --by-k: one row per strategy and --k, the JSON "k", sorted by k)
 Prints one markdown table per data set: mean and standard deviation over the runs (seeds) of
 Recall@10 and NDCG@10 (test, at the best validation epoch), epochs, seconds and examples/s;
 and writes OUT_PREFIX-<data>.svg: validation NDCG@10 over epochs per strategy (the mean over
@@ -13,7 +14,7 @@ import sys
 from collections import OrderedDict
 
 COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-          "#7f7f7f"]
+          "#7f7f7f", "#bcbd22", "#17becf", "#000000", "#aec7e8"]
 
 
 def mean_std(xs):
@@ -22,20 +23,26 @@ def mean_std(xs):
     return m, s
 
 
-def load(paths):
-    data = OrderedDict()  # dataset -> strategy -> [runs]
+def load(paths, by_k=False):
+    rows = []
     for p in paths:
         with open(p) as f:
-            for line in f:
-                if line.strip():
-                    r = json.loads(line)
-                    data.setdefault(r["dataset"], OrderedDict()).setdefault(r["strategy"], []).append(r)
+            rows += [json.loads(line) for line in f if line.strip()]
+    if by_k:  # stable: the strategies in order of appearance, each by k
+        first = {}
+        for r in rows:
+            first.setdefault(r["strategy"], len(first))
+        rows.sort(key=lambda r: (first[r["strategy"]], r["k"]))
+    data = OrderedDict()  # dataset -> strategy (, k) -> [runs]
+    for r in rows:
+        name = f"{r['strategy']}, k = {r['k']}" if by_k else r["strategy"]
+        data.setdefault(r["dataset"], OrderedDict()).setdefault(name, []).append(r)
     return data
 
 
 def table(name, strategies):
-    n = len(next(iter(strategies.values())))
-    print(f"**{name}** ({n} seeds; mean ± std)\n")
+    n = max(len(runs) for runs in strategies.values())
+    print(f"**{name}** ({n} seeds, unless a row says otherwise; mean ± std)\n")
     print("| strategy | Recall@10 | NDCG@10 | epochs (best) | seconds | examples/s |")
     print("|---|---|---|---|---|---|")
     for s, runs in strategies.items():
@@ -44,7 +51,8 @@ def table(name, strategies):
                        ("best_epoch", "{:.1f} ± {:.1f}"), ("seconds", "{:.1f} ± {:.1f}"),
                        ("examples_per_s", "{:.0f} ± {:.0f}")]:
             cells.append(fmt.format(*mean_std([r[k] for r in runs])))
-        print(f"| {s} | " + " | ".join(cells) + " |")
+        seeds = f" ({len(runs)} seed{'s' if len(runs) > 1 else ''})" if len(runs) != n else ""
+        print(f"| {s}{seeds} | " + " | ".join(cells) + " |")
     r0 = next(iter(strategies.values()))[0]
     print(f"| (random ranking) | {r0['random_recall@10']:.4f} | {r0['random_ndcg@10']:.4f} | | | |")
     print()
@@ -97,7 +105,7 @@ def plot(path, name, strategies):
     left.axes(out, "epoch", "validation NDCG@10", f"{name}: validation NDCG@10 (mean of seeds)")
     for k, (s, c) in enumerate(curves.items()):
         pts = " ".join("{:.1f},{:.1f}".format(*left.px(x, y)) for x, y in c)
-        out.append(f'<polyline points="{pts}" fill="none" stroke="{COLORS[k % 8]}" stroke-width="1.5"/>')
+        out.append(f'<polyline points="{pts}" fill="none" stroke="{COLORS[k % len(COLORS)]}" stroke-width="1.5"/>')
     pts = {s: (mean_std([r["seconds"] for r in runs]), mean_std([r["recall@10"] for r in runs]))
            for s, runs in strategies.items()}
     xs = [m + e for (m, e), _ in pts.values()] + [max(0, m - e) for (m, e), _ in pts.values()]
@@ -106,7 +114,7 @@ def plot(path, name, strategies):
     right.axes(out, "seconds (training + validation)", "test Recall@10",
                f"{name}: Recall@10 against time")
     for k, (s, ((sx, ex), (sy, ey))) in enumerate(pts.items()):
-        c = COLORS[k % 8]
+        c = COLORS[k % len(COLORS)]
         x, y = right.px(sx, sy)
         xa, _ = right.px(max(0, sx - ex), sy)
         xb, _ = right.px(sx + ex, sy)
@@ -117,7 +125,7 @@ def plot(path, name, strategies):
         out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{c}"/>')
     for k, s in enumerate(strategies):
         y = 50 + 18 * k
-        out.append(f'<line x1="860" y1="{y}" x2="880" y2="{y}" stroke="{COLORS[k % 8]}" stroke-width="3"/>')
+        out.append(f'<line x1="860" y1="{y}" x2="880" y2="{y}" stroke="{COLORS[k % len(COLORS)]}" stroke-width="3"/>')
         out.append(f'<text x="885" y="{y + 4}">{s}</text>')
     out.append("</svg>")
     with open(path, "w") as f:
@@ -125,16 +133,19 @@ def plot(path, name, strategies):
 
 
 def main():
-    if len(sys.argv) < 3:
+    args = sys.argv[1:]
+    by_k = args[:1] == ["--by-k"]
+    args = args[1:] if by_k else args
+    if len(args) < 2:
         sys.exit(__doc__)
-    data = load(sys.argv[2:])
+    data = load(args[1:], by_k)
     for name, strategies in data.items():
         table(name, strategies)
-        if sys.argv[1] == "-":
+        if args[0] == "-":
             continue
         slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-        plot(f"{sys.argv[1]}-{slug}.svg", name, strategies)
-        print(f"(plot: {sys.argv[1]}-{slug}.svg)\n")
+        plot(f"{args[0]}-{slug}.svg", name, strategies)
+        print(f"(plot: {args[0]}-{slug}.svg)\n")
 
 
 if __name__ == "__main__":
