@@ -349,6 +349,19 @@ typedef struct negs_loss negs_loss;
  * e^(-1/T)) over the logits, N the row's unmasked negatives; the floor's branch gives the
  * negatives no gradient. 0 is the plain softmax, bit for bit. See docs/losses.md. */
 #define NEGS_LP_TAU_PLUS 8
+/* The products of the fused in-batch softmax (negs_loss_inbatch, _indexed, _indexed_rows):
+ * NEGS_PRECISION_FP32 (default) or NEGS_PRECISION_BF16. With BF16 the embeddings stay float
+ * in the caller's buffers; the rows the products read (after normalisation with
+ * NEGS_LP_COSINE) are rounded to bfloat16 (round to nearest even) for the logits and for both
+ * gradient products, du = G V and dv = G^T U; G, the exp, the sums and the outputs stay float,
+ * so the gradients are those of the loss at the rounded rows. A row entry that rounds to Inf
+ * (|x| >= 3.3961e38, half an ulp past the largest bf16) makes the call NEGS_E_INVALID. Other values: NEGS_E_INVALID. BF16
+ * on a handle that is not NEGS_LOSS_SOFTMAX: NEGS_E_UNSUPPORTED (the score-level losses take
+ * scores, not embeddings; FP32 is accepted on every kind). See docs/inbatch.md. */
+#define NEGS_LP_PRECISION 9
+
+#define NEGS_PRECISION_FP32 0
+#define NEGS_PRECISION_BF16 1
 
 #define NEGS_KERNEL_SCALAR 0
 #define NEGS_KERNEL_AVX2 1

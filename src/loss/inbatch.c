@@ -459,6 +459,14 @@ int negs_ib_run(negs_loss *l, const negs_ib_call *a)
     float *du = gu ? (float *)(base + ly.gu) : a->to_tables ? NULL : a->du;
     float *dv = gv ? (float *)(base + ly.gv) : a->to_tables ? NULL : a->dv;
 
+    /* the rows the products read: with NEGS_PRECISION_BF16 rounded copies (u, v stay as they
+     * are for the cosine gradients) */
+    const float *pu = u, *pv = v;
+    if (l->precision == NEGS_PRECISION_BF16) {
+        st = negs_ib_bf16_rows(l, a->fn, u, b, v, n, dim, &pu, &pv);
+        if (st) return st;
+    }
+
     ib_ctx c;
     memset(&c, 0, sizeof c);
     c.k = k;
@@ -467,12 +475,12 @@ int negs_ib_run(negs_loss *l, const negs_ib_call *a)
     c.npad = npad;
     c.dim = dim;
     c.mr = k->mr;
-    c.u = u;
-    c.v = v;
+    c.u = pu;
+    c.v = pv;
     float *up = (float *)(base + ly.up), *vp = (float *)(base + ly.vp);
     float *lq = (float *)(base + ly.lq);
-    negs_pack_row_panels(u, b, dim, k->mr, up);
-    negs_pack_col_panels(v, n, dim, npad / NEGS_KN_NR, vp);
+    negs_pack_row_panels(pu, b, dim, k->mr, up);
+    negs_pack_col_panels(pv, n, dim, npad / NEGS_KN_NR, vp);
     /* the kernels subtract lq: +inf makes the logit -inf, as for the padding columns */
     const float *logq = a->logq;
     for (size_t j = 0; j < n; j++) lq[j] = !logq ? 0.0f : logq[j] == -INFINITY ? INFINITY : logq[j];

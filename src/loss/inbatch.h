@@ -29,6 +29,8 @@ typedef struct negs_ib_ws {
     size_t pool_cap;
     uint64_t *itab; /* per item id of the positives table (see negs_ib_masks); 0 between calls */
     size_t itab_cap;
+    float *bf16; /* NEGS_PRECISION_BF16: the rounded rows of u, then of v */
+    size_t bf16_cap;
 } negs_ib_ws;
 
 /* Makes l->ws hold at least `block` bytes, `groups` group entries and `pool` mask words;
@@ -69,6 +71,12 @@ int negs_ib_rows(const char *fn, const char *side, const float *src, const uint3
 void negs_ib_unnormalise(float *g, const float *x, const double *inv, size_t n, size_t dim);
 /* table[idx[r]] += g[r] for r = 0 .. n-1, in that order. */
 void negs_ib_scatter(float *table, const uint32_t *idx, const float *g, size_t n, size_t dim);
+
+/* inbatch_bf16.c: NEGS_PRECISION_BF16. Rounds the b rows of u and the n rows of v to bf16
+ * into the workspace (growing it) and points *ru, *rv at them; NEGS_E_INVALID naming the entry
+ * when one rounds to Inf. */
+int negs_ib_bf16_rows(negs_loss *l, const char *fn, const float *u, size_t b, const float *v,
+                      size_t n, size_t dim, const float **ru, const float **rv);
 
 /* Accidental-hit, known-positive and no-candidate masks, built once per call.
  * Columns are grouped by item id (ord lists them sorted by (item id, column); a group is the

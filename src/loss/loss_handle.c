@@ -91,6 +91,17 @@ NEGS_API int negs_loss_set_param(negs_loss *l, int param, double value)
                              value);
         l->tau_plus = value;
         return NEGS_OK;
+    case NEGS_LP_PRECISION:
+        if (value != NEGS_PRECISION_FP32 && value != NEGS_PRECISION_BF16)
+            return negs_fail(NEGS_E_INVALID, "negs_loss_set_param: precision = %g is not "
+                             "NEGS_PRECISION_FP32 (0) or NEGS_PRECISION_BF16 (1)", value);
+        if (value == NEGS_PRECISION_BF16 && l->kind != NEGS_LOSS_SOFTMAX)
+            return negs_fail(NEGS_E_UNSUPPORTED, "negs_loss_set_param: NEGS_PRECISION_BF16 is "
+                             "for the fused in-batch softmax (NEGS_LOSS_SOFTMAX handles); this "
+                             "handle's kind is %d and its score-level losses take float scores",
+                             l->kind);
+        l->precision = (int)value;
+        return NEGS_OK;
     case NEGS_LP_KERNEL:
         return negs_fail(NEGS_E_INVALID, "negs_loss_set_param: NEGS_LP_KERNEL is read-only "
                                          "(force the portable path with NEGS_LP_FORCE_SCALAR)");
@@ -112,6 +123,7 @@ NEGS_API int negs_loss_get_param(const negs_loss *l, int param, double *value)
     case NEGS_LP_FORCE_SCALAR: *value = l->force_scalar; return NEGS_OK;
     case NEGS_LP_COSINE: *value = l->cosine; return NEGS_OK;
     case NEGS_LP_TAU_PLUS: *value = l->tau_plus; return NEGS_OK;
+    case NEGS_LP_PRECISION: *value = l->precision; return NEGS_OK;
     case NEGS_LP_KERNEL: {
         unsigned isa = negs_loss_isa(l);
         *value = (isa & NEGS_CPU_AVX512) ? NEGS_KERNEL_AVX512

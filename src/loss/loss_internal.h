@@ -17,6 +17,7 @@ struct negs_loss {
     int force_scalar;       /* NEGS_LP_FORCE_SCALAR */
     int cosine;             /* NEGS_LP_COSINE: scores on L2-normalised rows */
     double tau_plus;        /* NEGS_LP_TAU_PLUS: debiased softmax's class prior, 0 = off */
+    int precision;          /* NEGS_LP_PRECISION: NEGS_PRECISION_* of the in-batch products */
     /* Workspace of the fused in-batch softmax, kept between calls so that repeated calls of
      * the same shape never allocate; freed by ws_free in negs_loss_free. */
     void *ws;

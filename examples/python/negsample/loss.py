@@ -8,12 +8,13 @@ from ._lib import call, create, uint, wraps
 KINDS = {"bce": C.LOSS_BCE, "bpr": C.LOSS_BPR, "hinge": C.LOSS_HINGE,
          "softmax": C.LOSS_SOFTMAX, "listnet": C.LOSS_LISTNET}
 REDUCTIONS = {"mean": C.REDUCE_MEAN, "sum": C.REDUCE_SUM, "none": C.REDUCE_NONE}
+PRECISIONS = {"fp32": C.PRECISION_FP32, "bf16": C.PRECISION_BF16}
 
 
 class Loss(Handle, free="negs_loss_free"):
     """Loss(kind="softmax", **params), kind a name of KINDS or a NEGS_LOSS_* value;
     params: temperature, margin, reduction ("mean", "sum", "none"), threads, force_scalar,
-    cosine, tau_plus."""
+    cosine, tau_plus, precision ("fp32", "bf16")."""
 
     temperature = Param(C.LP_TEMPERATURE, float)
     margin = Param(C.LP_MARGIN, float, "hinge margin (not divided by the temperature)")
@@ -24,6 +25,9 @@ class Loss(Handle, free="negs_loss_free"):
     cosine = Param(C.LP_COSINE, bool, "scores are cosines of the rows")
     tau_plus = Param(C.LP_TAU_PLUS, float,
                      "softmax only: class prior tau+ of the debiased loss in [0, 1), 0 = plain")
+    precision = Param(C.LP_PRECISION, int,
+                      "in-batch products: PRECISION_FP32 (default) or PRECISION_BF16 "
+                      "(or \"fp32\", \"bf16\")")
 
     @wraps("negs_loss_create")
     def __init__(self, kind="softmax", **params):
@@ -34,6 +38,8 @@ class Loss(Handle, free="negs_loss_free"):
     def set_param(self, param, value):
         if param == C.LP_REDUCTION:
             value = _lib.named(value, REDUCTIONS, "reduction")
+        elif param == C.LP_PRECISION:
+            value = _lib.named(value, PRECISIONS, "precision")
         self._set("negs_loss_set_param", param, value)
 
     @wraps("negs_loss_get_param")
