@@ -65,6 +65,7 @@ static void usage(FILE *f)
             "                          Default: the strategy's own (JSON \"k\")\n"
             "  --schedule E:H,...      curriculum: DNS share H at epoch E, linear in between\n"
             "                          (epochs increasing; default %s)\n"
+            "  --precision fp32|bf16   products of the in-batch strategies (default fp32)\n"
             "strategies:\n",
             MAX_EPOCHS, MAX_EPOCHS, MAX_K, schedule);
     for (size_t k = 0; k < N_STRATEGIES; k++)
@@ -141,6 +142,10 @@ static void parse(int argc, char **argv, options *o)
         else if (strcmp(a, "--schedule") == 0) {
             char err[256];
             if (curriculum_set_schedule(v, err, sizeof err)) bad("--schedule: %s", err);
+        }
+        else if (strcmp(a, "--precision") == 0) {
+            if (strcmp(v, "fp32") && strcmp(v, "bf16")) bad("%s needs fp32 or bf16, got '%s'", a, v);
+            o->train.precision = strcmp(v, "bf16") == 0 ? NEGS_PRECISION_BF16 : NEGS_PRECISION_FP32;
         }
         else bad("unknown option '%s' (see --help)", a);
     }
@@ -221,13 +226,13 @@ static void print_json(const strategy_def *def, const dataset *d, const options 
            "\"best_epoch\": %d, \"valid_ndcg@10\": %.6f, \"seconds\": %.3f, "
            "\"examples_per_s\": %.0f, \"batch\": %d, \"lr\": %g, \"l2\": %g, "
            "\"temperature\": %g, \"candidates\": %d, \"extra\": %d, \"k\": %d, "
-           "\"negatives_drawn\": %lld, \"history\": [",
+           "\"negatives_drawn\": %lld, \"precision\": \"%s\", \"history\": [",
            def->name, json_safe(d->name, name, sizeof name), d->n_users, d->n_items, d->n_train,
            (unsigned long long)o->train.seed,
            r->test.recall, r->test.ndcg, r->test.random_recall, r->test.random_ndcg, r->epochs,
            r->best_epoch, r->best_valid, r->seconds, r->examples_per_s, def->batch, def->lr,
            def->l2, def->temperature, def->candidates, def->extra, strategy_negatives(def),
-           r->negatives);
+           r->negatives, o->train.precision == NEGS_PRECISION_BF16 ? "bf16" : "fp32");
     for (int h = 0; h < r->n_hist; h++)
         printf("%s{\"epoch\": %d, \"seconds\": %.3f, \"loss\": %.6f, \"valid_ndcg@10\": %.6f}",
                h ? ", " : "", r->hist_epoch[h], r->hist_secs[h], r->hist_loss[h], r->hist_valid[h]);

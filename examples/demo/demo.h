@@ -151,6 +151,9 @@ int strategy_step(strategy *s, model *mo, uint64_t step, const pair *batch, size
                   float *loss, char *err, size_t err_len);
 /* The sampled negatives drawn so far (slots handed to the loss), for --json. */
 long long strategy_drawn(const strategy *s);
+/* NEGS_PRECISION_* of the softmax strategies' in-batch products (the BPR ones ignore it);
+ * 0 or -1 with the reason in err. */
+int strategy_set_precision(strategy *s, int precision, char *err, size_t err_len);
 void strategy_free(strategy *s);
 
 /* ---------------------------------------------------------------- training */
@@ -159,6 +162,7 @@ typedef struct {
     int max_epochs, patience, threads;
     uint64_t seed;
     int eval_every;
+    int precision; /* NEGS_PRECISION_* (strategy_set_precision) */
 } train_opts;
 
 #define MAX_EPOCHS 1000

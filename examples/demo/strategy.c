@@ -67,6 +67,14 @@ static int lib_fail(char *err, size_t err_len, const char *what)
     return -1;
 }
 
+int strategy_set_precision(strategy *s, int precision, char *err, size_t err_len)
+{
+    if (s->def->kind <= S_CURRICULUM || precision == NEGS_PRECISION_FP32) return 0;
+    if (negs_loss_set_param(s->loss, NEGS_LP_PRECISION, precision))
+        return lib_fail(err, err_len, "precision");
+    return 0;
+}
+
 /* A uniform or popularity sampler that never draws the user's training items. */
 static negs_sampler *base_sampler(int popularity, const dataset *d, uint64_t seed, int threads)
 {

@@ -26,7 +26,7 @@ int train_strategy(const strategy_def *def, const dataset *d, const train_opts *
     memcpy(order, d->train, n * sizeof *order);
     s = strategy_create(def, d, o->seed, o->threads, steps_per_epoch,
                                   err, err_len);
-    if (!s) goto out;
+    if (!s || strategy_set_precision(s, o->precision, err, err_len)) goto out;
     double train_secs = 0;
     uint64_t step = 0;
     int since_best = 0;

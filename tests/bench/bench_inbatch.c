@@ -4,6 +4,8 @@
  *     "time_s gflops peak_rss_mib loss cpu_s" (best of REPS calls after one warm-up call;
  *     REPS = 0 times the single first call; cpu_s = the best call's process CPU time, all
  *     threads: idle pool threads sleep after a short spin, so it is about the work done)
+ *   bench_inbatch case B M DIM THREADS REPS bf16 -> NEGS_PRECISION_BF16 against fp32 (see
+ *     bf16_vs_fp32)
  *   bench_inbatch peak THREADS                 -> measured fp32 FMA peak in GFLOP/s (512-bit
  *     FMAs, or 256-bit ones on CPUs without AVX-512): "wall cpu", wall = by wall time, cpu =
  *     the sum of the threads' rates by their own CPU time (what a loaded machine cannot hide)
@@ -310,6 +312,57 @@ static int indexed(size_t b, size_t m, size_t dim, int threads, int reps, int co
     return 0;
 }
 
+/* --- bf16 against fp32 (case ... bf16): the same call on a second handle with
+ * NEGS_PRECISION_BF16, the two timed interleaved (best of REPS after a warm-up each). Prints
+ * "fp32_s bf16_s bf16_gflops loss_rel du_rel dv_rel": the last three the bf16 result's
+ * difference from fp32 (|loss' - loss| / |loss|, max |g' - g| / max |g|). */
+static double max_rel(const float *a, const float *ref, size_t n)
+{
+    double mx = 1e-30, e = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        mx = fmax(mx, fabs(ref[i]));
+        e = fmax(e, fabs((double)a[i] - ref[i]));
+    }
+    return e / mx;
+}
+
+static int bf16_vs_fp32(negs_loss *l, size_t b, size_t m, size_t dim, const float *u,
+                        const float *v, const float *lq, const uint32_t *items, int reps,
+                        float *du, float *dv)
+{
+    size_t n = b + m;
+    double threads;
+    negs_loss_get_param(l, NEGS_LP_THREADS, &threads);
+    negs_loss *h = negs_loss_create(NEGS_LOSS_SOFTMAX);
+    negs_loss_set_param(h, NEGS_LP_TEMPERATURE, 0.05);
+    negs_loss_set_param(h, NEGS_LP_THREADS, threads);
+    if (getenv("BENCH_SCALAR")) negs_loss_set_param(h, NEGS_LP_FORCE_SCALAR, 1);
+    negs_loss_set_param(h, NEGS_LP_PRECISION, NEGS_PRECISION_BF16);
+    float loss, loss16, *du16 = malloc(b * dim * 4), *dv16 = malloc(n * dim * 4);
+    double best[2] = {1e30, 1e30};
+    for (int r = -1; r < (reps < 1 ? 1 : reps); r++)
+        for (int k = 0; k < 2; k++) {
+            double t0 = now();
+            int rc = k ? negs_loss_inbatch(h, b, m, dim, u, v, lq, items, NULL, &loss16, du16,
+                                           dv16)
+                       : negs_loss_inbatch(l, b, m, dim, u, v, lq, items, NULL, &loss, du, dv);
+            double t = now() - t0;
+            if (rc) {
+                fprintf(stderr, "negs_loss_inbatch: %s\n", negs_last_error());
+                return 1;
+            }
+            if (r >= 0 && t < best[k]) best[k] = t;
+        }
+    double flops = 6.0 * (double)b * (double)n * (double)dim;
+    printf("%.6f %.6f %.2f %.3g %.3g %.3g\n", best[0], best[1], flops / best[1] / 1e9,
+           fabs((double)loss16 - loss) / fabs((double)loss), max_rel(du16, du, b * dim),
+           max_rel(dv16, dv, n * dim));
+    negs_loss_free(h);
+    negs_loss_free(l);
+    free(du16), free(dv16);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 8 && !strcmp(argv[1], "indexed"))
@@ -353,6 +406,8 @@ int main(int argc, char **argv)
         if (t < best) best = t;
         if (tc < cbest) cbest = tc;
     }
+    if (argc > 7 && !strcmp(argv[7], "bf16"))
+        return bf16_vs_fp32(l, b, m, dim, u, v, lq, items, reps, du, dv);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     double flops = 6.0 * (double)b * (double)n * (double)dim;

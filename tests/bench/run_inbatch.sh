@@ -8,9 +8,10 @@
 # Then MovieLens-100K known-positive masking (the real positives, read at run time from
 # ../shared/data/ml-100k or $ML100K) against the unmasked call and torch's dense step with its
 # mask built on the fly; then negs_loss_inbatch_indexed against gather + negs_loss_inbatch +
-# scatter by hand (tables of 10^5 rows). INBATCH_PARTS picks the sections (default
-# "ml indexed dense"); INBATCH_SIZES the dense table's b values (default "1024 4096 16384"),
-# INBATCH_BIG=0 skips the b = 65,536 memory case.
+# scatter by hand (tables of 10^5 rows); then NEGS_PRECISION_BF16 against fp32 (cases named
+# "...,bf16", b in INBATCH_BF16_SIZES, default "1024 4096"). INBATCH_PARTS picks the sections
+# (default "ml indexed bf16 dense"); INBATCH_SIZES the dense table's b values (default
+# "1024 4096 16384"), INBATCH_BIG=0 skips the b = 65,536 memory case.
 # The dense table has a second peer, `openblas` (bench_inbatch_blas: the same loss and
 # gradients computed densely in C with cblas_sgemm, logits materialised), run with OpenBLAS's
 # autodetected core type and with every OPENBLAS_CORETYPE of INBATCH_CORETYPES that runs on
@@ -18,7 +19,8 @@
 # falls back to a core type already tried is not run twice); the fastest is the row's figure.
 # Skipped with a message when the bench was built without OpenBLAS.
 # Env: BENCH_BIN_DIR, PYTHON, BENCH_JSON (append JSON lines when set), ML100K, INBATCH_PARTS,
-# INBATCH_CORETYPES (default "Haswell Zen SkylakeX Cooperlake Sandybridge Excavator").
+# INBATCH_CORETYPES (default "Haswell Zen SkylakeX Cooperlake Sandybridge Excavator"),
+# INBATCH_BF16_SIZES.
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${BENCH_BIN_DIR:-build/bench}/bench_inbatch
@@ -29,7 +31,7 @@ have_torch=0
 [ $have_torch = 1 ] && echo "torch peer: $(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$py" \
     "$here/torch_info.py" 2>/dev/null || echo "build info not available")"
 
-parts=${INBATCH_PARTS:-ml indexed dense}
+parts=${INBATCH_PARTS:-ml indexed bf16 dense}
 ml100k=${ML100K:-$here/../../../shared/data/ml-100k/ml-100k.inter}
 
 case " $parts " in *" ml "*)
@@ -81,6 +83,33 @@ case " $parts " in *" indexed "*)
                     if [ -n "$json" ]; then
                         printf '{"bench":"inbatch","case":"%s","ours":%s,"peer":"gather+call+scatter","peer_value":%s,"unit":"s","ratio":%s}\n' \
                             "$name" $2 $1 $ratio >>"$json"
+                    fi
+                done
+            done
+        done
+    done
+    echo
+;; esac
+
+case " $parts " in *" bf16 "*)
+    echo "bf16 (NEGS_PRECISION_BF16, the portable path: rows rounded, then the fp32 kernels) against"
+    echo "fp32 on the dense table's data, timed interleaved in one process (best of the same calls);"
+    echo "ratio_vs_fp32 = fp32 time / bf16 time; *_rel = bf16's difference from fp32 (loss relative,"
+    echo "gradients max |g' - g| / max |g|)"
+    printf '%-39s %10s %10s %7s %8s %9s %9s %9s\n' case fp32_s bf16_s ratio bf16_GF loss_rel \
+           du_rel dv_rel
+    for b in ${INBATCH_BF16_SIZES:-1024 4096}; do
+        case $b in 1024) reps=20 ;; 4096) reps=5 ;; *) reps=1 ;; esac
+        for m in 0 4096; do
+            for dim in 64 128; do
+                for t in 1 2; do
+                    name="b=$b,m=$m,dim=$dim,threads=$t,bf16"
+                    set -- $("$bin" case $b $m $dim $t $reps bf16)
+                    ratio=$(awk "BEGIN{printf \"%.2f\", $1/$2}")
+                    printf '%-39s %10s %10s %7s %8s %9s %9s %9s\n' "$name" $1 $2 $ratio $3 $4 $5 $6
+                    if [ -n "$json" ]; then
+                        printf '{"bench":"inbatch","case":"%s","ours":%s,"peer":"fp32","peer_value":%s,"unit":"s","ratio":%s,"ratio_vs_fp32":%s,"ours_gflops":%s,"loss_rel_diff":%s,"du_rel_diff":%s,"dv_rel_diff":%s,"note":"portable bf16 path (rows rounded to bf16, fp32 kernels); no AVX512-BF16 / AMX kernel"}\n' \
+                            "$name" $2 $1 $ratio $ratio $3 $4 $5 $6 >>"$json"
                     fi
                 done
             done
