@@ -198,6 +198,19 @@ ib.set_positives(ns.Csr.from_rows([[0, 2], [1]], 3))
 masked, _, _ = ib.inbatch(u, v, dim=2, item_ids=[0, 1, 2], user_ids=[0, 1], grad=False)
 assert masked < value
 
+# bf16 products: 1.1 rounds to 1.1015625 (8 significant bits), the loss is the formula on it.
+ib16 = ns.Loss("softmax", reduction="sum", precision="bf16")
+assert ib16.precision == ns.PRECISION_BF16
+u16 = [1.1, 0.0, 0.0, 1.0]
+value16, _, _ = ib16.inbatch(u16, v, dim=2, grad=False)
+ref16 = 0.0
+for i, ui in enumerate([[1.1015625, 0.0], [0.0, 1.0]]):
+    logits = [ui[0] * v[2 * j] + ui[1] * v[2 * j + 1] for j in range(3)]
+    ref16 += math.log(sum(math.exp(x) for x in logits)) - logits[i]
+assert abs(value16 - ref16) < 1e-5, (value16, ref16)
+expect_error("NEGS_E_UNSUPPORTED", ns.Loss, "bce", precision="bf16", contains="SOFTMAX")
+expect_error("NEGS_E_INVALID", ns.Loss, precision="fp16", contains="precision")
+
 delta = ns.adv_perturb([3.0, 4.0, 0.0, 0.0], 0.5, dim=2)
 assert [round(x, 6) for x in flat(delta)] == [0.3, 0.4, 0.0, 0.0], delta.tolist()
 print(f"test_python_api: negsample on {_lib.library().path} (no numpy) passed")
