@@ -355,9 +355,10 @@ typedef struct negs_loss negs_loss;
  * NEGS_LP_COSINE) are rounded to bfloat16 (round to nearest even) for the logits and for both
  * gradient products, du = G V and dv = G^T U; G, the exp, the sums and the outputs stay float,
  * so the gradients are those of the loss at the rounded rows. A row entry that rounds to Inf
- * (|x| >= 3.3961e38, half an ulp past the largest bf16) makes the call NEGS_E_INVALID. Other values: NEGS_E_INVALID. BF16
- * on a handle that is not NEGS_LOSS_SOFTMAX: NEGS_E_UNSUPPORTED (the score-level losses take
- * scores, not embeddings; FP32 is accepted on every kind). See docs/inbatch.md. */
+ * (|x| >= 3.3961e38, half an ulp past the largest bf16) makes the call NEGS_E_INVALID. A
+ * value other than these two: NEGS_E_INVALID. BF16 on a handle that is not
+ * NEGS_LOSS_SOFTMAX: NEGS_E_UNSUPPORTED (the score-level losses take scores, not embeddings;
+ * FP32 is accepted on every kind). See docs/inbatch.md. */
 #define NEGS_LP_PRECISION 9
 
 #define NEGS_PRECISION_FP32 0
