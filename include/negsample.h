@@ -363,6 +363,13 @@ typedef struct negs_loss negs_loss;
 
 #define NEGS_PRECISION_FP32 0
 #define NEGS_PRECISION_BF16 1
+/* Read-only, see negs_loss_set_telemetry: the t in force (0: off), and the masked (row,
+ * column) pairs of the last in-batch call made with telemetry on: accidental hits (a column
+ * holding the row's own item) and known positives of the row's user (other items). */
+#define NEGS_LP_TELEMETRY_TOP 10
+#define NEGS_LP_MASKED_HITS 11
+#define NEGS_LP_MASKED_KNOWN 12
+#define NEGS_TELEMETRY_MAX_TOP 64
 
 #define NEGS_KERNEL_SCALAR 0
 #define NEGS_KERNEL_AVX2 1
@@ -422,6 +429,20 @@ NEGS_API int negs_loss_inbatch_indexed_rows(negs_loss *l, size_t b, size_t m, si
                                             const float *logq, float *loss, float *du_rows,
                                             float *dv_rows);
 NEGS_API int negs_loss_set_positives(negs_loss *l, const negs_csr *positives);
+/* False-negative telemetry of the fused in-batch calls (SOFTMAX handles; other kinds:
+ * NEGS_E_UNSUPPORTED). t in 1..NEGS_TELEMETRY_MAX_TOP turns it on: every later
+ * negs_loss_inbatch (and _indexed, _indexed_rows) call writes, for each row i < b, the t
+ * hardest live negatives its log-sum-exp pass saw: out_cols[i*t + r] the column j (0 .. b+m-1,
+ * never i, never a masked column) and out_logits[i*t + r] its logit u_i.v_j / T - logq_j, best
+ * first (larger logit, ties to the smaller column); a row with fewer than t live negatives
+ * ends in (UINT32_MAX, -inf) entries. It also records the call's masked pairs, read with
+ * negs_loss_get_param (NEGS_LP_MASKED_HITS, NEGS_LP_MASKED_KNOWN). The buffers (max_rows * t
+ * entries each, kept by the caller while set) bound b: a call with b > max_rows is
+ * NEGS_E_INVALID. t = 0 turns it off (the pointers are ignored); off, the calls do no such
+ * work and give the same bytes. Bit-identical for any NEGS_LP_THREADS; no logits are stored.
+ * On a failed call the buffers are unspecified. See docs/inbatch.md. */
+NEGS_API int negs_loss_set_telemetry(negs_loss *l, uint32_t t, size_t max_rows,
+                                     uint32_t *out_cols, float *out_logits);
 NEGS_API int negs_adv_perturb(size_t n, size_t dim, const float *grad, float eps,
                               float *out_delta);
 

@@ -527,6 +527,18 @@ public:
     {
         detail::check(negs_loss_set_positives(get(), positives.get()));
     }
+    /* In-batch telemetry: t >= 1 makes later inbatch calls (b <= max_rows) write each row's
+     * t hardest live negatives (columns, logits; best first) into out_cols, out_logits, both
+     * max_rows * t long and kept alive by the caller while set; t = 0 turns it off. */
+    void set_telemetry(std::uint32_t t, std::size_t max_rows = 0,
+                       span<std::uint32_t> out_cols = {}, span<float> out_logits = {})
+    {
+        if (t > 0 && (out_cols.size() / t < max_rows || out_logits.size() / t < max_rows))
+            detail::invalid("negs::loss::set_telemetry",
+                            "out_cols and out_logits must hold max_rows * t entries");
+        detail::check(negs_loss_set_telemetry(get(), t, max_rows, t ? out_cols.data() : nullptr,
+                                              t ? out_logits.data() : nullptr));
+    }
     /* n = pos.size() rows of k = neg.size() / n negatives. out_loss: 1 value, or n with
      * NEGS_REDUCE_NONE. neg_logq, neg_mask, d_neg: empty or n*k; d_pos: empty or n. */
     void scores(span<const float> pos, span<const float> neg, span<const float> neg_logq,

@@ -18,6 +18,7 @@
 #include "core/errors.h"
 #include "inbatch.h"
 #include "inbatch_debias.h"
+#include "inbatch_telemetry.h"
 #include "kernels/kernels.h"
 
 #define R NEGS_IB_ROWS
@@ -34,6 +35,9 @@ typedef struct ib_ctx {
     float *rowt;               /* debiased (tau+ > 0): per row, the target's gradient weight;
                                 * NULL for the plain softmax */
     double tau, lfloor;        /* debiased: tau+ and the log of the estimator's floor, -1/T */
+    size_t tel_t;              /* telemetry: heap size per row, 0 = off */
+    uint32_t *tel_cols;        /* row i's heap at [i * tel_t, ...) */
+    float *tel_logits;
     float *du, *dv;
     float *scratch;      /* `slots` tiles of R x C */
     atomic_flag *busy;   /* per tile: taken by a running part */
@@ -71,6 +75,9 @@ static void pass1_tile(const ib_ctx *c, size_t i0, size_t rn, size_t c0, float *
         float *z = s + r * C;
         float tmax = row_logits(c, i, c0, cw, z);
         if (i >= c0 && i < c0 + cw) zt[r] = z[i - c0];
+        if (c->tel_t)
+            negs_ib_tel_tile(c->tel_cols + i * c->tel_t, c->tel_logits + i * c->tel_t, c->tel_t,
+                             z, c0, cw, i);
         if (c->rowt) live[r] += negs_ib_debias_tile(z, cw, i >= c0 ? i - c0 : cw);
         if (tmax == -INFINITY) { /* everything masked in this tile: weights 0 */
             memset(z, 0, cw * sizeof *z);
@@ -122,6 +129,9 @@ static void pass1_group(const ib_ctx *c, size_t g0, float *s)
         lsum[r] = 0.0;
         zt[r] = 0.0f;
         live[r] = 0;
+        if (c->tel_t)
+            negs_ib_tel_clear(c->tel_cols + (g0 + r) * c->tel_t,
+                              c->tel_logits + (g0 + r) * c->tel_t, c->tel_t);
     }
     if (c->du) memset(c->du + g0 * dim, 0, rows * dim * sizeof *c->du);
     for (size_t h0 = 0; h0 < c->npad; h0 += c->cchunk) {
@@ -134,6 +144,8 @@ static void pass1_group(const ib_ctx *c, size_t g0, float *s)
     }
     for (size_t r = 0; r < rows; r++) {
         size_t i = g0 + r;
+        if (c->tel_t)
+            negs_ib_tel_sort(c->tel_cols + i * c->tel_t, c->tel_logits + i * c->tel_t, c->tel_t);
         if (c->rowt) {
             finish_debiased(c, i, mrow[r], lsum[r], zt[r], live[r]);
             continue;
@@ -422,6 +434,9 @@ int negs_ib_run(negs_loss *l, const negs_ib_call *a)
     size_t n = 0;
     int st = check_args(l, a, &n);
     if (st) return st;
+    if (l->tel_t && a->b > l->tel_rows)
+        return negs_fail(NEGS_E_INVALID, "%s: b = %zu exceeds the %zu rows of the telemetry "
+                         "buffers (negs_loss_set_telemetry)", a->fn, a->b, l->tel_rows);
     size_t b = a->b, dim = a->dim;
     const uint32_t *item_ids = a->item_ids, *user_ids = a->user_ids;
     const negs_kernels *k = negs_kernels_select(negs_loss_isa(l));
@@ -499,6 +514,9 @@ int negs_ib_run(negs_loss *l, const negs_ib_call *a)
         c.tau = l->tau_plus;
         c.lfloor = -(double)c.inv_t; /* the paper's e^(-1/t): a cosine score is >= -1 */
     }
+    c.tel_t = l->tel_t;
+    c.tel_cols = l->tel_cols;
+    c.tel_logits = l->tel_logits;
     c.du = du;
     c.dv = dv;
     c.scratch = (float *)(base + ly.scratch);
@@ -526,6 +544,10 @@ int negs_ib_run(negs_loss *l, const negs_ib_call *a)
         st = build_masks(l, &mk);
         if (st) return st;
         if (mk.moff[b] > 0) c.mk = &mk;
+    }
+    if (l->tel_t) {
+        l->tel_hits = l->tel_known = 0;
+        if (item_ids) negs_ib_tel_counts(&mk, &l->tel_hits, &l->tel_known);
     }
 
     atomic_flag busy[NEGS_IB_MAX_THREADS];

@@ -102,6 +102,11 @@ NEGS_API int negs_loss_set_param(negs_loss *l, int param, double value)
                              l->kind);
         l->precision = (int)value;
         return NEGS_OK;
+    case NEGS_LP_TELEMETRY_TOP:
+    case NEGS_LP_MASKED_HITS:
+    case NEGS_LP_MASKED_KNOWN:
+        return negs_fail(NEGS_E_INVALID, "negs_loss_set_param: parameter %d is read-only "
+                         "(telemetry is set with negs_loss_set_telemetry)", param);
     case NEGS_LP_KERNEL:
         return negs_fail(NEGS_E_INVALID, "negs_loss_set_param: NEGS_LP_KERNEL is read-only "
                                          "(force the portable path with NEGS_LP_FORCE_SCALAR)");
@@ -124,6 +129,9 @@ NEGS_API int negs_loss_get_param(const negs_loss *l, int param, double *value)
     case NEGS_LP_COSINE: *value = l->cosine; return NEGS_OK;
     case NEGS_LP_TAU_PLUS: *value = l->tau_plus; return NEGS_OK;
     case NEGS_LP_PRECISION: *value = l->precision; return NEGS_OK;
+    case NEGS_LP_TELEMETRY_TOP: *value = l->tel_t; return NEGS_OK;
+    case NEGS_LP_MASKED_HITS: *value = (double)l->tel_hits; return NEGS_OK;
+    case NEGS_LP_MASKED_KNOWN: *value = (double)l->tel_known; return NEGS_OK;
     case NEGS_LP_KERNEL: {
         unsigned isa = negs_loss_isa(l);
         *value = (isa & NEGS_CPU_AVX512) ? NEGS_KERNEL_AVX512

@@ -18,6 +18,13 @@ struct negs_loss {
     int cosine;             /* NEGS_LP_COSINE: scores on L2-normalised rows */
     double tau_plus;        /* NEGS_LP_TAU_PLUS: debiased softmax's class prior, 0 = off */
     int precision;          /* NEGS_LP_PRECISION: NEGS_PRECISION_* of the in-batch products */
+    /* negs_loss_set_telemetry: t hardest live negatives per row into the caller's buffers
+     * (t = 0: off), and the last in-batch call's masked pairs */
+    uint32_t tel_t;
+    size_t tel_rows;
+    uint32_t *tel_cols;
+    float *tel_logits;
+    uint64_t tel_hits, tel_known;
     /* Workspace of the fused in-batch softmax, kept between calls so that repeated calls of
      * the same shape never allocate; freed by ws_free in negs_loss_free. */
     void *ws;

@@ -72,6 +72,7 @@ SIGNATURES = {
     "negs_loss_scores": (_I, [_P, _SZ, _U32, _P, _P, _P, _P, _P, _P, _P]),
     "negs_loss_inbatch": (_I, [_P, _SZ, _SZ, _SZ, _P, _P, _P, _P, _P, _P, _P, _P]),
     "negs_loss_set_positives": (_I, [_P, _P]),
+    "negs_loss_set_telemetry": (_I, [_P, _U32, _SZ, _P, _P]),
     "negs_adv_perturb": (_I, [_SZ, _SZ, _P, _F, _P]),
     "negs_synth_negatives": (_I, [_I, _U64, _U64, _SZ, _SZ, _U32, _P, _P, _SZ, _P, _P, _U32,
                                   _U32, _U32, _I, _P, _P, _P, _P]),

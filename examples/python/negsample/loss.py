@@ -28,6 +28,11 @@ class Loss(Handle, free="negs_loss_free"):
     precision = Param(C.LP_PRECISION, int,
                       "in-batch products: PRECISION_FP32 (default) or PRECISION_BF16 "
                       "(or \"fp32\", \"bf16\")")
+    telemetry_top = Param(C.LP_TELEMETRY_TOP, int, "read-only: t of set_telemetry, 0 = off")
+    masked_hits = Param(C.LP_MASKED_HITS, int,
+                        "read-only: masked accidental hits of the last inbatch call (telemetry)")
+    masked_known = Param(C.LP_MASKED_KNOWN, int,
+                         "read-only: masked known positives of the last inbatch call (telemetry)")
 
     @wraps("negs_loss_create")
     def __init__(self, kind="softmax", **params):
@@ -51,6 +56,23 @@ class Loss(Handle, free="negs_loss_free"):
         """Known positives of each user: masked in inbatch() rows given user_ids."""
         call("negs_loss_set_positives", self.handle, positives.handle)
         return self
+
+    @wraps("negs_loss_set_telemetry")
+    def set_telemetry(self, t, max_rows=0, cols=None, logits=None):
+        """In-batch telemetry: t >= 1 makes every later inbatch call (b <= max_rows) write,
+        per row, the columns and logits of its t hardest live negatives, best first, into
+        (cols, logits), arrays of max_rows x t (new ones unless given; returned, and kept
+        alive by the handle); empty entries are (2**32 - 1, -inf). The masked pairs of a call
+        are then in masked_hits and masked_known. t = 0 turns it off and returns None."""
+        if t == 0:
+            call("negs_loss_set_telemetry", self.handle, 0, 0, None, None)
+            self._telemetry = None
+            return None
+        co = Out(cols, U32, (max_rows, t), "cols")
+        lo = Out(logits, F32, (max_rows, t), "logits")
+        call("negs_loss_set_telemetry", self.handle, t, max_rows, co.ptr, lo.ptr)
+        self._telemetry = (co, lo)  # the library writes into them on later calls
+        return co.obj, lo.obj
 
     @wraps("negs_loss_scores")
     def scores(self, pos, neg, neg_logq=None, neg_mask=None, grad=True, k=None, out=None,
