@@ -114,6 +114,7 @@ typedef struct negs_sampler negs_sampler;
 #define NEGS_SAMPLER_EXPOSURE 4
 #define NEGS_SAMPLER_MIXTURE 5
 #define NEGS_SAMPLER_HARD 6
+#define NEGS_SAMPLER_SRNS 7 /* false-negative-aware selection from a per-user memory (docs/hard.md) */
 #define NEGS_SAMPLER_WALK 8 /* random-walk negatives on the interaction graph (see below) */
 
 /* Parameters of negs_sampler_set_param / get_param. */
@@ -165,6 +166,17 @@ typedef struct negs_sampler negs_sampler;
 #define NEGS_SP_WALK_FALLBACKS 43 /* read-only: slots of the last sample call drawn by the fallback */
 #define NEGS_SP_WALK_REJECTED 44  /* read-only: walks of the last sample call that ended on an
                                    * excluded item */
+/* SRNS (Ding et al. NeurIPS 2020; docs/hard.md "SRNS"): */
+#define NEGS_SP_SRNS_MEMORY 30      /* S: memory slots per user, default 16 (1..65536) */
+#define NEGS_SP_SRNS_REFRESH 31     /* R: fresh child draws per row and call, default 16 (0..65536;
+                                     * 0: the memory is fixed after its first fill) */
+#define NEGS_SP_SRNS_HISTORY 32     /* W: recorded scores per slot, default 5 (1..255) */
+#define NEGS_SP_SRNS_ALPHA 33       /* weight of the std in score + alpha * std, default 1, >= 0 */
+#define NEGS_SP_SRNS_WARMUP 34      /* steps over which alpha rises linearly from 0, default 0 */
+#define NEGS_SP_SRNS_TEMPERATURE 35 /* the memory keeps S of S + R by exp(score / T), default 1 */
+#define NEGS_SP_SRNS_PASSED 36      /* read-only: suspected false negatives passed over by the last
+                                     * negs_srns_select (plain top-score picks not chosen) */
+#define NEGS_SP_SRNS_USERS 37       /* read-only: users the memory holds (0 before negs_srns_prepare) */
 
 #define NEGS_HARD_TOP 1
 #define NEGS_HARD_SEMIHARD 2
@@ -218,6 +230,41 @@ NEGS_API int negs_sampler_sample_scored(negs_sampler *hard, uint64_t step, size_
                                         const float *query_emb, const float *item_emb,
                                         size_t dim, uint32_t k, uint32_t *out_items,
                                         float *out_logq);
+
+/* SRNS: false-negative-aware hard negatives (Ding et al. NeurIPS 2020; docs/hard.md "SRNS").
+ * An SRNS sampler has exactly one child (negs_sampler_add; the share is ignored; a plain kind
+ * or a MIXTURE without HARD children) and, per user, a memory of S = NEGS_SP_SRNS_MEMORY
+ * items, each with its last W = NEGS_SP_SRNS_HISTORY recorded scores
+ * p = sigmoid(score - positive's score). A step is a pair of calls on the same rows:
+ * negs_srns_candidates writes n = S + R candidates per row (R = NEGS_SP_SRNS_REFRESH): the
+ * user's S memory items, then R fresh draws from the child (a user seen for the first time
+ * gets S + R fresh draws), with the child's exclusion, keyed by (seed, step,
+ * NEGS_SP_ROW_OFFSET + row). It changes nothing and returns n. The host scores them.
+ * negs_srns_select takes those ids back unchanged (cand_items, n_rows x n; INVALID if a
+ * memory part differs from the user's memory), their scores and pos_scores (n_rows, required),
+ * and picks per row the k <= S memory slots with the largest p + alpha_t * std(p) (std over
+ * the slot's recorded p, this call's included; alpha_t = NEGS_SP_SRNS_ALPHA *
+ * min(1, step / NEGS_SP_SRNS_WARMUP)), best first, ties to the earlier slot, skipping a repeated
+ * id and the row's positive (positives may be NULL). out_logq (may be NULL) is 0: the choice
+ * is deterministic given the scores and has no sampling probability. NEGS_SP_SRNS_PASSED
+ * counts the plain top-k-by-p picks it passed over (high score, low variance: likely false
+ * negatives). Then the first row of each user in the call refreshes that user's memory: it
+ * records p for the kept items and keeps S of the n candidates, drawn without replacement in
+ * proportion to exp(score / NEGS_SP_SRNS_TEMPERATURE) (distinct ids and not the positive
+ * first; a fresh item starts an empty history), keyed by (seed, step, row). Results never
+ * depend on NEGS_SP_THREADS, nor on splitting the rows over calls when each user's rows of a
+ * step are in one call. On failure the memory is unchanged. Neither call allocates.
+ * negs_srns_prepare sizes (and clears) the memory for users 0 .. n_users - 1 with the current
+ * S, R, W (changing them later makes the calls answer STATE until it is called again). */
+NEGS_API int negs_srns_prepare(negs_sampler *srns, uint32_t n_users);
+NEGS_API int negs_srns_candidates(negs_sampler *srns, uint64_t step, size_t n_rows,
+                                  const uint32_t *users, const uint32_t *positives,
+                                  uint32_t *out_items);
+NEGS_API int negs_srns_select(negs_sampler *srns, uint64_t step, size_t n_rows,
+                              const uint32_t *users, const uint32_t *positives,
+                              const uint32_t *cand_items, const float *cand_scores,
+                              const float *pos_scores, uint32_t k, uint32_t *out_items,
+                              float *out_logq);
 
 /* Exact log q of any item, without drawing: for each i, the row (users[i], positives[i]) at
  * `step` and the item items[i], out_logq[i] = log of the expected number of times the item

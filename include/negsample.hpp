@@ -278,6 +278,41 @@ public:
             item_emb.data(), dim, k, out_items.data(), detail::opt(out_logq)));
     }
 
+    /* SRNS: sizes (and clears) the per-user memory for users 0 .. n_users - 1. */
+    void srns_prepare(std::uint32_t n_users) { detail::check(negs_srns_prepare(get(), n_users)); }
+    /* SRNS: S + R candidates per row into out_items (n_rows = users.size()); positives empty
+     * or n_rows long. Returns S + R. */
+    std::uint32_t srns_candidates(std::uint64_t step, span<const std::uint32_t> users,
+                                  span<const std::uint32_t> positives,
+                                  span<std::uint32_t> out_items)
+    {
+        const char *where = "negs::sampler::srns_candidates";
+        detail::expect_optional(where, "positives", positives.size(), users.size());
+        std::size_t width = out_items.size() / (users.size() ? users.size() : 1);
+        detail::expect_size(where, "out_items", out_items.size(), users.size() * width);
+        int n = detail::check(negs_srns_candidates(get(), step, users.size(), users.data(),
+                                                   detail::opt(positives), out_items.data()));
+        return static_cast<std::uint32_t>(n);
+    }
+    /* SRNS: k memory items per row by p + alpha * std(p), then the memory refreshed;
+     * cand_items / cand_scores as srns_candidates wrote them (users.size() x (S + R)). */
+    void srns_select(std::uint64_t step, span<const std::uint32_t> users,
+                     span<const std::uint32_t> positives, span<const std::uint32_t> cand_items,
+                     span<const float> cand_scores, span<const float> pos_scores, std::uint32_t k,
+                     span<std::uint32_t> out_items, span<float> out_logq = {})
+    {
+        const char *where = "negs::sampler::srns_select";
+        detail::expect_optional(where, "positives", positives.size(), users.size());
+        detail::expect_size(where, "cand_scores", cand_scores.size(), cand_items.size());
+        detail::expect_size(where, "pos_scores", pos_scores.size(), users.size());
+        detail::expect_size(where, "out_items", out_items.size(), users.size() * k);
+        detail::expect_optional(where, "out_logq", out_logq.size(), out_items.size());
+        detail::check(negs_srns_select(get(), step, users.size(), users.data(),
+                                       detail::opt(positives), cand_items.data(),
+                                       cand_scores.data(), pos_scores.data(), k, out_items.data(),
+                                       detail::opt(out_logq)));
+    }
+
     /* The log q sample() gives items[i] in row (users[i], positives[i]) among k draws, for
      * any item (-inf where the row never draws it); users, positives: empty or items.size(). */
     void logq(std::uint64_t step, span<const std::uint32_t> users,

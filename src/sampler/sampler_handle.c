@@ -11,6 +11,7 @@
 #include "sampler_hard.h"
 #include "sampler_internal.h"
 #include "sampler_walk.h"
+#include "sampler_srns.h"
 
 static const char *kind_name(int kind)
 {
@@ -21,6 +22,7 @@ static const char *kind_name(int kind)
     case NEGS_SAMPLER_EXPOSURE: return "EXPOSURE";
     case NEGS_SAMPLER_MIXTURE: return "MIXTURE";
     case NEGS_SAMPLER_WALK: return "WALK";
+    case NEGS_SAMPLER_SRNS: return "SRNS";
     default: return "HARD";
     }
 }
@@ -28,7 +30,7 @@ static const char *kind_name(int kind)
 NEGS_API negs_sampler *negs_sampler_create(int kind, uint32_t n_items, uint64_t seed)
 {
     static const char *fn = "negs_sampler_create";
-    if ((kind < NEGS_SAMPLER_UNIFORM || kind > NEGS_SAMPLER_HARD) && kind != NEGS_SAMPLER_WALK)
+    if (kind < NEGS_SAMPLER_UNIFORM || kind > NEGS_SAMPLER_WALK)
         return negs_fail_null(NEGS_E_UNSUPPORTED, "%s: kind = %d is not a NEGS_SAMPLER_* value", fn,
                               kind);
     if (n_items == 0) return negs_fail_null(NEGS_E_INVALID, "%s: n_items is 0", fn);
@@ -54,7 +56,8 @@ NEGS_API negs_sampler *negs_sampler_create(int kind, uint32_t n_items, uint64_t 
     s->alias32 = sp_alias32_select(negs_cpu_features());
     s->excl32 = sp_excl32_select(negs_cpu_features());
     s->far = sp_far_select(negs_cpu_features());
-    if (sp_scratch_prepare(s, 1) || sp_hard_prepare(s, 1) || sp_walk_init(s)) {
+    if (sp_scratch_prepare(s, 1) || sp_hard_prepare(s, 1) || sp_walk_init(s) ||
+        (kind == NEGS_SAMPLER_SRNS && sp_srns_create(s))) {
         negs_sampler_free(s);
         return NULL;
     }
@@ -72,6 +75,7 @@ NEGS_API void negs_sampler_free(negs_sampler *s)
     sp_scratch_free(s);
     sp_hard_free(s);
     sp_walk_free(s);
+    sp_srns_free(s);
     sp_tables_free(&s->t);
     sp_build_space_trim(s, 1);
     free(s->ubits);
@@ -152,9 +156,9 @@ NEGS_API int negs_sampler_set_param(negs_sampler *s, int param, double value)
             return negs_fail(NEGS_E_UNSUPPORTED, "%s: UNIQUE is not supported on a MIXTURE sampler "
                              "(its log q would need the inclusion probabilities of a mixed "
                              "design); draw unique rows from a single kind", fn);
-        if (value == 1.0 && s->kind == NEGS_SAMPLER_HARD)
-            return negs_fail(NEGS_E_UNSUPPORTED, "%s: set UNIQUE on the HARD sampler's child (it "
-                             "draws the candidates)", fn);
+        if (value == 1.0 && (s->kind == NEGS_SAMPLER_HARD || s->kind == NEGS_SAMPLER_SRNS))
+            return negs_fail(NEGS_E_UNSUPPORTED, "%s: set UNIQUE on the %s sampler's child (it "
+                             "draws the candidates)", fn, kind_name(s->kind));
         if (s->owned && value == 1.0)
             return negs_fail(NEGS_E_UNSUPPORTED, "%s: UNIQUE is not supported on a mixture's child "
                              "(a child draws one item at a time)", fn);
@@ -200,6 +204,7 @@ NEGS_API int negs_sampler_set_param(negs_sampler *s, int param, double value)
         if (st) return st;
         if ((st = sp_scratch_prepare(s, (unsigned)value)) != NEGS_OK) return st;
         if ((st = sp_hard_prepare(s, (unsigned)value)) != NEGS_OK) return st;
+        if ((st = sp_srns_parts(s, (unsigned)value)) != NEGS_OK) return st;
         s->threads = (unsigned)value;
         return NEGS_OK;
     case NEGS_SP_SHARED_EXCLUDE:
@@ -216,6 +221,7 @@ NEGS_API int negs_sampler_set_param(negs_sampler *s, int param, double value)
     default:
         if (param >= NEGS_SP_WALK_LENGTH && param <= NEGS_SP_WALK_REJECTED)
             return sp_walk_set_param(s, param, value, fn);
+        if (sp_srns_is_param(param)) return sp_srns_set_param(s, param, value, fn);
         return sp_hard_set_param(s, param, value, fn);
     }
 }
@@ -240,6 +246,7 @@ NEGS_API int negs_sampler_get_param(const negs_sampler *s, int param, double *va
     default:
         if (param >= NEGS_SP_WALK_LENGTH && param <= NEGS_SP_WALK_REJECTED)
             return sp_walk_get_param(s, param, value, fn);
+        if (sp_srns_is_param(param)) return sp_srns_get_param(s, param, value, fn);
         return sp_hard_get_param(s, param, value, fn);
     }
 }
@@ -259,7 +266,8 @@ NEGS_API int negs_sampler_set_weights(negs_sampler *s, const double *weights, ui
     if (!st) st = negs_check_ptr(weights, fn, "weights");
     if (st) return st;
     if (s->kind == NEGS_SAMPLER_UNIFORM || s->kind == NEGS_SAMPLER_MIXTURE ||
-        s->kind == NEGS_SAMPLER_HARD || s->kind == NEGS_SAMPLER_WALK)
+        s->kind == NEGS_SAMPLER_HARD || s->kind == NEGS_SAMPLER_WALK ||
+        s->kind == NEGS_SAMPLER_SRNS)
         return negs_fail(NEGS_E_UNSUPPORTED, "%s: a %s sampler takes no weights (%s)", fn,
                          kind_name(s->kind),
                          s->kind == NEGS_SAMPLER_UNIFORM ? "use POPULARITY with alpha 0"
@@ -323,7 +331,8 @@ NEGS_API int negs_sampler_set_positives(negs_sampler *s, const negs_csr *positiv
     static const char *fn = "negs_sampler_set_positives";
     int st = negs_check_ptr(s, fn, "s");
     if (st) return st;
-    if (s->kind == NEGS_SAMPLER_MIXTURE || s->kind == NEGS_SAMPLER_HARD)
+    if (s->kind == NEGS_SAMPLER_MIXTURE || s->kind == NEGS_SAMPLER_HARD ||
+        s->kind == NEGS_SAMPLER_SRNS)
         return negs_fail(NEGS_E_UNSUPPORTED, "%s: a %s sampler excludes through its children: set "
                          "the positives on each child before negs_sampler_add", fn,
                          kind_name(s->kind));
@@ -428,9 +437,10 @@ NEGS_API int negs_sampler_add(negs_sampler *mixture_or_hard, negs_sampler *child
     int st = negs_check_ptr(m, fn, "mixture_or_hard");
     if (!st) st = negs_check_ptr(child, fn, "child");
     if (st) return st;
-    if (m->kind != NEGS_SAMPLER_MIXTURE && m->kind != NEGS_SAMPLER_HARD)
-        return negs_fail(NEGS_E_INVALID, "%s: the parent is a %s sampler; only MIXTURE and HARD "
-                         "samplers take children", fn, kind_name(m->kind));
+    if (m->kind != NEGS_SAMPLER_MIXTURE && m->kind != NEGS_SAMPLER_HARD &&
+        m->kind != NEGS_SAMPLER_SRNS)
+        return negs_fail(NEGS_E_INVALID, "%s: the parent is a %s sampler; only MIXTURE, HARD and "
+                         "SRNS samplers take children", fn, kind_name(m->kind));
     if (child == m) return negs_fail(NEGS_E_INVALID, "%s: a sampler cannot be its own child", fn);
     if (child->owned)
         return negs_fail(NEGS_E_INVALID, "%s: the child already belongs to another sampler", fn);
@@ -442,6 +452,10 @@ NEGS_API int negs_sampler_add(negs_sampler *mixture_or_hard, negs_sampler *child
                          "q for a mixture and draws whole rows of walks); sample from it directly",
                          fn);
     if (m->kind == NEGS_SAMPLER_HARD) return sp_hard_add(m, child);
+    if (m->kind == NEGS_SAMPLER_SRNS) return sp_srns_add(m, child);
+    if (child->kind == NEGS_SAMPLER_SRNS)
+        return negs_fail(NEGS_E_UNSUPPORTED, "%s: an SRNS sampler cannot be a mixture's child (it "
+                         "selects with negs_srns_select)", fn);
     if (child->kind == NEGS_SAMPLER_MIXTURE)
         return negs_fail(NEGS_E_UNSUPPORTED, "%s: a MIXTURE sampler cannot be a mixture's child (no "
                          "nesting)", fn);

@@ -75,7 +75,7 @@ int sp_hard_prepare(negs_sampler *s, unsigned parts)
 /* The child draws candidates, so it must not itself need scores. */
 static int scoreless(const negs_sampler *s)
 {
-    if (s->kind == NEGS_SAMPLER_HARD) return 0;
+    if (s->kind == NEGS_SAMPLER_HARD || s->kind == NEGS_SAMPLER_SRNS) return 0;
     for (uint32_t c = 0; c < s->n_children; c++)
         if (!scoreless(s->child[c])) return 0;
     return 1;

@@ -145,6 +145,7 @@ struct negs_sampler {
     double ahns_alpha, ahns_beta, ahns_p;
     struct sp_hard *hard;            /* HARD selection workspace (sampler_hard.h), or NULL */
     struct sp_walk *walk;            /* WALK parameters and graph (sampler_walk.h), or NULL */
+    struct sp_srns *srns;            /* SRNS parameters and memory (sampler_srns.h), or NULL */
     unsigned threads;
     uint64_t row_offset;
     negs_pool *pool;

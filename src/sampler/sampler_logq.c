@@ -56,6 +56,9 @@ double sp_mixture_logq(const negs_sampler *mix, const sp_row *rows, const double
 /* A HARD sampler, or a mixture with a HARD child, has no log q of its own. */
 static int check_not_hard(const negs_sampler *s, const char *fn)
 {
+    if (s->kind == NEGS_SAMPLER_SRNS)
+        return negs_fail(NEGS_E_UNSUPPORTED, "%s: the sampler is SRNS: its selection depends on "
+                         "the model's scores, so it has no log q of its own", fn);
     if (s->kind == NEGS_SAMPLER_HARD)
         return negs_fail(NEGS_E_UNSUPPORTED, "%s: the sampler is HARD: its selection depends on the "
                          "model's scores, so it has no log q of its own", fn);

@@ -73,7 +73,8 @@ static void run_part(void *vctx, size_t part, size_t n_parts)
 
 static int has_children(const negs_sampler *s)
 {
-    return s->kind == NEGS_SAMPLER_MIXTURE || s->kind == NEGS_SAMPLER_HARD;
+    return s->kind == NEGS_SAMPLER_MIXTURE || s->kind == NEGS_SAMPLER_HARD ||
+           s->kind == NEGS_SAMPLER_SRNS;
 }
 
 static int needs_user(const negs_sampler *s)
@@ -129,11 +130,14 @@ static int check_ready(const negs_sampler *s, unsigned parts, const char *fn, co
             if (st) return st;
         }
         break;
-    case NEGS_SAMPLER_HARD: {
+    case NEGS_SAMPLER_HARD:
+    case NEGS_SAMPLER_SRNS: {
+        int hard = s->kind == NEGS_SAMPLER_HARD;
         if (s->n_children == 0)
-            return negs_fail(NEGS_E_STATE, "%s: %s is a HARD sampler without a child (call "
-                             "negs_sampler_add)", fn, who);
-        int st = check_ready(s->child[0], parts, fn, "the HARD sampler's child");
+            return negs_fail(NEGS_E_STATE, "%s: %s is a %s sampler without a child (call "
+                             "negs_sampler_add)", fn, who, hard ? "HARD" : "SRNS");
+        int st = check_ready(s->child[0], parts, fn,
+                             hard ? "the HARD sampler's child" : "the SRNS sampler's child");
         if (st) return st;
         break;
     }
@@ -188,6 +192,9 @@ NEGS_API int negs_sampler_sample(negs_sampler *s, uint64_t step, size_t n_rows,
         if (s->kind == NEGS_SAMPLER_MIXTURE && s->child[c]->kind == NEGS_SAMPLER_HARD)
             return negs_fail(NEGS_E_STATE, "%s: child %u of the mixture is a HARD sampler, which "
                              "needs the model's scores: call negs_sampler_sample_scored", fn, c);
+    if (s->kind == NEGS_SAMPLER_SRNS)
+        return negs_fail(NEGS_E_STATE, "%s: an SRNS sampler needs the model's scores: call "
+                         "negs_srns_candidates, then negs_srns_select", fn);
     if (s->kind == NEGS_SAMPLER_HARD)
         return sp_hard_sample(s, step, n_rows, users, positives, k, out_items, out_logq);
     if (s->kind == NEGS_SAMPLER_WALK)

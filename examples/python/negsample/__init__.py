@@ -10,12 +10,12 @@ from ._lib import NegsError, WRITTEN_FOR, last_error, load, status_name, version
 from .csr import Csr
 from .freq import FrequencyEstimator
 from .loss import Loss, adv_perturb, synth_negatives
-from .sampler import (Category, Exposure, Hard, Mixture, Popularity, Sampler, Uniform, Walk,
-                      mixed_logq)
+from .sampler import (Category, Exposure, Hard, Mixture, Popularity, Sampler, Srns, Uniform,
+                      Walk, mixed_logq)
 from .xbm import CrossBatchMemory
 
 __version__ = "%d.%d.%d" % WRITTEN_FOR
 __all__ = ["NegsError", "load", "version", "status_name", "last_error", "Csr", "Sampler",
-           "Uniform", "Popularity", "Category", "Exposure", "Mixture", "Hard", "Walk",
+           "Uniform", "Popularity", "Category", "Exposure", "Mixture", "Hard", "Walk", "Srns",
            "FrequencyEstimator", "Loss", "adv_perturb", "synth_negatives",
            "mixed_logq", "CrossBatchMemory"]

@@ -7,7 +7,8 @@ from ._lib import call, create, uint, wraps
 
 KINDS = {"uniform": C.SAMPLER_UNIFORM, "popularity": C.SAMPLER_POPULARITY,
          "category": C.SAMPLER_CATEGORY, "exposure": C.SAMPLER_EXPOSURE,
-         "mixture": C.SAMPLER_MIXTURE, "hard": C.SAMPLER_HARD, "walk": C.SAMPLER_WALK}
+         "mixture": C.SAMPLER_MIXTURE, "hard": C.SAMPLER_HARD, "walk": C.SAMPLER_WALK,
+         "srns": C.SAMPLER_SRNS}
 HARD_MODES = {"top": C.HARD_TOP, "semihard": C.HARD_SEMIHARD, "softmax": C.HARD_SOFTMAX,
               "dns_mn": C.HARD_DNS_MN, "ahns": C.HARD_AHNS}
 
@@ -40,6 +41,15 @@ class Sampler(Handle, free="negs_sampler_free"):
                            "drawn by the fallback")
     walk_rejected = Param(C.SP_WALK_REJECTED, int, "read-only: WALK walks of the last call that "
                           "ended on an excluded item")
+    srns_memory = Param(C.SP_SRNS_MEMORY, int, "SRNS: memory slots S per user")
+    srns_refresh = Param(C.SP_SRNS_REFRESH, int, "SRNS: fresh child draws R per row and call")
+    srns_history = Param(C.SP_SRNS_HISTORY, int, "SRNS: recorded scores W per slot")
+    srns_alpha = Param(C.SP_SRNS_ALPHA, float, "SRNS: weight of the std in p + alpha * std")
+    srns_warmup = Param(C.SP_SRNS_WARMUP, float, "SRNS: steps over which alpha rises from 0")
+    srns_temperature = Param(C.SP_SRNS_TEMPERATURE, float, "SRNS: memory refresh temperature")
+    srns_passed = Param(C.SP_SRNS_PASSED, int, "read-only: suspected false negatives passed "
+                        "over by the last srns_select")
+    srns_users = Param(C.SP_SRNS_USERS, int, "read-only: users the SRNS memory holds")
 
     @wraps("negs_sampler_create")
     def __init__(self, kind, n_items, seed=0, **params):
@@ -192,6 +202,41 @@ class Sampler(Handle, free="negs_sampler_free"):
              q.ptr, it.ptr, d, k, items.ptr, lq.ptr if lq else None)
         return items.obj, lq.obj if lq else None
 
+    @wraps("negs_srns_prepare")
+    def srns_prepare(self, n_users):
+        """SRNS: sizes (and clears) the memory for users 0 .. n_users - 1."""
+        call("negs_srns_prepare", self.handle, uint(n_users, "n_users"))
+        return self
+
+    @wraps("negs_srns_candidates")
+    def srns_candidates(self, users, positives=None, step=0, out=None):
+        """SRNS: n_rows x (S + R) ids to score: each user's memory, then fresh child draws."""
+        u, p, n = self._rows(users, positives, None, "srns_candidates")
+        width = self.srns_memory + self.srns_refresh
+        items = Out(out, U32, (n, width), "out")
+        call("negs_srns_candidates", self.handle, uint(step, "step", 64), n, u.ptr, p.ptr,
+             items.ptr)
+        return items.obj
+
+    @wraps("negs_srns_select")
+    def srns_select(self, users, cand_items, cand_scores, pos_scores, positives=None, k=1,
+                    step=0, out=None, out_logq=None, logq=True):
+        """SRNS: k per row of the memory by p + alpha * std(p) (p = sigmoid(score - pos)),
+        then each user's memory refreshed; cand_items exactly as srns_candidates gave them."""
+        u, p, n = self._rows(users, positives, None, "srns_select")
+        ci, cs = In(cand_items, U32, "cand_items"), In(cand_scores, F32, "cand_scores")
+        width = self.srns_memory + self.srns_refresh
+        if ci.n != n * width or cs.n != ci.n:
+            raise _lib.invalid(f"srns_select: cand_items and cand_scores need {n} x {width} "
+                               f"entries ({ci.n} and {cs.n} given)")
+        ps = In(pos_scores, F32, "pos_scores")
+        if ps.n != n:
+            raise _lib.invalid(f"srns_select: {ps.n} pos_scores for {n} rows")
+        items, lq = self._outs(n, k, out, out_logq, logq)
+        call("negs_srns_select", self.handle, uint(step, "step", 64), n, u.ptr, p.ptr, ci.ptr,
+             cs.ptr, ps.ptr, k, items.ptr, lq.ptr if lq else None)
+        return items.obj, lq.obj if lq else None
+
 
 def _kind_class(name, kind, doc, tables):
     def __init__(self, n_items, seed=0, **params):
@@ -238,6 +283,24 @@ class Hard(Sampler):
         super().__init__(C.SAMPLER_HARD, n_items, seed, **params)
         if child is not None:
             self.add(child)
+
+
+class Srns(Sampler):
+    """SRNS (false-negative-aware) negatives from a per-user memory refreshed by a child:
+    Srns(n_items, seed, child=s, n_users=u, srns_memory=16, ...); n_users prepares the memory
+    after the parameters are set (else call srns_prepare)."""
+    KIND = C.SAMPLER_SRNS
+
+    def __init__(self, n_items, seed=0, child=None, n_users=None, **params):
+        super().__init__(C.SAMPLER_SRNS, n_items, seed, **params)
+        try:
+            if child is not None:
+                self.add(child)
+            if n_users is not None:
+                self.srns_prepare(n_users)
+        except BaseException:
+            self.close()
+            raise
 
 
 @wraps("negs_mixed_logq")
