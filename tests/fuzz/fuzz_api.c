@@ -81,6 +81,42 @@ static negs_sampler *fz_child(fuzz_in *in, const fz_model *md)
     return c;
 }
 
+/* SRNS: sometimes (re)prepare, draw the candidates, corrupt a few, select. */
+static void fz_srns(fuzz_in *in, negs_sampler *s, const fz_model *md)
+{
+    uint32_t users[FZ_ROWS], cand[FZ_ROWS * FZ_K], out[FZ_ROWS * FZ_K];
+    float sc[FZ_ROWS * FZ_K], ps[FZ_ROWS], lq[FZ_ROWS * FZ_K];
+    double S = 0.0, R = 0.0;
+    FUZZ_CHECK(negs_sampler_get_param(s, NEGS_SP_SRNS_MEMORY, &S) == NEGS_OK &&
+               negs_sampler_get_param(s, NEGS_SP_SRNS_REFRESH, &R) == NEGS_OK);
+    size_t n_rows = fz_below(in, FZ_ROWS + 1), n = (size_t)(S + R);
+    if (n_rows * n > FZ_ROWS * FZ_K) return;
+    int st;
+    if (fz_u8(in) & 1 && (st = negs_srns_prepare(s, fz_below(in, (uint8_t)(md->n_users + 1)))))
+        FUZZ_CHECK_FAILURE(st);
+    for (size_t r = 0; r < n_rows; r++) users[r] = fz_below(in, (uint8_t)(md->n_users + 1));
+    uint64_t step = fz_u8(in);
+    st = negs_srns_candidates(s, step, n_rows, users, NULL, cand);
+    if (st < 0) {
+        FUZZ_CHECK_FAILURE(st);
+        return;
+    }
+    FUZZ_CHECK((size_t)st == n);
+    for (size_t i = 0; i < n_rows * n; i++) {
+        FUZZ_CHECK(cand[i] < md->n_items);
+        if (fz_u8(in) == 0) cand[i] = fz_below(in, 255) % (md->n_items + 1);
+        sc[i] = fz_float(in);
+    }
+    for (size_t r = 0; r < n_rows; r++) ps[r] = fz_float(in);
+    uint32_t k = fz_below(in, 5);
+    st = negs_srns_select(s, step, n_rows, users, NULL, cand, sc, ps, k, out, lq);
+    if (st) {
+        FUZZ_CHECK_FAILURE(st);
+        return;
+    }
+    for (size_t i = 0; i < n_rows * k; i++) FUZZ_CHECK(out[i] < md->n_items && lq[i] == 0.0f);
+}
+
 static void fz_sampler_op(fuzz_in *in, negs_sampler *s, int kind, fz_model *md)
 {
     uint32_t users[FZ_ROWS], positives[FZ_ROWS], items[FZ_ROWS * FZ_K];
@@ -169,6 +205,10 @@ static void fz_sampler_op(fuzz_in *in, negs_sampler *s, int kind, fz_model *md)
         return;
     }
     case 8: {
+        if (kind == NEGS_SAMPLER_SRNS) {
+            fz_srns(in, s, md);
+            return;
+        }
         size_t n_rows = fz_below(in, FZ_ROWS + 1);
         uint32_t n_cand = fz_below(in, 9), k = fz_below(in, 5);
         uint32_t cand[FZ_ROWS * 8];
@@ -217,9 +257,9 @@ static void fz_sampler_op(fuzz_in *in, negs_sampler *s, int kind, fz_model *md)
 
 static void fz_samplers(fuzz_in *in, fz_model *md)
 {
-    int kind = (int)fz_below(in, 8); /* 0 and 7 are not kinds */
+    int kind = (int)fz_below(in, 8); /* 0 is not a kind */
     negs_sampler *s = negs_sampler_create(kind, md->n_items, fz_u64(in));
-    if (kind < NEGS_SAMPLER_UNIFORM || kind > NEGS_SAMPLER_HARD) {
+    if (kind < NEGS_SAMPLER_UNIFORM || kind > NEGS_SAMPLER_SRNS) {
         FUZZ_CHECK(s == NULL && negs_last_status() == NEGS_E_UNSUPPORTED);
         return;
     }
