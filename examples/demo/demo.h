@@ -106,7 +106,8 @@ enum strategy_kind {
     S_INBATCH_LOGQ, /* 6. in-batch softmax with logQ from negs_freq */
     S_MIXED,        /* 7. in-batch + m shared sampled negatives, mixed log q */
     S_WALK,         /* random-walk negatives (NEGS_SAMPLER_WALK) + BPR */
-    S_SAMPLED_SOFTMAX /* m uniform negatives per positive, logQ-corrected softmax */
+    S_SAMPLED_SOFTMAX, /* m uniform negatives per positive, logQ-corrected softmax */
+    S_SRNS             /* SRNS: a per-user memory, score + alpha * std of recent scores + BPR */
 };
 
 typedef struct {
@@ -155,6 +156,16 @@ long long strategy_drawn(const strategy *s);
  * 0 or -1 with the reason in err. */
 int strategy_set_precision(strategy *s, int precision, char *err, size_t err_len);
 void strategy_free(strategy *s);
+
+/* strategy_srns.c: the SRNS sampler of the "srns" strategy and its per-step buffers. */
+typedef struct srns_step srns_step;
+srns_step *srns_step_create(const strategy_def *def, const dataset *d, uint64_t seed, int threads,
+                            long steps_per_epoch);
+/* One negative per row: the memory's candidates scored by the model, then the SRNS pick. */
+int srns_step_negatives(srns_step *t, const model *mo, uint64_t step, size_t n,
+                        const uint32_t *users, const uint32_t *items, uint32_t *neg, char *err,
+                        size_t err_len);
+void srns_step_free(srns_step *t);
 
 /* ---------------------------------------------------------------- training */
 

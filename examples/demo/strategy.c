@@ -29,6 +29,9 @@ const strategy_def STRATEGIES[] = {
     {"sampled-softmax", S_SAMPLED_SOFTMAX,
      "m uniform negatives per positive, logQ-corrected sampled softmax", 1024, 1e-3, 0, 2.0, 0,
      64},
+    {"srns", S_SRNS,
+     "SRNS: a per-user memory of c items, score + std of recent scores (false negatives passed "
+     "over) + BPR", 2048, 2e-3, 0.01, 1, 8, 0},
 };
 const size_t N_STRATEGIES = sizeof STRATEGIES / sizeof STRATEGIES[0];
 
@@ -45,6 +48,7 @@ int strategy_negatives(const strategy_def *def)
     case S_UNIFORM: case S_POPULARITY: case S_DNS: case S_CURRICULUM: case S_WALK:
         return def->extra > 0 ? def->extra : 1;
     case S_SAMPLED_SOFTMAX: case S_MIXED: return def->extra;
+    case S_SRNS: return 1; /* one pick per positive from its memory; --k does not apply */
     default: return 0;
     }
 }
@@ -59,6 +63,7 @@ struct strategy {
     float *logp, *logq_shared, *logq;
     float *u; /* the batch's user rows: the queries of hard-negative scoring */
     long long drawn; /* sampled negatives so far */
+    srns_step *srns; /* srns: the sampler and its buffers (strategy_srns.c) */
 };
 
 static int lib_fail(char *err, size_t err_len, const char *what)
@@ -228,7 +233,7 @@ strategy *strategy_create(const strategy_def *def, const dataset *d, uint64_t se
         snprintf(err, err_len, "out of memory");
         goto fail;
     }
-    int bpr = def->kind <= S_CURRICULUM || def->kind == S_WALK;
+    int bpr = def->kind <= S_CURRICULUM || def->kind == S_WALK || def->kind == S_SRNS;
     switch (def->kind) {
     case S_UNIFORM: s->sampler = base_sampler(0, d, seed, threads); break;
     case S_POPULARITY: s->sampler = base_sampler(1, d, seed, threads); break;
@@ -241,7 +246,13 @@ strategy *strategy_create(const strategy_def *def, const dataset *d, uint64_t se
     case S_SAMPLED_SOFTMAX: s->sampler = base_sampler(0, d, seed, threads); break;
     default: break;
     }
-    if ((bpr || def->kind == S_MIXED || def->kind == S_SAMPLED_SOFTMAX) && !s->sampler) {
+    if (def->kind == S_SRNS &&
+        !(s->srns = srns_step_create(def, d, seed, threads, steps_per_epoch))) {
+        lib_fail(err, err_len, "srns sampler");
+        goto fail;
+    }
+    if ((bpr || def->kind == S_MIXED || def->kind == S_SAMPLED_SOFTMAX) && !s->sampler &&
+        !s->srns) {
         lib_fail(err, err_len, "sampler");
         goto fail;
     }
@@ -284,6 +295,9 @@ static int step_sampled(strategy *s, model *mo, uint64_t step, size_t n, float *
         if (negs_sampler_sample_scored(s->sampler, step, n, s->users, s->items, s->u, mo->item.w,
                                        DIM, k, s->neg, NULL) < 0)
             return lib_fail(err, err_len, "negs_sampler_sample_scored");
+    } else if (s->def->kind == S_SRNS) {
+        if (srns_step_negatives(s->srns, mo, step, n, s->users, s->items, s->neg, err, err_len))
+            return -1;
     } else if (negs_sampler_sample(s->sampler, step, n, s->users, s->items, k, s->neg, logq) < 0) {
         return lib_fail(err, err_len, "negs_sampler_sample");
     }
@@ -345,7 +359,7 @@ int strategy_step(strategy *s, model *mo, uint64_t step, const pair *batch, size
         s->items[r] = batch[r].item;
     }
     if (s->def->kind <= S_CURRICULUM || s->def->kind == S_WALK ||
-        s->def->kind == S_SAMPLED_SOFTMAX)
+        s->def->kind == S_SAMPLED_SOFTMAX || s->def->kind == S_SRNS)
         return step_sampled(s, mo, step, n, loss, err, err_len);
     return step_inbatch(s, mo, step, n, loss, err, err_len);
 }
@@ -359,6 +373,7 @@ void strategy_free(strategy *s)
 {
     if (!s) return;
     negs_sampler_free(s->sampler);
+    srns_step_free(s->srns);
     negs_loss_free(s->loss);
     negs_freq_free(s->freq);
     free(s->users), free(s->items), free(s->neg), free(s->logp);

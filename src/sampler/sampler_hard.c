@@ -88,9 +88,9 @@ int sp_hard_add(negs_sampler *hard, negs_sampler *child)
         return negs_fail(NEGS_E_INVALID, "%s: the HARD sampler already has its child (exactly one "
                          "is allowed)", fn);
     if (!scoreless(child))
-        return negs_fail(NEGS_E_UNSUPPORTED, "%s: the child %s a HARD sampler, which needs scores; "
+        return negs_fail(NEGS_E_UNSUPPORTED, "%s: the child %s a HARD or SRNS sampler, which needs scores; "
                          "a HARD sampler's child must draw without them", fn,
-                         child->kind == NEGS_SAMPLER_HARD ? "is" : "holds");
+                         child->kind == NEGS_SAMPLER_MIXTURE ? "holds" : "is");
     if (hard->owned && child->kind == NEGS_SAMPLER_MIXTURE)
         return negs_fail(NEGS_E_UNSUPPORTED, "%s: this HARD sampler belongs to a mixture, so its "
                          "child cannot be a MIXTURE (no nesting of mixtures)", fn);
