@@ -107,7 +107,8 @@ enum strategy_kind {
     S_MIXED,        /* 7. in-batch + m shared sampled negatives, mixed log q */
     S_WALK,         /* random-walk negatives (NEGS_SAMPLER_WALK) + BPR */
     S_SAMPLED_SOFTMAX, /* m uniform negatives per positive, logQ-corrected softmax */
-    S_SRNS             /* SRNS: a per-user memory, score + alpha * std of recent scores + BPR */
+    S_SRNS,            /* SRNS: a per-user memory, score + alpha * std of recent scores + BPR */
+    S_CROSS_BATCH      /* in-batch-logq + a negs_xbm of recent batches' item rows (strategy_xbm.c) */
 };
 
 typedef struct {
@@ -119,7 +120,8 @@ typedef struct {
     double temperature; /* softmax strategies */
     int candidates;     /* DNS / curriculum */
     /* sampled negatives (--k): mixed, shared by the batch (its m); BPR strategies and
-     * sampled-softmax, per positive (0: one); see strategy_negatives */
+     * sampled-softmax, per positive (0: one); see strategy_negatives; cross-batch: the
+     * memory's rows */
     int extra;
 } strategy_def;
 
@@ -166,6 +168,17 @@ int srns_step_negatives(srns_step *t, const model *mo, uint64_t step, size_t n,
                         const uint32_t *users, const uint32_t *items, uint32_t *neg, char *err,
                         size_t err_len);
 void srns_step_free(srns_step *t);
+
+/* The cross-batch strategy's memory and buffers (strategy_xbm.c). */
+typedef struct xbm_state xbm_state;
+xbm_state *xbm_state_create(const strategy_def *def, char *err, size_t err_len);
+/* One step: gathers the batch's rows, lays the memory out after them, the in-batch softmax with
+ * logQ (known positives masked by the loss), adds the batch rows' gradients into the tables,
+ * then pushes the batch into the memory. 0, or -1 with the reason in err. */
+int xbm_step(xbm_state *x, negs_loss *loss, negs_freq *freq, model *mo, uint64_t step,
+             const uint32_t *users, const uint32_t *items, size_t n, float *loss_out, char *err,
+             size_t err_len);
+void xbm_state_free(xbm_state *x);
 
 /* ---------------------------------------------------------------- training */
 

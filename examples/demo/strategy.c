@@ -32,6 +32,9 @@ const strategy_def STRATEGIES[] = {
     {"srns", S_SRNS,
      "SRNS: a per-user memory of c items, score + std of recent scores (false negatives passed "
      "over) + BPR", 2048, 2e-3, 0.01, 1, 8, 0},
+    {"cross-batch", S_CROSS_BATCH,
+     "in-batch-logq + the last batches' item embeddings as extra columns (negs_xbm)", 512, 2e-3,
+     0, 1.0, 0, 2048},
 };
 const size_t N_STRATEGIES = sizeof STRATEGIES / sizeof STRATEGIES[0];
 
@@ -64,6 +67,7 @@ struct strategy {
     float *u; /* the batch's user rows: the queries of hard-negative scoring */
     long long drawn; /* sampled negatives so far */
     srns_step *srns; /* srns: the sampler and its buffers (strategy_srns.c) */
+    xbm_state *xbm; /* cross-batch */
 };
 
 static int lib_fail(char *err, size_t err_len, const char *what)
@@ -259,11 +263,13 @@ strategy *strategy_create(const strategy_def *def, const dataset *d, uint64_t se
     s->loss = negs_loss_create(bpr ? NEGS_LOSS_BPR : NEGS_LOSS_SOFTMAX);
     if (!s->loss || negs_loss_set_param(s->loss, NEGS_LP_THREADS, threads) ||
         (!bpr && negs_loss_set_param(s->loss, NEGS_LP_TEMPERATURE, def->temperature)) ||
-        (def->kind == S_MIXED && negs_loss_set_positives(s->loss, d->train_csr))) {
+        ((def->kind == S_MIXED || def->kind == S_CROSS_BATCH) &&
+         negs_loss_set_positives(s->loss, d->train_csr))) {
         lib_fail(err, err_len, "loss");
         goto fail;
     }
-    if (def->kind == S_INBATCH_LOGQ || def->kind == S_MIXED) {
+    if (def->kind == S_CROSS_BATCH && !(s->xbm = xbm_state_create(def, err, err_len))) goto fail;
+    if (def->kind == S_INBATCH_LOGQ || def->kind == S_MIXED || def->kind == S_CROSS_BATCH) {
         /* buckets well above the catalogue, so that hash collisions are rare */
         size_t buckets = 4 * (size_t)d->n_items < 1024 ? 1024 : 4 * (size_t)d->n_items;
         s->freq = negs_freq_create(NEGS_FREQ_GAP, buckets, 2, seed);
@@ -361,6 +367,9 @@ int strategy_step(strategy *s, model *mo, uint64_t step, const pair *batch, size
     if (s->def->kind <= S_CURRICULUM || s->def->kind == S_WALK ||
         s->def->kind == S_SAMPLED_SOFTMAX || s->def->kind == S_SRNS)
         return step_sampled(s, mo, step, n, loss, err, err_len);
+    if (s->def->kind == S_CROSS_BATCH)
+        return xbm_step(s->xbm, s->loss, s->freq, mo, step, s->users, s->items, n, loss, err,
+                        err_len);
     return step_inbatch(s, mo, step, n, loss, err, err_len);
 }
 
@@ -376,6 +385,7 @@ void strategy_free(strategy *s)
     srns_step_free(s->srns);
     negs_loss_free(s->loss);
     negs_freq_free(s->freq);
+    xbm_state_free(s->xbm);
     free(s->users), free(s->items), free(s->neg), free(s->logp);
     free(s->logq_shared), free(s->logq), free(s->u);
     free(s);

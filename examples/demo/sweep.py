@@ -24,7 +24,8 @@ MIXED = {"--lr": ["1e-3", "2e-3"], "--temperature": ["0.5", "1.0"], "--k": ["64"
 SAMPLED = {"--lr": ["1e-3", "2e-3"], "--temperature": ["0.5", "1.0", "2.0"]}
 GRIDS = {"uniform": BPR, "popularity": BPR, "dns": HARD, "curriculum": CURRICULUM,
          "inbatch": SOFTMAX, "inbatch-logq": SOFTMAX, "mixed": MIXED,
-         "sampled-softmax": SAMPLED, "random-walk": BPR, "srns": HARD}
+         "sampled-softmax": SAMPLED, "random-walk": BPR, "srns": HARD,
+         "cross-batch": SOFTMAX}
 
 
 def main():
