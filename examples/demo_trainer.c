@@ -67,6 +67,7 @@ static void usage(FILE *f)
             "  --schedule E:H,...      curriculum: DNS share H at epoch E, linear in between\n"
             "                          (epochs increasing; default %s)\n"
             "  --precision fp32|bf16   products of the in-batch strategies (default fp32)\n"
+            "  --tau-plus X            the debiased strategy's tau+ in [0, 1) (default 0.02)\n"
             "strategies:\n",
             MAX_EPOCHS, MAX_EPOCHS, MAX_K, schedule);
     for (size_t k = 0; k < N_STRATEGIES; k++)
@@ -148,6 +149,7 @@ static void parse(int argc, char **argv, options *o)
             if (strcmp(v, "fp32") && strcmp(v, "bf16")) bad("%s needs fp32 or bf16, got '%s'", a, v);
             o->train.precision = strcmp(v, "bf16") == 0 ? NEGS_PRECISION_BF16 : NEGS_PRECISION_FP32;
         }
+        else if (strcmp(a, "--tau-plus") == 0) debiased_tau_plus = parse_double(a, v, 0.0, 0.999);
         else bad("unknown option '%s' (see --help)", a);
     }
 }

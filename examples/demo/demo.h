@@ -108,7 +108,8 @@ enum strategy_kind {
     S_WALK,         /* random-walk negatives (NEGS_SAMPLER_WALK) + BPR */
     S_SAMPLED_SOFTMAX, /* m uniform negatives per positive, logQ-corrected softmax */
     S_SRNS,            /* SRNS: a per-user memory, score + alpha * std of recent scores + BPR */
-    S_CROSS_BATCH      /* in-batch-logq + a negs_xbm of recent batches' item rows (strategy_xbm.c) */
+    S_CROSS_BATCH,     /* in-batch-logq + a negs_xbm of recent batches' item rows (strategy_xbm.c) */
+    S_DEBIASED         /* inbatch-logq with the debiased loss, NEGS_LP_TAU_PLUS (strategy_debiased.c) */
 };
 
 typedef struct {
@@ -143,6 +144,11 @@ const strategy_def *strategy_find(const char *name);
 /* strategy_walk.c: the random-walk strategy's sampler over the training graph; NULL on failure
  * (the reason in negs_last_error()). */
 negs_sampler *walk_sampler(const dataset *d, uint64_t seed, int threads);
+
+/* strategy_debiased.c: the debiased strategy's tau+ (--tau-plus sets it) and its loss setup
+ * (a status). */
+extern double debiased_tau_plus;
+int debiased_setup(negs_loss *loss);
 
 typedef struct strategy strategy;
 /* Builds the handles a strategy needs; NULL with the reason in err. */

@@ -35,6 +35,9 @@ const strategy_def STRATEGIES[] = {
     {"cross-batch", S_CROSS_BATCH,
      "in-batch-logq + the last batches' item embeddings as extra columns (negs_xbm)", 512, 2e-3,
      0, 1.0, 0, 2048},
+    {"debiased", S_DEBIASED,
+     "inbatch-logq with the debiased contrastive loss (NEGS_LP_TAU_PLUS, tau+ 0.02)", 512, 2e-3,
+     0, 0.5, 0, 0},
 };
 const size_t N_STRATEGIES = sizeof STRATEGIES / sizeof STRATEGIES[0];
 
@@ -264,12 +267,14 @@ strategy *strategy_create(const strategy_def *def, const dataset *d, uint64_t se
     if (!s->loss || negs_loss_set_param(s->loss, NEGS_LP_THREADS, threads) ||
         (!bpr && negs_loss_set_param(s->loss, NEGS_LP_TEMPERATURE, def->temperature)) ||
         ((def->kind == S_MIXED || def->kind == S_CROSS_BATCH) &&
-         negs_loss_set_positives(s->loss, d->train_csr))) {
+         negs_loss_set_positives(s->loss, d->train_csr)) ||
+        (def->kind == S_DEBIASED && debiased_setup(s->loss))) {
         lib_fail(err, err_len, "loss");
         goto fail;
     }
     if (def->kind == S_CROSS_BATCH && !(s->xbm = xbm_state_create(def, err, err_len))) goto fail;
-    if (def->kind == S_INBATCH_LOGQ || def->kind == S_MIXED || def->kind == S_CROSS_BATCH) {
+    if (def->kind == S_INBATCH_LOGQ || def->kind == S_MIXED || def->kind == S_CROSS_BATCH ||
+        def->kind == S_DEBIASED) {
         /* buckets well above the catalogue, so that hash collisions are rare */
         size_t buckets = 4 * (size_t)d->n_items < 1024 ? 1024 : 4 * (size_t)d->n_items;
         s->freq = negs_freq_create(NEGS_FREQ_GAP, buckets, 2, seed);

@@ -25,7 +25,7 @@ SAMPLED = {"--lr": ["1e-3", "2e-3"], "--temperature": ["0.5", "1.0", "2.0"]}
 GRIDS = {"uniform": BPR, "popularity": BPR, "dns": HARD, "curriculum": CURRICULUM,
          "inbatch": SOFTMAX, "inbatch-logq": SOFTMAX, "mixed": MIXED,
          "sampled-softmax": SAMPLED, "random-walk": BPR, "srns": HARD,
-         "cross-batch": SOFTMAX}
+         "cross-batch": SOFTMAX, "debiased": {"--tau-plus": ["0.01", "0.02", "0.05"]}}
 
 
 def main():
