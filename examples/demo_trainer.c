@@ -67,7 +67,7 @@ static void usage(FILE *f)
             "  --schedule E:H,...      curriculum: DNS share H at epoch E, linear in between\n"
             "                          (epochs increasing; default %s)\n"
             "  --precision fp32|bf16   products of the in-batch strategies (default fp32)\n"
-            "  --tau-plus X            the debiased strategy's tau+ in [0, 1) (default 0.02)\n"
+            "  --tau-plus X            the debiased strategy's tau+ in [0, 1) (default 0.01)\n"
             "strategies:\n",
             MAX_EPOCHS, MAX_EPOCHS, MAX_K, schedule);
     for (size_t k = 0; k < N_STRATEGIES; k++)

@@ -36,7 +36,7 @@ const strategy_def STRATEGIES[] = {
      "in-batch-logq + the last batches' item embeddings as extra columns (negs_xbm)", 512, 2e-3,
      0, 1.0, 0, 2048},
     {"debiased", S_DEBIASED,
-     "inbatch-logq with the debiased contrastive loss (NEGS_LP_TAU_PLUS, tau+ 0.02)", 512, 2e-3,
+     "inbatch-logq with the debiased contrastive loss (NEGS_LP_TAU_PLUS, tau+ 0.01)", 512, 2e-3,
      0, 0.5, 0, 0},
 };
 const size_t N_STRATEGIES = sizeof STRATEGIES / sizeof STRATEGIES[0];

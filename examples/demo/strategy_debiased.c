@@ -4,7 +4,7 @@
 #include "demo.h"
 
 /* From the validation sweep (examples/demo/sweep.py, docs/results.md); --tau-plus sets it. */
-double debiased_tau_plus = 0.02;
+double debiased_tau_plus = 0.01;
 
 int debiased_setup(negs_loss *loss)
 {
