@@ -44,7 +44,8 @@ static void usage(FILE *f)
             "usage: demo_trainer [options]\n"
             "  --data FILE|synthetic[:USERSxITEMS]  a RecBole .inter file or `user item` lines\n"
             "                          (default: " DEFAULT_DATA " when present, else synthetic)\n"
-            "  --strategies a,b,...    default: all of them\n"
+            "  --strategies a,b,...|all  default: all but the slow ones marked (slow) below,\n"
+            "                          to stay within two minutes; all: every one\n"
             "  --epochs N              at most N epochs (1..%d, default 100)\n"
             "  --patience N            stop after N epochs without a better validation NDCG@10\n"
             "                          (1..%d, default 10)\n"
@@ -71,7 +72,8 @@ static void usage(FILE *f)
             "strategies:\n",
             MAX_EPOCHS, MAX_EPOCHS, MAX_K, schedule);
     for (size_t k = 0; k < N_STRATEGIES; k++)
-        fprintf(f, "  %-16s %s\n", STRATEGIES[k].name, STRATEGIES[k].what);
+        fprintf(f, "  %-16s %s%s\n", STRATEGIES[k].name, STRATEGIES[k].what,
+                strategy_is_default(&STRATEGIES[k]) ? "" : " (slow)");
 }
 
 /* Bad input: one line on stderr, exit status 2. */
@@ -158,8 +160,9 @@ static void parse(int argc, char **argv, options *o)
 static size_t select_strategies(const options *o, strategy_def *out)
 {
     size_t n = 0;
-    if (!o->strategies[0]) {
-        for (; n < N_STRATEGIES; n++) out[n] = STRATEGIES[n];
+    if (!o->strategies[0] || strcmp(o->strategies, "all") == 0) {
+        for (size_t k = 0; k < N_STRATEGIES; k++)
+            if (o->strategies[0] || strategy_is_default(&STRATEGIES[k])) out[n++] = STRATEGIES[k];
     } else {
         char list[1024];
         strcpy(list, o->strategies);

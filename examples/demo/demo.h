@@ -140,6 +140,9 @@ void curriculum_schedule_text(char *buf, size_t cap);
 extern const strategy_def STRATEGIES[];
 extern const size_t N_STRATEGIES;
 const strategy_def *strategy_find(const char *name);
+/* Whether a run without --strategies includes it (the slow ones would take make demo past two
+ * minutes on 2 cores; --strategies all runs them too). */
+int strategy_is_default(const strategy_def *def);
 
 /* strategy_walk.c: the random-walk strategy's sampler over the training graph; NULL on failure
  * (the reason in negs_last_error()). */

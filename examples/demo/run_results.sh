@@ -22,7 +22,7 @@ for part in ${*:-ml video tables}; do
                     > $OUT/ml-100k-$seed-$ONLY.jsonl
                 continue
             fi
-            $BIN --json --seed $seed --data $DATA/ml-100k/ml-100k.inter > $OUT/ml-100k-$seed.jsonl
+            $BIN --json --seed $seed --data $DATA/ml-100k/ml-100k.inter --strategies all > $OUT/ml-100k-$seed.jsonl
             # RecBole's own BPR settings (lr 1e-3, no L2), to compare with its published figures
             $BIN --json --seed $seed --data $DATA/ml-100k/ml-100k.inter --strategies uniform \
                 --lr 1e-3 --l2 0 > $OUT/ml-100k-recbole-$seed.jsonl
@@ -30,7 +30,7 @@ for part in ${*:-ml video tables}; do
     # 31k users and 24k items: validation (early stopping only) on 3000 users, the test on all;
     # at most 15 epochs, patience 3, to keep the CPU time of the study small
     video) for seed in 1 2 3; do
-            $BIN --json --seed $seed --data $DATA/amazon-video-sasrec/Video.txt \
+            $BIN --json --seed $seed --data $DATA/amazon-video-sasrec/Video.txt --strategies all \
                 --valid-users 3000 --epochs 15 --patience 3 > $OUT/video-$seed.jsonl
         done ;;
     tables)

@@ -41,6 +41,11 @@ const strategy_def STRATEGIES[] = {
 };
 const size_t N_STRATEGIES = sizeof STRATEGIES / sizeof STRATEGIES[0];
 
+int strategy_is_default(const strategy_def *def)
+{
+    return def->kind != S_SAMPLED_SOFTMAX && def->kind != S_CROSS_BATCH;
+}
+
 const strategy_def *strategy_find(const char *name)
 {
     for (size_t k = 0; k < N_STRATEGIES; k++)

@@ -1,6 +1,7 @@
 """The demo trainer end to end, on a small synthetic set (python stdlib only).
 
-- `--json` gives one object per strategy, every strategy of `--help` once, with the documented
+- `--json --strategies all` gives one object per strategy, every strategy of `--help` once
+  (without --strategies, all but those --help marks slow), with the documented
   keys; every metric is finite and above the expected value of a random ranking (which the
   demo computes per user; it is also checked against the crude bound 10 / (items / 2));
 - the results do not depend on the thread count;
@@ -33,9 +34,13 @@ def run(args):
 
 
 def strategies():
+    """The names --help lists, and those it marks (slow): left out of a run without
+    --strategies."""
     out = run(["--help"]).stdout.splitlines()
     start = out.index("strategies:")
-    return [line.split()[0] for line in out[start + 1:] if line.strip()]
+    lines = [line for line in out[start + 1:] if line.strip()]
+    return [line.split()[0] for line in lines], [line.split()[0] for line in lines
+                                                  if line.rstrip().endswith("(slow)")]
 
 
 def json_rows(args):
@@ -44,10 +49,13 @@ def json_rows(args):
     return [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
 
 
-names = strategies()
+names, slow = strategies()
 check(len(names) >= 4, f"--help lists {len(names)} strategies")
-rows = json_rows(SMALL + ["--threads", "2"])
-check([r.get("strategy") for r in rows] == names, "one JSON object per strategy, in order")
+rows = json_rows(SMALL + ["--threads", "2", "--strategies", "all"])
+check([r.get("strategy") for r in rows] == names, "--strategies all: one JSON object per strategy, in order")
+default = json_rows(SMALL + ["--threads", "2", "--epochs", "1"])
+check([r.get("strategy") for r in default] == [n for n in names if n not in slow],
+      "no --strategies: every strategy but the (slow) ones, in order")
 for r in rows:
     name = r.get("strategy")
     for k in KEYS:
