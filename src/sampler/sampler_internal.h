@@ -295,6 +295,11 @@ uint32_t sp_draw_one(sp_row *row, sp_stream *r);
 void sp_draw_row(sp_row *row, const negs_sampler *s, const sp_scratch *scr, sp_stream *r,
                  uint32_t k, uint32_t *out, float *logq);
 
+/* sampler_unique.c: k distinct items of one row of a UNIQUE sampler (see there); logq may be
+ * NULL. */
+void sp_draw_unique(sp_row *row, const sp_scratch *scr, sp_stream *r, uint32_t k, uint32_t *out,
+                    float *logq);
+
 /* sampler_shared.c */
 void sp_shared_free(sp_shared_ws *w);
 
