@@ -400,8 +400,11 @@ typedef struct negs_loss negs_loss;
  * NEGS_PRECISION_FP32 (default) or NEGS_PRECISION_BF16. With BF16 the embeddings stay float
  * in the caller's buffers; the rows the products read (after normalisation with
  * NEGS_LP_COSINE) are rounded to bfloat16 (round to nearest even) for the logits and for both
- * gradient products, du = G V and dv = G^T U; G, the exp, the sums and the outputs stay float,
- * so the gradients are those of the loss at the rounded rows. A row entry that rounds to Inf
+ * gradient products, du = G V and dv = G^T U, and so is G, the gradient weights, tile by tile
+ * for those two products (in du, the weights exp(z - m) of each 128-column tile, m the row's
+ * running max there). The exp, the sums, the target terms and the outputs stay float: the
+ * loss is that of the rounded rows, the gradients within G's rounding (2^-9 relative per term)
+ * of its gradients. A row entry that rounds to Inf
  * (|x| >= 3.3961e38, half an ulp past the largest bf16) makes the call NEGS_E_INVALID. A
  * value other than these two: NEGS_E_INVALID. BF16 on a handle that is not
  * NEGS_LOSS_SOFTMAX: NEGS_E_UNSUPPORTED (the score-level losses take scores, not embeddings;
@@ -416,6 +419,14 @@ typedef struct negs_loss negs_loss;
 #define NEGS_LP_TELEMETRY_TOP 10
 #define NEGS_LP_MASKED_HITS 11
 #define NEGS_LP_MASKED_KNOWN 12
+/* Read-only: the kernel of the NEGS_PRECISION_BF16 products on this handle, chosen from the
+ * CPU at creation (NEGS_LP_FORCE_SCALAR = 1 gives the portable one): NEGS_BF16_KERNEL_PORTABLE
+ * (the rows and G rounded to bf16 values held as float, multiplied by the fp32 kernels of
+ * NEGS_LP_KERNEL) or NEGS_BF16_KERNEL_AVX512BF16 (vdpbf16ps on bf16 pairs). Both compute the
+ * same rounded products; their fp32 sums differ in order (see docs/inbatch.md for the bound). */
+#define NEGS_LP_BF16_KERNEL 13
+#define NEGS_BF16_KERNEL_PORTABLE 0
+#define NEGS_BF16_KERNEL_AVX512BF16 1
 #define NEGS_TELEMETRY_MAX_TOP 64
 
 #define NEGS_KERNEL_SCALAR 0

@@ -4,6 +4,8 @@
 
 #define NEGS_CPU_AVX2 1u    /* AVX2 and FMA usable (CPU and OS) */
 #define NEGS_CPU_AVX512 2u  /* AVX-512 F usable (CPU and OS) */
+/* AVX512-BF16 (vdpbf16ps) with AVX-512 F, BW and VL, for the in-batch bf16 products */
+#define NEGS_CPU_AVX512BF16 4u
 
 /* Bit set of NEGS_CPU_* for the running CPU. The environment variable NEGS_FORCE_SCALAR=1
  * (read at each call, i.e. at each handle creation) masks everything, for testing the

@@ -1,12 +1,17 @@
-/* bfloat16 rounding for the in-batch softmax's NEGS_PRECISION_BF16 products.
+/* bfloat16 rounding and the bf16 products of the in-batch softmax's NEGS_PRECISION_BF16.
  *
  * bf16 is the upper half of a float (sign, 8 exponent bits, 7 fraction bits): the same range,
- * 8 significant bits. The portable path rounds the rows once, then runs the fp32 kernels on
- * the rounded values: a product of two bf16 values has at most 16 significant bits, so it is
- * exact in float and only the fp32 accumulation rounds, as in a bf16 dot-product instruction
- * that accumulates in fp32. A native kernel (AVX512-BF16 vdpbf16ps, AMX tiles) would come as
- * its own negs_kernels table with a bf16 panel layout, chosen by negs_kernels_select from CPU
- * bits detected at handle creation; none is built here (see docs/inbatch.md). */
+ * 8 significant bits. A product of two bf16 values has at most 16 significant bits, so it is
+ * exact in float and only the fp32 accumulation rounds. Two paths compute the same products:
+ * - portable (every machine): the rows are rounded to bf16 values stored as float, the
+ *   gradient weights G are rounded the same way tile by tile, and the fp32 kernels multiply;
+ * - AVX512-BF16 (vdpbf16ps, chosen from CPU bits detected at handle creation): the same rounded
+ *   values packed as bf16 pairs along the summed index, multiplied pair by pair with fp32
+ *   accumulation.
+ * Both round with negs_bf16_bits (integer arithmetic, so the rounded values are the same
+ * bits on both paths); what differs is the fp32 order of the sums (vdpbf16ps adds the two
+ * products of a pair per step) and vdpbf16ps's treatment of subnormal bf16 inputs and fp32
+ * results as zero. */
 #ifndef NEGS_KERNELS_BF16_H
 #define NEGS_KERNELS_BF16_H
 
@@ -25,5 +30,50 @@ float negs_bf16_round(float x);
 /* out[i] = negs_bf16_round(x[i]) for i < n (out may be x); returns the first i whose result
  * is infinite, or n. */
 size_t negs_bf16_round_array(const float *x, size_t n, float *out);
+/* x[r * ldx + c] = negs_bf16_round(x[r * ldx + c]) for r < rows, c < cols (finite x). */
+void negs_bf16_round_tile(float *x, size_t ldx, size_t rows, size_t cols);
+
+/* The packed bf16 layouts. A pair is one uint32: the bf16 of an even index in the low half,
+ * of the next index in the high half (what vdpbf16ps multiplies lane by lane). The inputs are
+ * floats already rounded to bf16 (their low halves are zero); odd sizes are padded with 0.
+ * kp = (dim + 1) / 2 pairs per row. */
+#define NEGS_BF16_MR 12 /* rows per bf16 row panel (divides NEGS_IB_ROWS) */
+/* Row panels for the scores: ceil(rows / 12) panels, out[(p * kp + q) * 12 + r] = the pair
+ * (x[12 p + r][2 q], x[12 p + r][2 q + 1]); rows past the end are 0. */
+void negs_bf16_pack_row_panels(const float *x, size_t rows, size_t dim, uint32_t *out);
+/* Column panels: `panels` panels of 16 rows, out[(p * kp + q) * 16 + c] = the pair
+ * (x[16 p + c][2 q], x[16 p + c][2 q + 1]); rows past `rows` are 0. */
+void negs_bf16_pack_col_panels(const float *x, size_t rows, size_t dim, size_t panels,
+                               uint32_t *out);
+/* Row pairs for the gradient products (pairs along the row index): ceil(rows / 2) pair rows,
+ * out[t * dim + k] = the pair (x[2 t][k], x[2 t + 1][k]); the row past an odd end is 0. */
+void negs_bf16_pack_row_pairs(const float *x, size_t rows, size_t dim, uint32_t *out);
+
+/* The native bf16 products, one table per instruction set. */
+typedef struct negs_bf16_kernels {
+    int kind; /* NEGS_BF16_KERNEL_* */
+    /* s[r * lds + c] = sum over pairs q < kp, in order, of the pair products of a's row r and
+     * b's column c, for r < np * 12, c < nq * 16 (nq even); a: np row panels, b: nq column
+     * panels (negs_bf16_pack_*_panels). */
+    void (*scores)(const uint32_t *a, size_t np, const uint32_t *b, size_t nq, size_t kp,
+                   float *s, size_t lds);
+    /* acc[i * ldacc + k] += sum over pairs t < nt, in order, of w[i * wsi + t * wst] (a pair
+     * of weights) times x[t * dim + k] (a pair of rows' entries), for i < ni, k < dim. */
+    void (*accum)(float *acc, size_t ldacc, size_t ni, const uint32_t *w, size_t wsi,
+                  size_t wst, const uint32_t *x, size_t nt, size_t dim);
+    /* Pairs along a tile's rows: out[r * ldo + q] = the pair of the bf16 roundings of
+     * s[r * lds + 2 q], s[r * lds + 2 q + 1] for r < rn, q < cw / 2 (cw a multiple of 32). */
+    void (*pairs_rows)(const float *s, size_t lds, size_t rn, size_t cw, uint32_t *out,
+                       size_t ldo);
+    /* Pairs across rows: out[t * ldo + c] = the pair of the roundings of s[2 t][c] and
+     * s[2 t + 1][c] (0 for the row past an odd rn) for t < ceil(rn / 2), c < cw (a multiple
+     * of 32). */
+    void (*pairs_cols)(const float *s, size_t lds, size_t rn, size_t cw, uint32_t *out,
+                       size_t ldo);
+} negs_bf16_kernels;
+
+/* The native table for NEGS_CPU_* bits `isa`, or NULL (then the portable path runs). */
+const negs_bf16_kernels *negs_bf16_kernels_select(unsigned isa);
+extern const negs_bf16_kernels negs_bf16_kernels_avx512bf16;
 
 #endif

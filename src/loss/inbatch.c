@@ -43,6 +43,7 @@ typedef struct ib_ctx {
     atomic_flag *busy;   /* per tile: taken by a running part */
     size_t slots;        /* the thread count: at most that many parts run at once */
     const negs_ib_masks *mk; /* NULL: nothing is masked */
+    const negs_ib_bf16 *bf;  /* NEGS_PRECISION_BF16's products (inbatch_bf16.c); NULL: fp32 */
     size_t g1, g2;           /* row blocks per pass-1 part, column blocks per pass-2 part */
     size_t cchunk, rchunk;   /* columns (pass 1) and rows (pass 2) swept per L2 chunk */
 } ib_ctx;
@@ -68,8 +69,9 @@ static void pass1_tile(const ib_ctx *c, size_t i0, size_t rn, size_t c0, float *
 {
     const negs_kernels *k = c->k;
     size_t dim = c->dim, cw = c->npad - c0 < C ? c->npad - c0 : C;
-    k->scores(c->up + i0 * dim, (rn + c->mr - 1) / c->mr, c->vp + c0 * dim, cw / NEGS_KN_NR,
-              dim, s, C); /* i0 is a multiple of mr */
+    if (c->bf && c->bf->hw) negs_ib_bf16_scores(c->bf, i0, rn, c0, cw, s, C);
+    else k->scores(c->up + i0 * dim, (rn + c->mr - 1) / c->mr, c->vp + c0 * dim,
+                   cw / NEGS_KN_NR, dim, s, C); /* i0 is a multiple of mr */
     for (size_t r = 0; r < rn; r++) {
         size_t i = i0 + r;
         float *z = s + r * C;
@@ -95,7 +97,8 @@ static void pass1_tile(const ib_ctx *c, size_t i0, size_t rn, size_t c0, float *
     }
     if (c->du && c0 < c->n) {
         size_t cn = c->n - c0 < cw ? c->n - c0 : cw;
-        k->accum(c->du + i0 * dim, dim, rn, s, C, 1, c->v + c0 * dim, dim, cn, dim);
+        if (c->bf) negs_ib_bf16_du(c->bf, c->du + i0 * dim, rn, s, C, c0, cn);
+        else k->accum(c->du + i0 * dim, dim, rn, s, C, 1, c->v + c0 * dim, dim, cn, dim);
     }
 }
 
@@ -169,8 +172,9 @@ static void pass2_tile(const ib_ctx *c, size_t c0, size_t i0, size_t rn, float *
     size_t dim = c->dim;
     size_t cw = c->npad - c0 < C ? c->npad - c0 : C;
     size_t cn = c->n - c0 < cw ? c->n - c0 : cw; /* c0 < n always */
-    k->scores(c->up + i0 * dim, (rn + c->mr - 1) / c->mr, c->vp + c0 * dim, cw / NEGS_KN_NR,
-              dim, s, C);
+    if (c->bf && c->bf->hw) negs_ib_bf16_scores(c->bf, i0, rn, c0, cw, s, C);
+    else k->scores(c->up + i0 * dim, (rn + c->mr - 1) / c->mr, c->vp + c0 * dim,
+                   cw / NEGS_KN_NR, dim, s, C);
     for (size_t r = 0; r < rn; r++) {
         size_t i = i0 + r;
         float *z = s + r * C;
@@ -181,7 +185,8 @@ static void pass2_tile(const ib_ctx *c, size_t c0, size_t i0, size_t rn, float *
             else z[i - c0] -= c->coef;
         }
     }
-    k->accum(c->dv + c0 * dim, dim, cn, s, 1, C, c->u + i0 * dim, dim, rn, dim);
+    if (c->bf) negs_ib_bf16_dv(c->bf, c->dv + c0 * dim, cn, s, C, i0, rn);
+    else k->accum(c->dv + c0 * dim, dim, cn, s, 1, C, c->u + i0 * dim, dim, rn, dim);
 }
 
 /* A group of up to g2 column blocks starting at column h0, swept over the rows in chunks of
@@ -477,9 +482,12 @@ int negs_ib_run(negs_loss *l, const negs_ib_call *a)
     /* the rows the products read: with NEGS_PRECISION_BF16 rounded copies (u, v stay as they
      * are for the cosine gradients) */
     const float *pu = u, *pv = v;
+    negs_ib_bf16 bf;
     if (l->precision == NEGS_PRECISION_BF16) {
-        st = negs_ib_bf16_rows(l, a->fn, u, b, v, n, dim, &pu, &pv);
+        st = negs_ib_bf16_prepare(l, a->fn, u, b, v, n, npad, dim, &bf);
         if (st) return st;
+        pu = bf.ru;
+        pv = bf.rv;
     }
 
     ib_ctx c;
@@ -494,8 +502,11 @@ int negs_ib_run(negs_loss *l, const negs_ib_call *a)
     c.v = pv;
     float *up = (float *)(base + ly.up), *vp = (float *)(base + ly.vp);
     float *lq = (float *)(base + ly.lq);
-    negs_pack_row_panels(pu, b, dim, k->mr, up);
-    negs_pack_col_panels(pv, n, dim, npad / NEGS_KN_NR, vp);
+    if (l->precision == NEGS_PRECISION_BF16) c.bf = &bf;
+    if (!c.bf || !bf.hw) { /* the native bf16 kernel has its own panels */
+        negs_pack_row_panels(pu, b, dim, k->mr, up);
+        negs_pack_col_panels(pv, n, dim, npad / NEGS_KN_NR, vp);
+    }
     /* the kernels subtract lq: +inf makes the logit -inf, as for the padding columns */
     const float *logq = a->logq;
     for (size_t j = 0; j < n; j++) lq[j] = !logq ? 0.0f : logq[j] == -INFINITY ? INFINITY : logq[j];

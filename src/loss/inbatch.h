@@ -29,8 +29,9 @@ typedef struct negs_ib_ws {
     size_t pool_cap;
     uint64_t *itab; /* per item id of the positives table (see negs_ib_masks); 0 between calls */
     size_t itab_cap;
-    float *bf16; /* NEGS_PRECISION_BF16: the rounded rows of u, then of v */
-    size_t bf16_cap;
+    float *bf16; /* NEGS_PRECISION_BF16: the rounded rows of u, then of v, then (native
+                  * kernel) their bf16 layouts; 64-byte aligned */
+    size_t bf16_cap; /* in 4-byte units */
 } negs_ib_ws;
 
 /* Makes l->ws hold at least `block` bytes, `groups` group entries and `pool` mask words;
@@ -72,11 +73,33 @@ void negs_ib_unnormalise(float *g, const float *x, const double *inv, size_t n, 
 /* table[idx[r]] += g[r] for r = 0 .. n-1, in that order. */
 void negs_ib_scatter(float *table, const uint32_t *idx, const float *g, size_t n, size_t dim);
 
-/* inbatch_bf16.c: NEGS_PRECISION_BF16. Rounds the b rows of u and the n rows of v to bf16
- * into the workspace (growing it) and points *ru, *rv at them; NEGS_E_INVALID naming the entry
- * when one rounds to Inf. */
-int negs_ib_bf16_rows(negs_loss *l, const char *fn, const float *u, size_t b, const float *v,
-                      size_t n, size_t dim, const float **ru, const float **rv);
+/* inbatch_bf16.c: the NEGS_PRECISION_BF16 products. The rows rounded to bf16 (as float, for
+ * the portable path and the target terms) and, with a native kernel, their bf16 pair layouts:
+ * u's row panels and row pairs, v's column panels (npad columns) and row pairs. */
+typedef struct negs_ib_bf16 {
+    const struct negs_bf16_kernels *hw; /* NULL: the portable path */
+    const struct negs_kernels *k;       /* the fp32 table (portable path) */
+    size_t dim, kp;                     /* kp = (dim + 1) / 2 pairs per row */
+    const float *ru, *rv;               /* the rounded rows */
+    const uint32_t *upan, *vpan, *upair, *vpair;
+} negs_ib_bf16;
+
+/* Rounds the b rows of u and the n rows of v into the workspace (growing it) and, with the
+ * handle's native kernel, packs them; NEGS_E_INVALID naming the entry when one rounds to Inf. */
+int negs_ib_bf16_prepare(negs_loss *l, const char *fn, const float *u, size_t b, const float *v,
+                         size_t n, size_t npad, size_t dim, negs_ib_bf16 *bf);
+/* Native kernel only: the scores of rows [i0, i0 + rn) (i0 a multiple of 48) against columns
+ * [c0, c0 + cw) (c0 a multiple of 128, cw of 32) into s (ld lds). */
+void negs_ib_bf16_scores(const negs_ib_bf16 *bf, size_t i0, size_t rn, size_t c0, size_t cw,
+                         float *s, size_t lds);
+/* du rows (du: the first of rn) += the tile's weights s (rn x cn, rounded to bf16; the
+ * portable path rounds s in place) times v's rows [c0, c0 + cn). */
+void negs_ib_bf16_du(const negs_ib_bf16 *bf, float *du, size_t rn, float *s, size_t lds,
+                     size_t c0, size_t cn);
+/* dv rows (dv: the first of cn) += the transposed tile (rn x cn, rounded) times u's rows
+ * [i0, i0 + rn) (i0 a multiple of 48). */
+void negs_ib_bf16_dv(const negs_ib_bf16 *bf, float *dv, size_t cn, float *s, size_t lds,
+                     size_t i0, size_t rn);
 
 /* Accidental-hit, known-positive and no-candidate masks, built once per call.
  * Columns are grouped by item id (ord lists them sorted by (item id, column); a group is the

@@ -1,13 +1,17 @@
 /* NEGS_PRECISION_BF16 for the in-batch softmax: the rows the products read, rounded to bf16
- * into a buffer of the workspace. The passes then read these rows for the logits and for both
- * gradient products (du = G V, dv = G^T U), so the gradients are exactly those of the loss at
- * the rounded rows, computed in fp32 (docs/inbatch.md gives the bound against fp32). */
-#include <stdlib.h>
-
+ * into a buffer of the workspace, and the three products on them. On the portable path the
+ * fp32 kernels multiply the rounded rows (held as float) and the tile's gradient weights after
+ * rounding them in place; with a native kernel (AVX512-BF16) the rows are packed as bf16
+ * pairs once per call and each tile's weights are paired as they are rounded. The rounding is
+ * the same integer arithmetic on both, so both multiply the same values (kernels_bf16.h). */
 #include "core/alloc.h"
 #include "core/errors.h"
 #include "inbatch.h"
+#include "kernels/kernels.h"
 #include "kernels/kernels_bf16.h"
+
+#define R NEGS_IB_ROWS
+#define C NEGS_IB_COLS
 
 static int rounds_to_inf(const char *fn, const char *side, const float *x, size_t at,
                          size_t dim)
@@ -17,23 +21,106 @@ static int rounds_to_inf(const char *fn, const char *side, const float *x, size_
                      fn, side, at / dim, at % dim, (double)x[at]);
 }
 
-int negs_ib_bf16_rows(negs_loss *l, const char *fn, const float *u, size_t b, const float *v,
-                      size_t n, size_t dim, const float **ru, const float **rv)
+/* *off += count (4-byte units) rounded up to 16 (64 bytes); *at = the old *off. */
+static int carve(size_t *off, size_t *at, size_t count)
+{
+    size_t x;
+    if (negs_size_add(count, 15, &x, "negs_loss_inbatch: bf16 workspace") ||
+        negs_size_add(*off, x / 16 * 16, &x, "negs_loss_inbatch: bf16 workspace"))
+        return NEGS_E_INVALID;
+    *at = *off;
+    *off = x;
+    return NEGS_OK;
+}
+
+int negs_ib_bf16_prepare(negs_loss *l, const char *fn, const float *u, size_t b, const float *v,
+                         size_t n, size_t npad, size_t dim, negs_ib_bf16 *bf)
 {
     negs_ib_ws *w = l->ws; /* made by negs_ib_ws_reserve */
-    size_t nu = b * dim, nv = n * dim; /* no overflow: the call's sizes are checked */
-    if (nu + nv > w->bf16_cap) {
-        float *p = negs_alloc_array(nu + nv, sizeof *p, "in-batch bf16 rows");
-        if (!p) return NEGS_E_NOMEM;
-        free(w->bf16);
-        w->bf16 = p;
-        w->bf16_cap = nu + nv;
+    bf->hw = negs_bf16_kernels_select(negs_loss_isa(l));
+    bf->k = negs_kernels_select(negs_loss_isa(l));
+    bf->dim = dim;
+    bf->kp = (dim + 1) / 2;
+    /* no overflow in the products: the call's padded sizes times dim * 4 are checked */
+    size_t nu = b * dim, nv = n * dim, kp = bf->kp, off = 0, ru, rv, upan = 0, vpan = 0;
+    size_t upair = 0, vpair = 0;
+    int st = carve(&off, &ru, nu);
+    if (!st) st = carve(&off, &rv, nv);
+    if (!st && bf->hw) {
+        size_t urows = (b + NEGS_BF16_MR - 1) / NEGS_BF16_MR * NEGS_BF16_MR;
+        st = carve(&off, &upan, urows * kp);
+        if (!st) st = carve(&off, &vpan, npad * kp);
+        if (!st) st = carve(&off, &upair, (b + 1) / 2 * dim);
+        if (!st) st = carve(&off, &vpair, (n + 1) / 2 * dim);
     }
-    size_t at = negs_bf16_round_array(u, nu, w->bf16);
+    if (st) return st;
+    if (off > w->bf16_cap) {
+        float *p = negs_alloc_aligned(off, sizeof *p, "in-batch bf16 rows");
+        if (!p) return NEGS_E_NOMEM;
+        negs_free_aligned(w->bf16);
+        w->bf16 = p;
+        w->bf16_cap = off;
+    }
+    float *xu = w->bf16 + ru, *xv = w->bf16 + rv;
+    size_t at = negs_bf16_round_array(u, nu, xu);
     if (at < nu) return rounds_to_inf(fn, "u", u, at, dim);
-    at = negs_bf16_round_array(v, nv, w->bf16 + nu);
+    at = negs_bf16_round_array(v, nv, xv);
     if (at < nv) return rounds_to_inf(fn, "v", v, at, dim);
-    *ru = w->bf16;
-    *rv = w->bf16 + nu;
+    bf->ru = xu;
+    bf->rv = xv;
+    bf->upan = bf->vpan = bf->upair = bf->vpair = NULL;
+    if (bf->hw) {
+        uint32_t *base = (uint32_t *)(void *)w->bf16;
+        negs_bf16_pack_row_panels(xu, b, dim, base + upan);
+        negs_bf16_pack_col_panels(xv, n, dim, npad / NEGS_KN_NR, base + vpan);
+        negs_bf16_pack_row_pairs(xu, b, dim, base + upair);
+        negs_bf16_pack_row_pairs(xv, n, dim, base + vpair);
+        bf->upan = base + upan;
+        bf->vpan = base + vpan;
+        bf->upair = base + upair;
+        bf->vpair = base + vpair;
+    }
     return NEGS_OK;
+}
+
+void negs_ib_bf16_scores(const negs_ib_bf16 *bf, size_t i0, size_t rn, size_t c0, size_t cw,
+                         float *s, size_t lds)
+{
+    bf->hw->scores(bf->upan + i0 * bf->kp, (rn + NEGS_BF16_MR - 1) / NEGS_BF16_MR,
+                   bf->vpan + c0 * bf->kp, cw / NEGS_KN_NR, bf->kp, s, lds);
+}
+
+static size_t pad32(size_t x)
+{
+    return (x + 31) / 32 * 32;
+}
+
+void negs_ib_bf16_du(const negs_ib_bf16 *bf, float *du, size_t rn, float *s, size_t lds,
+                     size_t c0, size_t cn)
+{
+    size_t dim = bf->dim;
+    if (!bf->hw) {
+        negs_bf16_round_tile(s, lds, rn, cn);
+        bf->k->accum(du, dim, rn, s, lds, 1, bf->rv + c0 * dim, dim, cn, dim);
+        return;
+    }
+    /* columns up to the next 32 are in the tile (padding columns weigh 0), and an odd cn's
+     * last pair meets the zero row of v's pairs */
+    _Alignas(64) uint32_t w[R * C / 2];
+    bf->hw->pairs_rows(s, lds, rn, pad32(cn), w, C / 2);
+    bf->hw->accum(du, dim, rn, w, C / 2, 1, bf->vpair + c0 / 2 * dim, (cn + 1) / 2, dim);
+}
+
+void negs_ib_bf16_dv(const negs_ib_bf16 *bf, float *dv, size_t cn, float *s, size_t lds,
+                     size_t i0, size_t rn)
+{
+    size_t dim = bf->dim;
+    if (!bf->hw) {
+        negs_bf16_round_tile(s, lds, rn, cn);
+        bf->k->accum(dv, dim, cn, s, 1, lds, bf->ru + i0 * dim, dim, rn, dim);
+        return;
+    }
+    _Alignas(64) uint32_t w[R / 2 * C];
+    bf->hw->pairs_cols(s, lds, rn, pad32(cn), w, C);
+    bf->hw->accum(dv, dim, cn, w, 1, C, bf->upair + i0 / 2 * dim, (rn + 1) / 2, dim);
 }

@@ -12,7 +12,7 @@ void negs_ib_ws_free(void *ws)
     free(w->groups);
     free(w->pool);
     free(w->itab);
-    free(w->bf16);
+    negs_free_aligned(w->bf16);
     free(w);
 }
 

@@ -7,6 +7,7 @@
 #include "core/cpu.h"
 #include "core/csr.h"
 #include "core/errors.h"
+#include "kernels/kernels_bf16.h"
 #include "loss_internal.h"
 
 NEGS_API negs_loss *negs_loss_create(int kind)
@@ -108,8 +109,10 @@ NEGS_API int negs_loss_set_param(negs_loss *l, int param, double value)
         return negs_fail(NEGS_E_INVALID, "negs_loss_set_param: parameter %d is read-only "
                          "(telemetry is set with negs_loss_set_telemetry)", param);
     case NEGS_LP_KERNEL:
-        return negs_fail(NEGS_E_INVALID, "negs_loss_set_param: NEGS_LP_KERNEL is read-only "
-                                         "(force the portable path with NEGS_LP_FORCE_SCALAR)");
+    case NEGS_LP_BF16_KERNEL:
+        return negs_fail(NEGS_E_INVALID, "negs_loss_set_param: %s is read-only (force the "
+                         "portable path with NEGS_LP_FORCE_SCALAR)", param == NEGS_LP_KERNEL
+                         ? "NEGS_LP_KERNEL" : "NEGS_LP_BF16_KERNEL");
     default:
         return negs_fail(NEGS_E_UNSUPPORTED, "negs_loss_set_param: unknown parameter %d", param);
     }
@@ -138,6 +141,10 @@ NEGS_API int negs_loss_get_param(const negs_loss *l, int param, double *value)
                  : (isa & NEGS_CPU_AVX2) ? NEGS_KERNEL_AVX2 : NEGS_KERNEL_SCALAR;
         return NEGS_OK;
     }
+    case NEGS_LP_BF16_KERNEL:
+        *value = negs_bf16_kernels_select(negs_loss_isa(l)) ? NEGS_BF16_KERNEL_AVX512BF16
+                                                             : NEGS_BF16_KERNEL_PORTABLE;
+        return NEGS_OK;
     default:
         return negs_fail(NEGS_E_UNSUPPORTED, "negs_loss_get_param: unknown parameter %d", param);
     }

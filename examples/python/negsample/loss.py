@@ -33,6 +33,8 @@ class Loss(Handle, free="negs_loss_free"):
                         "read-only: masked accidental hits of the last inbatch call (telemetry)")
     masked_known = Param(C.LP_MASKED_KNOWN, int,
                          "read-only: masked known positives of the last inbatch call (telemetry)")
+    bf16_kernel = Param(C.LP_BF16_KERNEL, int,
+                        "read-only: the BF16_KERNEL_* of the bf16 products (portable or native)")
 
     @wraps("negs_loss_create")
     def __init__(self, kind="softmax", **params):

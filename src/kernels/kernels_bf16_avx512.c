@@ -1,0 +1,189 @@
+/* The AVX512-BF16 table of the in-batch bf16 products (see kernels_bf16.h): vdpbf16ps on bf16
+ * pairs with fp32 accumulation. Compiled per function for AVX512-BF16, so the library still
+ * loads on CPUs without it; used only when negs_cpu_features reports NEGS_CPU_AVX512BF16. */
+#include "kernels_bf16.h"
+#include "kernels.h"
+#include "negsample.h"
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+
+#define TBF __attribute__((target("avx512bf16,avx512f,avx512bw,avx512vl,avx512dq,avx2,fma")))
+#define INL static inline __attribute__((always_inline))
+#define MR NEGS_BF16_MR
+
+/* A 12 x 32 block of scores: 24 accumulators over two column panels, the rows' pairs
+ * broadcast from the row panel. Each element is one vdpbf16ps chain over the pairs. */
+TBF static void scores_bf16(const uint32_t *a, size_t np, const uint32_t *b, size_t nq,
+                            size_t kp, float *s, size_t lds)
+{
+    for (size_t q = 0; q < nq; q += 2) {
+        const uint32_t *b0 = b + q * kp * NEGS_KN_NR, *b1 = b0 + kp * NEGS_KN_NR;
+        for (size_t p = 0; p < np; p++) {
+            const uint32_t *ap = a + p * kp * MR;
+            __m512 c[MR][2];
+#pragma GCC unroll 12
+            for (int r = 0; r < MR; r++) c[r][0] = c[r][1] = _mm512_setzero_ps();
+            for (size_t t = 0; t < kp; t++) {
+                __m512bh x0 = (__m512bh)_mm512_loadu_si512(b0 + t * NEGS_KN_NR);
+                __m512bh x1 = (__m512bh)_mm512_loadu_si512(b1 + t * NEGS_KN_NR);
+                const uint32_t *at = ap + t * MR;
+#pragma GCC unroll 12
+                for (int r = 0; r < MR; r++) {
+                    __m512bh w = (__m512bh)_mm512_set1_epi32((int)at[r]);
+                    c[r][0] = _mm512_dpbf16_ps(c[r][0], w, x0);
+                    c[r][1] = _mm512_dpbf16_ps(c[r][1], w, x1);
+                }
+            }
+            float *sp = s + p * MR * lds + q * NEGS_KN_NR;
+#pragma GCC unroll 12
+            for (int r = 0; r < MR; r++) {
+                _mm512_storeu_ps(sp + r * lds, c[r][0]);
+                _mm512_storeu_ps(sp + r * lds + 16, c[r][1]);
+            }
+        }
+    }
+}
+
+/* Vector v of nv: masked only when it is a partial last one. */
+INL TBF __m512 ldf(const float *p, int last, int masked, __mmask16 tail)
+{
+    return last && masked ? _mm512_maskz_loadu_ps(tail, p) : _mm512_loadu_ps(p);
+}
+
+INL TBF __m512bh ldp(const uint32_t *p, int last, int masked, __mmask16 tail)
+{
+    return (__m512bh)(last && masked ? _mm512_maskz_loadu_epi32(tail, p)
+                                     : _mm512_loadu_si512(p));
+}
+
+INL TBF void stf(float *p, int last, int masked, __mmask16 tail, __m512 x)
+{
+    if (last && masked) _mm512_mask_storeu_ps(p, tail, x);
+    else _mm512_storeu_ps(p, x);
+}
+
+/* ni x nv accumulators kept in registers over the whole pair loop. */
+INL TBF void accum_block(float *acc, size_t ldacc, const uint32_t *w, size_t wsi, size_t wst,
+                         const uint32_t *x, size_t ldx, size_t nt, const int nv, const int ni,
+                         const int masked, __mmask16 tail)
+{
+    __m512 r[12][4];
+#pragma GCC unroll 12
+    for (int i = 0; i < ni; i++)
+#pragma GCC unroll 4
+        for (int v = 0; v < nv; v++)
+            r[i][v] = ldf(acc + i * ldacc + 16 * v, v == nv - 1, masked, tail);
+    for (size_t t = 0; t < nt; t++) {
+        __m512bh wt[12];
+        const uint32_t *xt = x + t * ldx;
+#pragma GCC unroll 12
+        for (int i = 0; i < ni; i++) wt[i] = (__m512bh)_mm512_set1_epi32((int)w[i * wsi + t * wst]);
+#pragma GCC unroll 4
+        for (int v = 0; v < nv; v++) {
+            __m512bh xv = ldp(xt + 16 * v, v == nv - 1, masked, tail);
+#pragma GCC unroll 12
+            for (int i = 0; i < ni; i++) r[i][v] = _mm512_dpbf16_ps(r[i][v], wt[i], xv);
+        }
+    }
+#pragma GCC unroll 12
+    for (int i = 0; i < ni; i++)
+#pragma GCC unroll 4
+        for (int v = 0; v < nv; v++)
+            stf(acc + i * ldacc + 16 * v, v == nv - 1, masked, tail, r[i][v]);
+}
+
+#define ACCUM_NV(NV, NI)                                                                     \
+    TBF static void accum_nv##NV(float *acc, size_t ldacc, size_t ni, const uint32_t *w,       \
+                                 size_t wsi, size_t wst, const uint32_t *x, size_t ldx,        \
+                                 size_t nt, int masked, __mmask16 tail)                        \
+    {                                                                                          \
+        size_t i = 0;                                                                          \
+        if (masked) {                                                                          \
+            for (; i + (NI) <= ni; i += (NI))                                                  \
+                accum_block(acc + i * ldacc, ldacc, w + i * wsi, wsi, wst, x, ldx, nt, NV, NI, \
+                            1, tail);                                                          \
+            for (; i < ni; i++)                                                                \
+                accum_block(acc + i * ldacc, ldacc, w + i * wsi, wsi, wst, x, ldx, nt, NV, 1,  \
+                            1, tail);                                                          \
+        } else {                                                                               \
+            for (; i + (NI) <= ni; i += (NI))                                                  \
+                accum_block(acc + i * ldacc, ldacc, w + i * wsi, wsi, wst, x, ldx, nt, NV, NI, \
+                            0, tail);                                                          \
+            for (; i < ni; i++)                                                                \
+                accum_block(acc + i * ldacc, ldacc, w + i * wsi, wsi, wst, x, ldx, nt, NV, 1,  \
+                            0, tail);                                                          \
+        }                                                                                      \
+    }
+ACCUM_NV(1, 12)
+ACCUM_NV(2, 12)
+ACCUM_NV(3, 8)
+ACCUM_NV(4, 6)
+
+TBF static void accum_bf16(float *acc, size_t ldacc, size_t ni, const uint32_t *w, size_t wsi,
+                           size_t wst, const uint32_t *x, size_t nt, size_t dim)
+{
+    /* Chunks of up to 64 entries (4 vectors): 6 rows x 4 vectors of accumulators plus 4 of x
+     * fit the 32 registers. The order over the pairs is the same in every chunk. */
+    for (size_t k0 = 0; k0 < dim; k0 += 64) {
+        size_t kw = dim - k0 < 64 ? dim - k0 : 64;
+        size_t nv = (kw + 15) / 16;
+        __mmask16 tail = (kw % 16) ? (__mmask16)((1u << (kw % 16)) - 1u) : (__mmask16)0xFFFF;
+        int masked = kw % 16 != 0;
+        float *ac = acc + k0;
+        const uint32_t *xc = x + k0;
+        switch (nv) {
+        case 1: accum_nv1(ac, ldacc, ni, w, wsi, wst, xc, dim, nt, masked, tail); break;
+        case 2: accum_nv2(ac, ldacc, ni, w, wsi, wst, xc, dim, nt, masked, tail); break;
+        case 3: accum_nv3(ac, ldacc, ni, w, wsi, wst, xc, dim, nt, masked, tail); break;
+        default: accum_nv4(ac, ldacc, ni, w, wsi, wst, xc, dim, nt, masked, tail); break;
+        }
+    }
+}
+
+/* 16 floats rounded to bf16 as negs_bf16_bits does for finite values: the result in the high
+ * half of each lane (the low half is left as is and dropped by the caller). */
+INL TBF __m512i round16(const float *p)
+{
+    __m512i b = _mm512_castps_si512(_mm512_loadu_ps(p));
+    __m512i odd = _mm512_and_si512(_mm512_srli_epi32(b, 16), _mm512_set1_epi32(1));
+    return _mm512_add_epi32(b, _mm512_add_epi32(odd, _mm512_set1_epi32(0x7fff)));
+}
+
+TBF static void pairs_rows_bf16(const float *s, size_t lds, size_t rn, size_t cw, uint32_t *out,
+                                size_t ldo)
+{
+    /* the high halves of 32 lanes in order: words 1, 3, ..., 63 of (a, b) */
+    __m512i idx = _mm512_set_epi16(63, 61, 59, 57, 55, 53, 51, 49, 47, 45, 43, 41, 39, 37, 35,
+                                   33, 31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3,
+                                   1);
+    for (size_t r = 0; r < rn; r++)
+        for (size_t c = 0; c < cw; c += 32) {
+            __m512i a = round16(s + r * lds + c), b = round16(s + r * lds + c + 16);
+            _mm512_storeu_si512(out + r * ldo + c / 2, _mm512_permutex2var_epi16(a, idx, b));
+        }
+}
+
+TBF static void pairs_cols_bf16(const float *s, size_t lds, size_t rn, size_t cw, uint32_t *out,
+                                size_t ldo)
+{
+    /* lane c: (high half of a's lane c, high half of b's lane c) */
+    __m512i idx = _mm512_set_epi16(63, 31, 61, 29, 59, 27, 57, 25, 55, 23, 53, 21, 51, 19, 49,
+                                   17, 47, 15, 45, 13, 43, 11, 41, 9, 39, 7, 37, 5, 35, 3, 33,
+                                   1);
+    for (size_t t = 0; 2 * t < rn; t++) {
+        const float *s0 = s + 2 * t * lds, *s1 = s0 + lds;
+        int pad = 2 * t + 1 == rn;
+        for (size_t c = 0; c < cw; c += 16) {
+            __m512i a = round16(s0 + c);
+            __m512i b = pad ? _mm512_setzero_si512() : round16(s1 + c);
+            _mm512_storeu_si512(out + t * ldo + c, _mm512_permutex2var_epi16(a, idx, b));
+        }
+    }
+}
+
+const negs_bf16_kernels negs_bf16_kernels_avx512bf16 = {
+    NEGS_BF16_KERNEL_AVX512BF16, scores_bf16, accum_bf16, pairs_rows_bf16, pairs_cols_bf16,
+};
+
+#endif
