@@ -1,16 +1,17 @@
 /* negs_loss_inbatch: the fused in-batch (mixed negative) softmax over b queries and b + m
- * candidates. It never forms the b x (b + m) logits:
- * - pass 1, over fixed blocks of 48 rows: stream 128-column tiles of scores through an online
- *   log-sum-exp (running max and sum per row, as FlashAttention does) and accumulate the
- *   unnormalised sum_j exp(z_ij - max_i) v_j into du, rescaled when the max moves; at the
- *   end of the row this gives the loss and du = coef (P V / l - v_i);
- * - pass 2, over fixed blocks of 128 columns: recompute the tiles of every row block in
- *   order, form g_ij = coef (p_ij - [i == j]) and accumulate dv_j += sum_i g_ij u_i.
- * Each output element belongs to one block and is computed in a fixed order, so the result
- * is bit-identical for any thread count. Memory: packed copies of u and v and O(b + m)
- * per-row and per-column arrays, plus one 48 x 128 tile per thread (see docs/inbatch.md). */
+ * candidates. It never forms the b x (b + m) logits, but it computes each logit once: the
+ * rows go in groups (a few dozen to a few hundred rows, as many as keep the group's rows of G
+ * within about 2 MiB), each group in three phases run across the pool:
+ * - A, by 128-column tiles: the scores of the group's rows, the logits (masks applied), each
+ *   (row, tile)'s max and e^(z - tile max) in place with its sum;
+ * - B, by rows: the row's max M, the tiles' rescale e^(tile max - M), the sum l, the loss,
+ *   and the row of G = coef (p_ij - [i == j]) in place;
+ * - C: du rows = G V (by rows, every column in order) and dv_j += sum_i G_ij u_i (by 128
+ *   columns; groups go in row order, so each dv_j is one chain over i).
+ * Every element depends only on its row and tile, or is one chain in a fixed order, so the
+ * result is bit-identical for any thread count and group size. Memory: packed copies of u and
+ * v, O(b + m) per-row arrays and the group buffer (see docs/inbatch.md). */
 #include <math.h>
-#include <stdatomic.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -20,32 +21,36 @@
 #include "inbatch_debias.h"
 #include "inbatch_telemetry.h"
 #include "kernels/kernels.h"
+#include "kernels/kernels_bf16.h"
 
-#define R NEGS_IB_ROWS
 #define C NEGS_IB_COLS
 
 typedef struct ib_ctx {
     const negs_kernels *k;
     size_t b, n, npad, dim, mr;
+    size_t ntiles, ntp;        /* column tiles of C, and that rounded up to 16 */
     const float *u, *v;
     const float *up, *vp, *lq; /* packed u, packed v, logq (+inf on padding columns) */
     float inv_t, coef;         /* 1 / temperature; reduction scale / temperature */
-    float *rowm, *roww;        /* per row: final max, coef / sum */
     double *rowloss;           /* per row loss */
-    float *rowt;               /* debiased (tau+ > 0): per row, the target's gradient weight;
-                                * NULL for the plain softmax */
+    int debias;                /* tau+ > 0 */
     double tau, lfloor;        /* debiased: tau+ and the log of the estimator's floor, -1/T */
     size_t tel_t;              /* telemetry: heap size per row, 0 = off */
     uint32_t *tel_cols;        /* row i's heap at [i * tel_t, ...) */
     float *tel_logits;
     float *du, *dv;
-    float *scratch;      /* `slots` tiles of R x C */
-    atomic_flag *busy;   /* per tile: taken by a running part */
-    size_t slots;        /* the thread count: at most that many parts run at once */
-    const negs_ib_masks *mk; /* NULL: nothing is masked */
-    const negs_ib_bf16 *bf;  /* NEGS_PRECISION_BF16's products (inbatch_bf16.c); NULL: fp32 */
-    size_t g1, g2;           /* row blocks per pass-1 part, column blocks per pass-2 part */
-    size_t cchunk, rchunk;   /* columns (pass 1) and rows (pass 2) swept per L2 chunk */
+    const negs_ib_masks *mk;   /* NULL: nothing is masked */
+    const negs_ib_bf16 *bf;    /* NEGS_PRECISION_BF16's products (inbatch_bf16.c); NULL: fp32 */
+    /* the row group in flight: rows [g0, g0 + gn), at most `group` rows */
+    size_t g0, gn, group;
+    float *g;                  /* gn x ldg: scores, then per tile e^(z - tile max), then G */
+    size_t ldg;
+    float *tmax, *tsum, *talpha; /* per group row, ntp entries: per tile max, sum, rescale */
+    uint32_t *tlive;           /* debiased: live negatives per tile */
+    float *zt;                 /* per group row: the target's logit */
+    size_t a_rows;             /* phase A split by rows of this many (telemetry), else 0 */
+    size_t b_rows, du_rows;    /* rows per phase-B part and per du part */
+    size_t dv_cols, kchunk;    /* columns per dv part; columns per L2 chunk of v in du */
 } ib_ctx;
 
 static size_t pad_to(size_t x, size_t a)
@@ -53,209 +58,210 @@ static size_t pad_to(size_t x, size_t a)
     return (x + a - 1) / a * a;
 }
 
-/* The logits of row i over columns [c0, c0 + cw) in z, masks applied; returns their max. */
-static float row_logits(const ib_ctx *c, size_t i, size_t c0, size_t cw, float *z)
-{
-    uint32_t local[4];
-    const uint32_t *bits = c->mk ? negs_ib_tile_bits(c->mk, i, c0, cw, local) : NULL;
-    if (bits) return c->k->logits_mask(z, cw, c->inv_t, c->lq + c0, bits);
-    return c->k->logits(z, cw, c->inv_t, c->lq + c0);
-}
-
-/* One 128-column tile of a row block: scores, logits, online log-sum-exp, du accumulation.
- * mrow, lsum, zt hold the block's rows' running state. */
-static void pass1_tile(const ib_ctx *c, size_t i0, size_t rn, size_t c0, float *s, float *mrow,
-                       double *lsum, float *zt, uint32_t *live)
+/* Phase A for rows [r0, r0 + rn) of the group (r0 a multiple of every table's mr) and the
+ * tiles [t0, t1): scores into the group buffer, then per row and tile the logits (masks
+ * applied), the target's logit, telemetry and debiased counts, the tile's max, and
+ * e^(z - tile max) in place with its sum. Every value depends only on its row and tile. */
+static void phase_a(const ib_ctx *c, size_t r0, size_t rn, size_t t0, size_t t1)
 {
     const negs_kernels *k = c->k;
-    size_t dim = c->dim, cw = c->npad - c0 < C ? c->npad - c0 : C;
-    if (c->bf && c->bf->hw) negs_ib_bf16_scores(c->bf, i0, rn, c0, cw, s, C);
-    else k->scores(c->up + i0 * dim, (rn + c->mr - 1) / c->mr, c->vp + c0 * dim,
-                   cw / NEGS_KN_NR, dim, s, C); /* i0 is a multiple of mr */
-    for (size_t r = 0; r < rn; r++) {
-        size_t i = i0 + r;
-        float *z = s + r * C;
-        float tmax = row_logits(c, i, c0, cw, z);
-        if (i >= c0 && i < c0 + cw) zt[r] = z[i - c0];
-        if (c->tel_t)
-            negs_ib_tel_tile(c->tel_cols + i * c->tel_t, c->tel_logits + i * c->tel_t, c->tel_t,
-                             z, c0, cw, i);
-        if (c->rowt) live[r] += negs_ib_debias_tile(z, cw, i >= c0 ? i - c0 : cw);
-        if (tmax == -INFINITY) { /* everything masked in this tile: weights 0 */
-            memset(z, 0, cw * sizeof *z);
-            continue;
-        }
-        float mnew = tmax > mrow[r] ? tmax : mrow[r];
-        double alpha = mrow[r] == -INFINITY ? 0.0 : exp((double)mrow[r] - (double)mnew);
-        float sum = k->exp_scale(z, cw, mnew, 1.0f);
-        lsum[r] = lsum[r] * alpha + sum;
-        if (c->du && alpha != 1.0) {
-            float a = (float)alpha, *d = c->du + i * dim;
-            for (size_t q = 0; q < dim; q++) d[q] *= a;
-        }
-        mrow[r] = mnew;
-    }
-    if (c->du && c0 < c->n) {
-        size_t cn = c->n - c0 < cw ? c->n - c0 : cw;
-        if (c->bf) negs_ib_bf16_du(c->bf, c->du + i0 * dim, rn, s, C, c0, cn);
-        else k->accum(c->du + i0 * dim, dim, rn, s, C, 1, c->v + c0 * dim, dim, cn, dim);
-    }
-}
-
-/* The end of row i of the debiased softmax: its loss, weights and du (lsum holds its
- * negatives only). */
-static void finish_debiased(const ib_ctx *c, size_t i, float m, double lsum, float zt,
-                            uint32_t live)
-{
-    negs_ib_debias_finish(c->tau, c->lfloor, c->coef, m, lsum, zt, live, &c->rowloss[i],
-                          &c->roww[i], &c->rowt[i]);
-    c->rowm[i] = m;
-    if (c->du) {
-        float w = c->roww[i], t = c->rowt[i], *d = c->du + i * c->dim;
-        const float *vi = c->v + i * c->dim;
-        for (size_t q = 0; q < c->dim; q++) d[q] = d[q] * w + t * vi[q];
-    }
-}
-
-/* A group of up to g1 row blocks starting at row g0. The columns are swept in chunks of
- * c->cchunk (sized so that the chunk's packed and plain v stay in L2), each chunk visited by
- * every row block of the group in turn: v is read from memory once per group instead of once
- * per block. Each row still sees its tiles in column order, so nothing it computes changes. */
-static void pass1_group(const ib_ctx *c, size_t g0, float *s)
-{
-    size_t rows = c->b - g0 < c->g1 * R ? c->b - g0 : c->g1 * R, dim = c->dim;
-    float mrow[NEGS_IB_GROUP * R], zt[NEGS_IB_GROUP * R];
-    double lsum[NEGS_IB_GROUP * R];
-    uint32_t live[NEGS_IB_GROUP * R]; /* debiased: live negatives per row */
-    for (size_t r = 0; r < rows; r++) {
-        mrow[r] = -INFINITY;
-        lsum[r] = 0.0;
-        zt[r] = 0.0f;
-        live[r] = 0;
-        if (c->tel_t)
-            negs_ib_tel_clear(c->tel_cols + (g0 + r) * c->tel_t,
-                              c->tel_logits + (g0 + r) * c->tel_t, c->tel_t);
-    }
-    if (c->du) memset(c->du + g0 * dim, 0, rows * dim * sizeof *c->du);
-    for (size_t h0 = 0; h0 < c->npad; h0 += c->cchunk) {
-        size_t h1 = c->npad - h0 < c->cchunk ? c->npad : h0 + c->cchunk;
-        for (size_t o = 0; o < rows; o += R) {
-            size_t rn = rows - o < R ? rows - o : R;
-            for (size_t c0 = h0; c0 < h1; c0 += C)
-                pass1_tile(c, g0 + o, rn, c0, s, mrow + o, lsum + o, zt + o, live + o);
-        }
-    }
-    for (size_t r = 0; r < rows; r++) {
-        size_t i = g0 + r;
-        if (c->tel_t)
-            negs_ib_tel_sort(c->tel_cols + i * c->tel_t, c->tel_logits + i * c->tel_t, c->tel_t);
-        if (c->rowt) {
-            finish_debiased(c, i, mrow[r], lsum[r], zt[r], live[r]);
-            continue;
-        }
-        /* the target column is never masked, so lsum >= its own term > 0 */
-        c->rowloss[i] = ((double)mrow[r] - (double)zt[r]) + log(lsum[r]);
-        c->rowm[i] = mrow[r];
-        c->roww[i] = (float)((double)c->coef / lsum[r]);
-        if (c->du) {
-            float w = c->roww[i], cf = c->coef, *d = c->du + i * dim;
-            const float *vi = c->v + i * dim;
-            for (size_t q = 0; q < dim; q++) d[q] = d[q] * w - cf * vi[q];
-        }
-    }
-}
-
-/* One tile of pass 2: rows [i0, i0 + rn) against the column block at c0. */
-static void pass2_tile(const ib_ctx *c, size_t c0, size_t i0, size_t rn, float *s)
-{
-    const negs_kernels *k = c->k;
-    size_t dim = c->dim;
-    size_t cw = c->npad - c0 < C ? c->npad - c0 : C;
-    size_t cn = c->n - c0 < cw ? c->n - c0 : cw; /* c0 < n always */
-    if (c->bf && c->bf->hw) negs_ib_bf16_scores(c->bf, i0, rn, c0, cw, s, C);
-    else k->scores(c->up + i0 * dim, (rn + c->mr - 1) / c->mr, c->vp + c0 * dim,
-                   cw / NEGS_KN_NR, dim, s, C);
-    for (size_t r = 0; r < rn; r++) {
-        size_t i = i0 + r;
-        float *z = s + r * C;
-        row_logits(c, i, c0, cw, z);
-        k->exp_scale(z, cw, c->rowm[i], c->roww[i]);
-        if (i >= c0 && i < c0 + cw) {
-            if (c->rowt) z[i - c0] = c->rowt[i];
-            else z[i - c0] -= c->coef;
-        }
-    }
-    if (c->bf) negs_ib_bf16_dv(c->bf, c->dv + c0 * dim, cn, s, C, i0, rn);
-    else k->accum(c->dv + c0 * dim, dim, cn, s, 1, C, c->u + i0 * dim, dim, rn, dim);
-}
-
-/* A group of up to g2 column blocks starting at column h0, swept over the rows in chunks of
- * c->rchunk (u kept in L2 across the group's blocks). Each column block still sees the row
- * blocks in order, so dv is accumulated in the same order as block by block. */
-static void pass2_group(const ib_ctx *c, size_t h0, float *s)
-{
-    size_t cols = c->n - h0 < c->g2 * C ? c->n - h0 : c->g2 * C;
-    memset(c->dv + h0 * c->dim, 0, cols * c->dim * sizeof *c->dv);
-    for (size_t r0 = 0; r0 < c->b; r0 += c->rchunk) {
-        size_t r1 = c->b - r0 < c->rchunk ? c->b : r0 + c->rchunk;
-        for (size_t o = 0; o < cols; o += C)
-            for (size_t i0 = r0; i0 < r1; i0 += R)
-                pass2_tile(c, h0 + o, i0, r1 - i0 < R ? r1 - i0 : R, s);
-    }
-}
-
-/* One part per block, claimed dynamically by the pool's threads (a slow or busy thread just
- * takes fewer blocks); a part borrows any free scratch tile, which changes nothing it
- * computes. */
-static float *take_tile(const ib_ctx *c, size_t *slot)
-{
-    for (;;)
-        for (size_t q = 0; q < c->slots; q++)
-            if (!atomic_flag_test_and_set(&c->busy[q])) {
-                *slot = q;
-                return c->scratch + q * R * C;
+    size_t dim = c->dim, mr = c->mr;
+    for (size_t t = t0; t < t1; t++) {
+        size_t c0 = t * C, cw = c->npad - c0 < C ? c->npad - c0 : C;
+        float *gt = c->g + r0 * c->ldg + c0;
+        if (c->bf && c->bf->hw) negs_ib_bf16_scores(c->bf, c->g0 + r0, rn, c0, cw, gt, c->ldg);
+        else k->scores(c->up + (c->g0 + r0) * dim, (rn + mr - 1) / mr, c->vp + c0 * dim,
+                       cw / NEGS_KN_NR, dim, gt, c->ldg);
+        for (size_t r = r0; r < r0 + rn; r++) {
+            size_t i = c->g0 + r, at = r * c->ntp + t;
+            float *z = c->g + r * c->ldg + c0, tm;
+            uint32_t local[4];
+            const uint32_t *bits = c->mk ? negs_ib_tile_bits(c->mk, i, c0, cw, local) : NULL;
+            tm = bits ? k->logits_mask(z, cw, c->inv_t, c->lq + c0, bits)
+                      : k->logits(z, cw, c->inv_t, c->lq + c0);
+            if (i >= c0 && i < c0 + cw) c->zt[r] = z[i - c0];
+            if (c->tel_t)
+                negs_ib_tel_tile(c->tel_cols + i * c->tel_t, c->tel_logits + i * c->tel_t,
+                                 c->tel_t, z, c0, cw, i);
+            if (c->debias) c->tlive[at] = negs_ib_debias_tile(z, cw, i >= c0 ? i - c0 : cw);
+            c->tmax[at] = tm;
+            if (tm == -INFINITY) { /* everything masked in this tile: weights 0 */
+                memset(z, 0, cw * sizeof *z);
+                c->tsum[at] = 0.0f;
+            } else {
+                c->tsum[at] = k->exp_scale(z, cw, tm, 1.0f);
             }
+        }
+    }
 }
 
-static void run_pass1(void *ctx, size_t part, size_t n_parts)
+/* Phase B for group row r: the row's max M over its tiles, each tile's rescale
+ * e^(tile max - M), the sum l (in double, tiles in column order), the loss, and with
+ * gradients the row of G = dloss/dz times the reduction scale, in place:
+ * G_ij = coef e^(z_ij - M) / l - coef [i == j] (debiased: the weights of debias.h). */
+static void phase_b_row(const ib_ctx *c, size_t r, int grads)
+{
+    const negs_kernels *k = c->k;
+    size_t i = c->g0 + r, nt = c->ntiles;
+    const float *tm = c->tmax + r * c->ntp, *ts = c->tsum + r * c->ntp;
+    float *al = c->talpha + r * c->ntp, *g = c->g + r * c->ldg;
+    float m = k->max(tm, c->ntp); /* padding entries are -inf; the target's tile is live */
+    if (!isfinite(m)) {            /* a logit overflowed: the call fails on the loss */
+        c->rowloss[i] = NAN;
+        return;
+    }
+    memcpy(al, tm, c->ntp * sizeof *al);
+    k->exp_scale(al, c->ntp, m, 1.0f); /* 0 for all-masked tiles and padding */
+    double l = 0.0;
+    uint32_t live = 0;
+    for (size_t t = 0; t < nt; t++) {
+        l += (double)ts[t] * (double)al[t];
+        if (c->debias) live += c->tlive[r * c->ntp + t];
+    }
+    if (c->tel_t)
+        negs_ib_tel_sort(c->tel_cols + i * c->tel_t, c->tel_logits + i * c->tel_t, c->tel_t);
+    double w;
+    float tg = -c->coef; /* G's target entry is e w + tg (debiased: e is 0 there) */
+    if (c->debias) {
+        float wf;
+        negs_ib_debias_finish(c->tau, c->lfloor, c->coef, m, l, c->zt[r], live,
+                              &c->rowloss[i], &wf, &tg);
+        w = wf;
+    } else {
+        /* the target column is never masked, so l >= its own term > 0 */
+        c->rowloss[i] = ((double)m - (double)c->zt[r]) + log(l);
+        w = (double)c->coef / l;
+    }
+    if (!grads) return;
+    for (size_t t = 0; t < nt; t++) {
+        size_t c0 = t * C, cw = c->npad - c0 < C ? c->npad - c0 : C;
+        float s = (float)(w * (double)al[t]), *z = g + c0;
+        for (size_t q = 0; q < cw; q++) z[q] *= s;
+    }
+    g[i] = c->debias ? tg : g[i] + tg;
+    /* bf16, portable path: G rounded once here, so du and dv multiply the rounded weights
+     * (the native kernel rounds the same way as it pairs them) */
+    if (c->bf && !c->bf->hw) negs_bf16_round_tile(g, c->ldg, 1, c->npad);
+}
+
+/* The gradients of the group's rows: du rows [r0, r0 + rn) = G V over every column (in
+ * column order, in chunks of v that stay in L2), or dv columns [j0, j0 + cn) += G^T U over
+ * the group's rows in order. Groups run in row order, so dv_j is one chain over i. */
+static void phase_c_du(const ib_ctx *c, size_t r0, size_t rn)
+{
+    size_t dim = c->dim;
+    float *d = c->du + (c->g0 + r0) * dim;
+    memset(d, 0, rn * dim * sizeof *d);
+    if (c->bf && c->bf->hw) { /* the native bf16 products, tile by tile (rn <= 48) */
+        for (size_t j0 = 0; j0 < c->n; j0 += C)
+            negs_ib_bf16_du(c->bf, d, rn, c->g + r0 * c->ldg + j0, c->ldg, j0,
+                            c->n - j0 < C ? c->n - j0 : C);
+        return;
+    }
+    for (size_t j0 = 0; j0 < c->n; j0 += c->kchunk) {
+        size_t cn = c->n - j0 < c->kchunk ? c->n - j0 : c->kchunk;
+        c->k->accum(d, dim, rn, c->g + r0 * c->ldg + j0, c->ldg, 1, c->v + j0 * dim, dim, cn,
+                    dim);
+    }
+}
+
+static void phase_c_dv(const ib_ctx *c, size_t j0, size_t cn)
+{
+    size_t dim = c->dim;
+    if (c->bf && c->bf->hw) { /* 48 rows at a time (pairs of rows within them) */
+        for (size_t r = 0; r < c->gn; r += NEGS_IB_ROWS)
+            negs_ib_bf16_dv(c->bf, c->dv + j0 * dim, cn, c->g + r * c->ldg + j0, c->ldg,
+                            c->g0 + r, c->gn - r < NEGS_IB_ROWS ? c->gn - r : NEGS_IB_ROWS);
+        return;
+    }
+    c->k->accum(c->dv + j0 * dim, dim, cn, c->g + j0, 1, c->ldg, c->u + c->g0 * dim, dim, c->gn,
+                dim);
+}
+
+static size_t parts_a(const ib_ctx *c)
+{
+    return c->a_rows ? (c->gn + c->a_rows - 1) / c->a_rows : c->ntiles;
+}
+
+static void run_phase_a(void *ctx, size_t part, size_t n_parts)
 {
     const ib_ctx *c = ctx;
-    size_t slot;
-    float *s = take_tile(c, &slot);
     (void)n_parts;
-    pass1_group(c, part * c->g1 * R, s);
-    atomic_flag_clear(&c->busy[slot]);
+    if (!c->a_rows) {
+        phase_a(c, 0, c->gn, part, part + 1);
+        return;
+    }
+    size_t r0 = part * c->a_rows, rn = c->gn - r0 < c->a_rows ? c->gn - r0 : c->a_rows;
+    for (size_t r = r0; c->tel_t && r < r0 + rn; r++)
+        negs_ib_tel_clear(c->tel_cols + (c->g0 + r) * c->tel_t,
+                          c->tel_logits + (c->g0 + r) * c->tel_t, c->tel_t);
+    phase_a(c, r0, rn, 0, c->ntiles);
 }
 
-static void run_pass2(void *ctx, size_t part, size_t n_parts)
+static void run_phase_b(void *ctx, size_t part, size_t n_parts)
 {
     const ib_ctx *c = ctx;
-    size_t slot;
-    float *s = take_tile(c, &slot);
     (void)n_parts;
-    pass2_group(c, part * c->g2 * C, s);
-    atomic_flag_clear(&c->busy[slot]);
+    size_t r0 = part * c->b_rows, r1 = c->gn - r0 < c->b_rows ? c->gn : r0 + c->b_rows;
+    for (size_t r = r0; r < r1; r++) phase_b_row(c, r, c->du || c->dv);
 }
 
-/* Groups of blocks per part and the chunk sizes. None of this changes what any element is
- * computed from or in which order (see pass1_group, pass2_group), so it may depend on the
- * thread count: groups shrink until there are at least 4 parts per thread to balance. */
-static void plan_groups(ib_ctx *c, size_t threads)
+static size_t parts_du(const ib_ctx *c)
 {
-    size_t rb = (c->b + R - 1) / R, cb = (c->n + C - 1) / C, want = 4 * threads;
-    c->g1 = NEGS_IB_GROUP;
-    while (c->g1 > 1 && (rb + c->g1 - 1) / c->g1 < want) c->g1--;
-    c->g2 = NEGS_IB_GROUP;
-    while (c->g2 > 1 && (cb + c->g2 - 1) / c->g2 < want) c->g2--;
-    /* packed and plain copies of a chunk's rows: 8 dim bytes each, about 384 KiB in all */
-    size_t fit = NEGS_IB_L2_BYTES / (8 * c->dim);
-    c->cchunk = fit / C < 1 ? C : fit / C * C;
-    c->rchunk = fit / R < 1 ? R : fit / R * R;
+    return c->du ? (c->gn + c->du_rows - 1) / c->du_rows : 0;
+}
+
+static void run_phase_c(void *ctx, size_t part, size_t n_parts)
+{
+    const ib_ctx *c = ctx;
+    size_t nd = parts_du(c);
+    (void)n_parts;
+    if (part < nd) { /* the du parts first: they are the longest */
+        size_t r0 = part * c->du_rows;
+        phase_c_du(c, r0, c->gn - r0 < c->du_rows ? c->gn - r0 : c->du_rows);
+        return;
+    }
+    size_t j0 = (part - nd) * c->dv_cols;
+    phase_c_dv(c, j0, c->n - j0 < c->dv_cols ? c->n - j0 : c->dv_cols);
+}
+
+/* Rows per group: as many as keep the group buffer within about NEGS_IB_GROUP_BYTES, a
+ * multiple of NEGS_IB_ROWS (so of every mr), between NEGS_IB_ROWS and NEGS_IB_MAX_GROUP.
+ * Nothing any element is computed from or the order of any sum depends on the group size, so
+ * these (and the part sizes) are scheduling only. */
+static void plan_groups(ib_ctx *c)
+{
+    size_t rows = NEGS_IB_GROUP_BYTES / (c->ldg * sizeof(float)) / NEGS_IB_ROWS * NEGS_IB_ROWS;
+    if (rows < NEGS_IB_ROWS) rows = NEGS_IB_ROWS;
+    if (rows > NEGS_IB_MAX_GROUP) rows = NEGS_IB_MAX_GROUP;
+    size_t bpad = pad_to(c->b, NEGS_IB_ROWS);
+    c->group = rows < bpad ? rows : bpad;
+    c->a_rows = c->tel_t ? NEGS_IB_ROWS : 0;
+    c->b_rows = 8;
+    c->du_rows = 24;
+    c->dv_cols = C;
+    size_t fit = NEGS_IB_L2_BYTES / (4 * c->dim); /* v rows of a du chunk */
+    c->kchunk = fit < C ? C : fit / C * C;
+}
+
+/* The passes, group by group: A (tiles of the group's rows, by columns), B (by rows), C (du
+ * by rows and dv by columns). */
+static void run_groups(negs_pool *pool, ib_ctx *c)
+{
+    if (c->dv) memset(c->dv, 0, c->n * c->dim * sizeof *c->dv);
+    for (size_t g0 = 0; g0 < c->b; g0 += c->group) {
+        c->g0 = g0;
+        c->gn = c->b - g0 < c->group ? c->b - g0 : c->group;
+        negs_pool_run(pool, run_phase_a, c, parts_a(c));
+        negs_pool_run(pool, run_phase_b, c, (c->gn + c->b_rows - 1) / c->b_rows);
+        size_t pc = parts_du(c) + (c->dv ? (c->n + c->dv_cols - 1) / c->dv_cols : 0);
+        if (pc) negs_pool_run(pool, run_phase_c, c, pc);
+    }
 }
 
 /* Byte offsets of the workspace regions (each 64-byte aligned). */
 typedef struct ib_layout {
-    size_t up, vp, lq, rowm, roww, rowloss, rowt, scratch, xu, xv, inv, gu, gv;
+    size_t up, vp, lq, rowloss, g, tmax, tsum, talpha, tlive, zt, xu, xv, inv, gu, gv;
     size_t ord, tmp, gstart, gend, gptr, gcnt, hits, moff, mscratch, total;
 } ib_layout;
 
@@ -271,12 +277,12 @@ static int region(size_t *off, size_t *at, size_t count, size_t size)
     return NEGS_OK;
 }
 
-/* The workspace of a call: the passes' packed panels and per-row state, the masks (masks),
- * copied or normalised rows (rows) with their inverse norms (cosine), and gradient rows on
- * their way to the tables (gu, gv). */
+/* The workspace of a call: the packed panels, the row group's buffer and per-tile state
+ * (group rows of ldg and ntp entries), the masks (masks), copied or normalised rows (rows) with
+ * their inverse norms (cosine), and gradient rows on their way to the tables (gu, gv). */
 static int plan_layout(ib_layout *ly, size_t b, size_t n, size_t npad, size_t dim, size_t mr,
-                       size_t parts, int masks, int rows, int cosine, int gu, int gv,
-                       int debias)
+                       size_t parts, size_t group, size_t ldg, size_t ntp, int masks, int rows,
+                       int cosine, int gu, int gv, int debias)
 {
     size_t off = 0, urows = pad_to(b, mr), x;
     int st = negs_size_mul(urows, dim, &x, "negs_loss_inbatch: packed u");
@@ -284,11 +290,15 @@ static int plan_layout(ib_layout *ly, size_t b, size_t n, size_t npad, size_t di
     if (!st) st = negs_size_mul(npad, dim, &x, "negs_loss_inbatch: packed v");
     if (!st) st = region(&off, &ly->vp, x, sizeof(float));
     if (!st) st = region(&off, &ly->lq, npad, sizeof(float));
-    if (!st) st = region(&off, &ly->rowm, b, sizeof(float));
-    if (!st) st = region(&off, &ly->roww, b, sizeof(float));
     if (!st) st = region(&off, &ly->rowloss, b, sizeof(double));
-    if (!st) st = region(&off, &ly->rowt, debias ? b : 0, sizeof(float));
-    if (!st) st = region(&off, &ly->scratch, parts * R * C, sizeof(float));
+    if (!st) st = negs_size_mul(group, ldg, &x, "negs_loss_inbatch: group buffer");
+    if (!st) st = region(&off, &ly->g, x, sizeof(float));
+    if (!st) st = negs_size_mul(group, ntp, &x, "negs_loss_inbatch: tile state");
+    if (!st) st = region(&off, &ly->tmax, x, sizeof(float));
+    if (!st) st = region(&off, &ly->tsum, x, sizeof(float));
+    if (!st) st = region(&off, &ly->talpha, x, sizeof(float));
+    if (!st) st = region(&off, &ly->tlive, debias ? x : 0, sizeof(uint32_t));
+    if (!st) st = region(&off, &ly->zt, group, sizeof(float));
     size_t mn = masks ? n : 0, mb = masks ? b + 1 : 0, mr_ = masks ? b : 0;
     size_t words = masks ? npad / 32 : 0;
     if (!st) st = region(&off, &ly->ord, mn, sizeof(uint32_t));
@@ -452,8 +462,21 @@ int negs_ib_run(negs_loss *l, const negs_ib_call *a)
     int gu = a->to_tables && a->d_user_emb, gv = a->to_tables && a->d_item_emb;
     ib_layout ly;
     int debias = l->tau_plus > 0.0;
-    st = plan_layout(&ly, b, n, npad, dim, k->mr, parts, item_ids != NULL, own_rows, cosine,
-                     gu, gv, debias);
+    ib_ctx c;
+    memset(&c, 0, sizeof c);
+    c.k = k;
+    c.b = b;
+    c.n = n;
+    c.npad = npad;
+    c.dim = dim;
+    c.mr = k->mr;
+    c.ntiles = (npad + C - 1) / C;
+    c.ntp = pad_to(c.ntiles, NEGS_KN_NR);
+    c.ldg = npad + NEGS_KN_NR; /* rows not 4 KiB apart: no cache-set conflicts between them */
+    c.tel_t = l->tel_t;
+    plan_groups(&c);
+    st = plan_layout(&ly, b, n, npad, dim, k->mr, parts, c.group, c.ldg, c.ntp, item_ids != NULL,
+                     own_rows, cosine, gu, gv, debias);
     if (!st) st = negs_ib_ws_reserve(l, ly.total, 0, 0);
     if (st) return st;
     unsigned char *base = ((negs_ib_ws *)l->ws)->block;
@@ -490,14 +513,6 @@ int negs_ib_run(negs_loss *l, const negs_ib_call *a)
         pv = bf.rv;
     }
 
-    ib_ctx c;
-    memset(&c, 0, sizeof c);
-    c.k = k;
-    c.b = b;
-    c.n = n;
-    c.npad = npad;
-    c.dim = dim;
-    c.mr = k->mr;
     c.u = pu;
     c.v = pv;
     float *up = (float *)(base + ly.up), *vp = (float *)(base + ly.vp);
@@ -517,20 +532,27 @@ int negs_ib_run(negs_loss *l, const negs_ib_call *a)
     double scale = l->reduction == NEGS_REDUCE_MEAN ? 1.0 / (double)b : 1.0;
     c.inv_t = (float)(1.0 / l->temperature);
     c.coef = (float)(scale / l->temperature);
-    c.rowm = (float *)(base + ly.rowm);
-    c.roww = (float *)(base + ly.roww);
     c.rowloss = (double *)(base + ly.rowloss);
+    c.g = (float *)(base + ly.g);
+    c.tmax = (float *)(base + ly.tmax);
+    c.tsum = (float *)(base + ly.tsum);
+    c.talpha = (float *)(base + ly.talpha);
+    c.zt = (float *)(base + ly.zt);
+    for (size_t r = 0; r < c.group; r++) /* the tile state's padding: no tile */
+        for (size_t t = c.ntiles; t < c.ntp; t++) {
+            c.tmax[r * c.ntp + t] = -INFINITY;
+            c.tsum[r * c.ntp + t] = 0.0f;
+        }
     if (debias) {
-        c.rowt = (float *)(base + ly.rowt);
+        c.debias = 1;
+        c.tlive = (uint32_t *)(base + ly.tlive);
         c.tau = l->tau_plus;
         c.lfloor = -(double)c.inv_t; /* the paper's e^(-1/t): a cosine score is >= -1 */
     }
-    c.tel_t = l->tel_t;
     c.tel_cols = l->tel_cols;
     c.tel_logits = l->tel_logits;
     c.du = du;
     c.dv = dv;
-    c.scratch = (float *)(base + ly.scratch);
 
     negs_ib_masks mk;
     if (item_ids) {
@@ -561,12 +583,7 @@ int negs_ib_run(negs_loss *l, const negs_ib_call *a)
         if (item_ids) negs_ib_tel_counts(&mk, &l->tel_hits, &l->tel_known);
     }
 
-    atomic_flag busy[NEGS_IB_MAX_THREADS];
-    c.slots = parts < NEGS_IB_MAX_THREADS ? parts : NEGS_IB_MAX_THREADS;
-    for (size_t q = 0; q < c.slots; q++) atomic_flag_clear(&busy[q]);
-    c.busy = busy;
-    plan_groups(&c, parts);
-    negs_pool_run(l->pool, run_pass1, &c, (b + c.g1 * R - 1) / (c.g1 * R));
+    run_groups(l->pool, &c);
 
     double total = 0.0;
     for (size_t i = 0; i < b; i++) total += c.rowloss[i];
@@ -581,7 +598,6 @@ int negs_ib_run(negs_loss *l, const negs_ib_call *a)
     if (l->reduction != NEGS_REDUCE_NONE ? !isfinite(a->loss[0]) : first_nonfinite(a->loss, b) < b)
         return ib_overflow(a->fn, "the loss");
 
-    if (dv) negs_pool_run(l->pool, run_pass2, &c, (n + c.g2 * C - 1) / (c.g2 * C));
     /* A gradient is a sum over columns (du) or rows (dv) of terms that fit a float; with
      * entries near 3e38 the sum may not: refuse rather than return OK with inf. */
     if (du && first_nonfinite(du, b * dim) < b * dim) return ib_overflow(a->fn, "du");

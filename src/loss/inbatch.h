@@ -9,13 +9,15 @@
 
 /* Block sizes. Fixed (never derived from the thread count), so every output element is
  * computed by the same operations whatever the number of threads. */
-#define NEGS_IB_ROWS 48  /* rows per row block (a multiple of every table's mr) */
-#define NEGS_IB_COLS 128 /* columns per tile / column block (a multiple of 32) */
+#define NEGS_IB_ROWS 48  /* row group sizes are multiples of this (so of every table's mr) */
+#define NEGS_IB_COLS 128 /* columns per tile (a multiple of 32) */
 #define NEGS_IB_MAX_THREADS 256 /* the pool's own limit */
-/* Scheduling only (they change no result): at most this many blocks per part, and the bytes
- * of u or v rows a part keeps hot while its blocks share them (about a third of Zen 4's L2). */
-#define NEGS_IB_GROUP 4
-#define NEGS_IB_L2_BYTES (384u * 1024u)
+/* Scheduling only (they change no result): the bytes of a row group's buffer (its rows of G,
+ * b + m floats each) aimed at, its largest row count, and the bytes of v rows a du chunk keeps
+ * in L2 (a quarter of Zen 4's). */
+#define NEGS_IB_GROUP_BYTES (2048u * 1024u)
+#define NEGS_IB_MAX_GROUP 480
+#define NEGS_IB_L2_BYTES (256u * 1024u)
 
 /* The workspace kept in negs_loss.ws: one 64-byte aligned block carved per call, plus two
  * buffers whose length depends on the data (the masks' candidate groups and their rows). All
