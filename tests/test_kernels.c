@@ -174,6 +174,11 @@ static void test_row_ops(void **state)
         float ninf[16];
         for (int c = 0; c < 16; c++) ninf[c] = -INFINITY;
         assert_true(t[ti]->max(ninf, 16) == -INFINITY);
+        /* scale: each entry one float product (exact in double, then rounded), only n of them */
+        for (int c = 0; c < 64; c++) z0[c] = z[c] = 10.0f * frand();
+        t[ti]->scale(z, 48, 0.3f);
+        for (int c = 0; c < 64; c++)
+            assert_true(z[c] == (c < 48 ? (float)((double)z0[c] * (double)0.3f) : z0[c]));
     }
 }
 

@@ -59,6 +59,8 @@ typedef struct negs_kernels {
      * fewer than m distinct ids, and returns its index (n_rows when every row is done). */
     size_t (*top_rows)(const float *s, const uint32_t *items, size_t n_rows, size_t n,
                        uint32_t n_items, uint32_t m, uint32_t *out);
+    /* z[c] *= s for c < n (n a multiple of 16): one rounding, the same in every table. */
+    void (*scale)(float *z, size_t n, float s);
 } negs_kernels;
 
 /* The best table for NEGS_CPU_* bits `isa` (0: the portable scalar one). */

@@ -465,11 +465,18 @@ TAVX2 size_t negs_kn_top_rows_avx2(const float *s, const uint32_t *items, size_t
     }
 }
 
+TAVX2 static void scale_avx2(float *z, size_t n, float s)
+{
+    const __m256 vs = _mm256_set1_ps(s);
+    for (size_t c = 0; c < n; c += 8)
+        _mm256_storeu_ps(z + c, _mm256_mul_ps(_mm256_loadu_ps(z + c), vs));
+}
+
 const negs_kernels negs_kernels_avx2 = {
     NEGS_KERNEL_AVX2, MR, scores_avx2, accum_avx2, logits_avx2, max_avx2, logits_mask_avx2,
     exp_scale_avx2, dot_avx2, axpy_avx2, negs_kn_float_keys_avx2, negs_kn_max_u32_avx2,
     negs_kn_find_u32_avx2,
-    negs_kn_top_rows_avx2,
+    negs_kn_top_rows_avx2, scale_avx2,
 };
 
 #endif

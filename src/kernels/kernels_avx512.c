@@ -63,6 +63,13 @@ INL T512 void accum_block(float *acc, size_t ldacc, const float *w, size_t wsi, 
                           const int masked, __mmask16 tail)
 {
     __m512 r[12][4];
+    /* the next block's accumulators (dv: rows far apart in memory): fetched while this one
+     * runs, so its loads below do not wait on memory */
+#pragma GCC unroll 12
+    for (int i = 0; i < ni; i++)
+#pragma GCC unroll 4
+        for (int v = 0; v < nv; v++)
+            _mm_prefetch((const char *)(acc + (ni + i) * ldacc + 16 * v), _MM_HINT_T0);
 #pragma GCC unroll 12
     for (int i = 0; i < ni; i++)
 #pragma GCC unroll 4
@@ -234,11 +241,18 @@ T512 static void axpy_avx512(float *y, float w, const float *x, size_t dim)
     }
 }
 
+T512 static void scale_avx512(float *z, size_t n, float s)
+{
+    const __m512 vs = _mm512_set1_ps(s);
+    for (size_t c = 0; c < n; c += 16)
+        _mm512_storeu_ps(z + c, _mm512_mul_ps(_mm512_loadu_ps(z + c), vs));
+}
+
 const negs_kernels negs_kernels_avx512 = {
     NEGS_KERNEL_AVX512, MR, scores_avx512, accum_avx512, logits_avx512, max_avx512,
     logits_mask_avx512, exp_scale_avx512, dot_avx512, axpy_avx512, negs_kn_float_keys_avx2,
     negs_kn_max_u32_avx2, negs_kn_find_u32_avx2,
-    negs_kn_top_rows_avx2,
+    negs_kn_top_rows_avx2, scale_avx512,
 };
 
 #endif

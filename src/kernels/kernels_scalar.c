@@ -176,9 +176,14 @@ static size_t top_rows_scalar(const float *s, const uint32_t *items, size_t n_ro
     return n_rows;
 }
 
+static void scale_scalar(float *z, size_t n, float s)
+{
+    for (size_t c = 0; c < n; c++) z[c] *= s;
+}
+
 const negs_kernels negs_kernels_scalar = {
     NEGS_KERNEL_SCALAR, MR, scores_scalar, accum_scalar, logits_scalar, max_scalar,
     logits_mask_scalar, exp_scale_scalar, dot_scalar, axpy_scalar, float_keys_scalar,
     max_u32_scalar, find_u32_scalar,
-    top_rows_scalar,
+    top_rows_scalar, scale_scalar,
 };

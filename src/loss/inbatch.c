@@ -1,7 +1,7 @@
 /* negs_loss_inbatch: the fused in-batch (mixed negative) softmax over b queries and b + m
  * candidates. It never forms the b x (b + m) logits, but it computes each logit once: the
  * rows go in groups (a few dozen to a few hundred rows, as many as keep the group's rows of G
- * within about 2 MiB), each group in three phases run across the pool:
+ * within about 4 MiB), each group in three phases run across the pool:
  * - A, by 128-column tiles: the scores of the group's rows, the logits (masks applied), each
  *   (row, tile)'s max and e^(z - tile max) in place with its sum;
  * - B, by rows: the row's max M, the tiles' rescale e^(tile max - M), the sum l, the loss,
@@ -135,8 +135,7 @@ static void phase_b_row(const ib_ctx *c, size_t r, int grads)
     if (!grads) return;
     for (size_t t = 0; t < nt; t++) {
         size_t c0 = t * C, cw = c->npad - c0 < C ? c->npad - c0 : C;
-        float s = (float)(w * (double)al[t]), *z = g + c0;
-        for (size_t q = 0; q < cw; q++) z[q] *= s;
+        c->k->scale(g + c0, cw, (float)(w * (double)al[t]));
     }
     g[i] = c->debias ? tg : g[i] + tg;
     /* bf16, portable path: G rounded once here, so du and dv multiply the rounded weights
