@@ -3,52 +3,9 @@
  * of bounds. Each call must give the expected status and a sentence that starts with the
  * status name and names the argument; afterwards every handle must still give exactly its
  * reference results. */
-#include <float.h>
-#include <stdio.h>
+#include <dirent.h>
 
-#include "test_util.h"
-
-typedef struct hostile_case {
-    const char *call;
-    int got, want;
-    const char *needle;
-    char sentence[256];
-} hostile_case;
-
-static hostile_case g_cases[400];
-static size_t g_n;
-
-/* Records one hostile call: the status it gave and the sentence it left. */
-#define H(expr, want_, needle_)                                                            \
-    do {                                                                                   \
-        hostile_case *c_ = &g_cases[g_n++];                                                \
-        c_->call = #expr;                                                                  \
-        c_->got = (expr);                                                                  \
-        c_->want = (want_);                                                                \
-        c_->needle = (needle_);                                                            \
-        snprintf(c_->sentence, sizeof c_->sentence, "%s", negs_last_error());              \
-    } while (0)
-/* A constructor: NULL and the status behind it. */
-#define HN(expr, want_, needle_) H((expr) == NULL ? negs_last_status() : 0, want_, needle_)
-
-static void check_cases(void)
-{
-    int bad = 0;
-    for (size_t i = 0; i < g_n; i++) {
-        hostile_case *c = &g_cases[i];
-        const char *name = negs_status_name(c->want);
-        int ok = c->got == c->want;
-        if (c->want < 0)
-            ok = ok && strncmp(c->sentence, name, strlen(name)) == 0 && strstr(c->sentence, c->needle);
-        if (!ok) {
-            print_error("%s: got %s, want %s naming \"%s\": \"%s\"\n", c->call,
-                        negs_status_name(c->got), name, c->needle, c->sentence);
-            bad++;
-        }
-    }
-    g_n = 0;
-    assert_int_equal(bad, 0);
-}
+#include "test_hostile.h"
 
 enum { NI = 50, NU = 4, ROWS = 3, K = 2, DIM = 3 };
 static const uint64_t g_indptr[NU + 1] = {0, 2, 4, 4, 6};
@@ -149,6 +106,8 @@ static void test_sampler(void **state)
     H(negs_sampler_set_param(s, NEGS_SP_ROW_OFFSET, -1), NEGS_E_INVALID, "row_offset");
     H(negs_sampler_set_param(s, NEGS_SP_ROW_OFFSET, 1e300), NEGS_E_INVALID, "row_offset");
     H(negs_sampler_set_param(s, NEGS_SP_FALLBACK_ROWS, 1), NEGS_E_INVALID, "read-only");
+    H(negs_sampler_set_param(s, NEGS_SP_SHARED_EXCLUDE, 2), NEGS_E_INVALID, "shared_exclude");
+    H(negs_sampler_set_param(s, NEGS_SP_SHARED_EXCLUDE, NAN), NEGS_E_INVALID, "shared_exclude");
     H(negs_sampler_get_param(NULL, NEGS_SP_ALPHA, &v), NEGS_E_INVALID, "s");
     H(negs_sampler_get_param(s, NEGS_SP_ALPHA, NULL), NEGS_E_INVALID, "value");
     H(negs_sampler_get_param(s, 777, &v), NEGS_E_UNSUPPORTED, "777");
@@ -243,6 +202,12 @@ static void test_hard_and_mixture(void **state)
       NEGS_E_INVALID, "shares[1]");
     H(negs_sampler_set_schedule(m, 0, 0, NULL, NULL), NEGS_E_INVALID, "steps");
     H(negs_sampler_set_param(m, NEGS_SP_UNIQUE, 1), NEGS_E_UNSUPPORTED, "MIXTURE");
+    H(negs_sampler_set_param(h, NEGS_SP_TOP_M, 0), NEGS_E_INVALID, "top_m");
+    H(negs_sampler_set_param(h, NEGS_SP_TOP_M, 2.5), NEGS_E_INVALID, "top_m");
+    H(negs_sampler_set_param(h, NEGS_SP_TOP_M, 1e10), NEGS_E_INVALID, "top_m");
+    H(negs_sampler_set_param(h, NEGS_SP_AHNS_ALPHA, NAN), NEGS_E_INVALID, "ahns_alpha");
+    H(negs_sampler_set_param(h, NEGS_SP_AHNS_BETA, INFINITY), NEGS_E_INVALID, "ahns_beta");
+    H(negs_sampler_set_param(h, NEGS_SP_AHNS_P, -INFINITY), NEGS_E_INVALID, "ahns_p");
     assert_int_equal(negs_sampler_add(h, m, 1.0), NEGS_OK);
     assert_int_equal(negs_sampler_set_param(h, NEGS_SP_CANDIDATES, 4), NEGS_OK);
     H(negs_sampler_sample(h, 0, ROWS, NULL, g_rowpos, 3, items, NULL), NEGS_E_INVALID, "k");
@@ -271,6 +236,11 @@ static void test_hard_and_mixture(void **state)
       NEGS_E_INVALID, "query_emb");
     q[4] = 0;
     check_cases();
+    double v = 0;
+    assert_int_equal(negs_sampler_get_param(h, NEGS_SP_TOP_M, &v), NEGS_OK);
+    assert_true(v == 4.0);
+    assert_int_equal(negs_sampler_get_param(h, NEGS_SP_AHNS_BETA, &v), NEGS_OK);
+    assert_true(v == 1.0);
     assert_int_equal(negs_sampler_sample_scored(h, 0, ROWS, NULL, g_rowpos, q, emb, DIM, 2, items, lq),
                      NEGS_OK);
     for (int i = 0; i < ROWS * 2; i++) assert_true(items[i] < NI && items[i] != g_rowpos[i / 2]);
@@ -456,12 +426,134 @@ static void test_losses(void **state)
     negs_loss_free(NULL);
 }
 
+/* ---------------------------------------------------------------- coverage of the header */
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) n = 0;
+    if (s) s[n] = '\0';
+    fclose(f);
+    return s;
+}
+
+static int ident_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* Whether `word` (followed by `after`, e.g. "(") occurs in src word-bounded on a line that
+ * contains every one of the markers before it (NULL-terminated; none: any line). */
+static int occurs(const char *src, const char *word, const char *after, const char *const *markers)
+{
+    size_t wl = strlen(word), al = strlen(after);
+    for (const char *p = strstr(src, word); p; p = strstr(p + 1, word)) {
+        if ((p > src && ident_char(p[-1])) || strncmp(p + wl, after, al) != 0) continue;
+        if (!al && ident_char(p[wl])) continue;
+        const char *bol = p;
+        while (bol > src && bol[-1] != '\n') bol--;
+        int all = 1;
+        for (const char *const *m = markers; *m && all; m++) {
+            const char *hit = NULL;
+            for (const char *q = bol; q < p && !hit; q++)
+                if (strncmp(q, *m, strlen(*m)) == 0) hit = q;
+            all = hit != NULL;
+        }
+        if (all) return 1;
+    }
+    return 0;
+}
+
+/* Every public function of include/negsample.h has a hostile entry in a tests/test_hostile*.c
+ * suite (a status-returning call inside H(...), a constructor inside HN(...), and the rest,
+ * negs_X_free and the shape queries, called at least once), and every parameter id
+ * (NEGS_SP_*, NEGS_LP_*, NEGS_FP_*, NEGS_XP_*) is set hostilely through H(...set_param...),
+ * so that a function or parameter added to the header without one fails here. Functions
+ * without arguments (the version and last-error queries) have nothing to be hostile about. */
+static void test_every_public_name_has_an_entry(void **state)
+{
+    (void)state;
+    char *hdr = slurp("include/negsample.h");
+    if (!hdr) fail_msg("include/negsample.h not found: run from the repository root (make check)");
+    size_t cap = 1, len = 0;
+    char *src = calloc(1, 1);
+    DIR *d = opendir("tests");
+    assert_non_null(d);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t nl = strlen(e->d_name);
+        if (strncmp(e->d_name, "test_hostile", 12) != 0 || nl < 3 || strcmp(e->d_name + nl - 2, ".c"))
+            continue;
+        char path[512];
+        snprintf(path, sizeof path, "tests/%s", e->d_name);
+        char *one = slurp(path);
+        assert_non_null(one);
+        size_t ol = strlen(one);
+        src = realloc(src, cap = len + ol + 2);
+        memcpy(src + len, one, ol);
+        len += ol;
+        src[len++] = '\n';
+        src[len] = '\0';
+        free(one);
+    }
+    closedir(d);
+    (void)cap;
+    int missing = 0, functions = 0, params = 0;
+    static const char *const in_h[] = {"H(", NULL}, *const in_hn[] = {"HN(", NULL};
+    static const char *const anywhere[] = {NULL}, *const in_set[] = {"H(", "set_param(", NULL};
+    for (const char *p = strstr(hdr, "\nNEGS_API "); p; p = strstr(p + 1, "\nNEGS_API ")) {
+        const char *type = p + 10, *paren = strchr(type, '(');
+        const char *end = paren;
+        while (end > type && !ident_char(end[-1])) end--;
+        const char *start = end;
+        while (start > type && ident_char(start[-1])) start--;
+        char name[96], rtype[96];
+        snprintf(name, sizeof name, "%.*s", (int)(end - start), start);
+        snprintf(rtype, sizeof rtype, "%.*s", (int)(start - type), type);
+        functions++;
+        if (strncmp(paren, "(void)", 6) == 0) continue;
+        const char *const *where = strstr(rtype, "negs_") ? in_hn
+                                   : (strncmp(rtype, "int ", 4) == 0 || strncmp(rtype, "int64_t ", 8) == 0)
+                                       ? in_h : anywhere;
+        if (!occurs(src, name, "(", where)) {
+            print_error("%s has no hostile entry (%s)\n", name,
+                        where == in_hn ? "HN(...)" : where == in_h ? "H(...)" : "no call at all");
+            missing++;
+        }
+    }
+    for (const char *p = strstr(hdr, "#define NEGS_"); p; p = strstr(p + 1, "#define NEGS_")) {
+        const char *name = p + 8;
+        if (!(name[6] == 'P' && name[7] == '_' && strchr("SLFX", name[5]))) continue;
+        size_t nl = 0;
+        while (ident_char(name[nl])) nl++;
+        char id[96];
+        snprintf(id, sizeof id, "%.*s", (int)nl, name);
+        params++;
+        if (!occurs(src, id, "", in_set)) {
+            print_error("%s is never set in a hostile entry (H(...set_param(..., %s, ...)))\n", id, id);
+            missing++;
+        }
+    }
+    /* the scan itself must have found the header's contents */
+    assert_true(functions >= 70);
+    assert_true(params >= 40);
+    assert_int_equal(missing, 0);
+    free(src);
+    free(hdr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_version_and_errors), cmocka_unit_test(test_csr),
         cmocka_unit_test(test_sampler),            cmocka_unit_test(test_hard_and_mixture),
         cmocka_unit_test(test_freq),               cmocka_unit_test(test_losses),
+        cmocka_unit_test(test_every_public_name_has_an_entry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
