@@ -288,6 +288,170 @@ static void sc_bce(void) { sc_loss(NEGS_LOSS_BCE); }
 static void sc_softmax(void) { sc_loss(NEGS_LOSS_SOFTMAX); }
 static void sc_listnet(void) { sc_loss(NEGS_LOSS_LISTNET); }
 
+static void sc_walk(void)
+{
+    negs_csr *t = NULL;
+    negs_sampler *s = NULL;
+    MAKE(t, negs_csr_create(NU, NI, g_indptr, g_indices));
+    MAKE(s, negs_sampler_create(NEGS_SAMPLER_WALK, NI, 4));
+    STEP(negs_sampler_set_positives(s, t)); /* builds the item -> user transpose */
+    STEP(negs_sampler_set_param(s, NEGS_SP_WALK_LENGTH, 5));
+    STEP(negs_sampler_set_param(s, NEGS_SP_THREADS, 2));
+    STEP(sample_rows(s, K));
+    AGAIN(sample_rows(s, K));
+    STEP(negs_sampler_set_positives(s, t)); /* a second graph replaces the first */
+    AGAIN(sample_rows(s, K));
+out:
+    if (s) still_usable(sample_rows(s, K), "negs_sampler_sample (walk)");
+    negs_sampler_free(s);
+    negs_csr_free(t);
+}
+
+static void sc_srns(void)
+{
+    enum { S = 6, R = 4, N = S + R };
+    negs_csr *t = NULL;
+    negs_sampler *s = NULL, *c = NULL, *mix = NULL, *a = NULL;
+    uint32_t cand[ROWS * N], out[ROWS * 2];
+    float sc[ROWS * N], ps[ROWS], lq[ROWS * 2];
+    for (int r = 0; r < ROWS; r++) ps[r] = 0.1f * (float)r;
+    MAKE(t, negs_csr_create(NU, NI, g_indptr, g_indices));
+    MAKE(s, negs_sampler_create(NEGS_SAMPLER_SRNS, NI, 6));
+    MAKE(mix, negs_sampler_create(NEGS_SAMPLER_MIXTURE, NI, 1));
+    MAKE(a, negs_sampler_create(NEGS_SAMPLER_UNIFORM, NI, 1));
+    MAKE(c, negs_sampler_create(NEGS_SAMPLER_POPULARITY, NI, 2));
+    STEP(negs_sampler_set_weights(c, g_w, NI));
+    STEP(negs_sampler_set_positives(c, t));
+    STEP(negs_sampler_set_positives(a, t));
+    STEP(negs_sampler_add(mix, a, 1.0));
+    a = NULL;
+    STEP(negs_sampler_add(mix, c, 1.0));
+    c = NULL;
+    STEP(negs_sampler_add(s, mix, 1.0));
+    mix = NULL;
+    STEP(negs_sampler_set_param(s, NEGS_SP_SRNS_MEMORY, S));
+    STEP(negs_sampler_set_param(s, NEGS_SP_SRNS_REFRESH, R));
+    STEP(negs_srns_prepare(s, NU));
+    STEP(negs_sampler_set_param(s, NEGS_SP_THREADS, 3)); /* per-part workspaces */
+    for (uint64_t step = 1; step <= 2; step++) {
+        int n = negs_srns_candidates(s, step, ROWS, g_users, g_pos, cand);
+        if (n < 0 && !nomem_ok(n, "negs_srns_candidates")) goto out;
+        if (n < 0) goto out;
+        for (int i = 0; i < ROWS * N; i++) sc[i] = (float)(cand[i] % 7) * 0.3f;
+        if (step == 1)
+            STEP(negs_srns_select(s, step, ROWS, g_users, g_pos, cand, sc, ps, 2, out, lq));
+        else
+            AGAIN(negs_srns_select(s, step, ROWS, g_users, g_pos, cand, sc, ps, 2, out, lq));
+    }
+    AGAIN(negs_srns_candidates(s, 3, ROWS, g_users, g_pos, cand));
+    STEP(negs_srns_prepare(s, NU + 2)); /* re-sized: the old memory is freed */
+out:
+    if (s) still_usable(negs_srns_candidates(s, 4, ROWS, g_users, g_pos, cand), "negs_srns_candidates");
+    negs_sampler_free(a);
+    negs_sampler_free(c);
+    negs_sampler_free(mix);
+    negs_sampler_free(s);
+    negs_csr_free(t);
+}
+
+static void sc_xbm(void)
+{
+    enum { CAP = 7, B = 4 };
+    negs_xbm *x = NULL;
+    negs_loss *l = NULL;
+    float v[(B + CAP) * DIM], lq[B + CAP], u[B * DIM], loss, du[B * DIM];
+    uint32_t ids[B + CAP];
+    for (int i = 0; i < (B + CAP) * DIM; i++) v[i] = g_emb[i];
+    for (int i = 0; i < B * DIM; i++) u[i] = g_q[i % (ROWS * DIM)];
+    for (int i = 0; i < B + CAP; i++) {
+        lq[i] = -2.0f;
+        ids[i] = (uint32_t)i * 3;
+    }
+    MAKE(x, negs_xbm_create(CAP, DIM));
+    STEP(negs_xbm_set_param(x, NEGS_XP_MAX_AGE, 1));
+    STEP(negs_xbm_push(x, 1, B, DIM, v, ids, lq));
+    STEP(negs_xbm_push(x, 2, B, DIM, v + B * DIM, ids + B, NULL)); /* wraps */
+    AGAIN(negs_xbm_layout(x, 3, B, DIM, B + CAP, v, lq, ids, NULL, NULL));
+    MAKE(l, negs_loss_create(NEGS_LOSS_SOFTMAX));
+    STEP(negs_loss_inbatch(l, B, CAP, DIM, u, v, lq, ids, NULL, &loss, du, NULL));
+    AGAIN(negs_loss_inbatch(l, B, CAP, DIM, u, v, lq, ids, NULL, &loss, du, NULL));
+    STEP(negs_xbm_reset(x));
+    AGAIN(negs_xbm_push(x, 0, B, DIM, v, ids, lq));
+out:
+    if (x) still_usable(negs_xbm_push(x, 9, 1, DIM, v, ids, lq), "negs_xbm_push");
+    negs_loss_free(l);
+    negs_xbm_free(x);
+}
+
+/* Telemetry, tau+ and bf16 on the fused in-batch softmax: each first call grows its own part
+ * of the workspace (the bf16 rows, the debiased sums, the telemetry heaps). */
+static void sc_inbatch_options(int precision, int cosine)
+{
+    enum { B = 6, M = 3, T = 3 };
+    negs_loss *l = NULL;
+    negs_csr *t = NULL;
+    float u[B * DIM], v[(B + M) * DIM], du[B * DIM], dv[(B + M) * DIM], lq[B + M], loss;
+    float logits[B * T], d_user[NU * DIM], d_item[NI * DIM], rows_u[B * DIM], rows_v[(B + M) * DIM];
+    uint32_t cols[B * T], item_ids[B + M], user_ids[B];
+    for (int i = 0; i < B * DIM; i++) u[i] = g_q[i % (ROWS * DIM)];
+    for (int i = 0; i < (B + M) * DIM; i++) v[i] = g_emb[i];
+    for (int i = 0; i < B + M; i++) {
+        lq[i] = -3.0f;
+        item_ids[i] = (uint32_t)(i % 4) * 7;
+    }
+    for (int i = 0; i < B; i++) user_ids[i] = (uint32_t)i % NU;
+    memset(d_user, 0, sizeof d_user);
+    memset(d_item, 0, sizeof d_item);
+    MAKE(l, negs_loss_create(NEGS_LOSS_SOFTMAX));
+    MAKE(t, negs_csr_create(NU, NI, g_indptr, g_indices));
+    STEP(negs_loss_set_param(l, NEGS_LP_PRECISION, precision));
+    STEP(negs_loss_set_param(l, NEGS_LP_COSINE, cosine));
+    STEP(negs_loss_set_param(l, NEGS_LP_TAU_PLUS, 0.05));
+    STEP(negs_loss_set_param(l, NEGS_LP_THREADS, 2));
+    STEP(negs_loss_set_telemetry(l, T, B, cols, logits));
+    STEP(negs_loss_set_positives(l, t));
+    STEP(negs_loss_inbatch(l, B, M, DIM, u, v, lq, item_ids, user_ids, &loss, du, dv));
+    AGAIN(negs_loss_inbatch(l, B, M, DIM, u, v, lq, item_ids, user_ids, &loss, du, dv));
+    STEP(negs_loss_inbatch_indexed(l, B, M, DIM, g_q, NU, g_emb, NI, user_ids, item_ids, lq, &loss,
+                                   d_user, d_item));
+    AGAIN(negs_loss_inbatch_indexed(l, B, M, DIM, g_q, NU, g_emb, NI, user_ids, item_ids, lq,
+                                    &loss, d_user, d_item));
+    STEP(negs_loss_inbatch_indexed_rows(l, B, M, DIM, g_q, NU, g_emb, NI, user_ids, item_ids, lq,
+                                        &loss, rows_u, rows_v));
+    AGAIN(negs_loss_inbatch_indexed_rows(l, B, M, DIM, g_q, NU, g_emb, NI, user_ids, item_ids, lq,
+                                         &loss, rows_u, rows_v));
+    STEP(negs_loss_set_telemetry(l, 0, 0, NULL, NULL));
+    AGAIN(negs_loss_inbatch(l, B, M, DIM, u, v, lq, item_ids, user_ids, &loss, du, dv));
+out:
+    if (l) still_usable(negs_loss_inbatch(l, B, M, DIM, u, v, lq, item_ids, user_ids, &loss, du, dv),
+                        "negs_loss_inbatch");
+    negs_loss_free(l);
+    negs_csr_free(t);
+}
+
+static void sc_inbatch_fp32(void) { sc_inbatch_options(NEGS_PRECISION_FP32, 0); }
+static void sc_inbatch_bf16(void) { sc_inbatch_options(NEGS_PRECISION_BF16, 0); }
+static void sc_inbatch_bf16_cos(void) { sc_inbatch_options(NEGS_PRECISION_BF16, 1); }
+
+/* tau+ on the score-level softmax: its own buffers of the scores path */
+static void sc_debias_scores(void)
+{
+    enum { N = 5, KK = 4 };
+    negs_loss *l = NULL;
+    float pos[N], neg[N * KK], d_pos[N], d_neg[N * KK], loss;
+    for (int i = 0; i < N; i++) pos[i] = 0.1f * (float)i;
+    for (int i = 0; i < N * KK; i++) neg[i] = 0.05f * (float)(i % 7);
+    MAKE(l, negs_loss_create(NEGS_LOSS_SOFTMAX));
+    STEP(negs_loss_set_param(l, NEGS_LP_TAU_PLUS, 0.2));
+    STEP(negs_loss_set_param(l, NEGS_LP_THREADS, 2));
+    STEP(negs_loss_scores(l, N, KK, pos, neg, NULL, NULL, &loss, d_pos, d_neg));
+    AGAIN(negs_loss_scores(l, N, KK, pos, neg, NULL, NULL, &loss, d_pos, d_neg));
+out:
+    if (l) still_usable(negs_loss_scores(l, N, KK, pos, neg, NULL, NULL, &loss, d_pos, d_neg),
+                        "negs_loss_scores (tau+)");
+    negs_loss_free(l);
+}
+
 static const struct {
     const char *name;
     void (*run)(void);
@@ -296,6 +460,9 @@ static const struct {
     {"category", sc_category}, {"exposure", sc_exposure}, {"mixture", sc_mixture},
     {"hard", sc_hard},       {"gap", sc_gap},         {"sketch", sc_sketch},
     {"bce", sc_bce},         {"softmax", sc_softmax}, {"listnet", sc_listnet},
+    {"walk", sc_walk},       {"srns", sc_srns},       {"xbm", sc_xbm},
+    {"ib-fp32", sc_inbatch_fp32}, {"ib-bf16", sc_inbatch_bf16}, {"ib-bf16-cos", sc_inbatch_bf16_cos},
+    {"tau+", sc_debias_scores},
 };
 
 int main(void)
