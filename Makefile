@@ -252,7 +252,7 @@ build/fuzz/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(call say,CC-FUZZ,$<)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_OBJS)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_OBJS)
 	$(call say,CCLD,$@)$(FUZZ_CC) $(FUZZ_FLAGS) -DNEGS_LIBFUZZER -fsanitize=fuzzer $< $(FUZZ_OBJS) -o $@ -lm
 
 .PHONY: fuzz fuzz-merge

@@ -30,9 +30,15 @@ static negs_csr *fz_table(fuzz_in *in, uint32_t n_users, uint32_t n_items)
     return t;
 }
 
+/* -1 .. 15: the first ids and some unknown ones; behind -1 (one more byte) the later blocks:
+ * shared exclude 20, SRNS 30..37, WALK 40..44, and unknown ids around them. */
 static int fz_param_id(fuzz_in *in)
 {
-    return (int)fz_below(in, 17) - 1; /* -1 .. 15: every id and some unknown ones */
+    static const int later[] = {-1, 16, 20, 21, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38,
+                                39, 40, 41, 42, 43, 44, 45, 1000};
+    int p = (int)fz_below(in, 17) - 1;
+    if (p == -1) p = later[fz_below(in, sizeof later / sizeof later[0])];
+    return p;
 }
 
 /* ------------------------------------------------------------------ samplers */
@@ -45,6 +51,15 @@ static void fz_check_sample(const negs_sampler *s, const fz_model *md, int kind,
     FUZZ_CHECK(negs_sampler_get_param(s, NEGS_SP_UNIQUE, &unique) == NEGS_OK);
     FUZZ_CHECK(negs_sampler_get_param(s, NEGS_SP_EXCLUDE_POSITIVES, &excl) == NEGS_OK);
     int plain = kind != NEGS_SAMPLER_MIXTURE && kind != NEGS_SAMPLER_HARD;
+    if (kind == NEGS_SAMPLER_WALK) {
+        FUZZ_CHECK(excl == 1.0 && unique == 0.0 && users && md->sampler_pos);
+        double fb = -1.0, rej = -1.0, tries = -1.0;
+        FUZZ_CHECK(negs_sampler_get_param(s, NEGS_SP_WALK_FALLBACKS, &fb) == NEGS_OK);
+        FUZZ_CHECK(negs_sampler_get_param(s, NEGS_SP_WALK_REJECTED, &rej) == NEGS_OK);
+        FUZZ_CHECK(negs_sampler_get_param(s, NEGS_SP_WALK_TRIES, &tries) == NEGS_OK);
+        FUZZ_CHECK(fb >= 0.0 && fb <= (double)(n_rows * k));
+        FUZZ_CHECK(rej >= 0.0 && rej <= (double)(n_rows * k) * tries);
+    }
     for (size_t r = 0; r < n_rows; r++) {
         for (uint32_t j = 0; j < k; j++) {
             uint32_t it = items[r * k + j];
@@ -57,7 +72,9 @@ static void fz_check_sample(const negs_sampler *s, const fz_model *md, int kind,
                 FUZZ_CHECK(md->weights[it] > 0.0);
             if (plain && unique == 1.0)
                 for (uint32_t q = 0; q < j; q++) FUZZ_CHECK(items[r * k + q] != it);
-            if (logq) {
+            if (logq && kind == NEGS_SAMPLER_WALK) {
+                FUZZ_CHECK(isnan(logq[r * k + j])); /* no exact probability: NaN, documented */
+            } else if (logq) {
                 FUZZ_CHECK(isfinite(logq[r * k + j]));
                 if (kind != NEGS_SAMPLER_HARD)
                     FUZZ_CHECK(logq[r * k + j] <= logf((float)k) + 1e-3f);
@@ -117,6 +134,42 @@ static void fz_srns(fuzz_in *in, negs_sampler *s, const fz_model *md)
     for (size_t i = 0; i < n_rows * k; i++) FUZZ_CHECK(out[i] < md->n_items && lq[i] == 0.0f);
 }
 
+/* WALK: the draws do not depend on NEGS_SP_THREADS nor on splitting the rows over calls with
+ * matching NEGS_SP_ROW_OFFSET (documented), and a call never allocates (not checked here). */
+static void fz_walk_split(fuzz_in *in, negs_sampler *s, const fz_model *md)
+{
+    uint32_t users[FZ_ROWS], positives[FZ_ROWS], a[FZ_ROWS * 6], b[FZ_ROWS * 6];
+    float la[FZ_ROWS * 6], lb[FZ_ROWS * 6];
+    size_t n_rows = 1 + fz_below(in, FZ_ROWS), cut = fz_below(in, (uint8_t)(n_rows + 1));
+    uint32_t k = 1 + fz_below(in, 6);
+    for (size_t r = 0; r < n_rows; r++) {
+        users[r] = fz_below(in, (uint8_t)md->n_users);
+        positives[r] = fz_below(in, 255) % md->n_items;
+    }
+    uint64_t step = fz_u8(in);
+    double threads = 0.0, offset = 0.0;
+    FUZZ_CHECK(negs_sampler_get_param(s, NEGS_SP_THREADS, &threads) == NEGS_OK);
+    FUZZ_CHECK(negs_sampler_get_param(s, NEGS_SP_ROW_OFFSET, &offset) == NEGS_OK);
+    int st = negs_sampler_sample(s, step, n_rows, users, positives, k, a, la);
+    if (st) {
+        FUZZ_CHECK_FAILURE(st);
+        return;
+    }
+    fz_check_sample(s, md, NEGS_SAMPLER_WALK, n_rows, users, positives, k, a, la);
+    if (offset + (double)cut > 9007199254740992.0) return; /* ROW_OFFSET's range */
+    FUZZ_CHECK(negs_sampler_set_param(s, NEGS_SP_THREADS, 1 + fz_below(in, 4)) == NEGS_OK);
+    int whole = 1;
+    if (cut > 0) whole &= negs_sampler_sample(s, step, cut, users, positives, k, b, lb) == NEGS_OK;
+    FUZZ_CHECK(negs_sampler_set_param(s, NEGS_SP_ROW_OFFSET, offset + (double)cut) == NEGS_OK);
+    if (cut < n_rows)
+        whole &= negs_sampler_sample(s, step, n_rows - cut, users + cut, positives + cut, k,
+                                     b + cut * k, lb + cut * k) == NEGS_OK;
+    FUZZ_CHECK(whole);
+    FUZZ_CHECK(memcmp(a, b, n_rows * k * sizeof *a) == 0);
+    FUZZ_CHECK(negs_sampler_set_param(s, NEGS_SP_THREADS, threads) == NEGS_OK);
+    FUZZ_CHECK(negs_sampler_set_param(s, NEGS_SP_ROW_OFFSET, offset) == NEGS_OK);
+}
+
 static void fz_sampler_op(fuzz_in *in, negs_sampler *s, int kind, fz_model *md)
 {
     uint32_t users[FZ_ROWS], positives[FZ_ROWS], items[FZ_ROWS * FZ_K];
@@ -153,16 +206,18 @@ static void fz_sampler_op(fuzz_in *in, negs_sampler *s, int kind, fz_model *md)
         }
         return;
     }
-    case 2:
-        st = negs_sampler_set_positives(s, fz_u8(in) & 1 ? md->pos : NULL);
+    case 2: {
+        const negs_csr *t = fz_u8(in) & 1 ? md->pos : NULL;
+        st = negs_sampler_set_positives(s, t);
         if (st) FUZZ_CHECK_FAILURE(st);
-        else md->sampler_pos = NULL; /* re-read below */
+        else md->sampler_pos = t;
         if (!st && fz_u8(in)) {
             st = negs_sampler_set_positives(s, md->pos);
             if (st) FUZZ_CHECK_FAILURE(st);
             else md->sampler_pos = md->pos;
         }
         return;
+    }
     case 3:
         st = negs_sampler_set_exposures(s, md->pos);
         if (st) FUZZ_CHECK_FAILURE(st);
@@ -207,6 +262,10 @@ static void fz_sampler_op(fuzz_in *in, negs_sampler *s, int kind, fz_model *md)
     case 8: {
         if (kind == NEGS_SAMPLER_SRNS) {
             fz_srns(in, s, md);
+            return;
+        }
+        if (kind == NEGS_SAMPLER_WALK) {
+            fz_walk_split(in, s, md);
             return;
         }
         size_t n_rows = fz_below(in, FZ_ROWS + 1);
@@ -257,9 +316,10 @@ static void fz_sampler_op(fuzz_in *in, negs_sampler *s, int kind, fz_model *md)
 
 static void fz_samplers(fuzz_in *in, fz_model *md)
 {
-    int kind = (int)fz_below(in, 8); /* 0 is not a kind */
+    int kind = (int)fz_below(in, 8); /* 0 is not a kind; behind it, WALK or 9 (not a kind) */
+    if (kind == 0) kind = fz_u8(in) & 1 ? NEGS_SAMPLER_WALK : (fz_u8(in) & 1 ? 9 : 0);
     negs_sampler *s = negs_sampler_create(kind, md->n_items, fz_u64(in));
-    if (kind < NEGS_SAMPLER_UNIFORM || kind > NEGS_SAMPLER_SRNS) {
+    if (kind < NEGS_SAMPLER_UNIFORM || kind > NEGS_SAMPLER_WALK) {
         FUZZ_CHECK(s == NULL && negs_last_status() == NEGS_E_UNSUPPORTED);
         return;
     }
@@ -302,7 +362,9 @@ static void fz_loss_scores(fuzz_in *in, negs_loss *l)
     }
 }
 
-static void fz_loss_inbatch(fuzz_in *in, negs_loss *l, const fz_model *md)
+#include "fuzz_api_inbatch.h"
+
+static void fz_loss_inbatch(fuzz_in *in, negs_loss *l, fz_loss_state *ls, const fz_model *md)
 {
     size_t b = fz_below(in, 5), m = fz_below(in, 3), dim = fz_below(in, FZ_DIM + 1);
     float u[4 * FZ_DIM], v[6 * FZ_DIM], lq[6], loss[4], du[4 * FZ_DIM], dv[6 * FZ_DIM];
@@ -311,22 +373,20 @@ static void fz_loss_inbatch(fuzz_in *in, negs_loss *l, const fz_model *md)
     for (size_t i = 0; i < b * dim; i++) u[i] = fz_float(in);
     for (size_t i = 0; i < (b + m) * dim; i++) v[i] = fz_float(in);
     for (size_t i = 0; i < b + m; i++) {
-        lq[i] = fz_float(in);
+        lq[i] = flags & 32 ? fz_logq(in) : fz_float(in);
         items[i] = fz_below(in, 255) % md->n_items;
     }
     for (size_t i = 0; i < b; i++) users[i] = fz_below(in, (uint8_t)(md->n_users + 1));
-    int st = negs_loss_inbatch(l, b, m, dim, u, v, flags & 1 ? lq : NULL, flags & 2 ? items : NULL,
-                               flags & 4 ? users : NULL, loss, flags & 8 ? du : NULL,
-                               flags & 16 ? dv : NULL);
+    const float *logq = flags & 1 ? lq : NULL;
+    const uint32_t *item_ids = flags & 2 ? items : NULL, *user_ids = flags & 4 ? users : NULL;
+    int st = negs_loss_inbatch(l, b, m, dim, u, v, logq, item_ids, user_ids, loss,
+                               flags & 8 ? du : NULL, flags & 16 ? dv : NULL);
     if (st) {
         FUZZ_CHECK_FAILURE(st);
         return;
     }
-    double red = 0.0;
-    FUZZ_CHECK(negs_loss_get_param(l, NEGS_LP_REDUCTION, &red) == NEGS_OK);
-    FUZZ_CHECK(fz_all_finite(loss, red == NEGS_REDUCE_NONE ? b : 1));
-    if (flags & 8) FUZZ_CHECK(fz_all_finite(du, b * dim));
-    if (flags & 16) FUZZ_CHECK(fz_all_finite(dv, (b + m) * dim));
+    fz_check_inbatch(l, ls, b, m, dim, u, v, logq, item_ids, user_ids, loss, flags & 8 ? du : NULL,
+                     flags & 16 ? dv : NULL);
 }
 
 static void fz_loss_indexed(fuzz_in *in, negs_loss *l, const fz_model *md)
@@ -365,6 +425,8 @@ static void fz_losses(fuzz_in *in, fz_model *md)
         return;
     }
     FUZZ_CHECK(l != NULL);
+    static fz_loss_state ls; /* the telemetry buffers live as long as the handle */
+    memset(&ls, 0, sizeof ls);
     for (int op = 0; op < FZ_OPS && in->n > 0; op++) {
         switch (fz_below(in, 6)) {
         case 0: {
@@ -381,10 +443,21 @@ static void fz_losses(fuzz_in *in, fz_model *md)
             }
             break;
         }
-        case 1: FUZZ_CHECK(negs_loss_set_positives(l, fz_u8(in) & 1 ? md->pos : NULL) == NEGS_OK); break;
-        case 2: fz_loss_inbatch(in, l, md); break;
+        case 1:
+            ls.pos = fz_u8(in) & 1 ? md->pos : NULL;
+            FUZZ_CHECK(negs_loss_set_positives(l, ls.pos) == NEGS_OK);
+            break;
+        case 2: fz_loss_inbatch(in, l, &ls, md); break;
         case 3: fz_loss_indexed(in, l, md); break;
-        default: fz_loss_scores(in, l); break;
+        case 4: fz_loss_scores(in, l); break;
+        default: /* the in-batch extras, behind one more byte */
+            switch (fz_below(in, 4)) {
+            case 0: fz_set_telemetry(in, l, kind, &ls); break;
+            case 1: fz_loss_inbatch_indexed(in, l, &ls, md); break;
+            case 2: fz_xbm_seq(in, l, &ls, md); break;
+            default: fz_loss_scores(in, l); break;
+            }
+            break;
         }
     }
     negs_loss_free(l);
