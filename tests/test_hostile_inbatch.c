@@ -202,6 +202,8 @@ static void hostile_loss(negs_loss *l, negs_loss *bpr)
     H(negs_loss_set_param(l, NEGS_LP_TELEMETRY_TOP, 1), NEGS_E_INVALID, "read-only");
     H(negs_loss_set_param(l, NEGS_LP_MASKED_HITS, 0), NEGS_E_INVALID, "read-only");
     H(negs_loss_set_param(l, NEGS_LP_MASKED_KNOWN, 0), NEGS_E_INVALID, "read-only");
+    H(negs_loss_set_param(l, NEGS_LP_BF16_KERNEL, NEGS_BF16_KERNEL_PORTABLE), NEGS_E_INVALID,
+      "read-only");
     H(negs_loss_get_param(NULL, NEGS_LP_MASKED_HITS, &v), NEGS_E_INVALID, "l");
 
     H(negs_loss_set_telemetry(NULL, T, B, cols, logits), NEGS_E_INVALID, "l");
