@@ -261,7 +261,7 @@ static void run_groups(negs_pool *pool, ib_ctx *c)
 /* Byte offsets of the workspace regions (each 64-byte aligned). */
 typedef struct ib_layout {
     size_t up, vp, lq, rowloss, g, tmax, tsum, talpha, tlive, zt, xu, xv, inv, gu, gv;
-    size_t ord, tmp, gstart, gend, gptr, gcnt, hits, moff, mscratch, total;
+    size_t ord, tmp, gstart, gend, gptr, gcnt, hits, moff, msrc, mflag, mscratch, total;
 } ib_layout;
 
 static int region(size_t *off, size_t *at, size_t count, size_t size)
@@ -308,6 +308,8 @@ static int plan_layout(ib_layout *ly, size_t b, size_t n, size_t npad, size_t di
     if (!st) st = region(&off, &ly->gcnt, mr_, sizeof(uint32_t));
     if (!st) st = region(&off, &ly->hits, mr_, sizeof(uint32_t));
     if (!st) st = region(&off, &ly->moff, mb, sizeof(size_t));
+    if (!st) st = region(&off, &ly->msrc, mr_, sizeof(uint32_t));
+    if (!st) st = region(&off, &ly->mflag, mr_, sizeof(uint8_t));
     if (!st) st = negs_size_mul(8 * words, parts, &x, "negs_loss_inbatch: mask scratch");
     if (!st) st = region(&off, &ly->mscratch, x, sizeof(uint32_t));
     size_t bd = b * dim, nd = n * dim; /* no overflow: checked with the padded sizes */
@@ -405,42 +407,6 @@ static int ib_overflow(const char *fn, const char *what)
     return negs_fail(NEGS_E_INVALID, "%s: %s overflows float (the inputs are "
                      "finite, but entries near 3.4e38 make a sum pass it); scale the embeddings "
                      "or logq down", fn, what);
-}
-
-static void run_find(void *ctx, size_t part, size_t n_parts)
-{
-    (void)n_parts;
-    negs_ib_find(ctx, part);
-}
-
-static void run_fill(void *ctx, size_t part, size_t n_parts)
-{
-    (void)n_parts;
-    negs_ib_fill(ctx, part);
-}
-
-/* Builds every row's mask into the workspace (growing its data-sized buffers): groups and the
- * item table, then in parallel each row's candidate groups, then each row's mask. */
-static int build_masks(negs_loss *l, negs_ib_masks *mk)
-{
-    int st = mk->user_ids ? negs_ib_ws_items(l, mk->pos->n_items) : NEGS_OK;
-    if (st) return st;
-    mk->itab = ((negs_ib_ws *)l->ws)->itab;
-    size_t ng = negs_ib_groups(mk);
-    st = negs_ib_ws_reserve(l, 0, ng, 0); /* leaves the block where it is */
-    if (st) {
-        if (mk->user_ids) negs_ib_clear_items(mk);
-        return st;
-    }
-    mk->glist = ((negs_ib_ws *)l->ws)->groups;
-    negs_pool_run(l->pool, run_find, mk, mk->parts);
-    if (mk->user_ids) negs_ib_clear_items(mk);
-    size_t words = negs_ib_layout(mk);
-    st = negs_ib_ws_reserve(l, 0, 0, words);
-    if (st) return st;
-    mk->pool = ((negs_ib_ws *)l->ws)->pool;
-    negs_pool_run(l->pool, run_fill, mk, mk->parts);
-    return NEGS_OK;
 }
 
 int negs_ib_run(negs_loss *l, const negs_ib_call *a)
@@ -570,10 +536,12 @@ int negs_ib_run(negs_loss *l, const negs_ib_call *a)
         mk.gcnt = (uint32_t *)(base + ly.gcnt);
         mk.hits = (uint32_t *)(base + ly.hits);
         mk.moff = (size_t *)(base + ly.moff);
+        mk.src = (uint32_t *)(base + ly.msrc);
+        mk.sflag = base + ly.mflag;
         mk.scratch = (uint32_t *)(base + ly.mscratch);
         mk.parts = parts;
         memset(mk.scratch, 0, 8 * mk.words * parts * sizeof *mk.scratch);
-        st = build_masks(l, &mk);
+        st = negs_ib_build(l, &mk);
         if (st) return st;
         if (mk.moff[b] > 0) c.mk = &mk;
     }

@@ -124,28 +124,56 @@ typedef struct negs_ib_masks {
     uint32_t *gcnt;      /* b: how many of them there are */
     uint32_t *glist;
     uint32_t *hits;      /* b: masked columns per row */
-    size_t *moff;        /* b + 1: row i's mask words in pool[moff[i] .. moff[i + 1]) */
+    uint32_t *src;       /* b: the row whose stored mask row i reads (i, or the first row of
+                          * i's user that stores the user's base; see inbatch_mask.c) */
+    uint8_t *sflag;      /* b: how row i reads it (inbatch_mask.c) */
+    size_t *moff;        /* b + 1: the mask row i reads starts at pool[moff[i]] (its own, or
+                          * its src's); moff[b]: the pool words in all */
     uint32_t *pool;
     uint32_t *scratch;   /* parts * 8 words: per part, a byte per column (or a bit row) */
     size_t parts;
+    size_t cut[NEGS_IB_MAX_THREADS + 1]; /* rows of part p: [cut[p], cut[p + 1]) */
 } negs_ib_masks;
 
-/* Sorts the columns, forms the groups and fills itab; sets gptr (from upper bounds) and
- * returns the glist entries needed. */
+/* Builds every row's mask into the workspace of l (growing its data-sized buffers): groups
+ * and the item table, then in parallel on l's pool each row's candidate groups, then each
+ * stored row; a status. mk's per-row and per-column arrays are the caller's. */
+int negs_ib_build(negs_loss *l, negs_ib_masks *mk);
+/* Sorts the columns, forms the groups and fills itab; decides which rows share their user's
+ * base; sets gptr (from upper bounds) and returns the glist entries needed. */
 size_t negs_ib_groups(negs_ib_masks *mk);
 /* Sets itab back to all 0 (after negs_ib_find). */
 void negs_ib_clear_items(negs_ib_masks *mk);
 /* Finds every row's candidate groups and masked-column count (rows split in mk->parts parts;
  * part p may run on any thread). */
 void negs_ib_find(negs_ib_masks *mk, size_t part);
-/* Sets moff from hits; returns the pool words needed. */
+/* Sets every row's masked-column count, moff and the form of its mask; returns the pool
+ * words needed. */
 size_t negs_ib_layout(negs_ib_masks *mk);
 /* Writes the masks of part `part`'s rows into the pool. */
 void negs_ib_fill(negs_ib_masks *mk, size_t part);
+/* sflag bits: the row reads its user's base (SHARED); the base holds the row's own column,
+ * which a read drops (CLEAR_OWN); the mask row read is a bit row, else a sorted list (BITS). */
+#define NEGS_IB_SHARED 1u
+#define NEGS_IB_CLEAR_OWN 2u
+#define NEGS_IB_BITS 4u
+/* negs_ib_tile_bits for a list row, or the tile of a base row that drops the row's column. */
+const uint32_t *negs_ib_tile_slow(const negs_ib_masks *mk, size_t i, size_t c0, size_t cw,
+                                  uint32_t *local);
 /* Row i's mask bits for the columns [c0, c0 + cw) (c0 a multiple of 32, cw <= 128): a pointer
  * to them (word 0 = columns c0..c0+31), built in `local` (4 words) for list rows; NULL when
- * none of those columns is masked. */
-const uint32_t *negs_ib_tile_bits(const negs_ib_masks *mk, size_t i, size_t c0, size_t cw,
-                                  uint32_t *local);
+ * none of those columns is masked. Inline: the passes ask once per row and tile. */
+static inline const uint32_t *negs_ib_tile_bits(const negs_ib_masks *mk, size_t i, size_t c0,
+                                                size_t cw, uint32_t *local)
+{
+    if (!mk->hits[i]) return NULL;
+    unsigned f = mk->sflag[i];
+    if (!(f & NEGS_IB_BITS) || ((f & NEGS_IB_CLEAR_OWN) && i >= c0 && i < c0 + cw))
+        return negs_ib_tile_slow(mk, i, c0, cw, local);
+    const uint32_t *p = mk->pool + mk->moff[i] + c0 / 32;
+    uint32_t any = 0;
+    for (size_t w = 0, nw = (cw + 31) / 32; w < nw; w++) any |= p[w];
+    return any ? p : NULL;
+}
 
 #endif

@@ -3,10 +3,17 @@
  * its own item's (when duplicated) and one load per known positive of its user. The row's
  * masked columns are then stored as a sorted list or as a bit row, whichever is smaller, so
  * applying them to a tile costs O(1) plus its hits, and the work grows with the positives
- * that land in the batch, never with b x (b + m) lookups. Nothing here allocates. */
+ * that land in the batch, never with b x (b + m) lookups.
+ * Rows of one user share one stored row, their user's base: every column whose item is one
+ * of the user's known positives. A row whose own item is a known positive of its user, or
+ * has no duplicate in the batch, masks exactly the base less its own column (removed when a
+ * tile is read), so a user's mask is found and written once however many rows it has (rows are
+ * grouped by a stable radix sort on the user id). The other rows keep a row of their own.
+ * Nothing here allocates. */
 #include <string.h>
 
 #include "core/csr.h"
+#include "core/pool.h"
 #include "inbatch.h"
 
 /* How many of user u's known positives can hit a group: its row length, or the number of
@@ -17,6 +24,106 @@ static size_t bound(const negs_ib_masks *mk, size_t i)
     uint64_t len;
     negs_csr_row(mk->pos, mk->user_ids[i], &len);
     return 1 + (len < mk->n_groups ? (size_t)len : mk->n_groups);
+}
+
+#define SHARED NEGS_IB_SHARED
+#define CLEAR_OWN NEGS_IB_CLEAR_OWN
+#define BITS NEGS_IB_BITS
+
+/* Splits the rows into mk->parts parts of about equal work (1 + work(mk, i) for row i); the
+ * part a row falls in changes nothing it computes. */
+static void cut_parts(negs_ib_masks *mk, size_t (*work)(const negs_ib_masks *, size_t))
+{
+    size_t b = mk->b, total = 0, acc = 0, p = 1;
+    for (size_t i = 0; i < b; i++) total += 1 + work(mk, i);
+    mk->cut[0] = 0;
+    for (size_t i = 0; i < b && p < mk->parts; i++) {
+        while (p < mk->parts && acc >= total * p / mk->parts) mk->cut[p++] = i;
+        acc += 1 + work(mk, i);
+    }
+    while (p < mk->parts) mk->cut[p++] = b;
+    mk->cut[mk->parts] = b;
+}
+
+/* Stable LSD radix sort of the rows by user id into a (t the other buffer, b entries each);
+ * returns the buffer that holds the order. Passes stop at the largest id's top byte. */
+static uint32_t *rows_by_user(const negs_ib_masks *mk, uint32_t *a, uint32_t *t)
+{
+    size_t b = mk->b;
+    const uint32_t *uid = mk->user_ids;
+    uint32_t top = 0;
+    for (size_t i = 0; i < b; i++) {
+        a[i] = (uint32_t)i;
+        top |= uid[i];
+    }
+    for (unsigned shift = 0; shift < 32 && (shift == 0 || top >> shift); shift += 8) {
+        size_t count[257] = {0};
+        for (size_t j = 0; j < b; j++) count[((uid[a[j]] >> shift) & 255u) + 1]++;
+        for (size_t d = 0; d < 256; d++) count[d + 1] += count[d];
+        for (size_t j = 0; j < b; j++) t[count[(uid[a[j]] >> shift) & 255u]++] = a[j];
+        uint32_t *x = a;
+        a = t;
+        t = x;
+    }
+    return a;
+}
+
+/* item in the sorted row[0..len), by a binary search without branches (whether a row's item is
+ * among its user's positives is data, not a pattern the predictor learns). */
+static int row_contains(const uint32_t *row, uint64_t len, uint32_t item)
+{
+    if (!len) return 0;
+    const uint32_t *p = row;
+    while (len > 1) {
+        uint64_t half = len / 2;
+        p = p[half] <= item ? p + half : p;
+        len -= half;
+    }
+    return *p == item;
+}
+
+/* src and sflag: which rows read their user's base, and which row of each user stores it
+ * (the first of them; a user with one such row keeps the row's own mask). Uses gcnt and hits
+ * as sort buffers (negs_ib_find writes them afterwards). */
+static void share_rows(negs_ib_masks *mk)
+{
+    size_t b = mk->b;
+    for (size_t i = 0; i < b; i++) {
+        mk->src[i] = (uint32_t)i;
+        mk->sflag[i] = 0;
+    }
+    if (!mk->user_ids) return;
+    const uint32_t *ord = rows_by_user(mk, mk->gcnt, mk->hits);
+    for (size_t s = 0; s < b;) {
+        uint32_t user = mk->user_ids[ord[s]], owner = UINT32_MAX, sharing = 0;
+        size_t e = s + 1;
+        while (e < b && mk->user_ids[ord[e]] == user) e++;
+        if (e - s < 2) {
+            s = e;
+            continue;
+        }
+        uint64_t len;
+        const uint32_t *row = negs_csr_row(mk->pos, user, &len);
+        for (size_t q = s; q < e; q++) {
+            uint32_t i = ord[q], own = mk->gstart[i];
+            int inpos = row_contains(row, len, mk->item_ids[i]);
+            if (!inpos && mk->gend[own] - own > 1) continue; /* its duplicates are extra */
+            if (owner == UINT32_MAX) owner = i;
+            mk->src[i] = owner;
+            mk->sflag[i] = (uint8_t)(SHARED | (inpos ? CLEAR_OWN : 0u));
+            sharing++;
+        }
+        if (sharing == 1) { /* nothing to share: the row's own mask, as without sharing */
+            mk->src[owner] = owner;
+            mk->sflag[owner] = 0;
+        }
+        s = e;
+    }
+}
+
+static size_t find_work(const negs_ib_masks *mk, size_t i)
+{
+    return mk->gptr[i + 1] - mk->gptr[i];
 }
 
 size_t negs_ib_groups(negs_ib_masks *mk)
@@ -47,8 +154,13 @@ size_t negs_ib_groups(negs_ib_masks *mk)
         s = e;
     }
     mk->n_groups = ng;
+    share_rows(mk);
     mk->gptr[0] = 0;
-    for (size_t i = 0; i < mk->b; i++) mk->gptr[i + 1] = mk->gptr[i] + bound(mk, i);
+    for (size_t i = 0; i < mk->b; i++)
+        mk->gptr[i + 1] = mk->gptr[i] + (mk->src[i] == i ? bound(mk, i) : 0);
+    /* the parts of negs_ib_find: about equal numbers of positive lookups (rows of one user
+     * tend to follow their first, so equal row ranges would be unequal work) */
+    cut_parts(mk, find_work);
     return mk->gptr[mk->b];
 }
 
@@ -57,17 +169,20 @@ void negs_ib_clear_items(negs_ib_masks *mk)
     for (size_t g = 0; g < mk->n_groups; g++) mk->itab[mk->item_ids[mk->ord[mk->tmp[g]]]] = 0;
 }
 
-static size_t part_begin(const negs_ib_masks *mk, size_t part)
-{
-    return mk->b * part / mk->parts;
-}
-
 void negs_ib_find(negs_ib_masks *mk, size_t part)
 {
     const uint32_t *id = mk->item_ids;
-    for (size_t i = part_begin(mk, part); i < part_begin(mk, part + 1); i++) {
+    for (size_t i = mk->cut[part]; i < mk->cut[part + 1]; i++) {
+        if (mk->src[i] != i) { /* reads its user's base: counted by negs_ib_layout */
+            mk->gcnt[i] = 0;
+            continue;
+        }
+        /* a base holds every group of the user's positives, its own included; a row of its
+         * own masks its own group's other columns and the groups of the user's positives */
+        int base = mk->sflag[i] & SHARED;
         uint32_t *out = mk->glist + mk->gptr[i], own = mk->gstart[i], cnt = 0;
-        size_t hits = mk->gend[own] - own - 1; /* accidental hits */
+        uint32_t skip = base ? UINT32_MAX : own;
+        size_t hits = base ? 0 : mk->gend[own] - own - 1; /* accidental hits */
         if (hits) out[cnt++] = own;
         if (mk->user_ids) {
             uint64_t len;
@@ -76,7 +191,7 @@ void negs_ib_find(negs_ib_masks *mk, size_t part)
                 for (uint64_t q = 0; q < len; q++) { /* one load per known positive */
                     /* without branches: whether a positive is in the batch is a coin toss */
                     uint64_t e = mk->itab[row[q]];
-                    uint32_t g = (uint32_t)e - 1, ok = (e != 0) & (g != own);
+                    uint32_t g = (uint32_t)e - 1, ok = (e != 0) & (g != skip);
                     out[cnt] = g;
                     cnt += ok;
                     hits += ok * (e >> 32);
@@ -84,33 +199,63 @@ void negs_ib_find(negs_ib_masks *mk, size_t part)
             } else {
                 for (size_t q = 0; q < mk->n_groups; q++) { /* the user's many positives */
                     uint32_t g = mk->tmp[q];
-                    if (g == own || !negs_sorted_contains(row, len, id[mk->ord[g]])) continue;
+                    if (g == skip || !negs_sorted_contains(row, len, id[mk->ord[g]])) continue;
                     out[cnt++] = g;
                     hits += mk->gend[g] - g;
                 }
             }
         }
         mk->gcnt[i] = cnt;
-        mk->hits[i] = (uint32_t)hits;
+        mk->hits[i] = (uint32_t)hits; /* what is stored; negs_ib_layout makes it the row's */
     }
 }
 
-/* A row with at least `words` masked columns is a bit row; shorter ones are lists. */
+/* Columns in the mask row i reads (after negs_ib_layout): its own, or its user's base, which
+ * holds column i when the flag says so. */
+static uint32_t stored(const negs_ib_masks *mk, size_t i)
+{
+    return mk->hits[i] + ((mk->sflag[i] & CLEAR_OWN) != 0);
+}
+
+/* A stored mask of at least `words` columns is a bit row; shorter ones are lists. */
 static int is_bits(const negs_ib_masks *mk, size_t i)
 {
-    return mk->hits[i] >= mk->words;
+    return (mk->sflag[i] & BITS) != 0;
+}
+
+/* Pool words row i stores (0 when it reads another row's). */
+static size_t stored_words(const negs_ib_masks *mk, size_t i)
+{
+    return mk->src[i] != i ? 0 : is_bits(mk, i) ? mk->words : stored(mk, i);
+}
+
+static size_t fill_work(const negs_ib_masks *mk, size_t i)
+{
+    return mk->src[i] != i ? 0 : stored(mk, i) + stored_words(mk, i) / 4;
 }
 
 size_t negs_ib_layout(negs_ib_masks *mk)
 {
-    mk->moff[0] = 0;
-    for (size_t i = 0; i < mk->b; i++)
-        mk->moff[i + 1] = mk->moff[i] + (is_bits(mk, i) ? mk->words : mk->hits[i]);
-    return mk->moff[mk->b];
+    size_t total = 0;
+    for (size_t i = 0; i < mk->b; i++) {
+        uint32_t o = mk->src[i], clr = (mk->sflag[i] & CLEAR_OWN) != 0;
+        /* a base less the row's own column; o < i for a row that reads another's base */
+        uint32_t n = o == i ? mk->hits[i] : stored(mk, o);
+        mk->hits[i] = n - clr;
+        if (n >= mk->words) mk->sflag[i] |= BITS;
+        mk->moff[i] = o == i ? total : mk->moff[o];
+        total += stored_words(mk, i);
+    }
+    mk->moff[mk->b] = total;
+    /* the parts of negs_ib_fill: about equal numbers of columns to set and words to pack */
+    cut_parts(mk, fill_work);
+    return total;
 }
 
-/* Sets the bits of row i's masked columns in `bits` (zeroed, words long). Column i only sits
- * in its own group, so its bit is set with that group's and cleared at the end. */
+/* Sets the bits of row i's stored columns in `bits` (zeroed, words long). Column i only sits
+ * in its own group, so its bit is set with that group's and, unless the row stores its user's
+ * base (which holds column i when the row's item is one of the user's positives), cleared at
+ * the end. */
 static void set_bits(const negs_ib_masks *mk, size_t i, uint32_t *restrict bits)
 {
     const uint32_t *restrict g = mk->glist + mk->gptr[i], *restrict ord = mk->ord;
@@ -120,7 +265,7 @@ static void set_bits(const negs_ib_masks *mk, size_t i, uint32_t *restrict bits)
         bits[c >> 5] |= 1u << (c & 31); /* a group has one column or more: most have one */
         for (k++; k < e; k++) bits[ord[k] >> 5] |= 1u << (ord[k] & 31);
     }
-    bits[i >> 5] &= ~(1u << (i & 31));
+    if (!(mk->sflag[i] & SHARED)) bits[i >> 5] &= ~(1u << (i & 31));
 }
 
 /* As set_bits for a bit row, through a byte per column (plain stores, where setting bits one
@@ -141,7 +286,7 @@ static void set_bytes(const negs_ib_masks *mk, size_t i, unsigned char *restrict
         bytes[ord[k + 3 < last ? k + 3 : last]] = 1;
         for (k += 4; k < e; k++) bytes[ord[k]] = 1;
     }
-    bytes[i] = 0;
+    if (!(mk->sflag[i] & SHARED)) bytes[i] = 0;
     for (size_t w = 0; w < mk->words; w++) {
         uint32_t x = 0;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -161,8 +306,10 @@ static void set_bytes(const negs_ib_masks *mk, size_t i, unsigned char *restrict
 void negs_ib_fill(negs_ib_masks *mk, size_t part)
 {
     uint32_t *scratch = mk->scratch + part * mk->words * 8; /* npad bytes per part */
-    for (size_t i = part_begin(mk, part); i < part_begin(mk, part + 1); i++) {
-        if (!mk->hits[i]) continue; /* before the pointer: the pool is NULL with no hits */
+    for (size_t i = mk->cut[part]; i < mk->cut[part + 1]; i++) {
+        uint32_t n = stored(mk, i);
+        /* before the pointer: the pool is NULL with no hits */
+        if (mk->src[i] != i || !n) continue;
         uint32_t *dst = mk->pool + mk->moff[i];
         if (is_bits(mk, i)) {
             set_bytes(mk, i, (unsigned char *)scratch, dst);
@@ -171,25 +318,28 @@ void negs_ib_fill(negs_ib_masks *mk, size_t part)
         /* a list: the bits give the columns in order; the scan clears the scratch again */
         set_bits(mk, i, scratch);
         size_t cnt = 0;
-        for (size_t w = 0; cnt < mk->hits[i]; w++)
+        for (size_t w = 0; cnt < n; w++)
             for (uint32_t x = scratch[w]; x; x &= x - 1)
                 dst[cnt++] = (uint32_t)(w * 32 + (size_t)__builtin_ctz(x));
         memset(scratch, 0, mk->words * sizeof *scratch);
     }
 }
 
-const uint32_t *negs_ib_tile_bits(const negs_ib_masks *mk, size_t i, size_t c0, size_t cw,
+const uint32_t *negs_ib_tile_slow(const negs_ib_masks *mk, size_t i, size_t c0, size_t cw,
                                   uint32_t *local)
 {
-    uint32_t h = mk->hits[i];
-    if (!h) return NULL;
+    uint32_t h = stored(mk, i);
     const uint32_t *p = mk->pool + mk->moff[i];
     size_t nw = (cw + 31) / 32;
+    /* a base holding row i's own column: the tile that holds it drops it */
+    int drop = (mk->sflag[i] & CLEAR_OWN) && i >= c0 && i < c0 + cw;
+    uint32_t any = 0;
+    memset(local, 0, 4 * sizeof *local);
     if (is_bits(mk, i)) {
-        p += c0 / 32;
-        for (size_t w = 0; w < nw; w++)
-            if (p[w]) return p;
-        return NULL;
+        memcpy(local, p + c0 / 32, nw * sizeof *local);
+        if (drop) local[(i - c0) >> 5] &= ~(1u << ((i - c0) & 31));
+        for (size_t w = 0; w < nw; w++) any |= local[w];
+        return any ? local : NULL;
     }
     size_t lo = 0, hi = h;
     while (lo < hi) { /* the first masked column >= c0 */
@@ -197,8 +347,44 @@ const uint32_t *negs_ib_tile_bits(const negs_ib_masks *mk, size_t i, size_t c0, 
         if (p[mid] < c0) lo = mid + 1;
         else hi = mid;
     }
-    if (lo == h || p[lo] >= c0 + cw) return NULL;
-    memset(local, 0, 4 * sizeof *local);
-    for (; lo < h && p[lo] < c0 + cw; lo++) local[(p[lo] - c0) >> 5] |= 1u << ((p[lo] - c0) & 31);
-    return local;
+    for (; lo < h && p[lo] < c0 + cw; lo++)
+        if (!drop || p[lo] != i) {
+            local[(p[lo] - c0) >> 5] |= 1u << ((p[lo] - c0) & 31);
+            any = 1;
+        }
+    return any ? local : NULL;
+}
+
+static void run_find(void *ctx, size_t part, size_t n_parts)
+{
+    (void)n_parts;
+    negs_ib_find(ctx, part);
+}
+
+static void run_fill(void *ctx, size_t part, size_t n_parts)
+{
+    (void)n_parts;
+    negs_ib_fill(ctx, part);
+}
+
+int negs_ib_build(negs_loss *l, negs_ib_masks *mk)
+{
+    int st = mk->user_ids ? negs_ib_ws_items(l, mk->pos->n_items) : NEGS_OK;
+    if (st) return st;
+    mk->itab = ((negs_ib_ws *)l->ws)->itab;
+    size_t ng = negs_ib_groups(mk);
+    st = negs_ib_ws_reserve(l, 0, ng, 0); /* leaves the block where it is */
+    if (st) {
+        if (mk->user_ids) negs_ib_clear_items(mk);
+        return st;
+    }
+    mk->glist = ((negs_ib_ws *)l->ws)->groups;
+    negs_pool_run(l->pool, run_find, mk, mk->parts);
+    if (mk->user_ids) negs_ib_clear_items(mk);
+    size_t words = negs_ib_layout(mk);
+    st = negs_ib_ws_reserve(l, 0, 0, words);
+    if (st) return st;
+    mk->pool = ((negs_ib_ws *)l->ws)->pool;
+    negs_pool_run(l->pool, run_fill, mk, mk->parts);
+    return NEGS_OK;
 }
