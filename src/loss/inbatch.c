@@ -25,6 +25,13 @@
 
 #define C NEGS_IB_COLS
 
+/* A row group: rows [g0, g0 + gn) and its buffer (gn rows of ldg floats: scores, then per
+ * tile e^(z - tile max), then G). */
+typedef struct ib_group {
+    size_t g0, gn;
+    float *g;
+} ib_group;
+
 typedef struct ib_ctx {
     const negs_kernels *k;
     size_t b, n, npad, dim, mr;
@@ -41,15 +48,16 @@ typedef struct ib_ctx {
     float *du, *dv;
     const negs_ib_masks *mk;   /* NULL: nothing is masked */
     const negs_ib_bf16 *bf;    /* NEGS_PRECISION_BF16's products (inbatch_bf16.c); NULL: fp32 */
-    /* the row group in flight: rows [g0, g0 + gn), at most `group` rows */
-    size_t g0, gn, group;
-    float *g;                  /* gn x ldg: scores, then per tile e^(z - tile max), then G */
+    size_t group, ngroups;     /* rows per group (the last may have fewer), groups */
     size_t ldg;
+    float *gbuf[2];            /* two group buffers: group q uses gbuf[q % 2] */
     float *tmax, *tsum, *talpha; /* per group row, ntp entries: per tile max, sum, rescale */
     uint32_t *tlive;           /* debiased: live negatives per tile */
     float *zt;                 /* per group row: the target's logit */
-    size_t a_rows;             /* phase A split by rows of this many (telemetry), else 0 */
-    size_t b_rows, du_rows;    /* rows per phase-B part and per du part */
+    /* the groups in flight: cur (tiles, then rows and du), prev (its dv) */
+    ib_group cur, prev;
+    size_t a_rows;             /* rows per tile part (all tiles in one part with telemetry) */
+    size_t du_rows;            /* rows per row part (phase B and du) */
     size_t dv_cols, kchunk;    /* columns per dv part; columns per L2 chunk of v in du */
 } ib_ctx;
 
@@ -58,23 +66,24 @@ static size_t pad_to(size_t x, size_t a)
     return (x + a - 1) / a * a;
 }
 
-/* Phase A for rows [r0, r0 + rn) of the group (r0 a multiple of every table's mr) and the
- * tiles [t0, t1): scores into the group buffer, then per row and tile the logits (masks
- * applied), the target's logit, telemetry and debiased counts, the tile's max, and
- * e^(z - tile max) in place with its sum. Every value depends only on its row and tile. */
-static void phase_a(const ib_ctx *c, size_t r0, size_t rn, size_t t0, size_t t1)
+/* Tiles [t0, t1) of rows [r0, r0 + rn) of group q (r0 a multiple of every table's mr):
+ * scores into the group buffer, then per row and tile the logits (masks applied), the
+ * target's logit, telemetry and debiased counts, the tile's max, and e^(z - tile max) in
+ * place with its sum. Every value depends only on its row and tile. */
+static void tiles(const ib_ctx *c, const ib_group *q, size_t r0, size_t rn, size_t t0,
+                  size_t t1)
 {
     const negs_kernels *k = c->k;
     size_t dim = c->dim, mr = c->mr;
     for (size_t t = t0; t < t1; t++) {
         size_t c0 = t * C, cw = c->npad - c0 < C ? c->npad - c0 : C;
-        float *gt = c->g + r0 * c->ldg + c0;
-        if (c->bf && c->bf->hw) negs_ib_bf16_scores(c->bf, c->g0 + r0, rn, c0, cw, gt, c->ldg);
-        else k->scores(c->up + (c->g0 + r0) * dim, (rn + mr - 1) / mr, c->vp + c0 * dim,
+        float *gt = q->g + r0 * c->ldg + c0;
+        if (c->bf && c->bf->hw) negs_ib_bf16_scores(c->bf, q->g0 + r0, rn, c0, cw, gt, c->ldg);
+        else k->scores(c->up + (q->g0 + r0) * dim, (rn + mr - 1) / mr, c->vp + c0 * dim,
                        cw / NEGS_KN_NR, dim, gt, c->ldg);
         for (size_t r = r0; r < r0 + rn; r++) {
-            size_t i = c->g0 + r, at = r * c->ntp + t;
-            float *z = c->g + r * c->ldg + c0, tm;
+            size_t i = q->g0 + r, at = r * c->ntp + t;
+            float *z = q->g + r * c->ldg + c0, tm;
             uint32_t local[4];
             const uint32_t *bits = c->mk ? negs_ib_tile_bits(c->mk, i, c0, cw, local) : NULL;
             tm = bits ? k->logits_mask(z, cw, c->inv_t, c->lq + c0, bits)
@@ -95,18 +104,20 @@ static void phase_a(const ib_ctx *c, size_t r0, size_t rn, size_t t0, size_t t1)
     }
 }
 
-/* Phase B for group row r: the row's max M over its tiles, each tile's rescale
- * e^(tile max - M), the sum l (in double, tiles in column order), the loss, and with
+/* Row r of group q, once its tiles are done: the row's max M over its tiles, each tile's
+ * rescale e^(tile max - M), the sum l (in double, tiles in column order), the loss, and with
  * gradients the row of G = dloss/dz times the reduction scale, in place:
  * G_ij = coef e^(z_ij - M) / l - coef [i == j] (debiased: the weights of debias.h). */
-static void phase_b_row(const ib_ctx *c, size_t r, int grads)
+static void finish_row(const ib_ctx *c, const ib_group *q, size_t r, int grads)
 {
     const negs_kernels *k = c->k;
-    size_t i = c->g0 + r, nt = c->ntiles;
+    size_t i = q->g0 + r, nt = c->ntiles;
     const float *tm = c->tmax + r * c->ntp, *ts = c->tsum + r * c->ntp;
-    float *al = c->talpha + r * c->ntp, *g = c->g + r * c->ldg;
+    float *al = c->talpha + r * c->ntp, *g = q->g + r * c->ldg;
     float m = k->max(tm, c->ntp); /* padding entries are -inf; the target's tile is live */
-    if (!isfinite(m)) {            /* a logit overflowed: the call fails on the loss */
+    if (c->tel_t)
+        negs_ib_tel_sort(c->tel_cols + i * c->tel_t, c->tel_logits + i * c->tel_t, c->tel_t);
+    if (!isfinite(m)) { /* a logit overflowed: the call fails on the loss */
         c->rowloss[i] = NAN;
         return;
     }
@@ -118,8 +129,6 @@ static void phase_b_row(const ib_ctx *c, size_t r, int grads)
         l += (double)ts[t] * (double)al[t];
         if (c->debias) live += c->tlive[r * c->ntp + t];
     }
-    if (c->tel_t)
-        negs_ib_tel_sort(c->tel_cols + i * c->tel_t, c->tel_logits + i * c->tel_t, c->tel_t);
     double w;
     float tg = -c->coef; /* G's target entry is e w + tg (debiased: e is 0 there) */
     if (c->debias) {
@@ -135,7 +144,7 @@ static void phase_b_row(const ib_ctx *c, size_t r, int grads)
     if (!grads) return;
     for (size_t t = 0; t < nt; t++) {
         size_t c0 = t * C, cw = c->npad - c0 < C ? c->npad - c0 : C;
-        c->k->scale(g + c0, cw, (float)(w * (double)al[t]));
+        k->scale(g + c0, cw, (float)(w * (double)al[t]));
     }
     g[i] = c->debias ? tg : g[i] + tg;
     /* bf16, portable path: G rounded once here, so du and dv multiply the rounded weights
@@ -143,124 +152,137 @@ static void phase_b_row(const ib_ctx *c, size_t r, int grads)
     if (c->bf && !c->bf->hw) negs_bf16_round_tile(g, c->ldg, 1, c->npad);
 }
 
-/* The gradients of the group's rows: du rows [r0, r0 + rn) = G V over every column (in
- * column order, in chunks of v that stay in L2), or dv columns [j0, j0 + cn) += G^T U over
- * the group's rows in order. Groups run in row order, so dv_j is one chain over i. */
-static void phase_c_du(const ib_ctx *c, size_t r0, size_t rn)
+/* du rows [r0, r0 + rn) of group q = G V over every column, in column order (in chunks of v
+ * that stay in L2). */
+static void grad_du(const ib_ctx *c, const ib_group *q, size_t r0, size_t rn)
 {
     size_t dim = c->dim;
-    float *d = c->du + (c->g0 + r0) * dim;
+    float *d = c->du + (q->g0 + r0) * dim;
+    float *g = q->g + r0 * c->ldg;
     memset(d, 0, rn * dim * sizeof *d);
     if (c->bf && c->bf->hw) { /* the native bf16 products, tile by tile (rn <= 48) */
         for (size_t j0 = 0; j0 < c->n; j0 += C)
-            negs_ib_bf16_du(c->bf, d, rn, c->g + r0 * c->ldg + j0, c->ldg, j0,
+            negs_ib_bf16_du(c->bf, d, rn, g + j0, c->ldg, j0,
                             c->n - j0 < C ? c->n - j0 : C);
         return;
     }
     for (size_t j0 = 0; j0 < c->n; j0 += c->kchunk) {
         size_t cn = c->n - j0 < c->kchunk ? c->n - j0 : c->kchunk;
-        c->k->accum(d, dim, rn, c->g + r0 * c->ldg + j0, c->ldg, 1, c->v + j0 * dim, dim, cn,
-                    dim);
+        c->k->accum(d, dim, rn, g + j0, c->ldg, 1, c->v + j0 * dim, dim, cn, dim);
     }
 }
 
-static void phase_c_dv(const ib_ctx *c, size_t j0, size_t cn)
+/* dv columns [j0, j0 + cn) += G^T U over group q's rows in order. The groups' dv run in row
+ * order, so dv_j is one chain over i. */
+static void grad_dv(const ib_ctx *c, const ib_group *q, size_t j0, size_t cn)
 {
     size_t dim = c->dim;
     if (c->bf && c->bf->hw) { /* 48 rows at a time (pairs of rows within them) */
-        for (size_t r = 0; r < c->gn; r += NEGS_IB_ROWS)
-            negs_ib_bf16_dv(c->bf, c->dv + j0 * dim, cn, c->g + r * c->ldg + j0, c->ldg,
-                            c->g0 + r, c->gn - r < NEGS_IB_ROWS ? c->gn - r : NEGS_IB_ROWS);
+        for (size_t r = 0; r < q->gn; r += NEGS_IB_ROWS)
+            negs_ib_bf16_dv(c->bf, c->dv + j0 * dim, cn, q->g + r * c->ldg + j0, c->ldg,
+                            q->g0 + r, q->gn - r < NEGS_IB_ROWS ? q->gn - r : NEGS_IB_ROWS);
         return;
     }
-    c->k->accum(c->dv + j0 * dim, dim, cn, c->g + j0, 1, c->ldg, c->u + c->g0 * dim, dim, c->gn,
+    c->k->accum(c->dv + j0 * dim, dim, cn, q->g + j0, 1, c->ldg, c->u + q->g0 * dim, dim, q->gn,
                 dim);
 }
 
-static size_t parts_a(const ib_ctx *c)
+/* The parts of a run. Run 1 of group q: the dv parts of group q - 1 (its buffer is not
+ * touched by group q's tiles) and the tile parts of group q (by tile, then by a_rows rows;
+ * with telemetry by rows, every tile of a row in one part, so that its heap sees them in
+ * order). Run 2: the row parts of group q (finish_row, then du). */
+static size_t parts_dv(const ib_ctx *c)
 {
-    return c->a_rows ? (c->gn + c->a_rows - 1) / c->a_rows : c->ntiles;
+    return c->dv && c->prev.gn ? (c->n + c->dv_cols - 1) / c->dv_cols : 0;
 }
 
-static void run_phase_a(void *ctx, size_t part, size_t n_parts)
+static size_t row_chunks(const ib_ctx *c)
+{
+    return (c->cur.gn + c->a_rows - 1) / c->a_rows;
+}
+
+static size_t parts_tiles(const ib_ctx *c)
+{
+    return c->cur.gn ? row_chunks(c) * (c->tel_t ? 1 : c->ntiles) : 0;
+}
+
+static void run_tiles_dv(void *ctx, size_t part, size_t n_parts)
 {
     const ib_ctx *c = ctx;
+    size_t nd = parts_dv(c);
     (void)n_parts;
-    if (!c->a_rows) {
-        phase_a(c, 0, c->gn, part, part + 1);
+    if (part < nd) {
+        size_t j0 = part * c->dv_cols;
+        grad_dv(c, &c->prev, j0, c->n - j0 < c->dv_cols ? c->n - j0 : c->dv_cols);
         return;
     }
-    size_t r0 = part * c->a_rows, rn = c->gn - r0 < c->a_rows ? c->gn - r0 : c->a_rows;
-    for (size_t r = r0; c->tel_t && r < r0 + rn; r++)
-        negs_ib_tel_clear(c->tel_cols + (c->g0 + r) * c->tel_t,
-                          c->tel_logits + (c->g0 + r) * c->tel_t, c->tel_t);
-    phase_a(c, r0, rn, 0, c->ntiles);
-}
-
-static void run_phase_b(void *ctx, size_t part, size_t n_parts)
-{
-    const ib_ctx *c = ctx;
-    (void)n_parts;
-    size_t r0 = part * c->b_rows, r1 = c->gn - r0 < c->b_rows ? c->gn : r0 + c->b_rows;
-    for (size_t r = r0; r < r1; r++) phase_b_row(c, r, c->du || c->dv);
-}
-
-static size_t parts_du(const ib_ctx *c)
-{
-    return c->du ? (c->gn + c->du_rows - 1) / c->du_rows : 0;
-}
-
-static void run_phase_c(void *ctx, size_t part, size_t n_parts)
-{
-    const ib_ctx *c = ctx;
-    size_t nd = parts_du(c);
-    (void)n_parts;
-    if (part < nd) { /* the du parts first: they are the longest */
-        size_t r0 = part * c->du_rows;
-        phase_c_du(c, r0, c->gn - r0 < c->du_rows ? c->gn - r0 : c->du_rows);
+    part -= nd;
+    size_t nrc = row_chunks(c), rc = part % nrc, r0 = rc * c->a_rows;
+    size_t rn = c->cur.gn - r0 < c->a_rows ? c->cur.gn - r0 : c->a_rows;
+    if (!c->tel_t) {
+        tiles(c, &c->cur, r0, rn, part / nrc, part / nrc + 1);
         return;
     }
-    size_t j0 = (part - nd) * c->dv_cols;
-    phase_c_dv(c, j0, c->n - j0 < c->dv_cols ? c->n - j0 : c->dv_cols);
+    for (size_t r = r0; r < r0 + rn; r++)
+        negs_ib_tel_clear(c->tel_cols + (c->cur.g0 + r) * c->tel_t,
+                          c->tel_logits + (c->cur.g0 + r) * c->tel_t, c->tel_t);
+    tiles(c, &c->cur, r0, rn, 0, c->ntiles);
 }
 
-/* Rows per group: as many as keep the group buffer within about NEGS_IB_GROUP_BYTES, a
- * multiple of NEGS_IB_ROWS (so of every mr), between NEGS_IB_ROWS and NEGS_IB_MAX_GROUP.
- * Nothing any element is computed from or the order of any sum depends on the group size, so
- * these (and the part sizes) are scheduling only. */
+static void run_rows(void *ctx, size_t part, size_t n_parts)
+{
+    const ib_ctx *c = ctx;
+    (void)n_parts;
+    size_t r0 = part * c->du_rows;
+    size_t rn = c->cur.gn - r0 < c->du_rows ? c->cur.gn - r0 : c->du_rows;
+    for (size_t r = r0; r < r0 + rn; r++) finish_row(c, &c->cur, r, c->du || c->dv);
+    if (c->du) grad_du(c, &c->cur, r0, rn);
+}
+
+/* Rows per group: as many as keep a group buffer within about NEGS_IB_GROUP_BYTES (a multiple
+ * of NEGS_IB_ROWS, so of every mr, between NEGS_IB_ROWS and NEGS_IB_MAX_GROUP), then evened
+ * out over the groups. Nothing any element is computed from, nor the order of any sum,
+ * depends on the group or part sizes: they are scheduling only. */
 static void plan_groups(ib_ctx *c)
 {
     size_t rows = NEGS_IB_GROUP_BYTES / (c->ldg * sizeof(float)) / NEGS_IB_ROWS * NEGS_IB_ROWS;
     if (rows < NEGS_IB_ROWS) rows = NEGS_IB_ROWS;
     if (rows > NEGS_IB_MAX_GROUP) rows = NEGS_IB_MAX_GROUP;
-    size_t bpad = pad_to(c->b, NEGS_IB_ROWS);
-    c->group = rows < bpad ? rows : bpad;
-    c->a_rows = c->tel_t ? NEGS_IB_ROWS : 0;
-    c->b_rows = 8;
+    c->ngroups = (c->b + rows - 1) / rows;
+    c->group = pad_to((c->b + c->ngroups - 1) / c->ngroups, NEGS_IB_ROWS);
+    c->ngroups = (c->b + c->group - 1) / c->group;
+    c->a_rows = c->tel_t ? NEGS_IB_ROWS : 2 * NEGS_IB_ROWS;
     c->du_rows = 24;
-    c->dv_cols = C;
+    /* dv parts of about a du part's work, 48 or 96 columns (a multiple of every accum block;
+     * at most a tile, as the bf16 products take) */
+    c->dv_cols = c->du_rows * c->n / c->group >= 96 ? 96 : 48;
     size_t fit = NEGS_IB_L2_BYTES / (4 * c->dim); /* v rows of a du chunk */
     c->kchunk = fit < C ? C : fit / C * C;
 }
 
-/* The passes, group by group: A (tiles of the group's rows, by columns), B (by rows), C (du
- * by rows and dv by columns). */
+/* Group by group: run 1 (group q's tiles with group q - 1's dv), run 2 (group q's rows and
+ * du); then the last group's dv. */
 static void run_groups(negs_pool *pool, ib_ctx *c)
 {
     if (c->dv) memset(c->dv, 0, c->n * c->dim * sizeof *c->dv);
-    for (size_t g0 = 0; g0 < c->b; g0 += c->group) {
-        c->g0 = g0;
-        c->gn = c->b - g0 < c->group ? c->b - g0 : c->group;
-        negs_pool_run(pool, run_phase_a, c, parts_a(c));
-        negs_pool_run(pool, run_phase_b, c, (c->gn + c->b_rows - 1) / c->b_rows);
-        size_t pc = parts_du(c) + (c->dv ? (c->n + c->dv_cols - 1) / c->dv_cols : 0);
-        if (pc) negs_pool_run(pool, run_phase_c, c, pc);
+    memset(&c->prev, 0, sizeof c->prev);
+    for (size_t q = 0; q <= c->ngroups; q++) {
+        memset(&c->cur, 0, sizeof c->cur);
+        if (q < c->ngroups) {
+            c->cur.g0 = q * c->group;
+            c->cur.gn = c->b - c->cur.g0 < c->group ? c->b - c->cur.g0 : c->group;
+            c->cur.g = c->gbuf[q % 2];
+        }
+        size_t p1 = parts_dv(c) + parts_tiles(c);
+        if (p1) negs_pool_run(pool, run_tiles_dv, c, p1);
+        if (c->cur.gn) negs_pool_run(pool, run_rows, c, (c->cur.gn + c->du_rows - 1) / c->du_rows);
+        c->prev = c->cur;
     }
 }
 
 /* Byte offsets of the workspace regions (each 64-byte aligned). */
 typedef struct ib_layout {
-    size_t up, vp, lq, rowloss, g, tmax, tsum, talpha, tlive, zt, xu, xv, inv, gu, gv;
+    size_t up, vp, lq, rowloss, g0, g1, tmax, tsum, talpha, tlive, zt, xu, xv, inv, gu, gv;
     size_t ord, tmp, gstart, gend, gptr, gcnt, hits, moff, msrc, mflag, mscratch, total;
 } ib_layout;
 
@@ -290,8 +312,9 @@ static int plan_layout(ib_layout *ly, size_t b, size_t n, size_t npad, size_t di
     if (!st) st = region(&off, &ly->vp, x, sizeof(float));
     if (!st) st = region(&off, &ly->lq, npad, sizeof(float));
     if (!st) st = region(&off, &ly->rowloss, b, sizeof(double));
-    if (!st) st = negs_size_mul(group, ldg, &x, "negs_loss_inbatch: group buffer");
-    if (!st) st = region(&off, &ly->g, x, sizeof(float));
+    if (!st) st = negs_size_mul(group, ldg, &x, "negs_loss_inbatch: group buffers");
+    if (!st) st = region(&off, &ly->g0, x, sizeof(float));
+    if (!st) st = region(&off, &ly->g1, x, sizeof(float));
     if (!st) st = negs_size_mul(group, ntp, &x, "negs_loss_inbatch: tile state");
     if (!st) st = region(&off, &ly->tmax, x, sizeof(float));
     if (!st) st = region(&off, &ly->tsum, x, sizeof(float));
@@ -498,7 +521,8 @@ int negs_ib_run(negs_loss *l, const negs_ib_call *a)
     c.inv_t = (float)(1.0 / l->temperature);
     c.coef = (float)(scale / l->temperature);
     c.rowloss = (double *)(base + ly.rowloss);
-    c.g = (float *)(base + ly.g);
+    c.gbuf[0] = (float *)(base + ly.g0);
+    c.gbuf[1] = (float *)(base + ly.g1);
     c.tmax = (float *)(base + ly.tmax);
     c.tsum = (float *)(base + ly.tsum);
     c.talpha = (float *)(base + ly.talpha);
