@@ -1,16 +1,16 @@
 /* negs_loss_inbatch: the fused in-batch (mixed negative) softmax over b queries and b + m
  * candidates. It never forms the b x (b + m) logits, but it computes each logit once: the
- * rows go in groups (a few dozen to a few hundred rows, as many as keep the group's rows of G
- * within about 4 MiB), each group in three phases run across the pool:
- * - A, by 128-column tiles: the scores of the group's rows, the logits (masks applied), each
- *   (row, tile)'s max and e^(z - tile max) in place with its sum;
- * - B, by rows: the row's max M, the tiles' rescale e^(tile max - M), the sum l, the loss,
- *   and the row of G = coef (p_ij - [i == j]) in place;
- * - C: du rows = G V (by rows, every column in order) and dv_j += sum_i G_ij u_i (by 128
- *   columns; groups go in row order, so each dv_j is one chain over i).
- * Every element depends only on its row and tile, or is one chain in a fixed order, so the
- * result is bit-identical for any thread count and group size. Memory: packed copies of u and
- * v, O(b + m) per-row arrays and the group buffer (see docs/inbatch.md). */
+ * rows go in groups (up to 480 rows, as many as keep the group's rows of G within about
+ * 16 MiB), each group in the pool in two runs:
+ * - tiles, by 128-column tiles (and 96 rows): the scores of the group's rows, the logits
+ *   (masks applied), each (row, tile)'s max and e^(z - tile max) in place with its sum; the
+ *   previous group's dv_j += sum_i G_ij u_i runs beside them (by columns, on its own buffer);
+ * - rows, by 24 rows: the row's max M, the tiles' rescale e^(tile max - M), the sum l, the
+ *   loss, the row of G = coef (p_ij - [i == j]) in place, then du rows = G V.
+ * Every element depends only on its row and tile, or is one chain in a fixed order (du over
+ * the columns, dv over the rows, groups in row order), so the result is bit-identical for any
+ * thread count and group size. Memory: packed copies of u and v, O(b + m) per-row arrays and
+ * two group buffers (see docs/inbatch.md). */
 #include <math.h>
 #include <string.h>
 

@@ -15,7 +15,7 @@
 /* Scheduling only (they change no result): the bytes of a row group's buffer (its rows of G,
  * b + m floats each) aimed at, its largest row count, and the bytes of v rows a du chunk keeps
  * in L2 (a quarter of Zen 4's). */
-#define NEGS_IB_GROUP_BYTES (4096u * 1024u)
+#define NEGS_IB_GROUP_BYTES (16384u * 1024u)
 #define NEGS_IB_MAX_GROUP 480
 #define NEGS_IB_L2_BYTES (256u * 1024u)
 
