@@ -6,6 +6,8 @@
  *     threads: idle pool threads sleep after a short spin, so it is about the work done)
  *   bench_inbatch case B M DIM THREADS REPS bf16 -> NEGS_PRECISION_BF16 against fp32 (see
  *     bf16_vs_fp32)
+ *   bench_inbatch peak16 THREADS               -> measured bf16 peak (vdpbf16ps, 64 flops per
+ *     512-bit instruction) in GFLOP/s, "wall cpu" as for peak; "0 0" without AVX512-BF16
  *   bench_inbatch peak THREADS                 -> measured fp32 FMA peak in GFLOP/s (512-bit
  *     FMAs, or 256-bit ones on CPUs without AVX-512): "wall cpu", wall = by wall time, cpu =
  *     the sum of the threads' rates by their own CPU time (what a loaded machine cannot hide)
@@ -312,10 +314,58 @@ static int indexed(size_t b, size_t m, size_t dim, int threads, int reps, int co
     return 0;
 }
 
+/* --- bf16 peak: 24 independent chains of vdpbf16ps per thread (latency 6 or less on current
+ * cores), as fma_loop */
+__attribute__((target("avx512bf16,avx512f,avx512bw,avx512vl"))) static void *dp_loop(void *arg)
+{
+    float *out = arg;
+    double c0 = thread_cpu();
+    __m512 a[24];
+    __m512bh x = (__m512bh)_mm512_set1_epi32(0x3f7f3f7f), y = (__m512bh)_mm512_set1_epi32(0x33803380);
+    for (int i = 0; i < 24; i++) a[i] = _mm512_set1_ps((float)i);
+    for (long it = 0; it < PEAK_ITERS / 4; it++) {
+#pragma GCC unroll 24
+        for (int i = 0; i < 24; i++) a[i] = _mm512_dpbf16_ps(a[i], x, y);
+    }
+    __m512 s = a[0];
+    for (int i = 1; i < 24; i++) s = _mm512_add_ps(s, a[i]);
+    out[0] = _mm512_reduce_add_ps(s);
+    out[1] = (float)(thread_cpu() - c0);
+    return NULL;
+}
+
+static int peak16(int threads)
+{
+    if (!__builtin_cpu_supports("avx512bf16") || !__builtin_cpu_supports("avx512bw") ||
+        !__builtin_cpu_supports("avx512vl")) {
+        printf("0 0\n");
+        return 0;
+    }
+    if (threads < 1 || threads > 64) return 2;
+    pthread_t th[64];
+    float out[64][2];
+    double best = 1e30, cpu_best[64];
+    for (int i = 0; i < threads; i++) cpu_best[i] = 1e30;
+    for (int rep = 0; rep < 5; rep++) {
+        double t0 = now();
+        for (int i = 0; i < threads; i++) pthread_create(&th[i], NULL, dp_loop, out[i]);
+        for (int i = 0; i < threads; i++) pthread_join(th[i], NULL);
+        double t = now() - t0;
+        if (t < best) best = t;
+        for (int i = 0; i < threads; i++)
+            if (out[i][1] < cpu_best[i]) cpu_best[i] = out[i][1];
+    }
+    double flops = PEAK_ITERS / 4 * 24.0 * 64.0, cpu_rate = 0;
+    for (int i = 0; i < threads; i++) cpu_rate += flops / cpu_best[i];
+    printf("%.1f %.1f\n", (double)threads * flops / best / 1e9, cpu_rate / 1e9);
+    return 0;
+}
+
 /* --- bf16 against fp32 (case ... bf16): the same call on a second handle with
  * NEGS_PRECISION_BF16, the two timed interleaved (best of REPS after a warm-up each). Prints
- * "fp32_s bf16_s bf16_gflops loss_rel du_rel dv_rel": the last three the bf16 result's
- * difference from fp32 (|loss' - loss| / |loss|, max |g' - g| / max |g|). */
+ * "fp32_s bf16_s bf16_gflops loss_rel du_rel dv_rel kernel fp32_cpu_s bf16_cpu_s": the bf16
+ * result's difference from fp32 (|loss' - loss| / |loss|, max |g' - g| / max |g|), the
+ * NEGS_BF16_KERNEL_* that ran, and each call's best process CPU time (all threads). */
 static double max_rel(const float *a, const float *ref, size_t n)
 {
     double mx = 1e-30, e = 0.0;
@@ -339,24 +389,27 @@ static int bf16_vs_fp32(negs_loss *l, size_t b, size_t m, size_t dim, const floa
     if (getenv("BENCH_SCALAR")) negs_loss_set_param(h, NEGS_LP_FORCE_SCALAR, 1);
     negs_loss_set_param(h, NEGS_LP_PRECISION, NEGS_PRECISION_BF16);
     float loss, loss16, *du16 = malloc(b * dim * 4), *dv16 = malloc(n * dim * 4);
-    double best[2] = {1e30, 1e30};
+    double best[2] = {1e30, 1e30}, cbest[2] = {1e30, 1e30}, kernel = -1;
+    negs_loss_get_param(h, NEGS_LP_BF16_KERNEL, &kernel);
     for (int r = -1; r < (reps < 1 ? 1 : reps); r++)
         for (int k = 0; k < 2; k++) {
-            double t0 = now();
+            double c0 = cpu_now(), t0 = now();
             int rc = k ? negs_loss_inbatch(h, b, m, dim, u, v, lq, items, NULL, &loss16, du16,
                                            dv16)
                        : negs_loss_inbatch(l, b, m, dim, u, v, lq, items, NULL, &loss, du, dv);
-            double t = now() - t0;
+            double t = now() - t0, tc = cpu_now() - c0;
             if (rc) {
                 fprintf(stderr, "negs_loss_inbatch: %s\n", negs_last_error());
                 return 1;
             }
             if (r >= 0 && t < best[k]) best[k] = t;
+            if (r >= 0 && tc < cbest[k]) cbest[k] = tc;
         }
     double flops = 6.0 * (double)b * (double)n * (double)dim;
-    printf("%.6f %.6f %.2f %.3g %.3g %.3g\n", best[0], best[1], flops / best[1] / 1e9,
-           fabs((double)loss16 - loss) / fabs((double)loss), max_rel(du16, du, b * dim),
-           max_rel(dv16, dv, n * dim));
+    printf("%.6f %.6f %.2f %.3g %.3g %.3g %d %.6f %.6f\n", best[0], best[1],
+           flops / best[1] / 1e9, fabs((double)loss16 - loss) / fabs((double)loss),
+           max_rel(du16, du, b * dim), max_rel(dv16, dv, n * dim), (int)kernel, cbest[0],
+           cbest[1]);
     negs_loss_free(h);
     negs_loss_free(l);
     free(du16), free(dv16);
@@ -370,6 +423,7 @@ int main(int argc, char **argv)
                        strtoull(argv[4], NULL, 10), atoi(argv[5]), atoi(argv[6]),
                        atoi(argv[7]));
     if (argc >= 3 && !strcmp(argv[1], "peak")) return peak(atoi(argv[2]));
+    if (argc >= 3 && !strcmp(argv[1], "peak16")) return peak16(atoi(argv[2]));
     if (argc >= 3 && !strcmp(argv[1], "bw")) return bandwidth(atoi(argv[2]));
     if (argc >= 7 && !strcmp(argv[1], "ml"))
         return ml(strtoull(argv[2], NULL, 10), strtoull(argv[3], NULL, 10), atoi(argv[4]),
@@ -390,6 +444,8 @@ int main(int argc, char **argv)
     negs_loss_set_param(l, NEGS_LP_TEMPERATURE, 0.05);
     negs_loss_set_param(l, NEGS_LP_THREADS, threads);
     if (getenv("BENCH_SCALAR")) negs_loss_set_param(l, NEGS_LP_FORCE_SCALAR, 1);
+    if (argc > 7 && !strcmp(argv[7], "bf16")) /* its own warm-ups, interleaved */
+        return bf16_vs_fp32(l, b, m, dim, u, v, lq, items, reps, du, dv);
     double c0 = cpu_now(), t0 = now();
     int rc = negs_loss_inbatch(l, b, m, dim, u, v, lq, items, NULL, &loss, du, dv); /* warm */
     double best = reps == 0 ? now() - t0 : 1e30;
@@ -406,8 +462,6 @@ int main(int argc, char **argv)
         if (t < best) best = t;
         if (tc < cbest) cbest = tc;
     }
-    if (argc > 7 && !strcmp(argv[7], "bf16"))
-        return bf16_vs_fp32(l, b, m, dim, u, v, lq, items, reps, du, dv);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     double flops = 6.0 * (double)b * (double)n * (double)dim;

@@ -9,7 +9,9 @@
 # ../shared/data/ml-100k or $ML100K) against the unmasked call and torch's dense step with its
 # mask built on the fly; then negs_loss_inbatch_indexed against gather + negs_loss_inbatch +
 # scatter by hand (tables of 10^5 rows); then NEGS_PRECISION_BF16 against fp32 (cases named
-# "...,bf16", b in INBATCH_BF16_SIZES, default "1024 4096"). INBATCH_PARTS picks the sections
+# "...,bf16", b in INBATCH_BF16_SIZES, default "4096 16384"; m 0, and 4096 for b <= 4096;
+# which bf16 kernel ran; ratios by wall and by CPU time; % of the measured bf16 peak, vdpbf16ps
+# where the CPU has it). INBATCH_PARTS picks the sections
 # (default "ml indexed bf16 dense"); INBATCH_SIZES the dense table's b values (default
 # "1024 4096 16384"), INBATCH_BIG=0 skips the b = 65,536 memory case.
 # The dense table has a second peer, `openblas` (bench_inbatch_blas: the same loss and
@@ -92,24 +94,41 @@ case " $parts " in *" indexed "*)
 ;; esac
 
 case " $parts " in *" bf16 "*)
-    echo "bf16 (NEGS_PRECISION_BF16, the portable path: rows rounded, then the fp32 kernels) against"
-    echo "fp32 on the dense table's data, timed interleaved in one process (best of the same calls);"
-    echo "ratio_vs_fp32 = fp32 time / bf16 time; *_rel = bf16's difference from fp32 (loss relative,"
-    echo "gradients max |g' - g| / max |g|)"
-    printf '%-39s %10s %10s %7s %8s %9s %9s %9s\n' case fp32_s bf16_s ratio bf16_GF loss_rel \
-           du_rel dv_rel
-    for b in ${INBATCH_BF16_SIZES:-1024 4096}; do
+    set -- $("$bin" peak 1); fp1=$2
+    set -- $("$bin" peak 2); fp2=$2
+    set -- $("$bin" peak16 1); bp1=$2
+    set -- $("$bin" peak16 2); bp2=$2
+    echo "bf16 (NEGS_PRECISION_BF16) against fp32 on the dense table's data, timed interleaved in"
+    echo "one process (best of the same calls); kernel = the bf16 path that ran (avx512bf16:"
+    echo "vdpbf16ps on bf16 pairs; portable: rows and G rounded, the fp32 kernels); ratio = fp32"
+    echo "time / bf16 time by wall, ratio_cpu by process CPU time (what other tenants of a loaded"
+    echo "machine change least); GF/cpu = 6 b (b+m) dim / bf16 CPU time (all threads: a rate per"
+    echo "core); %pk16 = that over the measured 1-thread bf16 peak by CPU time, %pk32 the fp32"
+    echo "call's rate per core over the 1-thread fp32 FMA peak (8/6 of these flops are executed);"
+    echo "*_rel = bf16's difference from fp32 (loss relative, gradients max |g' - g| / max |g|)"
+    echo "measured peaks by CPU time, GFLOP/s: fp32 FMA $fp1 (1 thread), $fp2 (2); bf16 vdpbf16ps" \
+         "$bp1 (1), $bp2 (2) (0: no AVX512-BF16)"
+    printf '%-36s %-10s %9s %9s %6s %6s %8s %6s %6s %9s %8s %8s\n' case kernel fp32_s bf16_s \
+           ratio r_cpu GF/cpu %pk16 %pk32 loss_rel du_rel dv_rel
+    for b in ${INBATCH_BF16_SIZES:-4096 16384}; do
         case $b in 1024) reps=20 ;; 4096) reps=5 ;; *) reps=1 ;; esac
-        for m in 0 4096; do
+        ms="0 4096"
+        [ "$b" -gt 4096 ] && ms=0
+        for m in $ms; do
             for dim in 64 128; do
                 for t in 1 2; do
                     name="b=$b,m=$m,dim=$dim,threads=$t,bf16"
                     set -- $("$bin" case $b $m $dim $t $reps bf16)
-                    ratio=$(awk "BEGIN{printf \"%.2f\", $1/$2}")
-                    printf '%-39s %10s %10s %7s %8s %9s %9s %9s\n' "$name" $1 $2 $ratio $3 $4 $5 $6
+                    case $7 in 1) kern=avx512bf16 ;; *) kern=portable ;; esac
+                    fpk=$fp1 bpk=$bp1
+                    set -- "$@" $(awk "BEGIN{f=6*$b*($b+$m)*$dim/1e9;
+                        printf \"%.2f %.2f %.1f %.0f %.0f\", $1/$2, $8/$9, f/$9,
+                        ($bpk>0 ? 100*f/$9/$bpk : 0), 100*f/$8/$fpk}")
+                    printf '%-36s %-10s %9s %9s %6s %6s %8s %6s %6s %9s %8s %8s\n' "$name" $kern \
+                           $1 $2 ${10} ${11} ${12} ${13} ${14} $4 $5 $6
                     if [ -n "$json" ]; then
-                        printf '{"bench":"inbatch","case":"%s","ours":%s,"peer":"fp32","peer_value":%s,"unit":"s","ratio":%s,"ratio_vs_fp32":%s,"ours_gflops":%s,"loss_rel_diff":%s,"du_rel_diff":%s,"dv_rel_diff":%s,"note":"portable bf16 path (rows rounded to bf16, fp32 kernels); no AVX512-BF16 / AMX kernel"}\n' \
-                            "$name" $2 $1 $ratio $ratio $3 $4 $5 $6 >>"$json"
+                        printf '{"bench":"inbatch","case":"%s","ours":%s,"peer":"fp32","peer_value":%s,"unit":"s","ratio":%s,"ratio_vs_fp32":%s,"ratio_vs_fp32_cpu":%s,"bf16_kernel":"%s","ours_gflops_cpu":%s,"loss_rel_diff":%s,"du_rel_diff":%s,"dv_rel_diff":%s}\n' \
+                            "$name" $2 $1 ${10} ${10} ${11} $kern ${12} $4 $5 $6 >>"$json"
                     fi
                 done
             done
