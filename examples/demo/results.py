@@ -1,7 +1,8 @@
 """Tables and plots of docs/results.md from the demo's --json output (python stdlib only).
 
-Usage: python3 examples/demo/results.py [--by-k] OUT_PREFIX RUN.jsonl...   (OUT_PREFIX - : tables
-only; --by-k: one row per strategy and --k, the JSON "k", sorted by k)
+Usage: python3 examples/demo/results.py [--by-k | --by-precision] OUT_PREFIX RUN.jsonl...
+(OUT_PREFIX - : tables only; --by-k: one row per strategy and --k, the JSON "k", sorted by k;
+--by-precision: one row per strategy and --precision, fp32 first, with the per-seed figures)
 Prints one markdown table per data set: mean and standard deviation over the runs (seeds) of
 Recall@10 and NDCG@10 (test, at the best validation epoch), epochs, seconds and examples/s;
 and writes OUT_PREFIX-<data>.svg: validation NDCG@10 over epochs per strategy (the mean over
@@ -132,8 +133,40 @@ def plot(path, name, strategies):
         f.write("\n".join(out) + "\n")
 
 
+def precision_table(paths):
+    """strategy x precision: mean ± std over seeds and each seed's Recall@10 and best epoch."""
+    rows = []
+    for p in paths:
+        with open(p) as f:
+            rows += [json.loads(line) for line in f if line.strip()]
+    first, groups = {}, OrderedDict()
+    for r in rows:
+        first.setdefault(r["strategy"], len(first))
+    rows.sort(key=lambda r: (r["dataset"], first[r["strategy"]], r["precision"] != "fp32",
+                             r["seed"]))
+    for r in rows:
+        groups.setdefault(r["dataset"], OrderedDict()).setdefault(
+            (r["strategy"], r["precision"]), []).append(r)
+    for name, g in groups.items():
+        print(f"**{name}** (mean ± std over the seeds)\n")
+        print("| strategy | precision | Recall@10 | NDCG@10 | Recall@10 per seed | "
+              "best epoch per seed | seconds |")
+        print("|---|---|---|---|---|---|---|")
+        for (s, prec), runs in g.items():
+            rec = "{:.4f} ± {:.4f}".format(*mean_std([r["recall@10"] for r in runs]))
+            ndcg = "{:.4f} ± {:.4f}".format(*mean_std([r["ndcg@10"] for r in runs]))
+            per = ", ".join(f"{r['recall@10']:.4f}" for r in runs)
+            ep = ", ".join(str(r["best_epoch"]) for r in runs)
+            sec = "{:.1f} ± {:.1f}".format(*mean_std([r["seconds"] for r in runs]))
+            print(f"| {s} | {prec} | {rec} | {ndcg} | {per} (seeds "
+                  f"{', '.join(str(r['seed']) for r in runs)}) | {ep} | {sec} |")
+        print()
+
+
 def main():
     args = sys.argv[1:]
+    if args[:1] == ["--by-precision"]:
+        return precision_table(args[2:])
     by_k = args[:1] == ["--by-k"]
     args = args[1:] if by_k else args
     if len(args) < 2:

@@ -5,7 +5,8 @@
 # (default: ml video tables; DATA=dir, default ../shared/data; SEEDS, default 1 2 3, for ml).
 # Raw JSON lines go to build/results/. k: the negative-ratio study (uniform + BPR and
 # sampled-softmax at --k 1, 4, 16, 64 on MovieLens-100K, seeds $KSEEDS, default 1 2 3);
-# ktable prints its table.
+# ktable prints its table. bf16: the in-batch strategies with --precision fp32 and bf16,
+# seeds 1-3, on MovieLens-100K; bf16table prints their table.
 set -e
 DATA=${DATA:-../shared/data}
 OUT=build/results
@@ -45,6 +46,16 @@ for part in ${*:-ml video tables}; do
             done
         done ;;
     ktable) python3 examples/demo/results.py --by-k - $OUT/ml-100k-k*-[0-9].jsonl ;;
-    *) echo "run_results.sh: unknown part '$part' (ml, video, tables, k, ktable)" >&2; exit 2 ;;
+    # the in-batch strategies with the bf16 products against fp32 (one library thread)
+    bf16) for seed in 1 2 3; do
+            for p in fp32 bf16; do
+                $BIN --json --threads 1 --seed $seed --data $DATA/ml-100k/ml-100k.inter \
+                    --strategies inbatch,inbatch-logq,mixed,debiased --precision $p \
+                    > $OUT/bf16demo-$seed-$p.jsonl
+            done
+        done ;;
+    bf16table) python3 examples/demo/results.py --by-precision - $OUT/bf16demo-[0-9]-*.jsonl ;;
+    *) echo "run_results.sh: unknown part '$part' (ml, video, tables, k, ktable, bf16," \
+            "bf16table)" >&2; exit 2 ;;
     esac
 done
