@@ -400,11 +400,10 @@ typedef struct negs_loss negs_loss;
  * NEGS_PRECISION_FP32 (default) or NEGS_PRECISION_BF16. With BF16 the embeddings stay float
  * in the caller's buffers; the rows the products read (after normalisation with
  * NEGS_LP_COSINE) are rounded to bfloat16 (round to nearest even) for the logits and for both
- * gradient products, du = G V and dv = G^T U, and so is G, the gradient weights, tile by tile
- * for those two products (in du, the weights exp(z - m) of each 128-column tile, m the row's
- * running max there). The exp, the sums, the target terms and the outputs stay float: the
- * loss is that of the rounded rows, the gradients within G's rounding (2^-9 relative per term)
- * of its gradients. A row entry that rounds to Inf
+ * gradient products, du = G V and dv = G^T U, and so is G = coef (p - [i == j]) itself, once
+ * per call, the same rounded G for both products. The exp, the sums and the outputs stay
+ * float: the loss is that of the rounded rows, the gradients within G's rounding (2^-9
+ * relative per term) of its gradients. A row entry that rounds to Inf
  * (|x| >= 3.3961e38, half an ulp past the largest bf16) makes the call NEGS_E_INVALID. A
  * value other than these two: NEGS_E_INVALID. BF16 on a handle that is not
  * NEGS_LOSS_SOFTMAX: NEGS_E_UNSUPPORTED (the score-level losses take scores, not embeddings;

@@ -8,8 +8,9 @@
  * - AVX512-BF16 (vdpbf16ps, chosen from CPU bits detected at handle creation): the same rounded
  *   values packed as bf16 pairs along the summed index, multiplied pair by pair with fp32
  *   accumulation.
- * Both round with negs_bf16_bits (integer arithmetic, so the rounded values are the same
- * bits on both paths); what differs is the fp32 order of the sums (vdpbf16ps adds the two
+ * Both round the rows with negs_bf16_bits (integer arithmetic: the same bits on both paths);
+ * the native path rounds G with vcvtne2ps2bf16, the same rounding except that subnormal
+ * floats become 0. What differs is the fp32 order of the sums (vdpbf16ps adds the two
  * products of a pair per step) and vdpbf16ps's treatment of subnormal bf16 inputs and fp32
  * results as zero. */
 #ifndef NEGS_KERNELS_BF16_H
@@ -62,12 +63,13 @@ typedef struct negs_bf16_kernels {
     void (*accum)(float *acc, size_t ldacc, size_t ni, const uint32_t *w, size_t wsi,
                   size_t wst, const uint32_t *x, size_t nt, size_t dim);
     /* Pairs along a tile's rows: out[r * ldo + q] = the pair of the bf16 roundings of
-     * s[r * lds + 2 q], s[r * lds + 2 q + 1] for r < rn, q < cw / 2 (cw a multiple of 32). */
+     * s[r * lds + 2 q], s[r * lds + 2 q + 1] for r < rn, q < cw / 2 (cw a multiple of 32);
+     * rounding as negs_bf16_bits, but a subnormal float becomes a zero of its sign. */
     void (*pairs_rows)(const float *s, size_t lds, size_t rn, size_t cw, uint32_t *out,
                        size_t ldo);
-    /* Pairs across rows: out[t * ldo + c] = the pair of the roundings of s[2 t][c] and
-     * s[2 t + 1][c] (0 for the row past an odd rn) for t < ceil(rn / 2), c < cw (a multiple
-     * of 32). */
+    /* Pairs across rows: out[t * ldo + c] = the pair of the roundings (as pairs_rows) of
+     * s[2 t][c] and s[2 t + 1][c] (0 for the row past an odd rn) for t < ceil(rn / 2),
+     * c < cw (a multiple of 32). */
     void (*pairs_cols)(const float *s, size_t lds, size_t rn, size_t cw, uint32_t *out,
                        size_t ldo);
 } negs_bf16_kernels;

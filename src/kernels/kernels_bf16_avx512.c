@@ -141,43 +141,32 @@ TBF static void accum_bf16(float *acc, size_t ldacc, size_t ni, const uint32_t *
     }
 }
 
-/* 16 floats rounded to bf16 as negs_bf16_bits does for finite values: the result in the high
- * half of each lane (the low half is left as is and dropped by the caller). */
-INL TBF __m512i round16(const float *p)
-{
-    __m512i b = _mm512_castps_si512(_mm512_loadu_ps(p));
-    __m512i odd = _mm512_and_si512(_mm512_srli_epi32(b, 16), _mm512_set1_epi32(1));
-    return _mm512_add_epi32(b, _mm512_add_epi32(odd, _mm512_set1_epi32(0x7fff)));
-}
-
+/* G's pairs: vcvtne2ps2bf16 rounds to nearest even as negs_bf16_bits does, except that it
+ * takes subnormal floats as 0 (vdpbf16ps would take a subnormal bf16 as 0 anyway). */
 TBF static void pairs_rows_bf16(const float *s, size_t lds, size_t rn, size_t cw, uint32_t *out,
                                 size_t ldo)
 {
-    /* the high halves of 32 lanes in order: words 1, 3, ..., 63 of (a, b) */
-    __m512i idx = _mm512_set_epi16(63, 61, 59, 57, 55, 53, 51, 49, 47, 45, 43, 41, 39, 37, 35,
-                                   33, 31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3,
-                                   1);
     for (size_t r = 0; r < rn; r++)
-        for (size_t c = 0; c < cw; c += 32) {
-            __m512i a = round16(s + r * lds + c), b = round16(s + r * lds + c + 16);
-            _mm512_storeu_si512(out + r * ldo + c / 2, _mm512_permutex2var_epi16(a, idx, b));
+        for (size_t c = 0; c < cw; c += 32) { /* 32 bf16 in column order */
+            __m512bh h = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(s + r * lds + c + 16),
+                                             _mm512_loadu_ps(s + r * lds + c));
+            _mm512_storeu_si512(out + r * ldo + c / 2, (__m512i)h);
         }
 }
 
 TBF static void pairs_cols_bf16(const float *s, size_t lds, size_t rn, size_t cw, uint32_t *out,
                                 size_t ldo)
 {
-    /* lane c: (high half of a's lane c, high half of b's lane c) */
-    __m512i idx = _mm512_set_epi16(63, 31, 61, 29, 59, 27, 57, 25, 55, 23, 53, 21, 51, 19, 49,
-                                   17, 47, 15, 45, 13, 43, 11, 41, 9, 39, 7, 37, 5, 35, 3, 33,
-                                   1);
+    /* (a_0, b_0, a_1, b_1, ...) from (a_0 .. a_15, b_0 .. b_15) */
+    __m512i idx = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
+                                   23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     for (size_t t = 0; 2 * t < rn; t++) {
         const float *s0 = s + 2 * t * lds, *s1 = s0 + lds;
         int pad = 2 * t + 1 == rn;
         for (size_t c = 0; c < cw; c += 16) {
-            __m512i a = round16(s0 + c);
-            __m512i b = pad ? _mm512_setzero_si512() : round16(s1 + c);
-            _mm512_storeu_si512(out + t * ldo + c, _mm512_permutex2var_epi16(a, idx, b));
+            __m512 b = pad ? _mm512_setzero_ps() : _mm512_loadu_ps(s1 + c);
+            __m512bh h = _mm512_cvtne2ps_pbh(b, _mm512_loadu_ps(s0 + c));
+            _mm512_storeu_si512(out + t * ldo + c, _mm512_permutexvar_epi16(idx, (__m512i)h));
         }
     }
 }

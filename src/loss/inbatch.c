@@ -160,10 +160,8 @@ static void grad_du(const ib_ctx *c, const ib_group *q, size_t r0, size_t rn)
     float *d = c->du + (q->g0 + r0) * dim;
     float *g = q->g + r0 * c->ldg;
     memset(d, 0, rn * dim * sizeof *d);
-    if (c->bf && c->bf->hw) { /* the native bf16 products, tile by tile (rn <= 48) */
-        for (size_t j0 = 0; j0 < c->n; j0 += C)
-            negs_ib_bf16_du(c->bf, d, rn, g + j0, c->ldg, j0,
-                            c->n - j0 < C ? c->n - j0 : C);
+    if (c->bf && c->bf->hw) { /* the native bf16 products, on G paired by run_rows */
+        negs_ib_bf16_du(c->bf, d, r0, rn);
         return;
     }
     for (size_t j0 = 0; j0 < c->n; j0 += c->kchunk) {
@@ -177,10 +175,9 @@ static void grad_du(const ib_ctx *c, const ib_group *q, size_t r0, size_t rn)
 static void grad_dv(const ib_ctx *c, const ib_group *q, size_t j0, size_t cn)
 {
     size_t dim = c->dim;
-    if (c->bf && c->bf->hw) { /* 48 rows at a time (pairs of rows within them) */
-        for (size_t r = 0; r < q->gn; r += NEGS_IB_ROWS)
-            negs_ib_bf16_dv(c->bf, c->dv + j0 * dim, cn, q->g + r * c->ldg + j0, c->ldg,
-                            q->g0 + r, q->gn - r < NEGS_IB_ROWS ? q->gn - r : NEGS_IB_ROWS);
+    if (c->bf && c->bf->hw) { /* the native bf16 products, on G paired by run_rows (the
+                               * pairs of group q are replaced only in group q + 1's run 2) */
+        negs_ib_bf16_dv(c->bf, c->dv, j0, cn, q->g0, q->gn);
         return;
     }
     c->k->accum(c->dv + j0 * dim, dim, cn, q->g + j0, 1, c->ldg, c->u + q->g0 * dim, dim, q->gn,
@@ -236,6 +233,8 @@ static void run_rows(void *ctx, size_t part, size_t n_parts)
     size_t r0 = part * c->du_rows;
     size_t rn = c->cur.gn - r0 < c->du_rows ? c->cur.gn - r0 : c->du_rows;
     for (size_t r = r0; r < r0 + rn; r++) finish_row(c, &c->cur, r, c->du || c->dv);
+    if (c->bf && c->bf->hw && (c->du || c->dv)) /* du_rows is even: whole pairs of rows */
+        negs_ib_bf16_pair_g(c->bf, c->cur.g, r0, rn, c->npad, c->du != NULL, c->dv != NULL);
     if (c->du) grad_du(c, &c->cur, r0, rn);
 }
 
@@ -495,7 +494,7 @@ int negs_ib_run(negs_loss *l, const negs_ib_call *a)
     const float *pu = u, *pv = v;
     negs_ib_bf16 bf;
     if (l->precision == NEGS_PRECISION_BF16) {
-        st = negs_ib_bf16_prepare(l, a->fn, u, b, v, n, npad, dim, &bf);
+        st = negs_ib_bf16_prepare(l, a->fn, u, b, v, n, npad, dim, c.group, c.ldg, &bf);
         if (st) return st;
         pu = bf.ru;
         pv = bf.rv;

@@ -1,9 +1,10 @@
 /* NEGS_PRECISION_BF16 for the in-batch softmax: the rows the products read, rounded to bf16
- * into a buffer of the workspace, and the three products on them. On the portable path the
- * fp32 kernels multiply the rounded rows (held as float) and the tile's gradient weights after
- * rounding them in place; with a native kernel (AVX512-BF16) the rows are packed as bf16
- * pairs once per call and each tile's weights are paired as they are rounded. The rounding is
- * the same integer arithmetic on both, so both multiply the same values (kernels_bf16.h). */
+ * into a buffer of the workspace, and the native kernel's three products on them. On the
+ * portable path the fp32 kernels multiply the rounded rows (held as float) and G, rounded in
+ * place once its row is complete (inbatch.c, phase B); with a native kernel (AVX512-BF16) the
+ * rows are packed as bf16 pairs once per call and each tile of G is rounded as it is paired.
+ * The rounding is the same integer arithmetic on both, so both multiply the same values
+ * (kernels_bf16.h). */
 #include "core/alloc.h"
 #include "core/errors.h"
 #include "inbatch.h"
@@ -34,16 +35,18 @@ static int carve(size_t *off, size_t *at, size_t count)
 }
 
 int negs_ib_bf16_prepare(negs_loss *l, const char *fn, const float *u, size_t b, const float *v,
-                         size_t n, size_t npad, size_t dim, negs_ib_bf16 *bf)
+                         size_t n, size_t npad, size_t dim, size_t group, size_t ldg,
+                         negs_ib_bf16 *bf)
 {
     negs_ib_ws *w = l->ws; /* made by negs_ib_ws_reserve */
     bf->hw = negs_bf16_kernels_select(negs_loss_isa(l));
-    bf->k = negs_kernels_select(negs_loss_isa(l));
     bf->dim = dim;
     bf->kp = (dim + 1) / 2;
+    bf->n = n;
+    bf->ldg = ldg;
     /* no overflow in the products: the call's padded sizes times dim * 4 are checked */
     size_t nu = b * dim, nv = n * dim, kp = bf->kp, off = 0, ru, rv, upan = 0, vpan = 0;
-    size_t upair = 0, vpair = 0;
+    size_t upair = 0, vpair = 0, grow = 0, gcol = 0;
     int st = carve(&off, &ru, nu);
     if (!st) st = carve(&off, &rv, nv);
     if (!st && bf->hw) {
@@ -52,6 +55,10 @@ int negs_ib_bf16_prepare(negs_loss *l, const char *fn, const float *u, size_t b,
         if (!st) st = carve(&off, &vpan, npad * kp);
         if (!st) st = carve(&off, &upair, (b + 1) / 2 * dim);
         if (!st) st = carve(&off, &vpair, (n + 1) / 2 * dim);
+        /* G's pairs: group rows of ldg / 2 (along columns) and group / 2 rows of ldg (across
+         * rows); no overflow: the group buffer of group x ldg floats is already carved */
+        if (!st) st = carve(&off, &grow, group * (ldg / 2));
+        if (!st) st = carve(&off, &gcol, (group + 1) / 2 * ldg);
     }
     if (st) return st;
     if (off > w->bf16_cap) {
@@ -69,6 +76,7 @@ int negs_ib_bf16_prepare(negs_loss *l, const char *fn, const float *u, size_t b,
     bf->ru = xu;
     bf->rv = xv;
     bf->upan = bf->vpan = bf->upair = bf->vpair = NULL;
+    bf->grow = bf->gcol = NULL;
     if (bf->hw) {
         uint32_t *base = (uint32_t *)(void *)w->bf16;
         negs_bf16_pack_row_panels(xu, b, dim, base + upan);
@@ -79,6 +87,8 @@ int negs_ib_bf16_prepare(negs_loss *l, const char *fn, const float *u, size_t b,
         bf->vpan = base + vpan;
         bf->upair = base + upair;
         bf->vpair = base + vpair;
+        bf->grow = base + grow;
+        bf->gcol = base + gcol;
     }
     return NEGS_OK;
 }
@@ -90,37 +100,33 @@ void negs_ib_bf16_scores(const negs_ib_bf16 *bf, size_t i0, size_t rn, size_t c0
                    bf->vpan + c0 * bf->kp, cw / NEGS_KN_NR, bf->kp, s, lds);
 }
 
-static size_t pad32(size_t x)
+void negs_ib_bf16_pair_g(const negs_ib_bf16 *bf, const float *g, size_t r0, size_t rn,
+                         size_t npad, int du, int dv)
 {
-    return (x + 31) / 32 * 32;
+    size_t ldg = bf->ldg;
+    if (du) bf->hw->pairs_rows(g + r0 * ldg, ldg, rn, npad, bf->grow + r0 * (ldg / 2), ldg / 2);
+    if (dv) bf->hw->pairs_cols(g + r0 * ldg, ldg, rn, npad, bf->gcol + r0 / 2 * ldg, ldg);
 }
 
-void negs_ib_bf16_du(const negs_ib_bf16 *bf, float *du, size_t rn, float *s, size_t lds,
-                     size_t c0, size_t cn)
+void negs_ib_bf16_du(const negs_ib_bf16 *bf, float *du, size_t r0, size_t rn)
 {
-    size_t dim = bf->dim;
-    if (!bf->hw) {
-        negs_bf16_round_tile(s, lds, rn, cn);
-        bf->k->accum(du, dim, rn, s, lds, 1, bf->rv + c0 * dim, dim, cn, dim);
-        return;
+    /* the columns in chunks whose pairs of v rows stay in L2 across the row blocks; each
+     * entry is still one chain over the pairs in order */
+    size_t dim = bf->dim, fit = NEGS_IB_L2_BYTES / (8 * dim) * 2;
+    size_t chunk = fit < NEGS_IB_COLS ? NEGS_IB_COLS : fit / NEGS_IB_COLS * NEGS_IB_COLS;
+    const uint32_t *w = bf->grow + r0 * (bf->ldg / 2);
+    for (size_t j0 = 0; j0 < bf->n; j0 += chunk) {
+        size_t cn = bf->n - j0 < chunk ? bf->n - j0 : chunk; /* an odd last cn meets the zero
+                                                               * row of v's pairs */
+        bf->hw->accum(du, dim, rn, w + j0 / 2, bf->ldg / 2, 1, bf->vpair + j0 / 2 * dim,
+                      (cn + 1) / 2, dim);
     }
-    /* columns up to the next 32 are in the tile (padding columns weigh 0), and an odd cn's
-     * last pair meets the zero row of v's pairs */
-    _Alignas(64) uint32_t w[R * C / 2];
-    bf->hw->pairs_rows(s, lds, rn, pad32(cn), w, C / 2);
-    bf->hw->accum(du, dim, rn, w, C / 2, 1, bf->vpair + c0 / 2 * dim, (cn + 1) / 2, dim);
 }
 
-void negs_ib_bf16_dv(const negs_ib_bf16 *bf, float *dv, size_t cn, float *s, size_t lds,
-                     size_t i0, size_t rn)
+void negs_ib_bf16_dv(const negs_ib_bf16 *bf, float *dv, size_t j0, size_t cn, size_t i0,
+                     size_t gn)
 {
     size_t dim = bf->dim;
-    if (!bf->hw) {
-        negs_bf16_round_tile(s, lds, rn, cn);
-        bf->k->accum(dv, dim, cn, s, 1, lds, bf->ru + i0 * dim, dim, rn, dim);
-        return;
-    }
-    _Alignas(64) uint32_t w[R / 2 * C];
-    bf->hw->pairs_cols(s, lds, rn, pad32(cn), w, C);
-    bf->hw->accum(dv, dim, cn, w, 1, C, bf->upair + i0 / 2 * dim, (rn + 1) / 2, dim);
+    bf->hw->accum(dv + j0 * dim, dim, cn, bf->gcol + j0, 1, bf->ldg, bf->upair + i0 / 2 * dim,
+                  (gn + 1) / 2, dim);
 }
