@@ -4,7 +4,7 @@
  * 8 significant bits. A product of two bf16 values has at most 16 significant bits, so it is
  * exact in float and only the fp32 accumulation rounds. Two paths compute the same products:
  * - portable (every machine): the rows are rounded to bf16 values stored as float, the
- *   gradient weights G are rounded the same way tile by tile, and the fp32 kernels multiply;
+ *   gradient weights G are rounded the same way row by row, and the fp32 kernels multiply;
  * - AVX512-BF16 (vdpbf16ps, chosen from CPU bits detected at handle creation): the same rounded
  *   values packed as bf16 pairs along the summed index, multiplied pair by pair with fp32
  *   accumulation.
