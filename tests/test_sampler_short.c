@@ -1,6 +1,7 @@
-/* Short rows (k <= SP_SHORT_MAX_K): the lean loop of sampler_short.c gives exactly what the
- * general path gives for every row (items and log q bit for bit), with and without exclusion,
- * per-user tables, exact draws, rows whose candidates run out, and row numbers around 2^32. */
+/* Short rows (k <= SP_SHORT_MAX_K): the batched groups of sampler_short_batch.c and the lean
+ * loop of sampler_short.c give exactly what the general path gives for every row (items and
+ * log q bit for bit), with and without exclusion, per-user tables, exact draws, rows whose
+ * candidates run out, and row numbers around 2^32. */
 #include <stdio.h>
 
 #include "test_util.h"
@@ -148,6 +149,147 @@ static void test_short_rows_threads_split(void **state)
     free(b);
 }
 
+static uint64_t xs(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+/* The batched groups (this CPU's, when it has AVX-512), the per-row loop and the general path
+ * on random cases: catalogues with zero weights, users whose lists cross the SIMD chunk sizes
+ * (0 .. 200 items), a heavy user (own table), bitmaps or none, positives known or not,
+ * calls cut at every group and 2^32-row boundary, k = 1 .. 7: items and log q bit for bit. */
+static void test_short_batch_random(void **state)
+{
+    (void)state;
+    static const uint32_t lens[] = {0, 1, 7, 15, 16, 17, 31, 32, 33, 48, 63, 64, 65, 200};
+    const int trials = negs_test_sanitized() ? 12 : 60;
+    uint64_t x = 0x9E3779B97F4A7C15ULL;
+    int drawn = 0;
+    for (int trial = 0; trial < trials; trial++) {
+        /* every fourth catalogue is beyond the size at which the batch prefetches entries */
+        uint32_t n = trial % 4 == 3 ? 70000 + (uint32_t)(xs(&x) % 5000) : 300 + (uint32_t)(xs(&x) % 3000);
+        uint32_t nu = 2 + (uint32_t)(xs(&x) % 30);
+        double *w = malloc(n * sizeof *w);
+        for (uint32_t i = 0; i < n; i++) w[i] = xs(&x) % 11 == 0 ? 0.0 : 1.0 / (1.0 + (double)(xs(&x) % 1000));
+        uint64_t *ip = malloc((nu + 1) * sizeof *ip);
+        uint32_t *ix = malloc((size_t)nu * 400 * sizeof *ix);
+        size_t c = 0;
+        ip[0] = 0;
+        for (uint32_t u = 0; u < nu; u++) {
+            uint32_t len = u == 0 ? 300 : lens[xs(&x) % (sizeof lens / sizeof lens[0])];
+            for (uint32_t j = 0; j < len; j++) /* user 0: the top items, a heavy user */
+                ix[c++] = u == 0 ? j : (uint32_t)(xs(&x) % n);
+            ip[u + 1] = c;
+        }
+        negs_csr *pt = negs_csr_create(nu, n, ip, ix);
+        assert_non_null(pt);
+        int kind = (int)(xs(&x) % 2), excl = (int)(xs(&x) % 3);
+        uint32_t k = 1 + (uint32_t)(xs(&x) % SP_SHORT_MAX_K);
+        size_t rows = 1 + (size_t)(xs(&x) % 250);
+        negs_sampler *s = negs_sampler_create(kind ? NEGS_SAMPLER_POPULARITY : NEGS_SAMPLER_UNIFORM, n, trial);
+        if (kind) assert_int_equal(negs_sampler_set_weights(s, w, n), NEGS_OK);
+        if (xs(&x) % 2) s->table_budget = 0; /* no bitmaps: the lists alone */
+        if (excl) assert_int_equal(negs_sampler_set_positives(s, pt), NEGS_OK);
+        if (xs(&x) % 3 == 0)
+            assert_int_equal(negs_sampler_set_param(s, NEGS_SP_ROW_OFFSET,
+                                                    4294967296.0 - (double)(xs(&x) % 40)), NEGS_OK);
+        uint32_t *users = malloc(rows * sizeof *users), *pos = malloc(rows * sizeof *pos);
+        for (size_t r = 0; r < rows; r++) {
+            users[r] = (uint32_t)(xs(&x) % nu);
+            uint64_t len = ip[users[r] + 1] - ip[users[r]];
+            /* mostly one of the user's known items, as in training */
+            pos[r] = len && xs(&x) % 4 ? ix[ip[users[r]] + xs(&x) % len] : (uint32_t)(xs(&x) % n);
+        }
+        const uint32_t *us = excl ? users : NULL, *ps = excl != 1 && xs(&x) % 2 ? pos : NULL;
+        uint32_t *a = malloc(rows * k * sizeof *a), *b = malloc(rows * k * sizeof *b);
+        float *la = malloc(rows * k * sizeof *la), *lb = malloc(rows * k * sizeof *lb);
+        int st = negs_sampler_sample(s, (uint64_t)trial, rows, us, ps, k, a, la);
+        if (st == NEGS_OK) {
+            drawn++;
+            check_rows(s, (uint64_t)trial, rows, us, ps, k);
+            sp_short_batch_fn batch = s->short_batch;
+            s->short_batch = NULL; /* the per-row loop */
+            assert_int_equal(negs_sampler_sample(s, (uint64_t)trial, rows, us, ps, k, b, lb), NEGS_OK);
+            assert_memory_equal(a, b, rows * k * sizeof *a);
+            assert_memory_equal(la, lb, rows * k * sizeof *la);
+            s->short_batch = batch;
+        } else {
+            assert_int_equal(st, NEGS_E_EXHAUSTED); /* a row without eligible items */
+        }
+        negs_sampler_free(s);
+        negs_csr_free(pt);
+        free(w);
+        free(ip);
+        free(ix);
+        free(users);
+        free(pos);
+        free(a);
+        free(b);
+        free(la);
+        free(lb);
+    }
+    assert_true(drawn >= trials * 3 / 4);
+}
+
+/* Batched rows with exclusion and log q: the same for 1 and 2 threads and for a call cut in
+ * two at a row that is not a multiple of 16. */
+static void test_short_batch_threads(void **state)
+{
+    (void)state;
+    const uint32_t n = 4000, nu = 64;
+    const size_t rows = 1001;
+    double *w = malloc(n * sizeof *w);
+    for (uint32_t i = 0; i < n; i++) w[i] = 1.0 / (1.0 + i);
+    uint64_t ip[65];
+    uint32_t *ix = malloc(nu * 40 * sizeof *ix);
+    uint64_t x = 12345;
+    ip[0] = 0;
+    for (uint32_t u = 0; u < nu; u++) {
+        for (uint32_t j = 0; j < 40; j++) ix[u * 40 + j] = (uint32_t)(xs(&x) % n);
+        ip[u + 1] = (u + 1) * 40;
+    }
+    negs_csr *pt = negs_csr_create(nu, n, ip, ix);
+    uint32_t *users = malloc(rows * sizeof *users), *pos = malloc(rows * sizeof *pos);
+    for (size_t r = 0; r < rows; r++) {
+        users[r] = (uint32_t)(xs(&x) % nu);
+        pos[r] = ix[users[r] * 40 + xs(&x) % 40];
+    }
+    for (int kind = 0; kind < 2; kind++)
+        for (uint32_t k = 1; k <= 4; k += 3) {
+            negs_sampler *s = negs_sampler_create(kind ? NEGS_SAMPLER_POPULARITY : NEGS_SAMPLER_UNIFORM, n, 11);
+            if (kind) assert_int_equal(negs_sampler_set_weights(s, w, n), NEGS_OK);
+            assert_int_equal(negs_sampler_set_positives(s, pt), NEGS_OK);
+            uint32_t *a = malloc(rows * k * sizeof *a), *b = malloc(rows * k * sizeof *b);
+            float *la = malloc(rows * k * sizeof *la), *lb = malloc(rows * k * sizeof *lb);
+            assert_int_equal(negs_sampler_sample(s, 3, rows, users, pos, k, a, la), NEGS_OK);
+            assert_int_equal(negs_sampler_set_param(s, NEGS_SP_THREADS, 2.0), NEGS_OK);
+            assert_int_equal(negs_sampler_sample(s, 3, rows, users, pos, k, b, lb), NEGS_OK);
+            assert_memory_equal(a, b, rows * k * sizeof *a);
+            assert_memory_equal(la, lb, rows * k * sizeof *la);
+            assert_int_equal(negs_sampler_set_param(s, NEGS_SP_THREADS, 1.0), NEGS_OK);
+            memset(b, 0, rows * k * sizeof *b);
+            assert_int_equal(negs_sampler_sample(s, 3, 333, users, pos, k, b, lb), NEGS_OK);
+            assert_int_equal(negs_sampler_set_param(s, NEGS_SP_ROW_OFFSET, 333.0), NEGS_OK);
+            assert_int_equal(negs_sampler_sample(s, 3, rows - 333, users + 333, pos + 333, k,
+                                                 b + 333 * k, lb + 333 * k), NEGS_OK);
+            assert_memory_equal(a, b, rows * k * sizeof *a);
+            assert_memory_equal(la, lb, rows * k * sizeof *la);
+            negs_sampler_free(s);
+            free(a);
+            free(b);
+            free(la);
+            free(lb);
+        }
+    negs_csr_free(pt);
+    free(w);
+    free(ix);
+    free(users);
+    free(pos);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -155,6 +297,8 @@ int main(void)
         cmocka_unit_test(test_short_rows_lemire),
         cmocka_unit_test(test_rowgen_matches_rng),
         cmocka_unit_test(test_short_rows_threads_split),
+        cmocka_unit_test(test_short_batch_random),
+        cmocka_unit_test(test_short_batch_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

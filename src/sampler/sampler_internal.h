@@ -130,6 +130,15 @@ typedef struct sp_build_space {
     unsigned builds; /* set_weights calls so far, counted up to 2 */
 } sp_build_space;
 
+/* Short rows (sampler_short_batch.c) in groups of 16: Philox, candidates and table gathers
+ * across the group, the next groups' data prefetched. Same contract and output as
+ * sp_short_rows's per-row loop. */
+struct sp_row;
+typedef int (*sp_short_batch_fn)(const negs_sampler *s, const sp_scratch *scr, uint64_t step,
+                                 size_t r0, size_t r1, const uint32_t *users,
+                                 const uint32_t *positives, uint32_t k, uint32_t *out, float *logq,
+                                 size_t *bad_row, struct sp_row *bad);
+
 struct negs_sampler {
     int kind;
     uint32_t n_items;
@@ -168,6 +177,7 @@ struct negs_sampler {
     sp_alias32_fn alias32;   /* fused Philox + alias kernel, or NULL */
     sp_excl32_fn excl32;     /* the same with exclusion, or NULL */
     sp_far_fn far;           /* the same with prefetching, for large tables, or NULL */
+    sp_short_batch_fn short_batch; /* short rows in groups, or NULL (one row at a time) */
     sp_tables t;
     sp_build_space bs;
     /* children (MIXTURE, HARD) */
@@ -322,6 +332,8 @@ int sp_check_rows(const negs_sampler *s, unsigned parts, const char *fn, size_t 
 /* sampler_short.c: rows of at most SP_SHORT_MAX_K draws (see there). */
 #define SP_SHORT_MAX_K 7
 int sp_short_ok(const negs_sampler *s, uint32_t k);
+/* sampler_short_batch.c: sp_short_batch_fn for this CPU, or NULL without AVX-512. */
+sp_short_batch_fn sp_short_batch_select(unsigned cpu);
 /* Rows [r0, r1) of a call; on a row without eligible items returns its status with the row
  * in *bad_row and its state in *bad. */
 int sp_short_rows(const negs_sampler *s, const sp_scratch *scr, uint64_t step, size_t r0,

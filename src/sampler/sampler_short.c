@@ -10,6 +10,7 @@
 
 #include "core/csr.h"
 #include "sampler_internal.h"
+#include "sampler_short.h"
 
 int sp_short_ok(const negs_sampler *s, uint32_t k)
 {
@@ -40,41 +41,11 @@ static int short_row(const negs_sampler *s, const uint32_t *w, unsigned cap, int
                      uint32_t user, int has_pos, uint32_t pos, uint32_t k, double logk,
                      double log_total, uint32_t *out, float *lq)
 {
-    const sp_tables *t = &s->t;
-    const uint64_t *bits = NULL;
-    const negs_alias *a = &t->alias;
-    int excl = s->positives && s->exclude && has_user, pos_in = 0, utab = 0;
-    if (excl) {
-        if (!s->ubits) return 0;
-        bits = s->ubits + (size_t)user * s->ubits_words;
-        pos_in = has_pos && ((bits[pos >> 6] >> (pos & 63)) & 1u);
-    }
-    int test_pos = has_pos && !pos_in; /* the row's positive, when not among the known ones */
-    double z;
-    if (s->kind == NEGS_SAMPLER_POPULARITY) {
-        /* z and m exactly as catalogue_fast computes them */
-        double wp = test_pos ? sp_lw_weight(s->lw[pos], t->alpha, t->mx) : 0.0;
-        double rw = (excl ? t->u_w[user] : 0.0) + wp;
-        uint64_t rn = (excl ? t->u_npos[user] : 0) + (wp > 0.0);
-        uint64_t m = t->npos - rn;
-        z = t->total - rw;
-        if (m == 0 || !(z > 1e-6 * t->total) || z < SP_EXACT_BELOW * t->total) return 0;
-        if (excl && t->u_alias && t->u_alias[user].n) {
-            a = &t->u_alias[user];
-            utab = 1;
-        }
-    } else {
-        uint64_t nexcl = 0;
-        if (excl) {
-            uint64_t len;
-            negs_csr_row(s->positives, user, &len);
-            nexcl = len;
-        }
-        uint64_t m = (uint64_t)s->n_items - nexcl - (uint64_t)test_pos;
-        z = (double)m;
-        if ((double)m < SP_EXACT_BELOW * (double)s->n_items) return 0;
-    }
-    const uint64_t *rej = utab ? NULL : bits; /* the user's own table never draws its positives */
+    sr_row q;
+    int pos_in = sr_row_begin(&q, s, has_user, user, has_pos, pos, 0) && q.mode != SR_NONE &&
+                 sr_known_scalar(&q, pos);
+    if (!sr_row_finish(&q, s, user, pos_in)) return 0;
+    const negs_alias *a = q.a;
     const uint32_t n = s->kind == NEGS_SAMPLER_POPULARITY ? a->n : s->n_items;
     const uint32_t thr = (uint32_t)(-n) % n;
     unsigned i = 0, run = 0;
@@ -96,7 +67,7 @@ static int short_row(const negs_sampler *s, const uint32_t *w, unsigned cap, int
             if ((uint32_t)mm < n && (uint32_t)mm < thr) continue;
             item = (uint32_t)(mm >> 32);
         }
-        if ((test_pos && item == pos) || (rej && ((rej[item >> 6] >> (item & 63)) & 1u))) {
+        if ((q.test_pos && item == pos) || (q.mode != SR_NONE && sr_known_scalar(&q, item))) {
             if (++run == SP_MAX_TRIES) return 0;
             continue;
         }
@@ -105,11 +76,10 @@ static int short_row(const negs_sampler *s, const uint32_t *w, unsigned cap, int
     }
     if (lq) {
         /* the general path's expressions: log k - log z, then + alpha lw - mx */
-        double ztot = s->kind == NEGS_SAMPLER_POPULARITY ? t->total : (double)s->n_items;
-        double lk = logk - (z == ztot ? log_total : log(z));
+        double lk = sr_log_ratio(s, &q, logk, log_total);
         if (s->kind == NEGS_SAMPLER_POPULARITY) {
-            double c = lk - t->mx;
-            for (uint32_t j = 0; j < k; j++) lq[j] = (float)(c + t->alpha * (double)s->lw[out[j]]);
+            double c = lk - s->t.mx;
+            for (uint32_t j = 0; j < k; j++) lq[j] = (float)(c + s->t.alpha * (double)s->lw[out[j]]);
         } else {
             for (uint32_t j = 0; j < k; j++) lq[j] = (float)lk;
         }
@@ -121,6 +91,9 @@ int sp_short_rows(const negs_sampler *s, const sp_scratch *scr, uint64_t step, s
                   size_t r1, const uint32_t *users, const uint32_t *positives, uint32_t k,
                   uint32_t *out, float *logq, size_t *bad_row, sp_row *bad)
 {
+    /* the batch gathers alias entries with signed 32-bit indices */
+    if (s->short_batch && (s->kind != NEGS_SAMPLER_POPULARITY || s->t.alias.n <= (1u << 31)))
+        return s->short_batch(s, scr, step, r0, r1, users, positives, k, out, logq, bad_row, bad);
     sp_rowgen g;
     sp_rowgen_init(&g, s->rows_gen);
     const int popular = s->kind == NEGS_SAMPLER_POPULARITY;
