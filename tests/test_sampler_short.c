@@ -175,30 +175,37 @@ static void test_short_batch_random(void **state)
         double *w = malloc(n * sizeof *w);
         for (uint32_t i = 0; i < n; i++) w[i] = xs(&x) % 11 == 0 ? 0.0 : 1.0 / (1.0 + (double)(xs(&x) % 1000));
         uint64_t *ip = malloc((nu + 1) * sizeof *ip);
-        uint32_t *ix = malloc((size_t)nu * 400 * sizeof *ix);
+        uint32_t *ix = malloc(((size_t)nu * 400 + n) * sizeof *ix);
         size_t c = 0;
         ip[0] = 0;
         for (uint32_t u = 0; u < nu; u++) {
+            if (u == 1) { /* nine items in ten at random: about 90% of the mass, exact draws */
+                for (uint32_t i = 0; i < n; i++)
+                    if (xs(&x) % 10) ix[c++] = i;
+                ip[u + 1] = c;
+                continue;
+            }
             uint32_t len = u == 0 ? 300 : lens[xs(&x) % (sizeof lens / sizeof lens[0])];
-            for (uint32_t j = 0; j < len; j++) /* user 0: the top items, a heavy user */
+            for (uint32_t j = 0; j < len; j++) /* user 0: the first items, a heavy user */
                 ix[c++] = u == 0 ? j : (uint32_t)(xs(&x) % n);
             ip[u + 1] = c;
         }
         negs_csr *pt = negs_csr_create(nu, n, ip, ix);
         assert_non_null(pt);
         int kind = (int)(xs(&x) % 2), excl = (int)(xs(&x) % 3);
-        uint32_t k = 1 + (uint32_t)(xs(&x) % SP_SHORT_MAX_K);
+        uint32_t k = trial % 2 ? 1 : 1 + (uint32_t)(xs(&x) % SP_SHORT_MAX_K);
         size_t rows = 1 + (size_t)(xs(&x) % 250);
         negs_sampler *s = negs_sampler_create(kind ? NEGS_SAMPLER_POPULARITY : NEGS_SAMPLER_UNIFORM, n, trial);
         if (kind) assert_int_equal(negs_sampler_set_weights(s, w, n), NEGS_OK);
         if (xs(&x) % 2) s->table_budget = 0; /* no bitmaps: the lists alone */
+        if (xs(&x) % 2) s->utab_budget = 0;  /* no user's own tables */
         if (excl) assert_int_equal(negs_sampler_set_positives(s, pt), NEGS_OK);
         if (xs(&x) % 3 == 0)
             assert_int_equal(negs_sampler_set_param(s, NEGS_SP_ROW_OFFSET,
                                                     4294967296.0 - (double)(xs(&x) % 40)), NEGS_OK);
         uint32_t *users = malloc(rows * sizeof *users), *pos = malloc(rows * sizeof *pos);
         for (size_t r = 0; r < rows; r++) {
-            users[r] = (uint32_t)(xs(&x) % nu);
+            users[r] = xs(&x) % 4 ? (uint32_t)(xs(&x) % nu) : 1; /* often the exact-draw user */
             uint64_t len = ip[users[r] + 1] - ip[users[r]];
             /* mostly one of the user's known items, as in training */
             pos[r] = len && xs(&x) % 4 ? ix[ip[users[r]] + xs(&x) % len] : (uint32_t)(xs(&x) % n);

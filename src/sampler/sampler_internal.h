@@ -178,6 +178,9 @@ struct negs_sampler {
     sp_excl32_fn excl32;     /* the same with exclusion, or NULL */
     sp_far_fn far;           /* the same with prefetching, for large tables, or NULL */
     sp_short_batch_fn short_batch; /* short rows in groups, or NULL (one row at a time) */
+    double *short_logz;      /* per user of the positives: log z of a row that excludes the
+                              * user's known positives and no other item (sampler_short.c), or
+                              * NULL (then computed per row) */
     sp_tables t;
     sp_build_space bs;
     /* children (MIXTURE, HARD) */
@@ -334,6 +337,9 @@ int sp_check_rows(const negs_sampler *s, unsigned parts, const char *fn, size_t 
 int sp_short_ok(const negs_sampler *s, uint32_t k);
 /* sampler_short_batch.c: sp_short_batch_fn for this CPU, or NULL without AVX-512. */
 sp_short_batch_fn sp_short_batch_select(unsigned cpu);
+/* Rebuilds short_logz for the current tables (after sp_rebuild); on a failed allocation
+ * leaves it NULL, which only makes log q slower. */
+void sp_short_cache_build(negs_sampler *s);
 /* Rows [r0, r1) of a call; on a row without eligible items returns its status with the row
  * in *bad_row and its state in *bad. */
 int sp_short_rows(const negs_sampler *s, const sp_scratch *scr, uint64_t step, size_t r0,

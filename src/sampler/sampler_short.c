@@ -7,6 +7,7 @@
  * draw, a zero-mass corner) is redone from its start by the general path, so the output is
  * exactly the general path's. */
 #include <math.h>
+#include <stdlib.h>
 
 #include "core/csr.h"
 #include "sampler_internal.h"
@@ -17,6 +18,24 @@ int sp_short_ok(const negs_sampler *s, uint32_t k)
     if (s->unique || k > SP_SHORT_MAX_K) return 0;
     if (s->kind == NEGS_SAMPLER_POPULARITY) return s->t.has_cat_tables;
     return s->kind == NEGS_SAMPLER_UNIFORM && !s->sup;
+}
+
+void sp_short_cache_build(negs_sampler *s)
+{
+    free(s->short_logz);
+    s->short_logz = NULL;
+    const negs_csr *p = s->positives;
+    int popular = s->kind == NEGS_SAMPLER_POPULARITY && s->t.has_cat_tables && s->t.u_w;
+    if (!p || !(popular || (s->kind == NEGS_SAMPLER_UNIFORM && !s->sup))) return;
+    double *lz = malloc((size_t)p->n_users * sizeof *lz);
+    if (!lz) return;
+    for (uint32_t u = 0; u < p->n_users; u++) {
+        /* sr_row_finish's z for a row whose positive is a known one (or absent) */
+        double z = popular ? s->t.total - (s->t.u_w[u] + 0.0)
+                           : (double)((uint64_t)s->n_items - (p->indptr[u + 1] - p->indptr[u]));
+        lz[u] = z > 0.0 ? log(z) : -INFINITY; /* z <= 0 rows go to the general path */
+    }
+    s->short_logz = lz;
 }
 
 int sp_general_row(const negs_sampler *s, const sp_scratch *scr, sp_rowgen *g, uint64_t step,

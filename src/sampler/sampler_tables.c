@@ -342,6 +342,7 @@ int sp_rebuild(negs_sampler *s)
     }
     sp_tables_free(&s->t);
     s->t = nt;
+    sp_short_cache_build(s); /* sampler_short.c: per-user log z of short rows */
     return NEGS_OK;
 }
 
