@@ -178,9 +178,9 @@ struct negs_sampler {
     sp_excl32_fn excl32;     /* the same with exclusion, or NULL */
     sp_far_fn far;           /* the same with prefetching, for large tables, or NULL */
     sp_short_batch_fn short_batch; /* short rows in groups, or NULL (one row at a time) */
-    double *short_logz;      /* per user of the positives: log z of a row that excludes the
-                              * user's known positives and no other item (sampler_short.c), or
-                              * NULL (then computed per row) */
+    double *short_logz;      /* per user of the positives: log z of a short row that excludes
+                              * the user's known positives and no other item, NaN if such a row
+                              * needs the per-row code (sampler_short.c); NULL: none */
     sp_tables t;
     sp_build_space bs;
     /* children (MIXTURE, HARD) */

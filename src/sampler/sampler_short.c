@@ -30,10 +30,13 @@ void sp_short_cache_build(negs_sampler *s)
     double *lz = malloc((size_t)p->n_users * sizeof *lz);
     if (!lz) return;
     for (uint32_t u = 0; u < p->n_users; u++) {
-        /* sr_row_finish's z for a row whose positive is a known one (or absent) */
-        double z = popular ? s->t.total - (s->t.u_w[u] + 0.0)
-                           : (double)((uint64_t)s->n_items - (p->indptr[u + 1] - p->indptr[u]));
-        lz[u] = z > 0.0 ? log(z) : -INFINITY; /* z <= 0 rows go to the general path */
+        /* sr_row_finish for a row of u whose positive is a known one (or absent) */
+        sr_row q = {0};
+        q.mode = SR_SEARCH; /* excluding, whatever the test (EXCLUDE_POSITIVES may change) */
+        q.len = p->indptr[u + 1] - p->indptr[u];
+        q.a = &s->t.alias;
+        int ok = sr_row_finish(&q, s, u, 0) && !q.utab;
+        lz[u] = ok ? log(q.z) : NAN;
     }
     s->short_logz = lz;
 }

@@ -31,6 +31,14 @@ typedef struct sr_row {
     double z;               /* eligible mass (UNIFORM: the count) */
 } sr_row;
 
+/* The test for a user with len known positives. */
+static inline int sr_mode(const negs_sampler *s, uint64_t len, int simd)
+{
+    int small_bits = s->ubits && s->ubits_words * 8 <= 16 * len;
+    if (s->ubits && (small_bits || len > SR_LIST_MAX || !simd)) return SR_BITS;
+    return simd && len <= SR_LIST_MAX ? SR_LIST : SR_SEARCH;
+}
+
 /* Part one: the user's list and the test to use; simd says whether SR_LIST is available.
  * Returns 1 if the row's positive must then be looked up in the list (sr_row_finish's
  * pos_in), 0 if it need not. */
@@ -48,10 +56,7 @@ static inline int sr_row_begin(sr_row *q, const negs_sampler *s, int has_user, u
     if (!(s->positives && s->exclude && has_user)) return 0;
     q->list = negs_csr_row(s->positives, user, &q->len);
     if (s->ubits) q->bits = s->ubits + (size_t)user * s->ubits_words;
-    int small_bits = q->bits && s->ubits_words * 8 <= 16 * q->len;
-    if (q->bits && (small_bits || q->len > SR_LIST_MAX || !simd)) q->mode = SR_BITS;
-    else if (simd && q->len <= SR_LIST_MAX) q->mode = SR_LIST;
-    else q->mode = SR_SEARCH;
+    q->mode = sr_mode(s, q->len, simd);
     return has_pos;
 }
 

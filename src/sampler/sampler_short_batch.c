@@ -28,6 +28,8 @@ typedef struct sr_group {
     uint32_t w[SP_ROWGEN_BLOCKS][4 * SR_G]; /* word i of lane l at w[i / 4][16 (i % 4) + l] */
     uint32_t cand[SP_SHORT_MAX_K][SR_G];    /* candidate j of each lane */
     uint32_t rej[SP_SHORT_MAX_K];           /* lanes whose candidate j is a Lemire rejection */
+    uint64_t off[SR_G], len[SR_G];          /* each row's user: list in the positives table */
+    unsigned char mode[SR_G];               /* and its SR_* test */
 } sr_group;
 
 typedef struct sr_call {
@@ -43,7 +45,6 @@ typedef struct sr_call {
     uint32_t n, thr;    /* bound of the column draw and its Lemire threshold */
     double logk, log_total;
     int plain;          /* no users, no positives: every row's set-up is the same */
-    int vec_excl;       /* excl_k1's 32-bit gathers by user reach every user */
     double plain_lk;    /* then its log k - log z */
     sp_rowgen g;        /* for rows redone by the general path */
 } sr_call;
@@ -112,14 +113,26 @@ T5 static void stage_cands(sr_call *c, sr_group *G)
         _mm512_storeu_si512((void *)G->cand[j], item);
     }
     if (c->excl) {
+        /* what the row's test will read: its bitmap words or its list */
         const negs_csr *p = s->positives;
         for (unsigned l = 0; l < G->n; l++) {
             uint32_t u = c->users[G->r + l];
-            const uint32_t *list = p->indices + p->indptr[u];
-            __builtin_prefetch(list);
-            __builtin_prefetch(list + 16);
-            if (s->ubits)
-                __builtin_prefetch(s->ubits + (size_t)u * s->ubits_words + (G->cand[0][l] >> 6));
+            uint64_t off = p->indptr[u], len = p->indptr[u + 1] - off;
+            int mode = sr_mode(s, len, 1);
+            G->off[l] = off;
+            G->len[l] = len;
+            G->mode[l] = (unsigned char)mode;
+            if (mode == SR_BITS) {
+                const uint64_t *b = s->ubits + (size_t)u * s->ubits_words;
+                __builtin_prefetch(b + (G->cand[0][l] >> 6));
+                if (c->positives) __builtin_prefetch(b + (c->positives[G->r + l] >> 6));
+            } else {
+                const uint32_t *list = p->indices + off;
+                __builtin_prefetch(list);
+                if (mode == SR_LIST && len > 16) __builtin_prefetch(list + 16);
+                if (mode == SR_LIST && len > 32) __builtin_prefetch(list + 32);
+                if (mode == SR_LIST && len > 48) __builtin_prefetch(list + 48);
+            }
         }
     }
     if (c->logq && c->popular)
@@ -262,76 +275,47 @@ T5 static inline __m512 ps_of_halves(__m512d lo, __m512d hi)
         _mm256_castps_pd(_mm512_cvtpd_ps(hi)), 1));
 }
 
-/* Rows of k = 1 with the users' known positives excluded: the set-up of sr_row_begin /
- * sr_row_finish for 16 rows at once (offsets, sums and per-user log z gathered, z's checks as
- * vector compares), the lists or bitmaps tested lane by lane. A lane that needs anything else
- * (its positive not a known one under POPULARITY, the user's own table, a failed check, a
- * rejected or excluded first candidate, no log z cached) is left to select_row, which then
- * redoes it from the start. Returns those lanes. */
+/* Rows of k = 1 with the users' known positives excluded, 16 at a time. The per-user part of
+ * sr_row_finish for a row whose positive is a known one (or absent) was done at rebuild:
+ * short_logz[u] holds its log z, or NaN when such a row needs the scalar code (exact draws,
+ * no eligible mass, the user's own table). Here the lists or bitmaps are tested lane by lane
+ * (offsets and tests chosen at stage 1) and the rest is vector work. A lane that needs
+ * anything else (a positive that is not a known one, a rejected or excluded first candidate)
+ * is left to select_row, which redoes it from the start. Returns those lanes. */
 T5 static unsigned excl_k1(const sr_call *c, const sr_group *G)
 {
     const negs_sampler *s = c->s;
-    const sp_tables *t = &s->t;
+    const uint32_t *ix = s->positives->indices;
     const unsigned n = G->n;
     const __mmask16 all = (__mmask16)((1u << n) - 1u);
-    const int has_pos = c->positives != NULL, popular = c->popular;
+    const int has_pos = c->positives != NULL;
     __m512i item = _mm512_loadu_si512((const void *)G->cand[0]);
-    uint32_t it[SR_G], known_item = 0, known_pos = 0, own = 0;
-    uint64_t len[SR_G];
-    _mm512_storeu_si512((void *)it, item);
+    uint32_t known_any = 0;
     for (unsigned l = 0; l < n; l++) {
-        uint32_t u = c->users[G->r + l];
         sr_row q;
-        int want_pos = sr_row_begin(&q, s, 1, u, has_pos, has_pos ? c->positives[G->r + l] : 0, 1);
-        len[l] = q.len;
-        known_item |= (uint32_t)known(&q, it[l]) << l;
-        if (want_pos) known_pos |= (uint32_t)known(&q, q.pos) << l;
-        if (popular && t->u_alias && t->u_alias[u].n) own |= 1u << l;
+        q.mode = G->mode[l];
+        q.len = G->len[l];
+        q.list = ix + G->off[l];
+        q.bits = s->ubits ? s->ubits + (size_t)c->users[G->r + l] * s->ubits_words : NULL;
+        /* the positive must be a known one and the candidate must not */
+        int bad = known(&q, G->cand[0][l]) || (has_pos && !known(&q, c->positives[G->r + l]));
+        known_any |= (uint32_t)bad << l;
     }
-    __mmask16 ok = (__mmask16)(all & ~G->rej[0] & ~known_item & ~own);
-    __mmask16 test_pos = has_pos ? (__mmask16)(all & ~known_pos) : 0;
-    __m512i pos = has_pos ? _mm512_maskz_loadu_epi32(all, c->positives + G->r) : _mm512_setzero_si512();
-    ok &= (__mmask16) ~_mm512_mask_cmpeq_epi32_mask(test_pos, item, pos);
+    __mmask16 ok = (__mmask16)(all & ~G->rej[0] & ~known_any);
     __m512i uv = _mm512_maskz_loadu_epi32(all, c->users + G->r);
     __m512i u_lo = _mm512_cvtepu32_epi64(_mm512_castsi512_si256(uv));
     __m512i u_hi = _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(uv, 1));
-    __mmask8 ok_lo = (__mmask8)ok, ok_hi = (__mmask8)(ok >> 8);
-    if (popular) {
-        ok &= (__mmask16)~test_pos; /* its weight would need exp: the scalar code */
-        ok_lo = (__mmask8)ok;
-        ok_hi = (__mmask8)(ok >> 8);
-        /* m = npos - u_npos[u] > 0, z = total - u_w[u] within (1e-6, 1] and >= 1/8 of total */
-        __m512i rn = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), ok, uv, (const void *)t->u_npos, 4);
-        ok &= (__mmask16)~_mm512_cmpeq_epi32_mask(rn, _mm512_set1_epi32((int)t->npos));
-        __m512d rw_lo = _mm512_mask_i64gather_pd(_mm512_setzero_pd(), ok_lo, u_lo, t->u_w, 8);
-        __m512d rw_hi = _mm512_mask_i64gather_pd(_mm512_setzero_pd(), ok_hi, u_hi, t->u_w, 8);
-        const __m512d tot = _mm512_set1_pd(t->total), tiny = _mm512_set1_pd(1e-6 * t->total),
-                      low = _mm512_set1_pd(SP_EXACT_BELOW * t->total);
-        __m512d z_lo = _mm512_sub_pd(tot, _mm512_add_pd(rw_lo, _mm512_setzero_pd()));
-        __m512d z_hi = _mm512_sub_pd(tot, _mm512_add_pd(rw_hi, _mm512_setzero_pd()));
-        __mmask8 g_lo = _mm512_cmp_pd_mask(z_lo, tiny, _CMP_GT_OQ) & ~_mm512_cmp_pd_mask(z_lo, low, _CMP_LT_OQ);
-        __mmask8 g_hi = _mm512_cmp_pd_mask(z_hi, tiny, _CMP_GT_OQ) & ~_mm512_cmp_pd_mask(z_hi, low, _CMP_LT_OQ);
-        ok &= (__mmask16)(g_lo | ((unsigned)g_hi << 8));
-    } else {
-        /* m = n - len - test_pos, at least 1/8 of n (8 m >= n, exact in integers) */
-        uint32_t good = 0;
-        for (unsigned l = 0; l < n; l++) {
-            uint64_t m = (uint64_t)s->n_items - len[l] - ((test_pos >> l) & 1u);
-            good |= (uint32_t)((double)m >= SP_EXACT_BELOW * (double)s->n_items) << l;
-        }
-        ok &= (__mmask16)good;
-    }
+    __m512d lz_lo = _mm512_mask_i64gather_pd(_mm512_setzero_pd(), (__mmask8)ok, u_lo, s->short_logz, 8);
+    __m512d lz_hi = _mm512_mask_i64gather_pd(_mm512_setzero_pd(), (__mmask8)(ok >> 8), u_hi, s->short_logz, 8);
+    ok &= (__mmask16)(_mm512_cmp_pd_mask(lz_lo, lz_lo, _CMP_ORD_Q) |
+                      ((unsigned)_mm512_cmp_pd_mask(lz_hi, lz_hi, _CMP_ORD_Q) << 8));
     if (c->logq) {
-        if (!s->short_logz) return all; /* log z per row: the scalar code */
-        if (!popular) ok &= (__mmask16)~test_pos; /* z = n - len - 1: not cached */
-        ok_lo = (__mmask8)ok;
-        ok_hi = (__mmask8)(ok >> 8);
         const __m512d logk = _mm512_set1_pd(c->logk);
-        __m512d lk_lo = _mm512_sub_pd(logk, _mm512_mask_i64gather_pd(_mm512_setzero_pd(), ok_lo, u_lo, s->short_logz, 8));
-        __m512d lk_hi = _mm512_sub_pd(logk, _mm512_mask_i64gather_pd(_mm512_setzero_pd(), ok_hi, u_hi, s->short_logz, 8));
+        __m512d lk_lo = _mm512_sub_pd(logk, lz_lo), lk_hi = _mm512_sub_pd(logk, lz_hi);
         __m512 f;
-        if (popular) {
-            const __m512d mx = _mm512_set1_pd(t->mx), a = _mm512_set1_pd(t->alpha);
+        if (c->popular) {
+            /* (float)((lk - mx) + alpha * lw), the scalar code's operations */
+            const __m512d mx = _mm512_set1_pd(s->t.mx), a = _mm512_set1_pd(s->t.alpha);
             __m512 lw = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), ok, item, s->lw, 4);
             __m512d w_lo = _mm512_cvtps_pd(_mm512_castps512_ps256(lw));
             __m512d w_hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(lw), 1)));
@@ -351,7 +335,7 @@ T5 static int stage_select(sr_call *c, const sr_group *G, size_t *bad_row, sp_ro
     const negs_sampler *s = c->s;
     unsigned todo = (1u << G->n) - 1u;
     if (c->plain && c->k == 1) todo = plain_k1(c, G);
-    else if (c->excl && c->k == 1 && c->vec_excl) todo = excl_k1(c, G);
+    else if (c->excl && c->k == 1 && s->short_logz) todo = excl_k1(c, G);
     for (unsigned l = 0; l < G->n; l++) {
         if (!((todo >> l) & 1u) || select_row(c, G, l)) continue;
         size_t r = G->r + l;
@@ -402,7 +386,6 @@ T5 static int short_batch_avx512(const negs_sampler *s, const sp_scratch *scr, u
     c.log_total = log(c.popular ? s->t.total : (double)s->n_items);
     c.plain = !users && !positives;
     c.plain_lk = c.logk - c.log_total; /* z is the full mass */
-    c.vec_excl = c.excl && s->positives->n_users <= (1u << 31);
     sp_rowgen_init(&c.g, s->rows_gen);
     sr_group ring[SR_STAGES];
     /* group t lives in ring[t % SR_STAGES]; stage 0 of group t + 2 and stage 1 of group t + 1
