@@ -387,6 +387,19 @@ static void fz_loss_inbatch(fuzz_in *in, negs_loss *l, fz_loss_state *ls, const 
     }
     fz_check_inbatch(l, ls, b, m, dim, u, v, logq, item_ids, user_ids, loss, flags & 8 ? du : NULL,
                      flags & 16 ? dv : NULL);
+    if (!(flags & 64)) return;
+    /* another thread count gives the same bytes (documented: bit-identical for any threads) */
+    double threads = 1.0, red = 0.0;
+    float loss2[4], du2[4 * FZ_DIM], dv2[6 * FZ_DIM];
+    FUZZ_CHECK(negs_loss_get_param(l, NEGS_LP_THREADS, &threads) == NEGS_OK);
+    FUZZ_CHECK(negs_loss_get_param(l, NEGS_LP_REDUCTION, &red) == NEGS_OK);
+    FUZZ_CHECK(negs_loss_set_param(l, NEGS_LP_THREADS, threads == 1.0 ? 3.0 : 1.0) == NEGS_OK);
+    FUZZ_CHECK(negs_loss_inbatch(l, b, m, dim, u, v, logq, item_ids, user_ids, loss2,
+                                 flags & 8 ? du2 : NULL, flags & 16 ? dv2 : NULL) == NEGS_OK);
+    FUZZ_CHECK(memcmp(loss, loss2, (red == NEGS_REDUCE_NONE ? b : 1) * sizeof *loss) == 0);
+    if (flags & 8) FUZZ_CHECK(memcmp(du, du2, b * dim * sizeof *du) == 0);
+    if (flags & 16) FUZZ_CHECK(memcmp(dv, dv2, (b + m) * dim * sizeof *dv) == 0);
+    FUZZ_CHECK(negs_loss_set_param(l, NEGS_LP_THREADS, threads) == NEGS_OK);
 }
 
 static void fz_loss_indexed(fuzz_in *in, negs_loss *l, const fz_model *md)
