@@ -124,6 +124,34 @@ static void test_freq_negative_zero_refused(void **state)
     }
 }
 
+/* A half-life of -0.0 is no decay, held as +0.0: what a SKETCH with it saves loads again
+ * (make fuzz found set_param keeping -0.0, which save wrote and load refused). */
+static void test_freq_half_life_negative_zero(void **state)
+{
+    (void)state;
+    negs_freq *f = negs_freq_create(NEGS_FREQ_SKETCH, 32, 2, 1);
+    assert_non_null(f);
+    assert_int_equal(negs_freq_set_param(f, NEGS_FP_HALF_LIFE, -0.0), NEGS_OK);
+    double v = 1.0;
+    assert_int_equal(negs_freq_get_param(f, NEGS_FP_HALF_LIFE, &v), NEGS_OK);
+    assert_true(v == 0.0 && !signbit(v));
+    const uint64_t ids[3] = {1, 2, 1};
+    assert_int_equal(negs_freq_update(f, 4, ids, 3), NEGS_OK);
+    size_t n = 0;
+    assert_int_equal(negs_freq_save(f, NULL, 0, &n), NEGS_OK);
+    unsigned char *a = malloc(n), *b = malloc(n);
+    assert_true(a && b);
+    assert_int_equal(negs_freq_save(f, a, n, &n), NEGS_OK);
+    negs_freq *g = negs_freq_load(a, n);
+    assert_non_null(g);
+    assert_int_equal(negs_freq_save(g, b, n, &n), NEGS_OK);
+    assert_memory_equal(a, b, n);
+    negs_freq_free(g);
+    negs_freq_free(f);
+    free(a);
+    free(b);
+}
+
 /* SKETCH counters far above the total are refused; merges that would overflow are refused
  * and leave the estimator as it was; merging an estimator into itself is refused. */
 static void test_freq_sketch_counters_and_merge(void **state)
@@ -246,6 +274,7 @@ int main(void)
         cmocka_unit_test(test_scalar_exp_edges),
         cmocka_unit_test(test_freq_floor_with_any_rate),
         cmocka_unit_test(test_freq_negative_zero_refused),
+        cmocka_unit_test(test_freq_half_life_negative_zero),
         cmocka_unit_test(test_freq_sketch_counters_and_merge),
         cmocka_unit_test(test_scores_row_sum_overflow),
         cmocka_unit_test(test_inbatch_large_v),

@@ -61,7 +61,7 @@ NEGS_API int negs_freq_set_param(negs_freq *f, int param, double value)
          * applies from there on. */
         if (f->has_data) negs_sketch_renormalise(f, f->last_step);
         f->landmark = f->last_step;
-        f->half_life = value;
+        f->half_life = value == 0.0 ? 0.0 : value; /* -0.0 is no decay too, saved as +0.0 */
         return NEGS_OK;
     default: /* NEGS_FP_CONSERVATIVE */
         if (value != 0.0 && value != 1.0)

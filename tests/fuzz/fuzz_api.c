@@ -14,6 +14,9 @@ typedef struct fz_model {
     const negs_csr *sampler_pos;   /* as set on the top sampler, NULL if none */
     double weights[FZ_ITEMS];
     int has_weights;
+    negs_sampler *kids[8]; /* children added to the top sampler (it owns them): the host may
+                            * still call them, which must never break the parent */
+    unsigned n_kids;
 } fz_model;
 
 static negs_csr *fz_table(fuzz_in *in, uint32_t n_users, uint32_t n_items)
@@ -219,6 +222,21 @@ static void fz_sampler_op(fuzz_in *in, negs_sampler *s, int kind, fz_model *md)
         return;
     }
     case 3:
+        if (md->n_kids && (fz_u8(in) & 1)) { /* change a child after it was added */
+            negs_sampler *c = md->kids[fz_below(in, (uint8_t)md->n_kids)];
+            double w[FZ_ITEMS];
+            switch (fz_below(in, 4)) {
+            case 0: st = negs_sampler_set_param(c, fz_param_id(in), fz_double(in)); break;
+            case 1:
+                for (uint32_t i = 0; i < md->n_items; i++) w[i] = (double)fz_below(in, 3);
+                st = negs_sampler_set_weights(c, w, md->n_items);
+                break;
+            case 2: st = negs_sampler_set_positives(c, fz_u8(in) & 1 ? md->pos : NULL); break;
+            default: st = negs_sampler_add(c, s, 1.0); break; /* the parent as its child's child */
+            }
+            if (st) FUZZ_CHECK_FAILURE(st);
+            return;
+        }
         st = negs_sampler_set_exposures(s, md->pos);
         if (st) FUZZ_CHECK_FAILURE(st);
         return;
@@ -235,6 +253,8 @@ static void fz_sampler_op(fuzz_in *in, negs_sampler *s, int kind, fz_model *md)
         if (st) {
             FUZZ_CHECK_FAILURE(st);
             negs_sampler_free(c); /* still ours after a failed add */
+        } else if (md->n_kids < 8) {
+            md->kids[md->n_kids++] = c;
         }
         return;
     }
@@ -327,7 +347,8 @@ static void fz_samplers(fuzz_in *in, fz_model *md)
     if (kind == NEGS_SAMPLER_HARD && (fz_u8(in) & 1))
         FUZZ_CHECK(negs_sampler_set_param(s, NEGS_SP_CANDIDATES, 1 + fz_below(in, 8)) == NEGS_OK);
     for (int op = 0; op < FZ_OPS && in->n > 0; op++) fz_sampler_op(in, s, kind, md);
-    negs_sampler_free(s);
+    negs_sampler_free(s); /* and its children */
+    md->n_kids = 0;
 }
 
 /* ------------------------------------------------------------------ losses */
