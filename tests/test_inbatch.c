@@ -340,18 +340,17 @@ static void test_threads_identical_bytes(void **state)
     threads_identical(230, 150, 37, 1);
 }
 
-/* dim 400: the L2 chunks hold one column tile (pass 1) and two row blocks (pass 2), so both
- * passes sweep several chunks, and the groups per part differ between 1, 2 and 5 threads
- * (1 thread: 2 blocks per part; 2 and 5: 1). The result must not notice: the same bytes for
- * every thread count, and the dense reference's values. */
+/* dim 400: du streams v in chunks of one 128-column tile (7 of them over 800 columns), and
+ * 300 rows make a group of 336 in 4 tile parts of 96 rows per tile. The result must not
+ * notice: the same bytes for every thread count, and the dense reference's values. */
 static void test_chunked_sweeps(void **state)
 {
     (void)state;
     /* The chunking is the same code for both kernel tables and every reduction: under the
      * sanitizers and valgrind (NEGS_SANITIZE) the portable table and the other reductions are
      * left to test_threads_identical_bytes, which covers them on a smaller shape. */
-    /* Under NEGS_SANITIZE also a smaller batch (150 + 250: still two row chunks in pass 2 and
-     * four column chunks in pass 1, but single-block groups). */
+    /* Under NEGS_SANITIZE also a smaller batch (150 + 250: still two tile parts per tile and
+     * four du chunks). */
     int full = !negs_test_sanitized();
     size_t b = full ? 300 : 150, m = full ? 500 : 250;
     threads_identical(b, m, 400, full);
@@ -361,6 +360,19 @@ static void test_chunked_sweeps(void **state)
     if (full) run_case(&o, tol);
     o.threads = 2;
     run_case(&o, tol);
+}
+
+/* More rows than one group holds (480): b = 1000 runs as three groups of 336, 336 and 328
+ * rows, so dv_j's chain goes through every group's rows in order, the groups' buffers
+ * alternate and each run holds one group's tiles beside the previous group's dv. The same
+ * bytes for 1, 2 and 5 threads, and the dense reference's values. */
+static void test_several_groups(void **state)
+{
+    (void)state;
+    int full = !negs_test_sanitized();
+    threads_identical(1000, 40, 9, full);
+    opts o = {1000, 40, 9, 0.2, NEGS_REDUCE_SUM, 1, 1, 1, 2, 0, 0};
+    run_case(&o, 1e-5);
 }
 
 /* Every SIMD table this CPU has (selected by overriding the handle's detected bits) agrees
@@ -588,6 +600,7 @@ int main(void)
         cmocka_unit_test(test_no_candidate_columns),
         cmocka_unit_test(test_threads_identical_bytes),
         cmocka_unit_test(test_chunked_sweeps),
+        cmocka_unit_test(test_several_groups),
         cmocka_unit_test(test_scalar_and_simd_agree),
         cmocka_unit_test(test_extreme_scores_and_temperature),
         cmocka_unit_test(test_reductions_consistent),
