@@ -174,12 +174,14 @@ T512 static float logits_mask_avx512(float *z, size_t n, float scale, const floa
     return _mm512_reduce_max_ps(m);
 }
 
-/* exp as negs_kn_expf, 16 lanes at a time. */
+/* exp as negs_kn_expf, 16 lanes at a time: the same range reduction and polynomial, and 2^n
+ * applied by vscalefps (the same product as building 2^n in the exponent bits: a power of two
+ * times y, rounded once). Lanes below NEGS_EXP_LO (and NaN, -inf) are zeroed by the mask, so
+ * they need no clamp. */
 INL T512 __m512 exp512(__m512 x)
 {
     __mmask16 ok = _mm512_cmp_ps_mask(x, _mm512_set1_ps(NEGS_EXP_LO), _CMP_GE_OQ);
-    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(NEGS_EXP_LO)),
-                      _mm512_set1_ps(NEGS_EXP_HI));
+    x = _mm512_min_ps(x, _mm512_set1_ps(NEGS_EXP_HI));
     __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(NEGS_EXP_LOG2E)),
                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(NEGS_EXP_LN2_HI), x);
@@ -192,9 +194,7 @@ INL T512 __m512 exp512(__m512 x)
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(NEGS_EXP_P5));
     __m512 y = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r,
                                _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-    __m512i e = _mm512_slli_epi32(
-        _mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
-    return _mm512_maskz_mul_ps(ok, y, _mm512_castsi512_ps(e));
+    return _mm512_maskz_scalef_ps(ok, y, n);
 }
 
 T512 static float exp_scale_avx512(float *z, size_t n, float shift, float mul)
