@@ -98,6 +98,94 @@ static void test_kernel_brute_force(void **state)
         }
 }
 
+/* Fine scores (few ties) and a wide id range (few repeats): every width n = 1..64 (each of
+ * the AVX-512 kernel's partial and full last vectors), m up to n, 1..9 rows (its pairs of
+ * rows and an odd last one), a bad or short row anywhere in the block; every table agrees
+ * with the reference and with each other. */
+static void test_kernel_widths(void **state)
+{
+    (void)state;
+    const negs_kernels *t[3];
+    size_t nt = tables(t);
+    enum { ROWS = 9 };
+    float s[ROWS * 64];
+    uint32_t items[ROWS * 64], out[ROWS * 64], ref[64];
+    for (uint32_t n = 1; n <= 64; n++)
+        for (int trial = 0; trial < 24; trial++) {
+            uint32_t m = trial < 3 ? n : 1 + urand(n < 12 ? n : 12), n_items = 100000;
+            size_t rows = 1 + urand(ROWS);
+            for (size_t j = 0; j < rows * n; j++) {
+                s[j] = (float)urand(1u << 20) / 4096.0f - 128.0f;
+                items[j] = trial % 4 == 3 ? urand(2 * n) : urand(n_items);
+            }
+            size_t bad_row = trial % 5 == 4 ? urand((uint32_t)rows) : rows;
+            if (bad_row < rows) {
+                uint32_t at = urand(n), what = urand(4);
+                if (what == 0) s[bad_row * n + at] = NAN;
+                if (what == 1) s[bad_row * n + at] = INFINITY;
+                if (what == 2) items[bad_row * n + at] = n_items;
+                if (what == 3) /* too few distinct ids for m (when m > 1) */
+                    for (uint32_t j = 0; j < n; j++) items[bad_row * n + j] = 7;
+                if (what == 3 && m == 1) bad_row = rows;
+            }
+            size_t stop = bad_row;
+            for (size_t r = 0; r < stop; r++)
+                if (reference(s + r * n, items + r * n, n, m, ref) < m) stop = r;
+            for (size_t k = 0; k < nt; k++) {
+                for (size_t j = 0; j < rows * m; j++) out[j] = UINT32_MAX;
+                assert_int_equal(t[k]->top_rows(s, items, rows, n, n_items, m, out), stop);
+                for (size_t r = 0; r < stop; r++) {
+                    reference(s + r * n, items + r * n, n, m, ref);
+                    for (uint32_t i = 0; i < m; i++) assert_int_equal(out[r * m + i], ref[i]);
+                }
+            }
+        }
+}
+
+/* The cases the fast paths single out, at n = 20 (a partial last vector) and n = 64:
+ * k = 1 won by a later copy of an id (its earlier copy scores lower), ties of -0 and +0 at
+ * the top, every score equal, a NaN just past the row's end (in the next row, which the
+ * masked loads of the row must not see), the largest valid id. */
+static void test_kernel_edges(void **state)
+{
+    (void)state;
+    const negs_kernels *t[3];
+    size_t nt = tables(t);
+    float s[2 * 64];
+    uint32_t items[2 * 64], out[2 * 64], ref[64];
+    const uint32_t widths[2] = {20, 64};
+    for (int w = 0; w < 2; w++) {
+        uint32_t n = widths[w];
+        for (int c = 0; c < 4; c++) {
+            for (uint32_t j = 0; j < 2 * n; j++) {
+                s[j] = (float)j * 0.25f - 3.0f;
+                items[j] = 1000 + j;
+            }
+            if (c == 0) { /* id 5 at 2 (score -2.5) and at n - 1 (the row's best) */
+                items[2] = items[n - 1] = 5;
+            } else if (c == 1) {
+                for (uint32_t j = 0; j < n; j++) s[j] = j % 3 ? -1.0f : (j % 2 ? 0.0f : -0.0f);
+            } else if (c == 2) {
+                for (uint32_t j = 0; j < n; j++) s[j] = 0.5f;
+                items[n / 2] = 1999; /* n_items - 1 */
+            } else {
+                s[n] = NAN; /* row 1's first score */
+            }
+            for (uint32_t m = 1; m <= n; m += (m < 4 ? 1 : 7)) {
+                size_t expect = c == 3 ? 1 : 2;
+                for (size_t k = 0; k < nt; k++) {
+                    assert_int_equal(t[k]->top_rows(s, items, 2, n, 2000, m, out), expect);
+                    for (size_t r = 0; r < expect; r++) {
+                        assert_int_equal(reference(s + r * n, items + r * n, n, m, ref), m);
+                        for (uint32_t i = 0; i < m; i++)
+                            assert_int_equal(out[r * m + i], ref[i]);
+                    }
+                }
+            }
+        }
+    }
+}
+
 static negs_sampler *top_sampler(uint32_t n_items, uint32_t c, int threads)
 {
     negs_sampler *h = negs_sampler_create(NEGS_SAMPLER_HARD, n_items, 5);
@@ -193,6 +281,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kernel_brute_force),
+        cmocka_unit_test(test_kernel_widths),
+        cmocka_unit_test(test_kernel_edges),
         cmocka_unit_test(test_select_k1_k8),
         cmocka_unit_test(test_dns_mn_fast),
     };

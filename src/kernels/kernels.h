@@ -77,6 +77,9 @@ uint32_t negs_kn_max_u32_avx2(const uint32_t *a, size_t n);
 size_t negs_kn_find_u32_avx2(const uint32_t *a, size_t n, uint32_t v);
 size_t negs_kn_top_rows_avx2(const float *s, const uint32_t *items, size_t n_rows, size_t n,
                              uint32_t n_items, uint32_t m, uint32_t *out);
+/* The AVX-512 top_rows (kernels_top512.c). */
+size_t negs_kn_top_rows_avx512(const float *s, const uint32_t *items, size_t n_rows, size_t n,
+                               uint32_t n_items, uint32_t m, uint32_t *out);
 
 /* Packs rows x[r * dim + k], r < rows, into ceil(rows / mr) row panels. */
 void negs_pack_row_panels(const float *x, size_t rows, size_t dim, size_t mr, float *out);

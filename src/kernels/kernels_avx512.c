@@ -252,7 +252,7 @@ const negs_kernels negs_kernels_avx512 = {
     NEGS_KERNEL_AVX512, MR, scores_avx512, accum_avx512, logits_avx512, max_avx512,
     logits_mask_avx512, exp_scale_avx512, dot_avx512, axpy_avx512, negs_kn_float_keys_avx2,
     negs_kn_max_u32_avx2, negs_kn_find_u32_avx2,
-    negs_kn_top_rows_avx2, scale_avx512,
+    negs_kn_top_rows_avx512, scale_avx512,
 };
 
 #endif
