@@ -60,7 +60,7 @@ BENCH_BINS := $(patsubst tests/bench/%.c,build/bench/%,$(BENCH_SRCS))
 EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))
 EXAMPLE_BINS := $(patsubst examples/%.c,build/examples/%,$(EXAMPLE_SRCS))
 
-.PHONY: all deps demo check check-all sanitize-run valgrind check-suites check-abi check-headers check-dlopen check-python check-install check-cpp \
+.PHONY: all deps demo check check-all check-isa sanitize-run valgrind check-suites check-abi check-headers check-dlopen check-python check-install check-cpp \
         check-ref sanitize bench examples install uninstall clean
 
 all: $(SHLIB) lib/$(SONAME) lib/libnegsample.so $(STLIB)
@@ -121,6 +121,13 @@ check-python: all
 
 check-install: all
 	@sh tests/install/check_install.sh "$(MAKE)"
+
+# The suites again with the kernel choice capped (NEGS_FORCE_ISA, src/core/cpu.c), so that a
+# machine with AVX-512 also tests the AVX2 and portable kernels a user's CPU may pick.
+check-isa: all $(TEST_BINS)
+	@for isa in avx2 scalar; do NEGS_FORCE_ISA=$$isa sh tests/run_suites.sh check-isa-$$isa \
+	    $(TEST_BINS) -- > build/check-isa-$$isa.log 2>&1 || { tail -n 40 build/check-isa-$$isa.log; \
+	    exit 1; }; tail -n 1 build/check-isa-$$isa.log; done
 
 sanitize: deps
 	@$(MAKE) --no-print-directory sanitize-run

@@ -202,15 +202,31 @@ static void test_pool_resize(void **state)
 static void test_cpu_detection(void **state)
 {
     (void)state;
+    /* the suites may run under a cap (make check-isa): detect without it, restore it after */
+    const char *outer = getenv("NEGS_FORCE_ISA");
+    char saved[16] = "";
+    if (outer) snprintf(saved, sizeof saved, "%s", outer);
+    unsetenv("NEGS_FORCE_ISA");
     unsigned f = negs_cpu_features();
     __builtin_cpu_init();
     assert_int_equal((f & NEGS_CPU_AVX2) != 0,
                      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
     if (f & NEGS_CPU_AVX512) assert_true(f & NEGS_CPU_AVX2);
+    if (f & NEGS_CPU_AVX512BF16) assert_true(f & NEGS_CPU_AVX512);
     setenv("NEGS_FORCE_SCALAR", "1", 1);
     assert_int_equal(negs_cpu_features(), 0);
     unsetenv("NEGS_FORCE_SCALAR");
     assert_int_equal(negs_cpu_features(), f);
+    setenv("NEGS_FORCE_ISA", "avx512", 1);
+    assert_int_equal(negs_cpu_features(), f & (NEGS_CPU_AVX2 | NEGS_CPU_AVX512));
+    setenv("NEGS_FORCE_ISA", "avx2", 1);
+    assert_int_equal(negs_cpu_features(), f & NEGS_CPU_AVX2);
+    setenv("NEGS_FORCE_ISA", "scalar", 1);
+    assert_int_equal(negs_cpu_features(), 0);
+    setenv("NEGS_FORCE_ISA", "avx1024", 1); /* not a cap: no effect */
+    assert_int_equal(negs_cpu_features(), f);
+    if (outer) setenv("NEGS_FORCE_ISA", saved, 1);
+    else unsetenv("NEGS_FORCE_ISA");
 }
 
 int main(void)

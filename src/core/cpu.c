@@ -1,5 +1,6 @@
 /* CPU feature detection (GCC/Clang builtins check both the CPU and the OS's saved state). */
 #include <stdlib.h>
+#include <string.h>
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #include <cpuid.h>
@@ -26,5 +27,11 @@ unsigned negs_cpu_features(void)
 #endif
     const char *force = getenv("NEGS_FORCE_SCALAR");
     if (force && force[0] == '1') f = 0;
+    /* A cap, so that one machine can run the suites on each kernel family a user's CPU may
+     * pick: "avx512" drops AVX512-BF16, "avx2" drops AVX-512 too, "scalar" keeps nothing. */
+    const char *cap = getenv("NEGS_FORCE_ISA");
+    if (cap && strcmp(cap, "avx512") == 0) f &= NEGS_CPU_AVX2 | NEGS_CPU_AVX512;
+    else if (cap && strcmp(cap, "avx2") == 0) f &= NEGS_CPU_AVX2;
+    else if (cap && strcmp(cap, "scalar") == 0) f = 0;
     return f;
 }

@@ -9,7 +9,8 @@
 
 /* Bit set of NEGS_CPU_* for the running CPU. The environment variable NEGS_FORCE_SCALAR=1
  * (read at each call, i.e. at each handle creation) masks everything, for testing the
- * portable path on any machine. */
+ * portable path on any machine. NEGS_FORCE_ISA caps the set instead: "avx512" (no
+ * AVX512-BF16), "avx2" (no AVX-512), "scalar" (nothing); another value has no effect. */
 unsigned negs_cpu_features(void);
 
 #endif
