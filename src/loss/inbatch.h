@@ -148,13 +148,14 @@ typedef struct negs_ib_masks {
  * and the item table, then in parallel on l's pool each row's candidate groups, then each
  * stored row; a status. mk's per-row and per-column arrays are the caller's. */
 int negs_ib_build(negs_loss *l, negs_ib_masks *mk);
-/* Sorts the columns, forms the groups and fills itab; decides which rows share their user's
- * base; sets gptr (from upper bounds) and returns the glist entries needed. */
+/* Sorts the columns, forms the groups and fills itab, sorts the rows by user (into moff's
+ * space); sets gptr (from upper bounds) and the parts of negs_ib_find (whole users), and
+ * returns the glist entries needed. */
 size_t negs_ib_groups(negs_ib_masks *mk);
 /* Sets itab back to all 0 (after negs_ib_find). */
 void negs_ib_clear_items(negs_ib_masks *mk);
-/* Finds every row's candidate groups and masked-column count (rows split in mk->parts parts;
- * part p may run on any thread). */
+/* Finds every row's candidate groups and masked-column count, and which rows share their
+ * user's base (users split in mk->parts parts; part p may run on any thread). */
 void negs_ib_find(negs_ib_masks *mk, size_t part);
 /* Sets every row's masked-column count, moff and the form of its mask; returns the pool
  * words needed. */

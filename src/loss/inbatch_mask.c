@@ -68,67 +68,26 @@ static uint32_t *rows_by_user(const negs_ib_masks *mk, uint32_t *a, uint32_t *t)
     return a;
 }
 
-/* item in the sorted row[0..len), by a binary search without branches (whether a row's item is
- * among its user's positives is data, not a pattern the predictor learns). */
-static int row_contains(const uint32_t *row, uint64_t len, uint32_t item)
+/* The rows in user order (runs of one user, rows ascending within a run; NULL without user
+ * ids: every row its own run). Kept in moff's space (2 (b + 1) words) until negs_ib_layout. */
+static const uint32_t *user_order(const negs_ib_masks *mk)
 {
-    if (!len) return 0;
-    const uint32_t *p = row;
-    while (len > 1) {
-        uint64_t half = len / 2;
-        p = p[half] <= item ? p + half : p;
-        len -= half;
-    }
-    return *p == item;
+    if (!mk->user_ids) return NULL;
+    uint32_t *m = (uint32_t *)(void *)mk->moff;
+    return m[2 * mk->b + 1] ? m + mk->b : m; /* which half the sort ended in */
 }
 
-/* src and sflag: which rows read their user's base, and which row of each user stores it
- * (the first of them; a user with one such row keeps the row's own mask). Uses gcnt and hits
- * as sort buffers (negs_ib_find writes them afterwards). */
-static void share_rows(negs_ib_masks *mk)
+static size_t run_end(const negs_ib_masks *mk, const uint32_t *ord, size_t s)
 {
-    size_t b = mk->b;
-    for (size_t i = 0; i < b; i++) {
-        mk->src[i] = (uint32_t)i;
-        mk->sflag[i] = 0;
-    }
-    if (!mk->user_ids) return;
-    const uint32_t *ord = rows_by_user(mk, mk->gcnt, mk->hits);
-    for (size_t s = 0; s < b;) {
-        uint32_t user = mk->user_ids[ord[s]], owner = UINT32_MAX, sharing = 0;
-        size_t e = s + 1;
-        while (e < b && mk->user_ids[ord[e]] == user) e++;
-        if (e - s < 2) {
-            s = e;
-            continue;
-        }
-        uint64_t len;
-        const uint32_t *row = negs_csr_row(mk->pos, user, &len);
-        for (size_t q = s; q < e; q++) {
-            uint32_t i = ord[q], own = mk->gstart[i];
-            int inpos = row_contains(row, len, mk->item_ids[i]);
-            if (!inpos && mk->gend[own] - own > 1) continue; /* its duplicates are extra */
-            if (owner == UINT32_MAX) owner = i;
-            mk->src[i] = owner;
-            mk->sflag[i] = (uint8_t)(SHARED | (inpos ? CLEAR_OWN : 0u));
-            sharing++;
-        }
-        if (sharing == 1) { /* nothing to share: the row's own mask, as without sharing */
-            mk->src[owner] = owner;
-            mk->sflag[owner] = 0;
-        }
-        s = e;
-    }
-}
-
-static size_t find_work(const negs_ib_masks *mk, size_t i)
-{
-    return mk->gptr[i + 1] - mk->gptr[i];
+    size_t e = s + 1;
+    if (ord)
+        while (e < mk->b && mk->user_ids[ord[e]] == mk->user_ids[ord[s]]) e++;
+    return e;
 }
 
 size_t negs_ib_groups(negs_ib_masks *mk)
 {
-    size_t n = mk->n;
+    size_t n = mk->n, b = mk->b;
     const uint32_t *id = mk->item_ids;
     uint32_t *a = mk->ord, *t = mk->tmp;
     for (size_t j = 0; j < n; j++) a[j] = (uint32_t)j;
@@ -154,14 +113,30 @@ size_t negs_ib_groups(negs_ib_masks *mk)
         s = e;
     }
     mk->n_groups = ng;
-    share_rows(mk);
+    /* each row's glist slots: its own group, then room for its user's positives' groups */
     mk->gptr[0] = 0;
-    for (size_t i = 0; i < mk->b; i++)
-        mk->gptr[i + 1] = mk->gptr[i] + (mk->src[i] == i ? bound(mk, i) : 0);
-    /* the parts of negs_ib_find: about equal numbers of positive lookups (rows of one user
-     * tend to follow their first, so equal row ranges would be unequal work) */
-    cut_parts(mk, find_work);
-    return mk->gptr[mk->b];
+    for (size_t i = 0; i < b; i++) mk->gptr[i + 1] = mk->gptr[i] + bound(mk, i);
+    const uint32_t *ord = NULL;
+    if (mk->user_ids) {
+        uint32_t *m = (uint32_t *)(void *)mk->moff;
+        ord = rows_by_user(mk, m, m + b);
+        m[2 * b + 1] = ord != m; /* for user_order */
+    }
+    /* the parts of negs_ib_find: whole runs, about equal numbers of positive lookups */
+    size_t total = mk->gptr[b] + b, acc = 0, p = 1;
+    mk->cut[0] = 0;
+    for (size_t s = 0; s < b && p < mk->parts;) {
+        size_t e = run_end(mk, ord, s);
+        while (p < mk->parts && acc >= total * p / mk->parts) mk->cut[p++] = s;
+        for (size_t q = s; q < e; q++) {
+            size_t i = ord ? ord[q] : q;
+            acc += 1 + mk->gptr[i + 1] - mk->gptr[i];
+        }
+        s = e;
+    }
+    while (p < mk->parts) mk->cut[p++] = b;
+    mk->cut[mk->parts] = b;
+    return mk->gptr[b];
 }
 
 void negs_ib_clear_items(negs_ib_masks *mk)
@@ -169,44 +144,95 @@ void negs_ib_clear_items(negs_ib_masks *mk)
     for (size_t g = 0; g < mk->n_groups; g++) mk->itab[mk->item_ids[mk->ord[mk->tmp[g]]]] = 0;
 }
 
-void negs_ib_find(negs_ib_masks *mk, size_t part)
+/* The groups of the user's positives that hold columns of the batch, into out (one load per
+ * positive), each marked in `mark` (a byte per column, by group start); returns their count
+ * and adds their columns to *hits. */
+static uint32_t user_groups(const negs_ib_masks *mk, uint32_t user, uint32_t *restrict out,
+                            unsigned char *restrict mark, size_t *hits)
 {
-    const uint32_t *id = mk->item_ids;
-    for (size_t i = mk->cut[part]; i < mk->cut[part + 1]; i++) {
-        if (mk->src[i] != i) { /* reads its user's base: counted by negs_ib_layout */
-            mk->gcnt[i] = 0;
+    uint64_t len;
+    const uint32_t *row = negs_csr_row(mk->pos, user, &len);
+    uint32_t cnt = 0;
+    size_t h = 0;
+    if (len <= 4 * (uint64_t)mk->n_groups) {
+        for (uint64_t q = 0; q < len; q++) {
+            /* without branches: whether a positive is in the batch is a coin toss */
+            uint64_t e = mk->itab[row[q]];
+            uint32_t g = (uint32_t)e - 1, ok = e != 0;
+            out[cnt] = g;
+            cnt += ok;
+            h += ok * (e >> 32);
+        }
+    } else {
+        for (size_t q = 0; q < mk->n_groups; q++) { /* the user's many positives */
+            uint32_t g = mk->tmp[q];
+            if (!negs_sorted_contains(row, len, mk->item_ids[mk->ord[g]])) continue;
+            out[cnt++] = g;
+            h += mk->gend[g] - g;
+        }
+    }
+    for (uint32_t c = 0; c < cnt; c++) mark[out[c]] = 1;
+    *hits = h;
+    return cnt;
+}
+
+/* One run: the rows of one user (or, without user ids, one row). Its user's base (the groups
+ * of the user's positives) goes to the glist slots of the run's first row after its own-group
+ * slot. A row whose own group is in the base (its item is a positive) or has no duplicate
+ * reads the base: the first such row stores it (src = itself), the others point at it. Any
+ * other row stores its own group, then the base. */
+static void find_run(negs_ib_masks *mk, const uint32_t *ord, size_t s, size_t e,
+                     unsigned char *mark)
+{
+    uint32_t *glist = mk->glist;
+    if (!ord) { /* accidental hits only */
+        uint32_t own = mk->gstart[s];
+        size_t hits = mk->gend[own] - own - 1;
+        glist[mk->gptr[s]] = own;
+        mk->src[s] = (uint32_t)s;
+        mk->sflag[s] = 0;
+        mk->gcnt[s] = hits != 0;
+        mk->hits[s] = (uint32_t)hits;
+        return;
+    }
+    uint32_t r0 = ord[s], owner = UINT32_MAX;
+    size_t boff = mk->gptr[r0] + 1, bh;
+    uint32_t *base = glist + boff;
+    uint32_t cnt = user_groups(mk, mk->user_ids[r0], base, mark, &bh);
+    for (size_t q = s; q < e; q++) {
+        uint32_t i = ord[q], own = mk->gstart[i];
+        int inpos = mark[own];
+        mk->gcnt[i] = 0;
+        if (inpos || mk->gend[own] - own == 1) {
+            if (owner == UINT32_MAX) owner = i;
+            mk->src[i] = owner;
+            mk->sflag[i] = (uint8_t)(SHARED | (inpos ? CLEAR_OWN : 0u));
             continue;
         }
-        /* a base holds every group of the user's positives, its own included; a row of its
-         * own masks its own group's other columns and the groups of the user's positives */
-        int base = mk->sflag[i] & SHARED;
-        uint32_t *out = mk->glist + mk->gptr[i], own = mk->gstart[i], cnt = 0;
-        uint32_t skip = base ? UINT32_MAX : own;
-        size_t hits = base ? 0 : mk->gend[own] - own - 1; /* accidental hits */
-        if (hits) out[cnt++] = own;
-        if (mk->user_ids) {
-            uint64_t len;
-            const uint32_t *row = negs_csr_row(mk->pos, mk->user_ids[i], &len);
-            if (len <= 4 * (uint64_t)mk->n_groups) {
-                for (uint64_t q = 0; q < len; q++) { /* one load per known positive */
-                    /* without branches: whether a positive is in the batch is a coin toss */
-                    uint64_t e = mk->itab[row[q]];
-                    uint32_t g = (uint32_t)e - 1, ok = (e != 0) & (g != skip);
-                    out[cnt] = g;
-                    cnt += ok;
-                    hits += ok * (e >> 32);
-                }
-            } else {
-                for (size_t q = 0; q < mk->n_groups; q++) { /* the user's many positives */
-                    uint32_t g = mk->tmp[q];
-                    if (g == skip || !negs_sorted_contains(row, len, id[mk->ord[g]])) continue;
-                    out[cnt++] = g;
-                    hits += mk->gend[g] - g;
-                }
-            }
-        }
-        mk->gcnt[i] = cnt;
-        mk->hits[i] = (uint32_t)hits; /* what is stored; negs_ib_layout makes it the row's */
+        uint32_t *out = glist + mk->gptr[i];
+        out[0] = own;
+        if (i != r0) memcpy(out + 1, base, cnt * sizeof *base);
+        mk->src[i] = i;
+        mk->sflag[i] = 0;
+        mk->gcnt[i] = 1 + cnt;
+        mk->hits[i] = (uint32_t)(mk->gend[own] - own - 1 + bh);
+    }
+    if (owner != UINT32_MAX) {
+        mk->gptr[owner] = boff;
+        mk->gcnt[owner] = cnt;
+        mk->hits[owner] = (uint32_t)bh; /* what is stored; negs_ib_layout makes it the row's */
+    }
+    for (uint32_t c = 0; c < cnt; c++) mark[base[c]] = 0;
+}
+
+void negs_ib_find(negs_ib_masks *mk, size_t part)
+{
+    const uint32_t *ord = user_order(mk);
+    unsigned char *mark = (unsigned char *)(mk->scratch + part * mk->words * 8);
+    for (size_t s = mk->cut[part]; s < mk->cut[part + 1];) {
+        size_t e = run_end(mk, ord, s);
+        find_run(mk, ord, s, e, mark);
+        s = e;
     }
 }
 
