@@ -150,7 +150,7 @@ void sp_draw_row(sp_row *row, const negs_sampler *s, const sp_scratch *scr, sp_s
                  uint32_t k, uint32_t *out, float *logq)
 {
     if (s->unique) {
-        sp_draw_unique(row, scr, r, k, out, logq);
+        sp_draw_unique(row, s, scr, r, k, out, logq);
         return;
     }
     /* nothing to reject: no exclusion, or the user's own table and a positive among the

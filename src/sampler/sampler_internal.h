@@ -71,6 +71,14 @@ typedef struct sp_tables {
                          * row can need the exact indexed draw (UNIQUE, or a user whose
                          * excluded mass can exceed SP_PREFIX_ABOVE of the total), else NULL */
     uint32_t *desc;     /* n: items by w descending (UNIQUE only), else NULL */
+    /* UNIQUE weighted rows (sampler_unique.c), else NULL / 0: */
+    double *wd;         /* n: w of each item, the doubles sp_item_w computes (no exp per use) */
+    uint32_t *hint;     /* n_hint: hint[q] = last x with prefix[x] <= q * total / n_hint, where
+                         * a point's search over the prefix sums starts */
+    uint32_t n_hint;
+    double hint_scale;  /* n_hint / total */
+    double *u_rc;       /* per entry of the positives table: the weight of the user's positives
+                         * up to it (the removed weights of a row whose positive is one of them) */
     double total;
     uint64_t npos;      /* items of positive weight */
     /* categories (CATEGORY) */
@@ -308,10 +316,14 @@ uint32_t sp_draw_one(sp_row *row, sp_stream *r);
 void sp_draw_row(sp_row *row, const negs_sampler *s, const sp_scratch *scr, sp_stream *r,
                  uint32_t k, uint32_t *out, float *logq);
 
-/* sampler_unique.c: k distinct items of one row of a UNIQUE sampler (see there); logq may be
+/* sampler_unique.c: k distinct items of one row of a UNIQUE sampler s (see there); logq may be
  * NULL. */
-void sp_draw_unique(sp_row *row, const sp_scratch *scr, sp_stream *r, uint32_t k, uint32_t *out,
-                    float *logq);
+void sp_draw_unique(sp_row *row, const negs_sampler *s, const sp_scratch *scr, sp_stream *r,
+                    uint32_t k, uint32_t *out, float *logq);
+/* The removed positions and weights of a UNIQUE weighted catalogue row of `user` from the
+ * handle's per-user sums (no pass over the user's positives), when its positive is one of them
+ * or absent; the same values build_removed computes. 0: not applicable, build them. */
+int sp_unique_removed(sp_row *row, const negs_sampler *s, uint32_t user);
 
 /* sampler_shared.c */
 void sp_shared_free(sp_shared_ws *w);

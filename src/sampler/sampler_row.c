@@ -196,6 +196,7 @@ static void catalogue_fast(sp_row *row, const negs_sampler *s, uint32_t user, in
         row->s.alias = &s->t.u_alias[user];
         row->utab = 1;
     }
+    if (unique && sp_unique_removed(row, s, user)) return; /* sampler_unique.c */
     if (row->exact || unique) build_removed(row);
 }
 

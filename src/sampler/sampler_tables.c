@@ -35,6 +35,9 @@ void sp_tables_free(sp_tables *t)
     free(t->cat_alias);
     free(t->cat_npos);
     free(t->cat_desc);
+    free(t->wd);
+    free(t->hint);
+    free(t->u_rc);
     free(t->u_w);
     free(t->u_npos);
     free(t->u_nsup);
@@ -159,6 +162,30 @@ static int build_exact(sp_tables *t, const double *w, uint32_t n, int unique)
     return NEGS_OK;
 }
 
+/* UNIQUE weighted rows: each item's w (so that the rows read it instead of an exp of the float
+ * log weight: the same doubles), and with the catalogue's prefix sums the hints that start each
+ * point's search near its answer (one per item: a point lands in a bucket of 1/n of the mass,
+ * which holds about one item on average). */
+static int build_unique(sp_tables *t, const double *w, uint32_t n)
+{
+    t->wd = negs_alloc_array(n, sizeof *t->wd, "sampler: UNIQUE weights");
+    if (!t->wd) return NEGS_E_NOMEM;
+    memcpy(t->wd, w, (size_t)n * sizeof *w);
+    const double *P = t->prefix;
+    if (!P || !(P[n] > 0.0)) return NEGS_OK;
+    t->hint = negs_alloc_array(n, sizeof *t->hint, "sampler: UNIQUE search hints");
+    if (!t->hint) return NEGS_E_NOMEM;
+    t->n_hint = n;
+    t->hint_scale = (double)n / P[n];
+    uint32_t x = 0;
+    for (uint32_t q = 0; q < n; q++) {
+        double at = (double)q / t->hint_scale;
+        while (x < n && P[x + 1] <= at) x++;
+        t->hint[q] = x;
+    }
+    return NEGS_OK;
+}
+
 /* 1 when some row of some user can have excluded more than SP_PREFIX_ABOVE of the mass: the
  * user's known positives plus the heaviest item (the row's positive). */
 static int needs_prefix(const sp_tables *t, const double *w, uint32_t n, const negs_csr *p)
@@ -236,11 +263,17 @@ static int build_categories(sp_tables *t, const double *w, const uint32_t *cat, 
 }
 
 /* Weight and positive-weight count of each user's known positives on the catalogue. */
-static int build_user_sums(sp_tables *t, const double *wt, const negs_csr *p)
+static int build_user_sums(sp_tables *t, const double *wt, const negs_csr *p, int rc)
 {
     t->u_w = negs_alloc_array(p->n_users, sizeof *t->u_w, "sampler: per-user weights");
     t->u_npos = negs_alloc_array(p->n_users, sizeof *t->u_npos, "sampler: per-user counts");
     if (!t->u_w || !t->u_npos) return NEGS_E_NOMEM;
+    /* UNIQUE weighted rows: the running sums too, the same additions in the same order as a
+     * row's pass over its removed items */
+    uint64_t nnz = p->indptr[p->n_users];
+    if (rc && !(t->u_rc = negs_alloc_array(nnz ? nnz : 1, sizeof *t->u_rc,
+                                           "sampler: per-user removed weights")))
+        return NEGS_E_NOMEM;
     for (uint32_t u = 0; u < p->n_users; u++) {
         double acc = 0.0;
         uint32_t cnt = 0;
@@ -248,6 +281,7 @@ static int build_user_sums(sp_tables *t, const double *wt, const negs_csr *p)
             double w = wt[p->indices[j]];
             acc += w;
             cnt += w > 0.0;
+            if (rc) t->u_rc[j] = acc;
         }
         t->u_w[u] = acc;
         t->u_npos[u] = cnt;
@@ -327,7 +361,7 @@ int sp_rebuild(negs_sampler *s)
     if (!st && s->kind == NEGS_SAMPLER_CATEGORY && s->cat)
         st = build_categories(&nt, w, s->cat, s->n_items, s->unique);
     if (!st && nt.has_cat_tables && s->positives)
-        st = build_user_sums(&nt, w, s->positives);
+        st = build_user_sums(&nt, w, s->positives, s->unique && s->exclude);
     if (!st && nt.has_cat_tables && s->positives && !s->unique)
         st = build_user_alias(&nt, w, s->n_items, s->positives, s->utab_budget);
     if (!st && nt.has_cat_tables &&
@@ -335,6 +369,7 @@ int sp_rebuild(negs_sampler *s)
         st = build_exact(&nt, w, s->n_items, s->unique);
     if (!st && s->sup && s->positives)
         st = build_support_counts(&nt, s->sup, s->n_sup, s->n_items, s->positives);
+    if (!st && weighted && s->unique) st = build_unique(&nt, w, s->n_items);
     sp_build_space_trim(s, 0);
     if (st) {
         sp_tables_free(&nt);
@@ -355,6 +390,8 @@ size_t sp_item_bytes(const negs_sampler *s)
     if (t->alias.e) b += (size_t)t->alias.n * sizeof *t->alias.e;
     if (t->prefix) b += (n + 1) * sizeof *t->prefix;
     if (t->desc) b += n * sizeof *t->desc;
+    if (t->wd) b += n * sizeof *t->wd;
+    if (t->hint) b += (size_t)t->n_hint * sizeof *t->hint;
     if (t->cat_items) b += 2 * n * sizeof *t->cat_items; /* + gpos */
     if (t->cat_prefix) b += (n + 1) * sizeof *t->cat_prefix;
     if (t->cat_alias)

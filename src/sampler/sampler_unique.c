@@ -118,17 +118,62 @@ static uint32_t gallop(const double *P, uint32_t from, uint32_t hi, double v)
     return lo;
 }
 
-static void unique_weighted(const sp_row *row, sp_stream *r, uint32_t k, uint32_t *out,
-                            float *logq)
+/* w of an item: the handle's table of them when it has one (the same doubles). */
+static inline double item_w(const sp_support *s, const double *wd, uint32_t item)
+{
+    return wd ? wd[item] : sp_item_w(s, item);
+}
+
+/* gallop(P, from, hi, v), the same answer (the largest x in [from, hi) with P[x] <= v, else
+ * from: P never decreases), from the catalogue's hint for v instead of from `from`. */
+static uint32_t locate(const double *P, const sp_tables *t, uint32_t from, uint32_t hi, double v)
+{
+    double qd = v * t->hint_scale;
+    uint32_t q = qd > 0.0 ? (qd < (double)t->n_hint ? (uint32_t)qd : t->n_hint - 1) : 0;
+    uint32_t x = t->hint[q];
+    x = x < from ? from : x >= hi ? hi - 1 : x;
+    while (x > from && P[x] > v) x--;
+    while (x + 1 < hi && P[x + 1] <= v) x++;
+    return x;
+}
+
+int sp_unique_removed(sp_row *row, const negs_sampler *s, uint32_t user)
+{
+    const sp_tables *t = &s->t;
+    const sp_support *sup = &row->s;
+    if (!t->u_rc || !row->excl || !row->nexcl || sup->lookup != SP_LOOKUP_IDENTITY || !sup->lw ||
+        (row->has_pos && !row->pos_in_excl))
+        return 0;
+    /* R is the user's positives, in their order: build_removed's sums are the table's */
+    uint64_t off = (uint64_t)(row->excl - s->positives->indices);
+    double acc = t->u_rc[off + row->nexcl - 1];
+    uint64_t m = sup->npos - t->u_npos[user];
+    double z = sup->total - acc;
+    if (m > 0 && !(z > 1e-6 * sup->total)) return 0; /* the cancellation repair: build_removed */
+    row->rp = (uint32_t *)(uintptr_t)row->excl; /* read only from here on */
+    row->rc = (double *)(uintptr_t)(t->u_rc + off);
+    row->nr = (uint32_t)row->nexcl;
+    row->r_built = 1;
+    row->m = m;
+    row->z = z;
+    row->exact = z < SP_EXACT_BELOW * sup->total;
+    return 1;
+}
+
+static void unique_weighted(const sp_row *row, const sp_tables *t, sp_stream *r, uint32_t k,
+                            uint32_t *out, float *logq)
 {
     const sp_support *s = &row->s;
+    const double *wd = t->wd;
+    /* the catalogue's hints index its prefix sums; other supports gallop */
+    const sp_tables *ht = t->hint && s->prefix == t->prefix ? t : NULL;
     uint32_t h = 0;
     double zu = row->z;
     /* Take for sure every item whose inclusion probability would reach 1. */
     for (uint32_t q = s->lo; q < s->hi && h < k; q++) {
         uint32_t x = s->desc[q], item = sp_item_at(s, x);
-        if (sp_row_excluded(row, item)) continue; /* before the exp: often the top items */
-        double w = sp_item_w(s, item);
+        if (sp_row_excluded(row, item)) continue; /* before the weight: often the top items */
+        double w = item_w(s, wd, item);
         if (!(w > 0.0)) break;
         if ((double)(k - h) * w < zu) break;
         out[h++] = x;
@@ -140,7 +185,7 @@ static void unique_weighted(const sp_row *row, sp_stream *r, uint32_t k, uint32_
     if (kk > 0) {
         /* One pass over the gaps between removed (excluded or certain) positions: in the gap
          * [g0, g1) the line of eligible weight is P[x] - base - removed-before, so the points
-         * falling in it are located by galloping inside the gap. */
+         * falling in it are located by a search inside the gap. */
         const double *P = s->prefix;
         double base = P[s->lo], wrm = 0.0, u = sp_uniform(r);
         uint32_t ir = 0, ic = 0, g0 = s->lo, j = 0, prev = 0;
@@ -152,10 +197,14 @@ static void unique_weighted(const sp_row *row, sp_stream *r, uint32_t k, uint32_
             double end = P[g1] - base - wrm;
             uint32_t a = g0;
             while (j < kk) {
-                double t = (u + (double)j) * d;
-                if (more && !(t < end)) break;
-                uint32_t x = g1 > g0 ? gallop(P, a, g1, t + base + wrm) : g0;
-                if ((have_prev && x <= prev) || x >= s->hi || !usable(row, out, h, x))
+                double t0 = (u + (double)j) * d;
+                if (more && !(t0 < end)) break;
+                uint32_t x = g0;
+                if (g1 > g0) x = ht ? locate(P, ht, a, g1, t0 + base + wrm) : gallop(P, a, g1, t0 + base + wrm);
+                /* inside a gap a position is neither removed nor certain: only its weight can
+                 * disqualify it (rounding past a zero-weight item) */
+                if ((have_prev && x <= prev) || x >= s->hi ||
+                    !(g1 > g0 ? sp_item_positive(s, sp_item_at(s, x)) : usable(row, out, h, x)))
                     x = next_usable(row, out, h, have_prev ? prev : x, have_prev);
                 out[h + j++] = x;
                 prev = x;
@@ -167,7 +216,7 @@ static void unique_weighted(const sp_row *row, sp_stream *r, uint32_t k, uint32_
                 wrm += row->rc[ir] - (ir > 0 ? row->rc[ir - 1] : 0.0);
                 ir++;
             } else {
-                wrm += sp_item_w(s, sp_item_at(s, out[ic]));
+                wrm += item_w(s, wd, sp_item_at(s, out[ic]));
                 ic++;
             }
             g0 = g1 + 1;
@@ -182,9 +231,9 @@ static void unique_weighted(const sp_row *row, sp_stream *r, uint32_t k, uint32_
     shuffle(out, logq, k, r);
 }
 
-void sp_draw_unique(sp_row *row, const sp_scratch *scr, sp_stream *r, uint32_t k, uint32_t *out,
-                    float *logq)
+void sp_draw_unique(sp_row *row, const negs_sampler *s, const sp_scratch *scr, sp_stream *r,
+                    uint32_t k, uint32_t *out, float *logq)
 {
-    if (row->s.lw) unique_weighted(row, r, k, out, logq);
+    if (row->s.lw) unique_weighted(row, &s->t, r, k, out, logq);
     else unique_uniform(row, scr, r, k, out, logq);
 }

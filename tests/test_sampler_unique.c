@@ -1,0 +1,145 @@
+/* UNIQUE weighted rows: the handle's fast tables (each item's w, the search hints over the
+ * prefix sums, the per-user removed weights) give exactly the bits of the plain path (an exp
+ * per weight, galloping searches, a pass over the removed items per row), which is the path a
+ * handle without those tables takes. Random catalogues (zero weights, heavy items that are
+ * certain, several alphas), users with few and many positives, rows whose positive is or is
+ * not one of the user's, exclusion on and off, CATEGORY supports, log q, 1 and 3 threads. */
+#include <stdio.h>
+
+#include "test_util.h"
+
+#include "sampler/sampler_internal.h"
+
+static uint64_t rs = 0x2545f4914f6cdd1dull;
+static uint32_t rnd(uint32_t n)
+{
+    rs ^= rs << 13;
+    rs ^= rs >> 7;
+    rs ^= rs << 17;
+    return (uint32_t)((rs >> 11) % n);
+}
+
+/* The tables' fast parts dropped: the handle then draws by the plain path. */
+static void drop_fast_tables(negs_sampler *s)
+{
+    free(s->t.wd);
+    free(s->t.hint);
+    free(s->t.u_rc);
+    s->t.wd = NULL;
+    s->t.hint = NULL;
+    s->t.n_hint = 0;
+    s->t.u_rc = NULL;
+}
+
+typedef struct ucase {
+    uint32_t n_items, n_users, k, n_cat;
+    double alpha, zero_share, heavy;
+    int exclude, threads;
+} ucase;
+
+static negs_sampler *make(const ucase *c, const double *w, const negs_csr *pos, const uint32_t *cat)
+{
+    negs_sampler *s = negs_sampler_create(cat ? NEGS_SAMPLER_CATEGORY : NEGS_SAMPLER_POPULARITY,
+                                          c->n_items, 12345);
+    assert_non_null(s);
+    assert_int_equal(negs_sampler_set_param(s, NEGS_SP_ALPHA, c->alpha), 0);
+    assert_int_equal(negs_sampler_set_weights(s, w, c->n_items), 0);
+    if (cat) assert_int_equal(negs_sampler_set_categories(s, cat, c->n_items), 0);
+    assert_int_equal(negs_sampler_set_positives(s, pos), 0);
+    assert_int_equal(negs_sampler_set_param(s, NEGS_SP_EXCLUDE_POSITIVES, c->exclude), 0);
+    assert_int_equal(negs_sampler_set_param(s, NEGS_SP_UNIQUE, 1.0), 0);
+    assert_int_equal(negs_sampler_set_param(s, NEGS_SP_THREADS, c->threads), 0);
+    return s;
+}
+
+static void check(const ucase *c)
+{
+    uint32_t n = c->n_items;
+    double *w = malloc(n * sizeof *w);
+    for (uint32_t i = 0; i < n; i++) {
+        w[i] = rnd(1000000) < c->zero_share * 1e6 ? 0.0 : 1.0 + rnd(1000);
+        if (rnd(1000000) < c->heavy * 1e6) w[i] *= 1000.0; /* certain items for large k */
+    }
+    uint32_t *cat = NULL;
+    if (c->n_cat) {
+        cat = malloc(n * sizeof *cat);
+        for (uint32_t i = 0; i < n; i++) cat[i] = rnd(c->n_cat);
+    }
+    uint64_t *indptr = calloc(c->n_users + 1, sizeof *indptr);
+    uint32_t *ind = malloc((size_t)c->n_users * n * sizeof *ind);
+    size_t nnz = 0;
+    for (uint32_t u = 0; u < c->n_users; u++) {
+        /* user u keeps about u / n_users of the catalogue, capped so rows keep k items */
+        uint32_t want = (uint32_t)((double)u / c->n_users * (n / 2));
+        for (uint32_t i = 0; i < n; i++)
+            if (rnd(n) < want) ind[nnz++] = i;
+        indptr[u + 1] = nnz;
+    }
+    negs_csr *pos = negs_csr_create(c->n_users, n, indptr, ind);
+    assert_non_null(pos);
+    negs_sampler *fast = make(c, w, pos, cat), *plain = make(c, w, pos, cat);
+    assert_non_null(fast->t.wd);
+    if (!cat) assert_non_null(fast->t.hint);
+    if (!cat && c->exclude) assert_non_null(fast->t.u_rc);
+    drop_fast_tables(plain);
+
+    size_t rows = 300;
+    uint32_t *users = malloc(rows * sizeof *users), *posi = malloc(rows * sizeof *posi);
+    for (size_t r = 0; r < rows; r++) {
+        users[r] = rnd(c->n_users);
+        uint64_t len = indptr[users[r] + 1] - indptr[users[r]];
+        /* mostly one of the user's positives (the fast removed weights), else any item */
+        posi[r] = len && rnd(4) ? ind[indptr[users[r]] + rnd((uint32_t)len)] : rnd(n);
+    }
+    size_t total = rows * c->k;
+    uint32_t *a = malloc(total * sizeof *a), *b = malloc(total * sizeof *b);
+    float *la = malloc(total * sizeof *la), *lb = malloc(total * sizeof *lb);
+    for (uint64_t step = 0; step < 3; step++) {
+        int sa = negs_sampler_sample(fast, step, rows, users, posi, c->k, a, la);
+        int sb = negs_sampler_sample(plain, step, rows, users, posi, c->k, b, lb);
+        assert_int_equal(sa, sb);
+        if (sa) continue; /* the same row exhausted in both */
+        assert_memory_equal(a, b, total * sizeof *a);
+        assert_memory_equal(la, lb, total * sizeof *la);
+        /* and without log q: the same items */
+        assert_int_equal(negs_sampler_sample(fast, step, rows, users, posi, c->k, a, NULL), 0);
+        assert_memory_equal(a, b, total * sizeof *a);
+    }
+    /* negs_sampler_logq reads the same row state */
+    float qa[64], qb[64];
+    uint32_t items[64], uq[64], pq[64];
+    for (uint32_t q = 0; q < 64; q++) items[q] = rnd(n), uq[q] = users[0], pq[q] = posi[0];
+    int sa = negs_sampler_logq(fast, 0, 64, uq, pq, items, c->k, qa);
+    assert_int_equal(sa, negs_sampler_logq(plain, 0, 64, uq, pq, items, c->k, qb));
+    if (!sa) assert_memory_equal(qa, qb, sizeof qa);
+
+    negs_sampler_free(fast);
+    negs_sampler_free(plain);
+    negs_csr_free(pos);
+    free(w), free(cat), free(indptr), free(ind), free(users), free(posi);
+    free(a), free(b), free(la), free(lb);
+}
+
+static void test_fast_tables_bit_identical(void **state)
+{
+    (void)state;
+    const ucase cases[] = {
+        {50, 5, 5, 0, 0.75, 0.0, 0.0, 1, 1},
+        {200, 20, 30, 0, 1.0, 0.1, 0.05, 1, 1},   /* certain items, zero weights */
+        {1682, 40, 100, 0, 0.75, 0.0, 0.0, 1, 3},
+        {1000, 30, 60, 0, 0.3, 0.2, 0.02, 1, 3},
+        {1000, 30, 60, 0, -0.5, 0.0, 0.01, 1, 1}, /* a negative alpha */
+        {500, 10, 40, 0, 0.75, 0.05, 0.05, 0, 1}, /* no exclusion */
+        {600, 15, 10, 4, 0.75, 0.1, 0.05, 1, 3},  /* CATEGORY */
+        {3000, 8, 200, 0, 2.0, 0.0, 0.003, 1, 1}, /* steep weights */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check(&cases[i]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fast_tables_bit_identical),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
