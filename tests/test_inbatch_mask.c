@@ -130,6 +130,8 @@ static void test_masks_match_brute_force(void **state)
         {700, 50, 30, 120, 0.6, 0, 2},   /* accidental hits only */
         {1000, 0, 500, 2000, 0.01, 1, 3}, /* users with one row: nothing to share */
         {20, 5, 3, 500, 0.5, 1, 2},      /* a user with more positives than 4 x the groups */
+        {10, 0, 1, 30, 1.0, 1, 1},       /* every group hit, then misses: the spare slot */
+        {12, 2, 2, 40, 0.9, 1, 2},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) check_case(&cases[c]);
 }

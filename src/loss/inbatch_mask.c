@@ -19,14 +19,15 @@
 #include "core/pool.h"
 #include "inbatch.h"
 
-/* How many of user u's known positives can hit a group: its row length, or the number of
- * groups when that is smaller. */
+/* Row i's glist slots: its own group, the groups its user's known positives can hit (its row
+ * length, or the number of groups when that is smaller), and one spare for the branch-free
+ * store past the last hit. */
 static size_t bound(const negs_ib_masks *mk, size_t i)
 {
     if (!mk->user_ids) return 1;
     uint64_t len;
     negs_csr_row(mk->pos, mk->user_ids[i], &len);
-    return 1 + (len < mk->n_groups ? (size_t)len : mk->n_groups);
+    return 2 + (len < mk->n_groups ? (size_t)len : mk->n_groups);
 }
 
 #define SHARED NEGS_IB_SHARED
