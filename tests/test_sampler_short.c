@@ -297,6 +297,61 @@ static void test_short_batch_threads(void **state)
     free(pos);
 }
 
+/* Long UNIFORM rows testing the user's list by SIMD (sampler_draw.c's list_run) draw what the
+ * bitmap / binary-search loop draws: lists of 0 .. 70 items, a user of nine items in ten
+ * (exact draws), bitmaps or none, positives known or not. */
+static void test_uniform_list_run(void **state)
+{
+    (void)state;
+    uint64_t x = 777;
+    for (int trial = 0; trial < 8; trial++) {
+        uint32_t n = trial % 2 ? 150000 : 3000 + (uint32_t)(xs(&x) % 2000), nu = 40;
+        uint64_t *ip = malloc((nu + 1) * sizeof *ip);
+        uint32_t *ix = malloc(((size_t)nu * 80 + n) * sizeof *ix);
+        size_t c = 0;
+        ip[0] = 0;
+        for (uint32_t u = 0; u < nu; u++) {
+            uint32_t len = u == 0 ? n : (uint32_t)(xs(&x) % 71);
+            for (uint32_t j = 0; j < len; j++) {
+                if (u == 0 && xs(&x) % 10 == 0) continue;
+                ix[c++] = u == 0 ? j : (uint32_t)(xs(&x) % n);
+            }
+            ip[u + 1] = c;
+        }
+        negs_csr *pt = negs_csr_create(nu, n, ip, ix);
+        negs_sampler *s = negs_sampler_create(NEGS_SAMPLER_UNIFORM, n, 40 + trial);
+        if (trial % 4 >= 2) s->table_budget = 0;
+        assert_int_equal(negs_sampler_set_positives(s, pt), NEGS_OK);
+        const size_t rows = 200;
+        const uint32_t k = trial % 3 ? 64 : 9;
+        uint32_t *users = malloc(rows * sizeof *users), *pos = malloc(rows * sizeof *pos);
+        for (size_t r = 0; r < rows; r++) {
+            users[r] = (uint32_t)(xs(&x) % nu);
+            uint64_t len = ip[users[r] + 1] - ip[users[r]];
+            pos[r] = len && xs(&x) % 3 ? ix[ip[users[r]] + xs(&x) % len] : (uint32_t)(xs(&x) % n);
+        }
+        uint32_t *a = malloc(rows * k * sizeof *a), *b = malloc(rows * k * sizeof *b);
+        float *la = malloc(rows * k * sizeof *la), *lb = malloc(rows * k * sizeof *lb);
+        assert_int_equal(negs_sampler_sample(s, 5, rows, users, pos, k, a, la), NEGS_OK);
+        sp_list_run_fn run = s->list_run;
+        s->list_run = NULL;
+        assert_int_equal(negs_sampler_sample(s, 5, rows, users, pos, k, b, lb), NEGS_OK);
+        s->list_run = run;
+        assert_memory_equal(a, b, rows * k * sizeof *a);
+        assert_memory_equal(la, lb, rows * k * sizeof *la);
+        negs_sampler_free(s);
+        negs_csr_free(pt);
+        free(ip);
+        free(ix);
+        free(users);
+        free(pos);
+        free(a);
+        free(b);
+        free(la);
+        free(lb);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -306,6 +361,7 @@ int main(void)
         cmocka_unit_test(test_short_rows_threads_split),
         cmocka_unit_test(test_short_batch_random),
         cmocka_unit_test(test_short_batch_threads),
+        cmocka_unit_test(test_uniform_list_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

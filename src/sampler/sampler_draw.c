@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "sampler_internal.h"
+#include "sampler_short.h"
 
 /* One alias draw from the support's table, as negs_alias_draw but on the batched stream.
  * Branch-free select: an entry whose alias is itself has threshold 2^32 - 1, and the coin
@@ -160,6 +161,10 @@ void sp_draw_row(sp_row *row, const negs_sampler *s, const sp_scratch *scr, sp_s
         alias_run(row, r, k, out, s->alias32, s->far);
     else if (row->s.lw && !row->exact && !row->s.items && (!row->excl || row->ubits || row->utab))
         excl_run(row, r, k, out, s->excl32);
+    else if (s->list_run && !row->s.lw && !row->exact && !row->s.items && row->s.lo == 0 &&
+             row->excl && row->nexcl <= SR_LIST_MAX &&
+             (!row->ubits || s->ubits_words * 8 > 16 * row->nexcl))
+        s->list_run(row, r, k, out); /* the list beats a bitmap spread over many lines */
     else
         for (uint32_t j = 0; j < k; j++) out[j] = draw_one(row, r);
     if (!logq) return;

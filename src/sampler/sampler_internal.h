@@ -142,6 +142,11 @@ typedef struct sp_build_space {
  * across the group, the next groups' data prefetched. Same contract and output as
  * sp_short_rows's per-row loop. */
 struct sp_row;
+struct sp_stream;
+/* k draws of a UNIFORM catalogue row without exact draws, the user's known positives tested by
+ * a SIMD scan of their sorted list (at most SR_LIST_MAX items): the same draws as draw_one
+ * (sampler_short_batch.c, AVX-512). */
+typedef void (*sp_list_run_fn)(struct sp_row *row, struct sp_stream *r, uint32_t k, uint32_t *out);
 typedef int (*sp_short_batch_fn)(const negs_sampler *s, const sp_scratch *scr, uint64_t step,
                                  size_t r0, size_t r1, const uint32_t *users,
                                  const uint32_t *positives, uint32_t k, uint32_t *out, float *logq,
@@ -186,6 +191,7 @@ struct negs_sampler {
     sp_excl32_fn excl32;     /* the same with exclusion, or NULL */
     sp_far_fn far;           /* the same with prefetching, for large tables, or NULL */
     sp_short_batch_fn short_batch; /* short rows in groups, or NULL (one row at a time) */
+    sp_list_run_fn list_run; /* UNIFORM rows testing the user's list by SIMD, or NULL */
     double *short_logz;      /* per user of the positives: log z of a short row that excludes
                               * the user's known positives and no other item, NaN if such a row
                               * needs the per-row code (sampler_short.c); NULL: none */
@@ -349,6 +355,7 @@ int sp_check_rows(const negs_sampler *s, unsigned parts, const char *fn, size_t 
 int sp_short_ok(const negs_sampler *s, uint32_t k);
 /* sampler_short_batch.c: sp_short_batch_fn for this CPU, or NULL without AVX-512. */
 sp_short_batch_fn sp_short_batch_select(unsigned cpu);
+sp_list_run_fn sp_list_run_select(unsigned cpu);
 /* Rebuilds short_logz for the current tables (after sp_rebuild); on a failed allocation
  * leaves it NULL, which only makes log q slower. */
 void sp_short_cache_build(negs_sampler *s);

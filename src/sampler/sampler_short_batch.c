@@ -352,6 +352,29 @@ T5 static int stage_select(sr_call *c, const sr_group *G, size_t *bad_row, sp_ro
     return NEGS_OK;
 }
 
+/* draw_one's rejection for a UNIFORM catalogue row, the known positives found by list_has
+ * instead of a bitmap probe (n / 8 bytes a user, one random line per probe) or a binary
+ * search; after SP_MAX_TRIES rejections in a row, the same exact draw. */
+T5 static void list_run_avx512(sp_row *row, sp_stream *r, uint32_t k, uint32_t *out)
+{
+    const uint32_t n = row->s.hi, pos = row->pos_item;
+    const int has_pos = row->has_pos;
+    for (uint32_t j = 0; j < k; j++) {
+        int tries = 0;
+        for (; tries < SP_MAX_TRIES; tries++) {
+            uint32_t item = sp_bounded(r, n);
+            if (!(has_pos && item == pos) && !list_has(row->excl, row->nexcl, item)) {
+                out[j] = item;
+                break;
+            }
+        }
+        if (tries == SP_MAX_TRIES) {
+            sp_row_build_removed(row);
+            out[j] = sp_row_rank_to_item(row, sp_bounded(r, (uint32_t)row->m));
+        }
+    }
+}
+
 /* Rows in a group share the Philox key: a group never crosses a multiple of 2^32 rows. */
 static unsigned group_rows(const negs_sampler *s, size_t r, size_t r1)
 {
@@ -411,6 +434,16 @@ T5 static int short_batch_avx512(const negs_sampler *s, const sp_scratch *scr, u
     return NEGS_OK;
 }
 #endif
+
+sp_list_run_fn sp_list_run_select(unsigned cpu)
+{
+#if defined(__GNUC__) && defined(__x86_64__)
+    if (cpu & NEGS_CPU_AVX512) return list_run_avx512;
+#else
+    (void)cpu;
+#endif
+    return NULL;
+}
 
 sp_short_batch_fn sp_short_batch_select(unsigned cpu)
 {
