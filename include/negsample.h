@@ -538,9 +538,11 @@ NEGS_API int negs_synth_negatives(int method, uint64_t seed, uint64_t step, size
  * neg_logq and neg_mask (a masked slot's neg_idx is never read). loss: 1 value, or n with
  * NEGS_REDUCE_NONE. Every index is checked before anything is computed (NEGS_E_INVALID naming
  * the array and position), as is every score (NaN/Inf rows, overflow; cosine: a row of norm
- * below 1e-30); on failure the gradient outputs are untouched. The workspace lives in the
- * handle: repeated calls of the same shape never allocate. Results are bit-identical for any
- * NEGS_LP_THREADS.
+ * below 1e-30); on failure the gradient outputs are untouched. A gradient entry that
+ * overflows float (finite inputs near 3.4e38, a tau+ coefficient above 1) is NEGS_E_INVALID
+ * found after writing: the rows (or the tables' touched rows) then hold partial values. The
+ * workspace lives in the handle: repeated calls of the same shape never allocate. Results are
+ * bit-identical for any NEGS_LP_THREADS.
  * _indexed ADDS the gradients of the reduced loss into the caller's tables d_user_emb
  * (n_users x dim) and d_item_emb (n_items x dim), either may be NULL; a table row hit several
  * times receives its contributions in row order (the positive, then the negatives by slot).

@@ -152,6 +152,42 @@ static void test_freq_half_life_negative_zero(void **state)
     free(b);
 }
 
+/* Indexed score losses: a gradient entry that overflows float from finite rows is refused, in
+ * both the rows and the tables variants (make fuzz found it OK with inf: tau+ gives a
+ * positive's coefficient above 1; BCE sums two terms near FLT_MAX). */
+static void test_scores_indexed_gradient_overflow(void **state)
+{
+    (void)state;
+    const uint32_t ui[1] = {0}, pi[1] = {0}, ni[1] = {1};
+    for (int c = 0; c < 2; c++) {
+        negs_loss *l = negs_loss_create(c == 0 ? NEGS_LOSS_SOFTMAX : NEGS_LOSS_BCE);
+        assert_non_null(l);
+        float ue[1], ie[2], loss, du[1], dp[1], dn[1], tu[1] = {0}, ti[2] = {0, 0};
+        if (c == 0) { /* scores 0: tau+ 0.9 makes the positive's coefficient -(1 + ...) */
+            assert_int_equal(negs_loss_set_param(l, NEGS_LP_TAU_PLUS, 0.9), NEGS_OK);
+            ue[0] = -3.3e38f;
+            ie[0] = ie[1] = 0.0f;
+        } else { /* saturated scores: d user = -v_pos + v_neg = 6e38 */
+            assert_int_equal(negs_loss_set_param(l, NEGS_LP_REDUCTION, NEGS_REDUCE_SUM), NEGS_OK);
+            ue[0] = 1e-30f;
+            ie[0] = -3e38f;
+            ie[1] = 3e38f;
+        }
+        int st = negs_loss_scores_indexed_rows(l, 1, 1, 1, ue, 1, ie, 2, ui, pi, ni, NULL, NULL,
+                                               &loss, du, dp, dn);
+        assert_int_equal(st, NEGS_E_INVALID);
+        assert_non_null(strstr(negs_last_error(), "overflows float"));
+        st = negs_loss_scores_indexed(l, 1, 1, 1, ue, 1, ie, 2, ui, pi, ni, NULL, NULL, &loss, tu, ti);
+        assert_int_equal(st, NEGS_E_INVALID);
+        assert_non_null(strstr(negs_last_error(), "overflows float"));
+        /* the same call without the gradients is fine: the loss itself is finite */
+        assert_int_equal(negs_loss_scores_indexed_rows(l, 1, 1, 1, ue, 1, ie, 2, ui, pi, ni, NULL,
+                                                       NULL, &loss, NULL, NULL, NULL), NEGS_OK);
+        assert_true(isfinite(loss));
+        negs_loss_free(l);
+    }
+}
+
 /* SKETCH counters far above the total are refused; merges that would overflow are refused
  * and leave the estimator as it was; merging an estimator into itself is refused. */
 static void test_freq_sketch_counters_and_merge(void **state)
@@ -275,6 +311,7 @@ int main(void)
         cmocka_unit_test(test_freq_floor_with_any_rate),
         cmocka_unit_test(test_freq_negative_zero_refused),
         cmocka_unit_test(test_freq_half_life_negative_zero),
+        cmocka_unit_test(test_scores_indexed_gradient_overflow),
         cmocka_unit_test(test_freq_sketch_counters_and_merge),
         cmocka_unit_test(test_scores_row_sum_overflow),
         cmocka_unit_test(test_inbatch_large_v),

@@ -248,6 +248,53 @@ static void sx_init(struct negs_sx_call *c, const negs_loss *l, size_t n, uint32
     c->cosine = l->cosine;
 }
 
+/* A gradient row that overflowed float: the products and sums of finite rows near 3.4e38
+ * (or a coefficient above 1, as tau+ gives) can pass FLT_MAX. Refused after the fact. */
+static int sx_grad_overflow(const char *fn, const char *what, size_t row)
+{
+    return negs_fail(NEGS_E_INVALID, "%s: the gradient %s row %zu overflows float (the inputs "
+                     "are finite, but entries near 3.4e38 make a product or sum pass it); "
+                     "scale the embeddings down", fn, what, row);
+}
+
+static int sx_row_finite(const float *x, size_t dim)
+{
+    for (size_t d = 0; d < dim; d++)
+        if (!isfinite(x[d])) return 0;
+    return 1;
+}
+
+/* The table rows the call added to, checked in row order. */
+static int sx_check_tables(const struct negs_sx_call *c, const char *fn, const float *d_user,
+                           const float *d_item)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        if (d_user && !sx_row_finite(d_user + (size_t)c->ui[i] * c->dim, c->dim))
+            return sx_grad_overflow(fn, "d_user_emb", c->ui[i]);
+        if (d_item && !sx_row_finite(d_item + (size_t)c->pi[i] * c->dim, c->dim))
+            return sx_grad_overflow(fn, "d_item_emb", c->pi[i]);
+        for (uint32_t t = 0; d_item && t < c->k; t++) {
+            size_t e = i * c->k + t;
+            if (c->mask && c->mask[e]) continue; /* never read */
+            if (!sx_row_finite(d_item + (size_t)c->ni[e] * c->dim, c->dim))
+                return sx_grad_overflow(fn, "d_item_emb", c->ni[e]);
+        }
+    }
+    return NEGS_OK;
+}
+
+static int sx_check_rows(const struct negs_sx_call *c, const char *fn, const float *du,
+                         const float *dp, const float *dn)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        if (du && !sx_row_finite(du + i * c->dim, c->dim)) return sx_grad_overflow(fn, "d_user_rows", i);
+        if (dp && !sx_row_finite(dp + i * c->dim, c->dim)) return sx_grad_overflow(fn, "d_pos_rows", i);
+    }
+    for (size_t e = 0; dn && e < c->n * c->k; e++)
+        if (!sx_row_finite(dn + e * c->dim, c->dim)) return sx_grad_overflow(fn, "d_neg_rows", e);
+    return NEGS_OK;
+}
+
 NEGS_API int negs_loss_scores_indexed(negs_loss *l, size_t n, uint32_t k, size_t dim,
                                       const float *user_emb, uint32_t n_users,
                                       const float *item_emb, uint32_t n_items,
@@ -265,7 +312,7 @@ NEGS_API int negs_loss_scores_indexed(negs_loss *l, size_t n, uint32_t k, size_t
     st = sx_forward(l, fn, &c, n_users, n_items, neg_logq, loss, d_user_emb || d_item_emb);
     if (st) return st;
     negs_sx_scatter_tables(&c, l->pool, l->threads, d_user_emb, d_item_emb);
-    return NEGS_OK;
+    return sx_check_tables(&c, fn, d_user_emb, d_item_emb);
 }
 
 NEGS_API int negs_loss_scores_indexed_rows(negs_loss *l, size_t n, uint32_t k, size_t dim,
@@ -287,5 +334,5 @@ NEGS_API int negs_loss_scores_indexed_rows(negs_loss *l, size_t n, uint32_t k, s
                     d_user_rows || d_pos_rows || d_neg_rows);
     if (st) return st;
     negs_sx_write_rows(&c, l->pool, l->threads, d_user_rows, d_pos_rows, d_neg_rows);
-    return NEGS_OK;
+    return sx_check_rows(&c, fn, d_user_rows, d_pos_rows, d_neg_rows);
 }
