@@ -63,10 +63,12 @@ INL T512 __m512 row_max(const __m512 *x, const int nv)
     if (nv == 4) m = _mm512_max_ps(_mm512_max_ps(x[0], x[1]), _mm512_max_ps(x[2], x[3]));
     if (nv == 3) m = _mm512_max_ps(_mm512_max_ps(x[0], x[1]), x[2]);
     if (nv == 2) m = _mm512_max_ps(x[0], x[1]);
-    m = _mm512_max_ps(m, _mm512_shuffle_f32x4(m, m, _MM_SHUFFLE(1, 0, 3, 2)));
-    m = _mm512_max_ps(m, _mm512_shuffle_f32x4(m, m, _MM_SHUFFLE(2, 3, 0, 1)));
-    m = _mm512_max_ps(m, _mm512_permute_ps(m, _MM_SHUFFLE(1, 0, 3, 2)));
-    return _mm512_max_ps(m, _mm512_permute_ps(m, _MM_SHUFFLE(2, 3, 0, 1)));
+    /* the last levels in 256 and 128 bits (cheaper than zmm shuffles here), then broadcast */
+    __m256 h = _mm256_max_ps(_mm512_castps512_ps256(m), _mm512_extractf32x8_ps(m, 1));
+    __m128 q = _mm_max_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    q = _mm_max_ps(q, _mm_permute_ps(q, _MM_SHUFFLE(1, 0, 3, 2)));
+    q = _mm_max_ps(q, _mm_permute_ps(q, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm512_broadcastss_ps(q);
 }
 
 /* 1 if the id at position p does not occur below p; ids[v] = the row's ids (0 past n). */
