@@ -1,6 +1,7 @@
 /* Vose alias tables: exact table probabilities, goodness of fit, zero weights, large n. */
 #include "test_util.h"
 #include "core/alias.h"
+#include "core/alloc.h"
 
 static void test_table_probabilities_match_weights(void **state)
 {
@@ -101,13 +102,122 @@ static void test_more_than_2_pow_24_items(void **state)
     free(w);
 }
 
-/* The build from checked weights with caller temporaries is the same table. */
+/* The construction the sweep replaces, as it was: Vose's small and large work lists filled in
+ * item order and used as stacks, the same error diffusion. The sweep must give its tables to the
+ * bit (every seeded draw depends on them). */
+static double ref_threshold(double prob)
+{
+    double t = (prob * 4294967296.0 + 0x1.0p52) - 0x1.0p52;
+    if (t >= 4294967295.0) return 4294967295.0;
+    if (t < 1.0) return prob > 0.0 ? 1.0 : 0.0;
+    return t;
+}
+
+static void ref_build(negs_alias_entry *e, const double *w, uint32_t n, uint32_t any_pos)
+{
+    double total = 0.0;
+    for (uint32_t i = 0; i < n; i++) total += w[i];
+    double *p = malloc(n * sizeof *p), scale = (double)n / total, carried = 0.0;
+    uint32_t *work = malloc(n * sizeof *work);
+    assert_true(p && work);
+    size_t n_small = 0, n_large = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        p[i] = w[i] * scale;
+        if (p[i] < 1.0) work[n_small++] = i;
+        else work[n - 1 - n_large++] = i;
+    }
+    while (n_small > 0 && n_large > 0) {
+        uint32_t s = work[--n_small], l = work[n - n_large];
+        double td = 0.0;
+        if (p[s] > 0.0 || w[s] > 0.0) {
+            double d = p[s] - carried;
+            td = ref_threshold(d > 0.0 ? (d < 1.0 ? d : 1.0) : 0.0);
+            carried += td * 0x1.0p-32 - p[s];
+        }
+        e[s].threshold = (uint32_t)td;
+        e[s].alias = l;
+        p[l] -= 1.0 - td * 0x1.0p-32;
+        if (p[l] < 1.0) {
+            n_large--;
+            work[n_small++] = l;
+        }
+    }
+    while (n_large > 0) {
+        uint32_t l = work[n - n_large--];
+        e[l].threshold = UINT32_MAX;
+        e[l].alias = l;
+    }
+    while (n_small > 0) {
+        uint32_t s = work[--n_small];
+        e[s].threshold = w[s] > 0.0 ? UINT32_MAX : 0;
+        e[s].alias = w[s] > 0.0 ? s : any_pos;
+    }
+    free(p);
+    free(work);
+}
+
+static uint64_t mix_state;
+static double unit_rand(void)
+{
+    mix_state = mix_state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return ((double)(mix_state >> 11) + 0.5) * 0x1.0p-53;
+}
+
+/* Weight set `kind` of n items: random, heavy-tailed, sorted both ways, ties, zeros, tiny and
+ * subnormal weights, a single positive item, all items equal (p = 1 up to rounding). */
+static void weight_set(int kind, double *w, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        double u = unit_rand();
+        switch (kind) {
+        case 0: w[i] = u; break;
+        case 1: w[i] = pow(u, -2.0); break;
+        case 2: w[i] = 1.0 / (i + 1.0); break;
+        case 3: w[i] = 1.0 + i; break;
+        case 4: w[i] = u < 0.5 ? 1.0 : 3.0; break;
+        case 5: w[i] = u < 0.3 ? 0.0 : u < 0.35 ? 1e-310 : u < 0.4 ? 1e-300 : u; break;
+        case 6: w[i] = i == n / 3 ? 2.5 : 0.0; break;
+        case 7: w[i] = 0.1; break;
+        default: w[i] = exp(60.0 * (u - 0.5)); break;
+        }
+    }
+}
+
+static void test_sweep_matches_stack_construction(void **state)
+{
+    (void)state;
+    static const uint32_t sizes[] = {1, 2, 3, 7, 64, 1000, 4099, 100003};
+    mix_state = 11;
+    for (int kind = 0; kind < 9; kind++)
+        for (size_t z = 0; z < sizeof sizes / sizeof *sizes; z++) {
+            uint32_t n = sizes[z];
+            double *w = malloc(n * sizeof *w);
+            negs_alias_entry *ref = malloc(n * sizeof *ref);
+            assert_true(w && ref);
+            weight_set(kind, w, n);
+            uint32_t any = 0, n_pos = 0;
+            for (uint32_t i = 0; i < n; i++)
+                if (w[i] > 0.0) {
+                    any = i;
+                    n_pos++;
+                }
+            if (n_pos == 0) w[any = n - 1] = 1.0;
+            negs_alias a;
+            assert_int_equal(negs_alias_build(&a, w, n), NEGS_OK);
+            ref_build(ref, w, n, any);
+            assert_memory_equal(a.e, ref, n * sizeof *ref);
+            negs_alias_free(&a);
+            free(w);
+            free(ref);
+        }
+}
+
+/* The build from checked weights into a recycled table is the same table. */
 static void test_checked_build_same_table(void **state)
 {
     (void)state;
     enum { N = 5000 };
-    static double w[N], p[N];
-    static uint32_t work[N];
+    static double w[N];
     double total = 0.0;
     uint32_t n_pos = 0, any = 0;
     for (uint32_t i = 0; i < N; i++) {
@@ -120,7 +230,11 @@ static void test_checked_build_same_table(void **state)
     }
     negs_alias a, b;
     assert_int_equal(negs_alias_build(&a, w, N), NEGS_OK);
-    assert_int_equal(negs_alias_build_checked(&b, w, N, total, n_pos, any, p, work), NEGS_OK);
+    negs_alias_entry *spare = negs_alloc_aligned(N, sizeof *spare, "test: spare table");
+    assert_non_null(spare);
+    memset(spare, 0xa5, N * sizeof *spare); /* a stale table: every entry must be written */
+    assert_int_equal(negs_alias_build_checked(&b, w, N, total, n_pos, any, spare), NEGS_OK);
+    assert_ptr_equal(b.e, spare);
     assert_int_equal(a.n, b.n);
     assert_int_equal(a.n_positive, b.n_positive);
     assert_true(a.total == b.total);
@@ -137,6 +251,7 @@ int main(void)
         cmocka_unit_test(test_tiny_weight_not_lost),
         cmocka_unit_test(test_bad_weights),
         cmocka_unit_test(test_checked_build_same_table),
+        cmocka_unit_test(test_sweep_matches_stack_construction),
         cmocka_unit_test(test_more_than_2_pow_24_items),
     };
     return cmocka_run_group_tests_name("alias", tests, NULL, NULL);

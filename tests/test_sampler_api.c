@@ -906,6 +906,10 @@ static void test_rebuilds_match_fresh(void **state)
     assert_int_equal(negs_sampler_set_weights(s, w2, N), NEGS_OK);
     negs_sampler *f = negs_sampler_create(NEGS_SAMPLER_POPULARITY, N, 9);
     assert_int_equal(negs_sampler_set_weights(f, w2, N), NEGS_OK);
+    /* kept: log weights 4 + table 8, and the build space: w 8, spare log weights 4, the
+     * recycled previous table 8 */
+    assert_int_equal(sp_item_bytes(s), 32 * N);
+    assert_int_equal(sp_item_bytes(f), 12 * N);
     draw_bits(s, a, la);
     draw_bits(f, b, lb);
     assert_memory_equal(a, b, sizeof a);

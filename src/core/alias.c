@@ -48,65 +48,81 @@ int negs_alias_build(negs_alias *a, const double *w, uint32_t n)
     if (n_pos == 0) return negs_fail(NEGS_E_INVALID, "%s: every weight is 0", fn);
     if (!isfinite(total))
         return negs_fail(NEGS_E_INVALID, "%s: the weights sum to infinity", fn);
-
-    double *p = negs_alloc_array(n, sizeof *p, "negs_alias_build: scaled weights");
-    uint32_t *work = negs_alloc_array(n, sizeof *work, "negs_alias_build: work list");
-    int st = p && work ? negs_alias_build_checked(a, w, n, total, n_pos, any_pos, p, work)
-                       : NEGS_E_NOMEM;
-    free(p);
-    free(work);
-    return st;
+    return negs_alias_build_checked(a, w, n, total, n_pos, any_pos, NULL);
 }
 
+/* Items are small when their scaled weight w scale is below 1, large otherwise. The next
+ * small (large) item below index i, or -1: both cursors of the sweep only move down. */
+static int64_t next_small(const double *w, int64_t i, double scale)
+{
+    while (--i >= 0 && !(w[i] * scale < 1.0)) {}
+    return i;
+}
+
+static int64_t next_large(const double *w, int64_t i, double scale)
+{
+    while (--i >= 0 && w[i] * scale < 1.0) {}
+    return i;
+}
+
+/* Vose's construction as a sweep (the pairing of Vose's small and large stacks, filled in item
+ * order and popped from the top, is the same: the highest small item left gets the highest
+ * large item left, and a large item that falls below 1 is the next small one at once). So two
+ * cursors run down the items, reading w in order: no work lists, no scaled copy. */
 int negs_alias_build_checked(negs_alias *a, const double *w, uint32_t n, double total,
-                             uint32_t n_pos, uint32_t any_pos, double *p, uint32_t *work)
+                             uint32_t n_pos, uint32_t any_pos, negs_alias_entry *spare)
 {
     a->n = 0;
     a->e = NULL;
-    negs_alias_entry *e = negs_alloc_aligned(n, sizeof *e, "negs_alias_build: table");
+    negs_alias_entry *e = spare ? spare
+                                : negs_alloc_aligned(n, sizeof *e, "negs_alias_build: table");
     if (!e) return NEGS_E_NOMEM;
-    /* Small items fill work[] from the front, large ones from the back. */
-    size_t n_small = 0, n_large = 0;
     double scale = (double)n / total;
-    for (uint32_t i = 0; i < n; i++) {
-        p[i] = w[i] * scale;
-        if (p[i] < 1.0) work[n_small++] = i;
-        else work[n - 1 - n_large++] = i;
-    }
+    /* s: the small item being placed, ps its scaled weight (what is left of it when it was
+     * large); every original small item below si is still to place; l: the large item that
+     * fills the columns, pl what is left of it. */
+    int64_t si = next_small(w, n, scale), s = si, l = next_large(w, n, scale);
+    double ps = s >= 0 ? w[s] * scale : 0.0, pl = l >= 0 ? w[l] * scale : 0.0;
     /* Error diffusion: each column's quantisation error is carried into the next column's
      * rounding, so the leftover columns never absorb more than 2^-33 of mass in total. */
     double carried = 0.0;
-    while (n_small > 0 && n_large > 0) {
-        uint32_t s = work[--n_small];
-        uint32_t l = work[n - n_large]; /* top of the large stack */
+    while (s >= 0 && l >= 0) {
         double td = 0.0; /* the threshold; a zero weight stays exactly zero */
-        if (p[s] > 0.0 || w[s] > 0.0) { /* p = w scale: w is read only when p underflowed */
-            double d = p[s] - carried; /* clamped to [0, 1] without a libm call */
+        if (ps > 0.0 || w[s] > 0.0) { /* p = w scale: w is read only when p underflowed */
+            double d = ps - carried; /* clamped to [0, 1] without a libm call */
             double target = d > 0.0 ? (d < 1.0 ? d : 1.0) : 0.0;
             td = to_threshold(target);
-            carried += td * 0x1.0p-32 - p[s];
+            carried += td * 0x1.0p-32 - ps;
         }
         e[s].threshold = (uint32_t)td;
-        e[s].alias = l;
+        e[s].alias = (uint32_t)l;
         /* Take from l exactly what column s really hands it after quantisation, so rounding
          * errors never pile up on one item however many columns alias to it. */
-        p[l] -= 1.0 - td * 0x1.0p-32;
-        if (p[l] < 1.0) {
-            n_large--;
-            work[n_small++] = l;
+        pl -= 1.0 - td * 0x1.0p-32;
+        if (pl < 1.0) { /* l is placed next, as a small item; the next large one fills */
+            s = l;
+            ps = pl;
+            l = next_large(w, l, scale);
+            pl = l >= 0 ? w[l] * scale : 0.0;
+        } else {
+            s = si = next_small(w, si, scale);
+            ps = s >= 0 ? w[s] * scale : 0.0;
         }
     }
     /* What is left has mass 1 up to rounding: always accept it. A zero-weight leftover (only
      * possible through extreme rounding) points at a positive item instead. */
-    while (n_large > 0) {
-        uint32_t l = work[n - n_large--];
+    for (; l >= 0; l = next_large(w, l, scale)) {
         e[l].threshold = UINT32_MAX;
-        e[l].alias = l;
+        e[l].alias = (uint32_t)l;
     }
-    while (n_small > 0) {
-        uint32_t s = work[--n_small];
+    if (s >= 0 && s != si) { /* a former large item (positive); si itself is placed */
+        e[s].threshold = UINT32_MAX;
+        e[s].alias = (uint32_t)s;
+        s = next_small(w, si, scale);
+    }
+    for (; s >= 0; s = next_small(w, s, scale)) {
         e[s].threshold = w[s] > 0.0 ? UINT32_MAX : 0;
-        e[s].alias = w[s] > 0.0 ? s : any_pos;
+        e[s].alias = w[s] > 0.0 ? (uint32_t)s : any_pos;
     }
     a->n = n;
     a->e = e;

@@ -126,14 +126,15 @@ typedef struct sp_schedule {
     double *shares;
 } sp_schedule;
 
-/* The temporaries of a weighted build (weight^alpha, the alias build's scaled weights and work
- * list, the spare float log weights of set_weights: 24 B/item). Freed after each build until
- * set_weights has been called twice; from then on (weights under drift) the handle keeps them
- * (cap = n_items), so that its rebuilds touch no fresh pages. Peak memory is the same. */
+/* The temporaries of a weighted build (weight^alpha 8 B/item, the spare float log weights of
+ * set_weights 4, the previous alias table 8, recycled as the next build's: 20 B/item). Freed
+ * after each build until set_weights has been called twice; from then on (weights under drift)
+ * the handle keeps them (cap = n_items), so that its rebuilds touch no fresh pages. Peak
+ * memory is the same. */
 typedef struct sp_build_space {
-    double *w, *p;
-    uint32_t *work;
+    double *w;
     float *lw;
+    negs_alias_entry *e; /* n_items entries or NULL */
     uint32_t cap;
     unsigned builds; /* set_weights calls so far, counted up to 2 */
 } sp_build_space;

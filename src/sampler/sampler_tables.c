@@ -52,34 +52,22 @@ void sp_build_space_trim(negs_sampler *s, int all)
     sp_build_space *b = &s->bs;
     if (!all && b->builds >= 2) return;
     free(b->w);
-    free(b->p);
-    free(b->work);
     free(b->lw);
-    b->w = b->p = NULL;
-    b->work = NULL;
+    negs_free_aligned(b->e);
+    b->w = NULL;
     b->lw = NULL;
+    b->e = NULL;
     b->cap = 0;
 }
 
-/* The build space's w, p and work for n items; NEGS_E_NOMEM (all freed) if short. */
+/* The build space's w for n items; NEGS_E_NOMEM if short. */
 static int build_space_get(sp_build_space *b, uint32_t n)
 {
-    if (b->cap == n && b->w && b->p && b->work) return NEGS_OK;
+    if (b->cap == n && b->w) return NEGS_OK;
     free(b->w);
-    free(b->p);
-    free(b->work);
     b->w = negs_alloc_array(n, sizeof *b->w, "sampler: weight^alpha (temporary)");
-    b->p = negs_alloc_array(n, sizeof *b->p, "sampler: alias build scaled weights (temporary)");
-    b->work = negs_alloc_array(n, sizeof *b->work, "sampler: alias build work list (temporary)");
-    b->cap = n;
-    if (b->w && b->p && b->work) return NEGS_OK;
-    free(b->w);
-    free(b->p);
-    free(b->work);
-    b->w = b->p = NULL;
-    b->work = NULL;
-    b->cap = 0;
-    return NEGS_E_NOMEM;
+    b->cap = b->w ? n : 0;
+    return b->w ? NEGS_OK : NEGS_E_NOMEM;
 }
 
 /* What the alias build needs of w besides w itself: computed while w is written. */
@@ -133,8 +121,9 @@ static int sort_desc(uint32_t *out, const uint32_t *ids, const double *wt, uint3
 static int build_catalogue(sp_tables *t, const double *w, uint32_t n, const wsum *ws,
                            sp_build_space *b)
 {
-    int st = negs_alias_build_checked(&t->alias, w, n, ws->total, ws->n_pos, ws->any_pos, b->p,
-                                      b->work);
+    negs_alias_entry *spare = b->e;
+    b->e = NULL; /* the new table's now, whatever happens */
+    int st = negs_alias_build_checked(&t->alias, w, n, ws->total, ws->n_pos, ws->any_pos, spare);
     if (st) return st;
     /* the build's own sum (in item order) and positive count: no second pass */
     t->total = t->alias.total;
@@ -370,11 +359,17 @@ int sp_rebuild(negs_sampler *s)
     if (!st && s->sup && s->positives)
         st = build_support_counts(&nt, s->sup, s->n_sup, s->n_items, s->positives);
     if (!st && weighted && s->unique) st = build_unique(&nt, w, s->n_items);
-    sp_build_space_trim(s, 0);
     if (st) {
+        sp_build_space_trim(s, 0);
         sp_tables_free(&nt);
         return st;
     }
+    /* a handle that keeps its build space recycles the table it replaces */
+    if (s->bs.builds >= 2 && !s->bs.e && s->t.alias.e && s->t.alias.n == s->n_items) {
+        s->bs.e = s->t.alias.e;
+        s->t.alias.e = NULL;
+    }
+    sp_build_space_trim(s, 0);
     sp_tables_free(&s->t);
     s->t = nt;
     sp_short_cache_build(s); /* sampler_short.c: per-user log z of short rows */
@@ -400,8 +395,9 @@ size_t sp_item_bytes(const negs_sampler *s)
     if (s->sup) b += (size_t)s->n_sup * sizeof *s->sup;
     if (s->scr_bits) b += (size_t)s->scr_parts * ((n + 63) / 64) * 8;
     const sp_build_space *bs = &s->bs;
-    if (bs->w) b += n * (sizeof *bs->w + sizeof *bs->p + sizeof *bs->work);
+    if (bs->w) b += n * sizeof *bs->w;
     if (bs->lw) b += n * sizeof *bs->lw;
+    if (bs->e) b += n * sizeof *bs->e;
     return b;
 }
 

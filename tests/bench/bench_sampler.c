@@ -246,7 +246,7 @@ static void catalogue_sizes(uint32_t *out)
         double handle_b = (double)sp_item_bytes(s) / n;
         snprintf(cs, sizeof cs, "bytes_per_item_n%u", n);
         emit(cs, handle_b, "unigram_table_bytes", 4.0 * UNIGRAM / n, "B", 4.0 * UNIGRAM / n / handle_b);
-        printf("  (handle: %.1f B/item in all: float log weights 4 + alias table 8, + 24 of rebuild "
+        printf("  (handle: %.1f B/item in all: float log weights 4 + alias table 8, + 20 of rebuild "
                "temporaries once set_weights has run twice)\n", handle_b);
         negs_sampler_free(s);
         free(w);
