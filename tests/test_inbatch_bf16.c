@@ -116,21 +116,22 @@ static void test_round_random_patterns(void **state)
 }
 
 /* The packed layouts, entry by entry from their definitions (kernels_bf16.h), odd sizes
- * included. */
+ * included: the row pairs round unrounded floats (each entry as negs_bf16_bits) and name the
+ * first entry that rounds to Inf; the panels carry the same bf16 values. */
 static void test_pack_layouts(void **state)
 {
     (void)state;
     size_t rows = 29, dim = 5, kp = 3;
     float *x = rand_f(rows * dim, -2, 2);
-    negs_bf16_round_array(x, rows * dim, x);
 #define H(r, k) ((r) < rows && (k) < dim ? (uint32_t)negs_bf16_bits(x[(r) * dim + (k)]) : 0u)
 #define PAIR(r0, k0, r1, k1) (H(r0, k0) | H(r1, k1) << 16)
     size_t np = (rows + NEGS_BF16_MR - 1) / NEGS_BF16_MR, panels = 3;
     uint32_t *rp = malloc(np * kp * NEGS_BF16_MR * 4), *cp = malloc(panels * kp * 16 * 4);
     uint32_t *pr = malloc((rows + 1) / 2 * dim * 4);
-    negs_bf16_pack_row_panels(x, rows, dim, rp);
-    negs_bf16_pack_col_panels(x, rows, dim, panels, cp);
-    negs_bf16_pack_row_pairs(x, rows, dim, pr);
+    memset(pr, 0xff, (rows + 1) / 2 * dim * 4); /* the odd end's high halves must be written */
+    assert_int_equal(negs_bf16_pack_row_pairs(x, rows, dim, pr), rows * dim);
+    negs_bf16_row_panels(pr, rows, dim, rp);
+    negs_bf16_col_panels(pr, rows, dim, panels, cp);
     for (size_t p = 0; p < np; p++)
         for (size_t q = 0; q < kp; q++)
             for (size_t r = 0; r < NEGS_BF16_MR; r++) {
@@ -148,6 +149,11 @@ static void test_pack_layouts(void **state)
             assert_int_equal(pr[t * dim + k], PAIR(2 * t, k, 2 * t + 1, k));
 #undef PAIR
 #undef H
+    /* the first entry that rounds to Inf, in either half of a pair */
+    x[3 * dim + 2] = from_bits(0x7f7f8000u), x[7 * dim + 4] = -FLT_MAX; /* a tie up to Inf */
+    assert_int_equal(negs_bf16_pack_row_pairs(x, rows, dim, pr), 3 * dim + 2);
+    x[3 * dim + 2] = from_bits(0x7f7f7fffu); /* just below: the largest bf16, finite */
+    assert_int_equal(negs_bf16_pack_row_pairs(x, rows, dim, pr), 7 * dim + 4);
     /* a tile's weights rounded in place as negs_bf16_bits rounds them */
     float tile[3 * 40], orig[3 * 40];
     for (size_t q = 0; q < 120; q++) orig[q] = tile[q] = (float)(urand() * 3.0 - 1.0);
@@ -167,8 +173,47 @@ static uint16_t g_bits(float x)
     return negs_bf16_bits(x);
 }
 
-/* The native table's pairing of a tile's weights (where the CPU has one): the same bits as
- * negs_bf16_bits but for subnormals, in the documented places. */
+/* The native table's G pairs (where the CPU has one): each entry e s (one float rounding, the
+ * tile's factor), the target column + ta or set to ta, rounded as negs_bf16_bits but for
+ * subnormals, in the documented places of both layouts; an odd end's partner row 0; either
+ * layout skipped when not asked for. */
+static void native_pairs_case(const negs_bf16_kernels *hw, int set, int odd, int rows, int cols)
+{
+    size_t npad = 320;
+    float *e = rand_f(2 * npad, 0, 1.5), s[2][3] = {{0.37f, -1.3f, 2.1e-3f}, {1.0f, 0.5f, -7.0f}};
+    e[5] = 0.0f, e[6] = -0.0f, e[7] = 1e-39f, e[8] = 3e38f, e[9] = -2e-39f; /* subnormals: */
+    e[npad + 200] = 1e-37f;                                     /* signed zeros */
+    uint32_t *wr = malloc(2 * (npad / 2) * 4), *wc = malloc(npad * 4);
+    memset(wr, 0xab, 2 * (npad / 2) * 4);
+    memset(wc, 0xab, npad * 4);
+    negs_bf16_grow g[2];
+    for (int k = 0; k < 2; k++) {
+        g[k].e = e + k * npad;
+        g[k].s = s[k];
+        g[k].tc = k ? 131 : 17;
+        g[k].ta = k ? -0.25f : 0.125f;
+        g[k].row = rows ? wr + k * (npad / 2) : NULL;
+    }
+    hw->g_pairs(&g[0], odd ? NULL : &g[1], set, npad, cols ? wc : NULL);
+    uint16_t want[2][320];
+    for (int k = 0; k < 2; k++)
+        for (size_t c = 0; c < npad; c++) {
+            float x = e[k * npad + c] * s[k][c / 128];
+            if (c == g[k].tc) x = set ? g[k].ta : x + g[k].ta;
+            want[k][c] = k && odd ? 0u : g_bits(x);
+        }
+    for (int k = 0; k < 2; k++) /* row 1 untouched at an odd end */
+        for (size_t q = 0; q < npad / 2; q++)
+            assert_int_equal(wr[k * (npad / 2) + q],
+                             rows && !(k && odd)
+                                 ? ((uint32_t)want[k][2 * q] | (uint32_t)want[k][2 * q + 1] << 16)
+                                 : 0xababababu);
+    for (size_t c = 0; c < npad; c++)
+        assert_int_equal(wc[c], cols ? ((uint32_t)want[0][c] | (uint32_t)want[1][c] << 16)
+                                     : 0xababababu);
+    free(e), free(wr), free(wc);
+}
+
 static void test_native_pairs(void **state)
 {
     (void)state;
@@ -180,24 +225,10 @@ static void test_native_pairs(void **state)
         fprintf(stderr, "no AVX512-BF16 on this CPU: the native pairing is not tested\n");
         return;
     }
-    const negs_bf16_kernels *hw = &negs_bf16_kernels_avx512bf16;
-    size_t lds = 128, rn = 47, cw = 96;
-    float *s = rand_f(48 * lds, -1.5, 1.5);
-    s[5] = 0.0f, s[6] = -0.0f, s[7] = 1e-39f, s[8] = 3e38f, s[9] = -2e-39f; /* subnormals:
-                                                                          * signed zeros */
-    uint32_t *wr = malloc(48 * 64 * 4), *wc = malloc(24 * lds * 4);
-    hw->pairs_rows(s, lds, rn, cw, wr, 64);
-    hw->pairs_cols(s, lds, rn, cw, wc, lds);
-    for (size_t r = 0; r < rn; r++)
-        for (size_t q = 0; q < cw / 2; q++)
-            assert_int_equal(wr[r * 64 + q], (uint32_t)g_bits(s[r * lds + 2 * q]) |
-                                                 (uint32_t)g_bits(s[r * lds + 2 * q + 1]) << 16);
-    for (size_t t = 0; t < 24; t++)
-        for (size_t c = 0; c < cw; c++) {
-            uint32_t hi = 2 * t + 1 < rn ? g_bits(s[(2 * t + 1) * lds + c]) : 0u;
-            assert_int_equal(wc[t * lds + c], (uint32_t)g_bits(s[2 * t * lds + c]) | hi << 16);
-        }
-    free(s), free(wr), free(wc);
+    for (int set = 0; set < 2; set++)
+        for (int odd = 0; odd < 2; odd++)
+            for (int which = 1; which < 4; which++)
+                native_pairs_case(&negs_bf16_kernels_avx512bf16, set, odd, which & 1, which >> 1);
 }
 
 static void test_precision_param(void **state)

@@ -56,21 +56,32 @@ void negs_bf16_round_tile(float *x, size_t ldx, size_t rows, size_t cols)
     }
 }
 
-/* The high half of a float already rounded to bf16. */
-static uint32_t hi16(const float *x)
+size_t negs_bf16_pack_row_pairs(const float *x, size_t rows, size_t dim, uint32_t *out)
 {
-    uint32_t b;
-    memcpy(&b, x, sizeof b);
-    return b >> 16;
+    size_t first_inf = rows * dim;
+    for (size_t t = 0; 2 * t < rows; t++) {
+        uint32_t *o = out + t * dim;
+        for (int h = 0; h < 2; h++) {
+            size_t r = 2 * t + (size_t)h;
+            if (r >= rows) break; /* the row past an odd end: high halves stay 0 */
+            const float *xr = x + r * dim;
+            for (size_t k = 0; k < dim; k++) {
+                uint32_t b = negs_bf16_bits(xr[k]);
+                if ((b & 0x7fffu) == 0x7f80u && first_inf == rows * dim) first_inf = r * dim + k;
+                o[k] = h ? (o[k] & 0xffffu) | b << 16 : b;
+            }
+        }
+    }
+    return first_inf;
 }
 
-/* The pair (x[k], x[k + 1]) of a row of dim entries (the entry past the end is 0). */
-static uint32_t pair_in_row(const float *x, size_t k, size_t dim)
+/* The bf16 of x[r][k] from the row pairs of negs_bf16_pack_row_pairs (0 past dim). */
+static uint32_t from_pairs(const uint32_t *pairs, size_t r, size_t k, size_t dim)
 {
-    return hi16(x + k) | (k + 1 < dim ? hi16(x + k + 1) << 16 : 0u);
+    return k < dim ? pairs[r / 2 * dim + k] >> (16 * (r % 2)) & 0xffffu : 0u;
 }
 
-void negs_bf16_pack_row_panels(const float *x, size_t rows, size_t dim, uint32_t *out)
+void negs_bf16_row_panels(const uint32_t *pairs, size_t rows, size_t dim, uint32_t *out)
 {
     size_t kp = (dim + 1) / 2, np = (rows + NEGS_BF16_MR - 1) / NEGS_BF16_MR;
     for (size_t p = 0; p < np; p++) {
@@ -78,14 +89,15 @@ void negs_bf16_pack_row_panels(const float *x, size_t rows, size_t dim, uint32_t
         size_t r0 = p * NEGS_BF16_MR, nr = rows - r0 < NEGS_BF16_MR ? rows - r0 : NEGS_BF16_MR;
         for (size_t q = 0; q < kp; q++) {
             for (size_t r = 0; r < nr; r++)
-                o[q * NEGS_BF16_MR + r] = pair_in_row(x + (r0 + r) * dim, 2 * q, dim);
+                o[q * NEGS_BF16_MR + r] = from_pairs(pairs, r0 + r, 2 * q, dim) |
+                                          from_pairs(pairs, r0 + r, 2 * q + 1, dim) << 16;
             for (size_t r = nr; r < NEGS_BF16_MR; r++) o[q * NEGS_BF16_MR + r] = 0u;
         }
     }
 }
 
-void negs_bf16_pack_col_panels(const float *x, size_t rows, size_t dim, size_t panels,
-                               uint32_t *out)
+void negs_bf16_col_panels(const uint32_t *pairs, size_t rows, size_t dim, size_t panels,
+                          uint32_t *out)
 {
     size_t kp = (dim + 1) / 2;
     for (size_t p = 0; p < panels; p++) {
@@ -94,20 +106,9 @@ void negs_bf16_pack_col_panels(const float *x, size_t rows, size_t dim, size_t p
         size_t nr = r0 >= rows ? 0 : (rows - r0 < NEGS_KN_NR ? rows - r0 : NEGS_KN_NR);
         for (size_t q = 0; q < kp; q++) {
             for (size_t c = 0; c < nr; c++)
-                o[q * NEGS_KN_NR + c] = pair_in_row(x + (r0 + c) * dim, 2 * q, dim);
+                o[q * NEGS_KN_NR + c] = from_pairs(pairs, r0 + c, 2 * q, dim) |
+                                        from_pairs(pairs, r0 + c, 2 * q + 1, dim) << 16;
             for (size_t c = nr; c < NEGS_KN_NR; c++) o[q * NEGS_KN_NR + c] = 0u;
         }
-    }
-}
-
-void negs_bf16_pack_row_pairs(const float *x, size_t rows, size_t dim, uint32_t *out)
-{
-    for (size_t t = 0; 2 * t < rows; t++) {
-        const float *x0 = x + 2 * t * dim, *x1 = x0 + dim;
-        uint32_t *o = out + t * dim;
-        if (2 * t + 1 < rows)
-            for (size_t k = 0; k < dim; k++) o[k] = hi16(x0 + k) | hi16(x1 + k) << 16;
-        else
-            for (size_t k = 0; k < dim; k++) o[k] = hi16(x0 + k);
     }
 }

@@ -35,20 +35,36 @@ size_t negs_bf16_round_array(const float *x, size_t n, float *out);
 void negs_bf16_round_tile(float *x, size_t ldx, size_t rows, size_t cols);
 
 /* The packed bf16 layouts. A pair is one uint32: the bf16 of an even index in the low half,
- * of the next index in the high half (what vdpbf16ps multiplies lane by lane). The inputs are
- * floats already rounded to bf16 (their low halves are zero); odd sizes are padded with 0.
- * kp = (dim + 1) / 2 pairs per row. */
+ * of the next index in the high half (what vdpbf16ps multiplies lane by lane). Odd sizes are
+ * padded with 0. kp = (dim + 1) / 2 pairs per row. */
 #define NEGS_BF16_MR 12 /* rows per bf16 row panel (divides NEGS_IB_ROWS) */
-/* Row panels for the scores: ceil(rows / 12) panels, out[(p * kp + q) * 12 + r] = the pair
+/* Row pairs for the gradient products (pairs along the row index), rounding each float once
+ * (negs_bf16_bits): ceil(rows / 2) pair rows, out[t * dim + k] = the pair (x[2 t][k],
+ * x[2 t + 1][k]); the row past an odd end is 0. Returns the index r * dim + k of the first
+ * entry that rounds to Inf, or rows * dim. */
+size_t negs_bf16_pack_row_pairs(const float *x, size_t rows, size_t dim, uint32_t *out);
+/* The panels for the scores, made from those row pairs (no rounding: the same bf16 values).
+ * Row panels: ceil(rows / 12) panels, out[(p * kp + q) * 12 + r] = the pair
  * (x[12 p + r][2 q], x[12 p + r][2 q + 1]); rows past the end are 0. */
-void negs_bf16_pack_row_panels(const float *x, size_t rows, size_t dim, uint32_t *out);
+void negs_bf16_row_panels(const uint32_t *pairs, size_t rows, size_t dim, uint32_t *out);
 /* Column panels: `panels` panels of 16 rows, out[(p * kp + q) * 16 + c] = the pair
  * (x[16 p + c][2 q], x[16 p + c][2 q + 1]); rows past `rows` are 0. */
-void negs_bf16_pack_col_panels(const float *x, size_t rows, size_t dim, size_t panels,
-                               uint32_t *out);
-/* Row pairs for the gradient products (pairs along the row index): ceil(rows / 2) pair rows,
- * out[t * dim + k] = the pair (x[2 t][k], x[2 t + 1][k]); the row past an odd end is 0. */
-void negs_bf16_pack_row_pairs(const float *x, size_t rows, size_t dim, uint32_t *out);
+void negs_bf16_col_panels(const uint32_t *pairs, size_t rows, size_t dim, size_t panels,
+                          uint32_t *out);
+
+#define NEGS_BF16_TILE 128 /* the columns g_pairs' factors s cover (NEGS_IB_COLS) */
+
+/* One row of G for g_pairs: G_c = e[c] * s[c / 128] (one float rounding, as
+ * negs_kernels.scale), then at the target column tc: G + ta, or ta when `set` (the debiased
+ * weights); each G_c rounded to bf16 as negs_bf16_bits but a subnormal float becomes a zero of
+ * its sign (vcvtne2ps2bf16). */
+typedef struct negs_bf16_grow {
+    const float *e; /* npad entries */
+    const float *s; /* one factor per NEGS_BF16_TILE columns */
+    size_t tc;
+    float ta;
+    uint32_t *row; /* the row's pairs along the columns (pair q: columns 2q, 2q + 1), or NULL */
+} negs_bf16_grow;
 
 /* The native bf16 products, one table per instruction set. */
 typedef struct negs_bf16_kernels {
@@ -62,16 +78,11 @@ typedef struct negs_bf16_kernels {
      * of weights) times x[t * dim + k] (a pair of rows' entries), for i < ni, k < dim. */
     void (*accum)(float *acc, size_t ldacc, size_t ni, const uint32_t *w, size_t wsi,
                   size_t wst, const uint32_t *x, size_t nt, size_t dim);
-    /* Pairs along a tile's rows: out[r * ldo + q] = the pair of the bf16 roundings of
-     * s[r * lds + 2 q], s[r * lds + 2 q + 1] for r < rn, q < cw / 2 (cw a multiple of 32);
-     * rounding as negs_bf16_bits, but a subnormal float becomes a zero of its sign. */
-    void (*pairs_rows)(const float *s, size_t lds, size_t rn, size_t cw, uint32_t *out,
-                       size_t ldo);
-    /* Pairs across rows: out[t * ldo + c] = the pair of the roundings (as pairs_rows) of
-     * s[2 t][c] and s[2 t + 1][c] (0 for the row past an odd rn) for t < ceil(rn / 2),
-     * c < cw (a multiple of 32). */
-    void (*pairs_cols)(const float *s, size_t lds, size_t rn, size_t cw, uint32_t *out,
-                       size_t ldo);
+    /* Rows r0 and r1 (NULL: a row of zeros) of G, made from their exponentials, rounded and
+     * paired in one pass for c < npad (a multiple of 32): along each row into its `row`, and,
+     * unless col is NULL, across the two rows into col[c] (low half r0's). */
+    void (*g_pairs)(const struct negs_bf16_grow *r0, const struct negs_bf16_grow *r1, int set,
+                    size_t npad, uint32_t *col);
 } negs_bf16_kernels;
 
 /* The native table for NEGS_CPU_* bits `isa`, or NULL (then the portable path runs). */

@@ -141,38 +141,53 @@ TBF static void accum_bf16(float *acc, size_t ldacc, size_t ni, const uint32_t *
     }
 }
 
-/* G's pairs: vcvtne2ps2bf16 rounds to nearest even as negs_bf16_bits does, except that it
- * takes subnormal floats as 0 (vdpbf16ps would take a subnormal bf16 as 0 anyway). */
-TBF static void pairs_rows_bf16(const float *s, size_t lds, size_t rn, size_t cw, uint32_t *out,
-                                size_t ldo)
+/* 16 entries of a row of G from its exponentials at column c: e s, the target fixed. */
+INL TBF __m512 g16(const negs_bf16_grow *r, size_t c, __m512 s, int set)
 {
-    for (size_t r = 0; r < rn; r++)
-        for (size_t c = 0; c < cw; c += 32) { /* 32 bf16 in column order */
-            __m512bh h = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(s + r * lds + c + 16),
-                                             _mm512_loadu_ps(s + r * lds + c));
-            _mm512_storeu_si512(out + r * ldo + c / 2, (__m512i)h);
-        }
+    __m512 x = _mm512_mul_ps(_mm512_loadu_ps(r->e + c), s);
+    if (r->tc - c < 16) {
+        __mmask16 k = (__mmask16)(1u << (r->tc - c));
+        __m512 ta = _mm512_set1_ps(r->ta);
+        x = set ? _mm512_mask_mov_ps(x, k, ta) : _mm512_mask_add_ps(x, k, x, ta);
+    }
+    return x;
 }
 
-TBF static void pairs_cols_bf16(const float *s, size_t lds, size_t rn, size_t cw, uint32_t *out,
-                                size_t ldo)
+/* G's pairs in one pass over the exponentials: vcvtne2ps2bf16 rounds to nearest even as
+ * negs_bf16_bits does, except that it takes subnormal floats as 0 (vdpbf16ps would take a
+ * subnormal bf16 as 0 anyway); vpermw interleaves two rows' bf16 into pairs across them. */
+TBF static void g_pairs_bf16(const negs_bf16_grow *r0, const negs_bf16_grow *r1, int set,
+                             size_t npad, uint32_t *col)
 {
     /* (a_0, b_0, a_1, b_1, ...) from (a_0 .. a_15, b_0 .. b_15) */
-    __m512i idx = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
-                                   23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
-    for (size_t t = 0; 2 * t < rn; t++) {
-        const float *s0 = s + 2 * t * lds, *s1 = s0 + lds;
-        int pad = 2 * t + 1 == rn;
-        for (size_t c = 0; c < cw; c += 16) {
-            __m512 b = pad ? _mm512_setzero_ps() : _mm512_loadu_ps(s1 + c);
-            __m512bh h = _mm512_cvtne2ps_pbh(b, _mm512_loadu_ps(s0 + c));
-            _mm512_storeu_si512(out + t * ldo + c, _mm512_permutexvar_epi16(idx, (__m512i)h));
+    const __m512i idx = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9,
+                                         24, 8, 23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1,
+                                         16, 0);
+    const __m512 zero = _mm512_setzero_ps();
+    for (size_t c0 = 0; c0 < npad; c0 += NEGS_BF16_TILE) {
+        size_t c1 = npad - c0 < NEGS_BF16_TILE ? npad : c0 + NEGS_BF16_TILE;
+        __m512 s0 = _mm512_set1_ps(r0->s[c0 / NEGS_BF16_TILE]);
+        __m512 s1 = r1 ? _mm512_set1_ps(r1->s[c0 / NEGS_BF16_TILE]) : zero;
+        for (size_t c = c0; c < c1; c += 32) {
+            __m512 a0 = g16(r0, c, s0, set), b0 = g16(r0, c + 16, s0, set);
+            __m512 a1 = zero, b1 = zero;
+            if (r1) a1 = g16(r1, c, s1, set), b1 = g16(r1, c + 16, s1, set);
+            if (r0->row)
+                _mm512_storeu_si512(r0->row + c / 2, (__m512i)_mm512_cvtne2ps_pbh(b0, a0));
+            if (r1 && r1->row)
+                _mm512_storeu_si512(r1->row + c / 2, (__m512i)_mm512_cvtne2ps_pbh(b1, a1));
+            if (col) {
+                __m512i lo = _mm512_permutexvar_epi16(idx, (__m512i)_mm512_cvtne2ps_pbh(a1, a0));
+                __m512i hi = _mm512_permutexvar_epi16(idx, (__m512i)_mm512_cvtne2ps_pbh(b1, b0));
+                _mm512_storeu_si512(col + c, lo);
+                _mm512_storeu_si512(col + c + 16, hi);
+            }
         }
     }
 }
 
 const negs_bf16_kernels negs_bf16_kernels_avx512bf16 = {
-    NEGS_BF16_KERNEL_AVX512BF16, scores_bf16, accum_bf16, pairs_rows_bf16, pairs_cols_bf16,
+    NEGS_BF16_KERNEL_AVX512BF16, scores_bf16, accum_bf16, g_pairs_bf16,
 };
 
 #endif

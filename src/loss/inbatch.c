@@ -107,8 +107,10 @@ static void tiles(const ib_ctx *c, const ib_group *q, size_t r0, size_t rn, size
 /* Row r of group q, once its tiles are done: the row's max M over its tiles, each tile's
  * rescale e^(tile max - M), the sum l (in double, tiles in column order), the loss, and with
  * gradients the row of G = dloss/dz times the reduction scale, in place:
- * G_ij = coef e^(z_ij - M) / l - coef [i == j] (debiased: the weights of debias.h). */
-static void finish_row(const ib_ctx *c, const ib_group *q, size_t r, int grads)
+ * G_ij = coef e^(z_ij - M) / l - coef [i == j] (debiased: the weights of debias.h). With the
+ * native bf16 kernel G is not written: each tile's factor replaces its rescale in talpha and
+ * the target's term is returned, for negs_ib_bf16_pair_g to make G's pairs in one pass. */
+static float finish_row(const ib_ctx *c, const ib_group *q, size_t r, int grads)
 {
     const negs_kernels *k = c->k;
     size_t i = q->g0 + r, nt = c->ntiles;
@@ -119,7 +121,8 @@ static void finish_row(const ib_ctx *c, const ib_group *q, size_t r, int grads)
         negs_ib_tel_sort(c->tel_cols + i * c->tel_t, c->tel_logits + i * c->tel_t, c->tel_t);
     if (!isfinite(m)) { /* a logit overflowed: the call fails on the loss */
         c->rowloss[i] = NAN;
-        return;
+        memset(al, 0, c->ntp * sizeof *al); /* defined factors for the native pairs */
+        return 0.0f;
     }
     memcpy(al, tm, c->ntp * sizeof *al);
     k->exp_scale(al, c->ntp, m, 1.0f); /* 0 for all-masked tiles and padding */
@@ -141,7 +144,11 @@ static void finish_row(const ib_ctx *c, const ib_group *q, size_t r, int grads)
         c->rowloss[i] = ((double)m - (double)c->zt[r]) + log(l);
         w = (double)c->coef / l;
     }
-    if (!grads) return;
+    if (!grads) return 0.0f;
+    if (c->bf && c->bf->hw) {
+        for (size_t t = 0; t < nt; t++) al[t] = (float)(w * (double)al[t]);
+        return tg;
+    }
     for (size_t t = 0; t < nt; t++) {
         size_t c0 = t * C, cw = c->npad - c0 < C ? c->npad - c0 : C;
         k->scale(g + c0, cw, (float)(w * (double)al[t]));
@@ -150,6 +157,7 @@ static void finish_row(const ib_ctx *c, const ib_group *q, size_t r, int grads)
     /* bf16, portable path: G rounded once here, so du and dv multiply the rounded weights
      * (the native kernel rounds the same way as it pairs them) */
     if (c->bf && !c->bf->hw) negs_bf16_round_tile(g, c->ldg, 1, c->npad);
+    return 0.0f;
 }
 
 /* du rows [r0, r0 + rn) of group q = G V over every column, in column order (in chunks of v
@@ -232,9 +240,18 @@ static void run_rows(void *ctx, size_t part, size_t n_parts)
     (void)n_parts;
     size_t r0 = part * c->du_rows;
     size_t rn = c->cur.gn - r0 < c->du_rows ? c->cur.gn - r0 : c->du_rows;
-    for (size_t r = r0; r < r0 + rn; r++) finish_row(c, &c->cur, r, c->du || c->dv);
-    if (c->bf && c->bf->hw && (c->du || c->dv)) /* du_rows is even: whole pairs of rows */
-        negs_ib_bf16_pair_g(c->bf, c->cur.g, r0, rn, c->npad, c->du != NULL, c->dv != NULL);
+    int grads = c->du || c->dv;
+    if (c->bf && c->bf->hw && grads) { /* du_rows is even: G's pairs of rows, while hot */
+        for (size_t r = r0; r < r0 + rn; r += 2) {
+            size_t k = r + 1 < r0 + rn ? 2 : 1;
+            float tg[2] = {finish_row(c, &c->cur, r, 1), 0.0f};
+            if (k == 2) tg[1] = finish_row(c, &c->cur, r + 1, 1);
+            negs_ib_bf16_pair_g(c->bf, c->cur.g, r, k, c->talpha, c->ntp, c->cur.g0, tg,
+                                c->debias, c->npad, c->du != NULL, c->dv != NULL);
+        }
+    } else {
+        for (size_t r = r0; r < r0 + rn; r++) finish_row(c, &c->cur, r, grads);
+    }
     if (c->du) grad_du(c, &c->cur, r0, rn);
 }
 
@@ -302,12 +319,12 @@ static int region(size_t *off, size_t *at, size_t count, size_t size)
  * their inverse norms (cosine), and gradient rows on their way to the tables (gu, gv). */
 static int plan_layout(ib_layout *ly, size_t b, size_t n, size_t npad, size_t dim, size_t mr,
                        size_t parts, size_t group, size_t ldg, size_t ntp, int masks, int rows,
-                       int cosine, int gu, int gv, int debias)
+                       int cosine, int gu, int gv, int debias, int panels)
 {
-    size_t off = 0, urows = pad_to(b, mr), x;
+    size_t off = 0, urows = panels ? pad_to(b, mr) : 0, x; /* no fp32 panels: native bf16 */
     int st = negs_size_mul(urows, dim, &x, "negs_loss_inbatch: packed u");
     if (!st) st = region(&off, &ly->up, x, sizeof(float));
-    if (!st) st = negs_size_mul(npad, dim, &x, "negs_loss_inbatch: packed v");
+    if (!st) st = negs_size_mul(panels ? npad : 0, dim, &x, "negs_loss_inbatch: packed v");
     if (!st) st = region(&off, &ly->vp, x, sizeof(float));
     if (!st) st = region(&off, &ly->lq, npad, sizeof(float));
     if (!st) st = region(&off, &ly->rowloss, b, sizeof(double));
@@ -462,8 +479,10 @@ int negs_ib_run(negs_loss *l, const negs_ib_call *a)
     c.ldg = npad + NEGS_KN_NR; /* rows not 4 KiB apart: no cache-set conflicts between them */
     c.tel_t = l->tel_t;
     plan_groups(&c);
+    int native16 = l->precision == NEGS_PRECISION_BF16 &&
+                   negs_bf16_kernels_select(negs_loss_isa(l)) != NULL; /* own panels */
     st = plan_layout(&ly, b, n, npad, dim, k->mr, parts, c.group, c.ldg, c.ntp, item_ids != NULL,
-                     own_rows, cosine, gu, gv, debias);
+                     own_rows, cosine, gu, gv, debias, !native16);
     if (!st) st = negs_ib_ws_reserve(l, ly.total, 0, 0);
     if (st) return st;
     unsigned char *base = ((negs_ib_ws *)l->ws)->block;

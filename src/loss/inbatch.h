@@ -75,23 +75,23 @@ void negs_ib_unnormalise(float *g, const float *x, const double *inv, size_t n, 
 /* table[idx[r]] += g[r] for r = 0 .. n-1, in that order. */
 void negs_ib_scatter(float *table, const uint32_t *idx, const float *g, size_t n, size_t dim);
 
-/* inbatch_bf16.c: the NEGS_PRECISION_BF16 products. The rows rounded to bf16 (as float: the
- * portable path's operands) and, with a native kernel, their bf16 pair layouts: u's row panels
- * and row pairs, v's column panels (npad columns) and row pairs. */
+/* inbatch_bf16.c: the NEGS_PRECISION_BF16 products. On the portable path the rows rounded to
+ * bf16 (as float: its operands); with a native kernel their bf16 pair layouts instead: u's row
+ * panels and row pairs, v's column panels (npad columns) and row pairs. */
 typedef struct negs_ib_bf16 {
     const struct negs_bf16_kernels *hw; /* NULL: the portable path */
     size_t dim, kp;                     /* kp = (dim + 1) / 2 pairs per row */
     size_t n, ldg;                      /* columns; the group buffer's row length */
-    const float *ru, *rv;               /* the rounded rows */
+    const float *ru, *rv;               /* portable: the rounded rows (NULL: native) */
     const uint32_t *upan, *vpan, *upair, *vpair;
     /* the row group's G paired: along the columns (row r's pair q at grow[r * ldg / 2 + q])
      * and across rows (rows 2t, 2t + 1 of column j at gcol[t * ldg + j]) */
     uint32_t *grow, *gcol;
 } negs_ib_bf16;
 
-/* Rounds the b rows of u and the n rows of v into the workspace (growing it) and, with the
- * handle's native kernel, packs them and makes room for a row group's G paired (group rows of
- * ldg); NEGS_E_INVALID naming the entry when one rounds to Inf. */
+/* Rounds the b rows of u and the n rows of v into the workspace (growing it): as floats, or
+ * with the handle's native kernel packed as pairs, with room for a row group's G paired
+ * (group rows of ldg); NEGS_E_INVALID naming the entry when one rounds to Inf. */
 int negs_ib_bf16_prepare(negs_loss *l, const char *fn, const float *u, size_t b, const float *v,
                          size_t n, size_t npad, size_t dim, size_t group, size_t ldg,
                          negs_ib_bf16 *bf);
@@ -99,10 +99,13 @@ int negs_ib_bf16_prepare(negs_loss *l, const char *fn, const float *u, size_t b,
  * [c0, c0 + cw) (c0 a multiple of 128, cw of 32) into s (ld lds). */
 void negs_ib_bf16_scores(const negs_ib_bf16 *bf, size_t i0, size_t rn, size_t c0, size_t cw,
                          float *s, size_t lds);
-/* Native kernel only: the complete rows [r0, r0 + rn) of the group's G (g: the group buffer,
- * rows of bf->ldg; r0 even; the row past an odd end, if any, is taken as 0) rounded to bf16
- * and paired for du (along the columns) and / or dv (across the rows), npad columns. */
-void negs_ib_bf16_pair_g(const negs_ib_bf16 *bf, const float *g, size_t r0, size_t rn,
+/* Native kernel only: G's rows r, r + 1 of the group (rn = 2, r even; rn = 1 at an odd end:
+ * the next row taken as 0) made from the group buffer g's exponentials (rows of bf->ldg)
+ * times their tiles' factors (row r's at s[r * lds + tile]), the target column g0 + r then
+ * + tg[k] (or tg[k] when set), rounded to bf16 and paired in one pass for du (along the
+ * columns) and / or dv (across the rows), npad columns. */
+void negs_ib_bf16_pair_g(const negs_ib_bf16 *bf, const float *g, size_t r, size_t rn,
+                         const float *s, size_t lds, size_t g0, const float *tg, int set,
                          size_t npad, int du, int dv);
 /* Native kernel only: du rows (du: the first) = their value + G's group rows [r0, r0 + rn)
  * times V, every column in order. */

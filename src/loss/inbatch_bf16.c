@@ -2,9 +2,9 @@
  * into a buffer of the workspace, and the native kernel's three products on them. On the
  * portable path the fp32 kernels multiply the rounded rows (held as float) and G, rounded in
  * place once its row is complete (inbatch.c, phase B); with a native kernel (AVX512-BF16) the
- * rows are packed as bf16 pairs once per call and each tile of G is rounded as it is paired.
- * The rounding is the same integer arithmetic on both, so both multiply the same values
- * (kernels_bf16.h). */
+ * rows are rounded straight into their bf16 pair layouts once per call (no float copy) and
+ * each row of G is made, rounded and paired in one pass from its exponentials. The rounding
+ * is the same integer arithmetic on both, so both multiply the same values (kernels_bf16.h). */
 #include "core/alloc.h"
 #include "core/errors.h"
 #include "inbatch.h"
@@ -13,6 +13,8 @@
 
 #define R NEGS_IB_ROWS
 #define C NEGS_IB_COLS
+
+_Static_assert(NEGS_BF16_TILE == NEGS_IB_COLS, "g_pairs' factors are per column tile");
 
 static int rounds_to_inf(const char *fn, const char *side, const float *x, size_t at,
                          size_t dim)
@@ -44,12 +46,16 @@ int negs_ib_bf16_prepare(negs_loss *l, const char *fn, const float *u, size_t b,
     bf->kp = (dim + 1) / 2;
     bf->n = n;
     bf->ldg = ldg;
-    /* no overflow in the products: the call's padded sizes times dim * 4 are checked */
-    size_t nu = b * dim, nv = n * dim, kp = bf->kp, off = 0, ru, rv, upan = 0, vpan = 0;
+    /* no overflow in the products: the call's padded sizes times dim * 4 are checked. The
+     * portable path multiplies the rounded rows as floats; the native one only their bf16
+     * layouts (the row pairs round each entry once, the panels are made from them) */
+    size_t nu = b * dim, nv = n * dim, kp = bf->kp, off = 0, ru = 0, rv = 0, upan = 0, vpan = 0;
     size_t upair = 0, vpair = 0, grow = 0, gcol = 0;
-    int st = carve(&off, &ru, nu);
-    if (!st) st = carve(&off, &rv, nv);
-    if (!st && bf->hw) {
+    int st = NEGS_OK;
+    if (!bf->hw) {
+        st = carve(&off, &ru, nu);
+        if (!st) st = carve(&off, &rv, nv);
+    } else {
         size_t urows = (b + NEGS_BF16_MR - 1) / NEGS_BF16_MR * NEGS_BF16_MR;
         st = carve(&off, &upan, urows * kp);
         if (!st) st = carve(&off, &vpan, npad * kp);
@@ -68,28 +74,32 @@ int negs_ib_bf16_prepare(negs_loss *l, const char *fn, const float *u, size_t b,
         w->bf16 = p;
         w->bf16_cap = off;
     }
-    float *xu = w->bf16 + ru, *xv = w->bf16 + rv;
-    size_t at = negs_bf16_round_array(u, nu, xu);
-    if (at < nu) return rounds_to_inf(fn, "u", u, at, dim);
-    at = negs_bf16_round_array(v, nv, xv);
-    if (at < nv) return rounds_to_inf(fn, "v", v, at, dim);
-    bf->ru = xu;
-    bf->rv = xv;
+    bf->ru = bf->rv = NULL;
     bf->upan = bf->vpan = bf->upair = bf->vpair = NULL;
     bf->grow = bf->gcol = NULL;
-    if (bf->hw) {
-        uint32_t *base = (uint32_t *)(void *)w->bf16;
-        negs_bf16_pack_row_panels(xu, b, dim, base + upan);
-        negs_bf16_pack_col_panels(xv, n, dim, npad / NEGS_KN_NR, base + vpan);
-        negs_bf16_pack_row_pairs(xu, b, dim, base + upair);
-        negs_bf16_pack_row_pairs(xv, n, dim, base + vpair);
-        bf->upan = base + upan;
-        bf->vpan = base + vpan;
-        bf->upair = base + upair;
-        bf->vpair = base + vpair;
-        bf->grow = base + grow;
-        bf->gcol = base + gcol;
+    if (!bf->hw) {
+        float *xu = w->bf16 + ru, *xv = w->bf16 + rv;
+        size_t at = negs_bf16_round_array(u, nu, xu);
+        if (at < nu) return rounds_to_inf(fn, "u", u, at, dim);
+        at = negs_bf16_round_array(v, nv, xv);
+        if (at < nv) return rounds_to_inf(fn, "v", v, at, dim);
+        bf->ru = xu;
+        bf->rv = xv;
+        return NEGS_OK;
     }
+    uint32_t *base = (uint32_t *)(void *)w->bf16;
+    size_t at = negs_bf16_pack_row_pairs(u, b, dim, base + upair);
+    if (at < nu) return rounds_to_inf(fn, "u", u, at, dim);
+    at = negs_bf16_pack_row_pairs(v, n, dim, base + vpair);
+    if (at < nv) return rounds_to_inf(fn, "v", v, at, dim);
+    negs_bf16_row_panels(base + upair, b, dim, base + upan);
+    negs_bf16_col_panels(base + vpair, n, dim, npad / NEGS_KN_NR, base + vpan);
+    bf->upan = base + upan;
+    bf->vpan = base + vpan;
+    bf->upair = base + upair;
+    bf->vpair = base + vpair;
+    bf->grow = base + grow;
+    bf->gcol = base + gcol;
     return NEGS_OK;
 }
 
@@ -100,12 +110,21 @@ void negs_ib_bf16_scores(const negs_ib_bf16 *bf, size_t i0, size_t rn, size_t c0
                    bf->vpan + c0 * bf->kp, cw / NEGS_KN_NR, bf->kp, s, lds);
 }
 
-void negs_ib_bf16_pair_g(const negs_ib_bf16 *bf, const float *g, size_t r0, size_t rn,
+void negs_ib_bf16_pair_g(const negs_ib_bf16 *bf, const float *g, size_t r, size_t rn,
+                         const float *s, size_t lds, size_t g0, const float *tg, int set,
                          size_t npad, int du, int dv)
 {
     size_t ldg = bf->ldg;
-    if (du) bf->hw->pairs_rows(g + r0 * ldg, ldg, rn, npad, bf->grow + r0 * (ldg / 2), ldg / 2);
-    if (dv) bf->hw->pairs_cols(g + r0 * ldg, ldg, rn, npad, bf->gcol + r0 / 2 * ldg, ldg);
+    negs_bf16_grow row[2];
+    for (size_t k = 0; k < rn; k++) {
+        row[k].e = g + (r + k) * ldg;
+        row[k].s = s + (r + k) * lds;
+        row[k].tc = g0 + r + k;
+        row[k].ta = tg[k];
+        row[k].row = du ? bf->grow + (r + k) * (ldg / 2) : NULL;
+    }
+    bf->hw->g_pairs(&row[0], rn > 1 ? &row[1] : NULL, set, npad,
+                    dv ? bf->gcol + r / 2 * ldg : NULL);
 }
 
 void negs_ib_bf16_du(const negs_ib_bf16 *bf, float *du, size_t r0, size_t rn)
