@@ -6,6 +6,7 @@
 
 #include "core/alloc.h"
 #include "core/cpu.h"
+#include "sampler_logexp.h"
 #include "core/csr.h"
 #include "core/errors.h"
 #include "sampler_hard.h"
@@ -51,6 +52,7 @@ NEGS_API negs_sampler *negs_sampler_create(int kind, uint32_t n_items, uint64_t 
     s->shared_exclude = 1;
     s->table_budget = (size_t)64 << 20;
     s->utab_budget = (size_t)64 << 20;
+    s->cpu = negs_cpu_features();
     s->gen = sp_philox_select(negs_cpu_features());
     s->rows_gen = sp_philox_rows_select(negs_cpu_features());
     s->alias32 = sp_alias32_select(negs_cpu_features());
@@ -113,16 +115,9 @@ static int check_alpha_span(double lo, double hi, double alpha, const char *fn)
                      fn, alpha, limit, exp(lo), exp(hi));
 }
 
-static int check_alpha(const float *lw, uint32_t n, double alpha, const char *fn)
+static int check_alpha(const negs_sampler *s, double alpha, const char *fn)
 {
-    if (!lw) return NEGS_OK;
-    double lo = INFINITY, hi = -INFINITY;
-    for (uint32_t i = 0; i < n; i++)
-        if (lw[i] != -INFINITY) {
-            lo = lw[i] < lo ? lw[i] : lo;
-            hi = lw[i] > hi ? lw[i] : hi;
-        }
-    return check_alpha_span(lo, hi, alpha, fn);
+    return s->lw ? check_alpha_span(s->lw_lo, s->lw_hi, alpha, fn) : NEGS_OK;
 }
 
 NEGS_API int negs_sampler_set_param(negs_sampler *s, int param, double value)
@@ -134,7 +129,7 @@ NEGS_API int negs_sampler_set_param(negs_sampler *s, int param, double value)
     case NEGS_SP_ALPHA: {
         if (!isfinite(value))
             return negs_fail(NEGS_E_INVALID, "%s: alpha = %g must be finite", fn, value);
-        if ((st = check_alpha(s->lw, s->n_items, value, fn)) != NEGS_OK) return st;
+        if ((st = check_alpha(s, value, fn)) != NEGS_OK) return st;
         double old = s->alpha;
         s->alpha = value;
         if (s->lw && (st = sp_rebuild(s)) != NEGS_OK) s->alpha = old;
@@ -286,21 +281,12 @@ NEGS_API int negs_sampler_set_weights(negs_sampler *s, const double *weights, ui
     if (!copy && !(copy = negs_alloc_array(n_items, sizeof *copy,
                                            "negs_sampler_set_weights: log weights")))
         return NEGS_E_NOMEM;
-    double sum = 0.0, lo = INFINITY, hi = -INFINITY;
-    for (uint32_t i = 0; i < n_items; i++) {
-        double x = weights[i];
-        if (!isfinite(x) || x < 0.0) {
-            keep_spare(s, copy);
-            return negs_fail(NEGS_E_INVALID, "%s: weights[%u] = %g is not a finite, non-negative "
-                             "number", fn, i, x);
-        }
-        sum += x;
-        float l = x > 0.0 ? (float)log(x) : -INFINITY;
-        copy[i] = l;
-        if (x > 0.0) {
-            lo = l < lo ? l : lo;
-            hi = l > hi ? l : hi;
-        }
+    double sum, lo, hi; /* (float)log of each weight, vectorised with libm's bits */
+    uint32_t bad = sp_log_weights(s->cpu, weights, n_items, copy, &lo, &hi, &sum);
+    if (bad < n_items) {
+        keep_spare(s, copy);
+        return negs_fail(NEGS_E_INVALID, "%s: weights[%u] = %g is not a finite, non-negative "
+                         "number", fn, bad, weights[bad]);
     }
     if (!(sum > 0.0)) st = negs_fail(NEGS_E_INVALID, "%s: every weight is 0", fn);
     else if (!isfinite(sum)) st = negs_fail(NEGS_E_INVALID, "%s: the weights sum to infinity", fn);
@@ -310,10 +296,15 @@ NEGS_API int negs_sampler_set_weights(negs_sampler *s, const double *weights, ui
         return st;
     }
     float *old = s->lw;
+    double old_lo = s->lw_lo, old_hi = s->lw_hi;
     s->lw = copy;
+    s->lw_lo = lo;
+    s->lw_hi = hi;
     s->bs.builds += s->bs.builds < 2;
     if ((st = sp_rebuild(s)) != NEGS_OK) {
         s->lw = old;
+        s->lw_lo = old_lo;
+        s->lw_hi = old_hi;
         keep_spare(s, copy);
         return st;
     }

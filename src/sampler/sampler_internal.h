@@ -175,6 +175,8 @@ struct negs_sampler {
     /* tables given by the caller */
     float *lw;               /* n: log of the caller's weights as float (-inf for 0); NULL
                               * until set_weights. The only per-item copy of the weights. */
+    double lw_lo, lw_hi;     /* with lw: its least and largest finite values */
+    unsigned cpu;            /* NEGS_CPU_* at creation: the weight build's log / exp kernels */
     uint32_t *cat;           /* n, copied; NULL until set_categories */
     uint32_t *sup;           /* UNIFORM's valid ids, ascending, distinct; NULL: the catalogue */
     uint32_t n_sup;

@@ -8,6 +8,7 @@
 #include "core/csr.h"
 #include "core/errors.h"
 #include "sampler_internal.h"
+#include "sampler_logexp.h"
 
 typedef struct wpair {
     double w;
@@ -70,37 +71,32 @@ static int build_space_get(sp_build_space *b, uint32_t n)
     return b->w ? NEGS_OK : NEGS_E_NOMEM;
 }
 
-/* What the alias build needs of w besides w itself: computed while w is written. */
-typedef struct wsum {
-    double total;      /* in item order, as negs_alias_build sums */
-    uint32_t n_pos, any_pos;
-} wsum;
+/* mx = the largest alpha lw_i over the finite lw_i, as a scan with > would find it: alpha
+ * times the extreme log weight (rounding is monotone), or for alpha = 0 the zero of the first
+ * finite one (its sign too). */
+static double max_scaled_log(const negs_sampler *s, double alpha)
+{
+    if (alpha > 0.0) return alpha * s->lw_hi;
+    if (alpha < 0.0) return alpha * s->lw_lo;
+    for (uint32_t i = 0; i < s->n_items; i++)
+        if (s->lw[i] != -INFINITY) return alpha * (double)s->lw[i];
+    return -INFINITY;
+}
 
 /* w_i = exp(alpha lw_i - mx) into the build space, mx = max alpha lw_i so that no alpha
  * overflows; the common factor cancels in every probability. The largest w is 1, so the sum
- * is finite and some weight positive. */
-static double *build_weights(sp_tables *t, sp_build_space *b, const float *lw, uint32_t n,
-                             double alpha, wsum *ws)
+ * is finite and some weight positive. One vectorised pass (libm's bits) that also sums w in
+ * item order and counts the positive ones for the alias build. */
+static double *build_weights(sp_tables *t, const negs_sampler *s, sp_build_space *b,
+                             sp_expw_sums *ws)
 {
-    if (build_space_get(b, n)) return NULL;
-    double *w = b->w;
-    double mx = -INFINITY;
-    for (uint32_t i = 0; i < n; i++)
-        if (lw[i] != -INFINITY && alpha * (double)lw[i] > mx) mx = alpha * (double)lw[i];
+    if (build_space_get(b, s->n_items)) return NULL;
+    double alpha = s->alpha, mx = max_scaled_log(s, alpha);
     t->weighted = 1;
     t->alpha = alpha;
     t->mx = mx;
-    double total = 0.0;
-    uint32_t n_pos = 0, any_pos = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        double x = sp_lw_weight(lw[i], alpha, mx);
-        w[i] = x;
-        total += x;
-        n_pos += x > 0.0;
-        any_pos = x > 0.0 ? i : any_pos;
-    }
-    *ws = (wsum){total, n_pos, any_pos};
-    return w;
+    sp_exp_weights(s->cpu, s->lw, s->n_items, alpha, mx, b->w, ws);
+    return b->w;
 }
 
 /* Positions [0, n) of `ids` (items or positions) sorted by weight descending. */
@@ -118,7 +114,7 @@ static int sort_desc(uint32_t *out, const uint32_t *ids, const double *wt, uint3
     return NEGS_OK;
 }
 
-static int build_catalogue(sp_tables *t, const double *w, uint32_t n, const wsum *ws,
+static int build_catalogue(sp_tables *t, const double *w, uint32_t n, const sp_expw_sums *ws,
                            sp_build_space *b)
 {
     negs_alias_entry *spare = b->e;
@@ -341,8 +337,8 @@ int sp_rebuild(negs_sampler *s)
     int st = NEGS_OK;
     int weighted = s->lw && s->kind != NEGS_SAMPLER_UNIFORM && s->kind != NEGS_SAMPLER_MIXTURE;
     double *w = NULL;
-    wsum ws;
-    if (weighted && !(w = build_weights(&nt, &s->bs, s->lw, s->n_items, s->alpha, &ws)))
+    sp_expw_sums ws;
+    if (weighted && !(w = build_weights(&nt, s, &s->bs, &ws)))
         st = NEGS_E_NOMEM;
     if (!st && weighted &&
         (s->kind == NEGS_SAMPLER_POPULARITY || s->kind == NEGS_SAMPLER_EXPOSURE))
