@@ -24,11 +24,12 @@ static void drop_fast_tables(negs_sampler *s)
 {
     free(s->t.wd);
     free(s->t.hint);
-    free(s->t.u_rc);
+    free(s->t.u_rw);
+    free(s->t.u_em);
     s->t.wd = NULL;
     s->t.hint = NULL;
     s->t.n_hint = 0;
-    s->t.u_rc = NULL;
+    s->t.u_rw = s->t.u_em = NULL;
 }
 
 typedef struct ucase {
@@ -80,7 +81,7 @@ static void check(const ucase *c)
     negs_sampler *fast = make(c, w, pos, cat), *plain = make(c, w, pos, cat);
     assert_non_null(fast->t.wd);
     if (!cat) assert_non_null(fast->t.hint);
-    if (!cat && c->exclude) assert_non_null(fast->t.u_rc);
+    if (!cat) assert_non_null(fast->t.u_rw);
     drop_fast_tables(plain);
 
     size_t rows = 300;

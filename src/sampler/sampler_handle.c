@@ -60,6 +60,7 @@ NEGS_API negs_sampler *negs_sampler_create(int kind, uint32_t n_items, uint64_t 
     s->far = sp_far_select(negs_cpu_features());
     s->short_batch = sp_short_batch_select(negs_cpu_features());
     s->list_run = sp_list_run_select(negs_cpu_features());
+    s->umarks = sp_unique_marks_select(negs_cpu_features());
     if (sp_scratch_prepare(s, 1) || sp_hard_prepare(s, 1) || sp_walk_init(s) ||
         (kind == NEGS_SAMPLER_SRNS && sp_srns_create(s))) {
         negs_sampler_free(s);

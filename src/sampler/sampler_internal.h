@@ -59,6 +59,13 @@ sp_excl32_fn sp_excl32_select(unsigned cpu);
 typedef uint32_t (*sp_far_fn)(sp_stream *r, const negs_alias *a, uint32_t *out, uint32_t room);
 sp_far_fn sp_far_select(unsigned cpu);
 
+/* UNIQUE weighted rows (sampler_unique_pass.c): for l < len in order, pts[c] = l + 1 where c
+ * = sp_unique_points_below(u, d, inv_d, kk, m[l]) when c < kk; returns the last c (kk when
+ * len is 0). sp_unique_marks_select (sampler_unique_simd.c): AVX-512's, or NULL. */
+typedef uint32_t (*sp_umarks_fn)(const double *m, uint32_t len, double u, double d,
+                                 double inv_d, uint32_t kk, uint32_t *pts);
+sp_umarks_fn sp_unique_marks_select(unsigned cpu);
+
 /* Tables derived from weights, alpha and categories; rebuilt as a whole by sp_rebuild. */
 typedef struct sp_tables {
     /* weighted: w_i = exp(alpha * lw_i - mx), lw the handle's float log weights (no copy) */
@@ -77,8 +84,10 @@ typedef struct sp_tables {
                          * a point's search over the prefix sums starts */
     uint32_t n_hint;
     double hint_scale;  /* n_hint / total */
-    double *u_rc;       /* per entry of the positives table: the weight of the user's positives
-                         * up to it (the removed weights of a row whose positive is one of them) */
+    double *u_rw;       /* per entry of the positives table: the removed weight of the user's
+                         * positives up to and including it, as a row's pass adds it up */
+    double *u_em;       /* per entry: the running maximum of the eligible weight before each of
+                         * the user's positives (sampler_unique_pass.c) */
     double total;
     uint64_t npos;      /* items of positive weight */
     /* categories (CATEGORY) */
@@ -195,6 +204,7 @@ struct negs_sampler {
     sp_far_fn far;           /* the same with prefetching, for large tables, or NULL */
     sp_short_batch_fn short_batch; /* short rows in groups, or NULL (one row at a time) */
     sp_list_run_fn list_run; /* UNIFORM rows testing the user's list by SIMD, or NULL */
+    sp_umarks_fn umarks;     /* UNIQUE weighted rows' marks by SIMD, or NULL */
     double *short_logz;      /* per user of the positives: log z of a short row that excludes
                               * the user's known positives and no other item, NaN if such a row
                               * needs the per-row code (sampler_short.c); NULL: none */
@@ -245,6 +255,8 @@ typedef struct sp_row {
     const uint64_t *ubits;  /* the user's bitmap of excl, or NULL (binary search) */
     int utab;               /* s.alias is the user's own table: excl never drawn */
     int pos_in_excl;        /* the row's positive is one of excl */
+    const double *u_rw, *u_em; /* UNIQUE weighted: the user's entries of t.u_rw / t.u_em when R
+                                * is the user's positives, else NULL */
     int r_built;            /* rp / rc / nr hold R (built lazily on the catalogue) */
     uint32_t *rp;
     double *rc;

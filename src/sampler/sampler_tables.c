@@ -9,6 +9,7 @@
 #include "core/errors.h"
 #include "sampler_internal.h"
 #include "sampler_logexp.h"
+#include "sampler_unique.h"
 
 typedef struct wpair {
     double w;
@@ -38,7 +39,8 @@ void sp_tables_free(sp_tables *t)
     free(t->cat_desc);
     free(t->wd);
     free(t->hint);
-    free(t->u_rc);
+    free(t->u_rw);
+    free(t->u_em);
     free(t->u_w);
     free(t->u_npos);
     free(t->u_nsup);
@@ -150,8 +152,9 @@ static int build_exact(sp_tables *t, const double *w, uint32_t n, int unique)
 /* UNIQUE weighted rows: each item's w (so that the rows read it instead of an exp of the float
  * log weight: the same doubles), and with the catalogue's prefix sums the hints that start each
  * point's search near its answer (one per item: a point lands in a bucket of 1/n of the mass,
- * which holds about one item on average). */
-static int build_unique(sp_tables *t, const double *w, uint32_t n)
+ * which holds about one item on average) and, with exclusion, the per-user tables of
+ * sampler_unique_pass.c. */
+static int build_unique(sp_tables *t, const double *w, uint32_t n, const negs_csr *pos)
 {
     t->wd = negs_alloc_array(n, sizeof *t->wd, "sampler: UNIQUE weights");
     if (!t->wd) return NEGS_E_NOMEM;
@@ -168,7 +171,7 @@ static int build_unique(sp_tables *t, const double *w, uint32_t n)
         while (x < n && P[x + 1] <= at) x++;
         t->hint[q] = x;
     }
-    return NEGS_OK;
+    return pos && t->has_cat_tables ? sp_unique_user_tables(t, w, pos) : NEGS_OK;
 }
 
 /* 1 when some row of some user can have excluded more than SP_PREFIX_ABOVE of the mass: the
@@ -248,17 +251,11 @@ static int build_categories(sp_tables *t, const double *w, const uint32_t *cat, 
 }
 
 /* Weight and positive-weight count of each user's known positives on the catalogue. */
-static int build_user_sums(sp_tables *t, const double *wt, const negs_csr *p, int rc)
+static int build_user_sums(sp_tables *t, const double *wt, const negs_csr *p)
 {
     t->u_w = negs_alloc_array(p->n_users, sizeof *t->u_w, "sampler: per-user weights");
     t->u_npos = negs_alloc_array(p->n_users, sizeof *t->u_npos, "sampler: per-user counts");
     if (!t->u_w || !t->u_npos) return NEGS_E_NOMEM;
-    /* UNIQUE weighted rows: the running sums too, the same additions in the same order as a
-     * row's pass over its removed items */
-    uint64_t nnz = p->indptr[p->n_users];
-    if (rc && !(t->u_rc = negs_alloc_array(nnz ? nnz : 1, sizeof *t->u_rc,
-                                           "sampler: per-user removed weights")))
-        return NEGS_E_NOMEM;
     for (uint32_t u = 0; u < p->n_users; u++) {
         double acc = 0.0;
         uint32_t cnt = 0;
@@ -266,7 +263,6 @@ static int build_user_sums(sp_tables *t, const double *wt, const negs_csr *p, in
             double w = wt[p->indices[j]];
             acc += w;
             cnt += w > 0.0;
-            if (rc) t->u_rc[j] = acc;
         }
         t->u_w[u] = acc;
         t->u_npos[u] = cnt;
@@ -346,7 +342,7 @@ int sp_rebuild(negs_sampler *s)
     if (!st && s->kind == NEGS_SAMPLER_CATEGORY && s->cat)
         st = build_categories(&nt, w, s->cat, s->n_items, s->unique);
     if (!st && nt.has_cat_tables && s->positives)
-        st = build_user_sums(&nt, w, s->positives, s->unique && s->exclude);
+        st = build_user_sums(&nt, w, s->positives);
     if (!st && nt.has_cat_tables && s->positives && !s->unique)
         st = build_user_alias(&nt, w, s->n_items, s->positives, s->utab_budget);
     if (!st && nt.has_cat_tables &&
@@ -354,7 +350,8 @@ int sp_rebuild(negs_sampler *s)
         st = build_exact(&nt, w, s->n_items, s->unique);
     if (!st && s->sup && s->positives)
         st = build_support_counts(&nt, s->sup, s->n_sup, s->n_items, s->positives);
-    if (!st && weighted && s->unique) st = build_unique(&nt, w, s->n_items);
+    if (!st && weighted && s->unique)
+        st = build_unique(&nt, w, s->n_items, s->positives);
     if (st) {
         sp_build_space_trim(s, 0);
         sp_tables_free(&nt);

@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "sampler_internal.h"
+#include "sampler_unique.h"
 
 static void shuffle(uint32_t *out, float *logq, uint32_t k, sp_stream *r)
 {
@@ -71,35 +72,6 @@ static void sort_u32(uint32_t *a, uint32_t n)
     }
 }
 
-static int is_capped(const uint32_t *capped, uint32_t h, uint32_t x)
-{
-    uint32_t a = 0, b = h;
-    while (a < b) {
-        uint32_t mid = a + (b - a) / 2;
-        if (capped[mid] < x) a = mid + 1;
-        else b = mid;
-    }
-    return a < h && capped[a] == x;
-}
-
-static int usable(const sp_row *row, const uint32_t *capped, uint32_t h, uint32_t x)
-{
-    const sp_support *s = &row->s;
-    uint32_t item = sp_item_at(s, x);
-    return sp_item_positive(s, item) && !sp_row_excluded(row, item) && !is_capped(capped, h, x);
-}
-
-/* Rounding repair for the systematic pass: the first usable position after prev (or the last
- * one before it). Practically never runs; bounded by the support size. */
-static uint32_t next_usable(const sp_row *row, const uint32_t *capped, uint32_t h, uint32_t prev,
-                            int have_prev)
-{
-    const sp_support *s = &row->s;
-    for (uint32_t x = have_prev ? prev + 1 : s->lo; x < s->hi; x++)
-        if (usable(row, capped, h, x)) return x;
-    return prev;
-}
-
 /* Largest x in [from, hi) with P[x] <= v (from itself if none): galloping from `from`, as the
  * systematic points and the removed positions they skip move forward a little at a time. */
 static uint32_t gallop(const double *P, uint32_t from, uint32_t hi, double v)
@@ -118,40 +90,66 @@ static uint32_t gallop(const double *P, uint32_t from, uint32_t hi, double v)
     return lo;
 }
 
-/* w of an item: the handle's table of them when it has one (the same doubles). */
-static inline double item_w(const sp_support *s, const double *wd, uint32_t item)
+/* The systematic pass as a walk over the gaps between removed (excluded or certain)
+ * positions, for handles without the UNIQUE tables: in the gap [g0, g1) the line of eligible
+ * weight is P[x] - base - removed-before, so the points falling in it are located by a search
+ * inside the gap. sp_unique_points (sampler_unique_pass.c) gives the same positions. */
+static void points_walk(const sp_row *row, const uint32_t *out, uint32_t h, double u, double d,
+                        uint32_t kk, uint32_t *pts)
 {
-    return wd ? wd[item] : sp_item_w(s, item);
-}
-
-/* gallop(P, from, hi, v), the same answer (the largest x in [from, hi) with P[x] <= v, else
- * from: P never decreases), from the catalogue's hint for v instead of from `from`. */
-static uint32_t locate(const double *P, const sp_tables *t, uint32_t from, uint32_t hi, double v)
-{
-    double qd = v * t->hint_scale;
-    uint32_t q = qd > 0.0 ? (qd < (double)t->n_hint ? (uint32_t)qd : t->n_hint - 1) : 0;
-    uint32_t x = t->hint[q];
-    x = x < from ? from : x >= hi ? hi - 1 : x;
-    while (x > from && P[x] > v) x--;
-    while (x + 1 < hi && P[x + 1] <= v) x++;
-    return x;
+    const sp_support *s = &row->s;
+    const double *P = s->prefix;
+    double base = P[s->lo], wrm = 0.0;
+    uint32_t ir = 0, ic = 0, g0 = s->lo, j = 0, prev = 0;
+    int have_prev = 0;
+    while (j < kk) {
+        int from_r = ir < row->nr && (ic >= h || row->rp[ir] < out[ic]);
+        int more = from_r || ic < h;
+        uint32_t g1 = more ? (from_r ? row->rp[ir] : out[ic]) : s->hi;
+        double end = P[g1] - base - wrm;
+        uint32_t a = g0;
+        while (j < kk) {
+            double t0 = (u + (double)j) * d;
+            if (more && !(t0 < end)) break;
+            uint32_t x = g1 > g0 ? gallop(P, a, g1, t0 + base + wrm) : g0;
+            /* inside a gap a position is neither removed nor certain: only its weight can
+             * disqualify it (rounding past a zero-weight item) */
+            if ((have_prev && x <= prev) || x >= s->hi ||
+                !(g1 > g0 ? sp_item_positive(s, sp_item_at(s, x)) : sp_unique_usable(row, out, h, x)))
+                x = sp_unique_next_usable(row, out, h, have_prev ? prev : x, have_prev);
+            pts[j++] = x;
+            prev = x;
+            have_prev = 1;
+            a = x > a && x < g1 ? x : a;
+        }
+        if (!more) break;
+        if (from_r) {
+            wrm += row->rc[ir] - (ir > 0 ? row->rc[ir - 1] : 0.0);
+            ir++;
+        } else {
+            wrm += sp_item_w(s, sp_item_at(s, out[ic]));
+            ic++;
+        }
+        g0 = g1 + 1;
+    }
 }
 
 int sp_unique_removed(sp_row *row, const negs_sampler *s, uint32_t user)
 {
     const sp_tables *t = &s->t;
     const sp_support *sup = &row->s;
-    if (!t->u_rc || !row->excl || !row->nexcl || sup->lookup != SP_LOOKUP_IDENTITY || !sup->lw ||
+    if (!t->u_rw || !row->excl || !row->nexcl || sup->lookup != SP_LOOKUP_IDENTITY || !sup->lw ||
         (row->has_pos && !row->pos_in_excl))
         return 0;
-    /* R is the user's positives, in their order: build_removed's sums are the table's */
+    /* R is the user's positives, in their order: build_removed's sums are the handle's */
     uint64_t off = (uint64_t)(row->excl - s->positives->indices);
-    double acc = t->u_rc[off + row->nexcl - 1];
     uint64_t m = sup->npos - t->u_npos[user];
-    double z = sup->total - acc;
+    double z = sup->total - t->u_w[user];
     if (m > 0 && !(z > 1e-6 * sup->total)) return 0; /* the cancellation repair: build_removed */
     row->rp = (uint32_t *)(uintptr_t)row->excl; /* read only from here on */
-    row->rc = (double *)(uintptr_t)(t->u_rc + off);
+    row->rc = NULL;
+    row->u_rw = t->u_rw + off;
+    row->u_em = t->u_em + off;
     row->nr = (uint32_t)row->nexcl;
     row->r_built = 1;
     row->m = m;
@@ -160,20 +158,19 @@ int sp_unique_removed(sp_row *row, const negs_sampler *s, uint32_t user)
     return 1;
 }
 
-static void unique_weighted(const sp_row *row, const sp_tables *t, sp_stream *r, uint32_t k,
+static void unique_weighted(const sp_row *row, const negs_sampler *hs, sp_stream *r, uint32_t k,
                             uint32_t *out, float *logq)
 {
     const sp_support *s = &row->s;
+    const sp_tables *t = &hs->t;
     const double *wd = t->wd;
-    /* the catalogue's hints index its prefix sums; other supports gallop */
-    const sp_tables *ht = t->hint && s->prefix == t->prefix ? t : NULL;
     uint32_t h = 0;
     double zu = row->z;
     /* Take for sure every item whose inclusion probability would reach 1. */
     for (uint32_t q = s->lo; q < s->hi && h < k; q++) {
         uint32_t x = s->desc[q], item = sp_item_at(s, x);
         if (sp_row_excluded(row, item)) continue; /* before the weight: often the top items */
-        double w = item_w(s, wd, item);
+        double w = wd ? wd[item] : sp_item_w(s, item);
         if (!(w > 0.0)) break;
         if ((double)(k - h) * w < zu) break;
         out[h++] = x;
@@ -183,44 +180,9 @@ static void unique_weighted(const sp_row *row, const sp_tables *t, sp_stream *r,
     sort_u32(out, h);
     double d = kk > 0 ? zu / kk : 1.0;
     if (kk > 0) {
-        /* One pass over the gaps between removed (excluded or certain) positions: in the gap
-         * [g0, g1) the line of eligible weight is P[x] - base - removed-before, so the points
-         * falling in it are located by a search inside the gap. */
-        const double *P = s->prefix;
-        double base = P[s->lo], wrm = 0.0, u = sp_uniform(r);
-        uint32_t ir = 0, ic = 0, g0 = s->lo, j = 0, prev = 0;
-        int have_prev = 0;
-        while (j < kk) {
-            int from_r = ir < row->nr && (ic >= h || row->rp[ir] < out[ic]);
-            int more = from_r || ic < h;
-            uint32_t g1 = more ? (from_r ? row->rp[ir] : out[ic]) : s->hi;
-            double end = P[g1] - base - wrm;
-            uint32_t a = g0;
-            while (j < kk) {
-                double t0 = (u + (double)j) * d;
-                if (more && !(t0 < end)) break;
-                uint32_t x = g0;
-                if (g1 > g0) x = ht ? locate(P, ht, a, g1, t0 + base + wrm) : gallop(P, a, g1, t0 + base + wrm);
-                /* inside a gap a position is neither removed nor certain: only its weight can
-                 * disqualify it (rounding past a zero-weight item) */
-                if ((have_prev && x <= prev) || x >= s->hi ||
-                    !(g1 > g0 ? sp_item_positive(s, sp_item_at(s, x)) : usable(row, out, h, x)))
-                    x = next_usable(row, out, h, have_prev ? prev : x, have_prev);
-                out[h + j++] = x;
-                prev = x;
-                have_prev = 1;
-                a = x > a && x < g1 ? x : a;
-            }
-            if (!more) break;
-            if (from_r) {
-                wrm += row->rc[ir] - (ir > 0 ? row->rc[ir - 1] : 0.0);
-                ir++;
-            } else {
-                wrm += item_w(s, wd, sp_item_at(s, out[ic]));
-                ic++;
-            }
-            g0 = g1 + 1;
-        }
+        double u = sp_uniform(r);
+        if (wd) sp_unique_points(row, t, hs->umarks, out, h, u, d, kk, out + h); /* sampler_unique_pass.c */
+        else points_walk(row, out, h, u, d, kk, out + h);
     }
     double ld = log(d);
     for (uint32_t j = 0; j < k; j++) {
@@ -234,6 +196,6 @@ static void unique_weighted(const sp_row *row, const sp_tables *t, sp_stream *r,
 void sp_draw_unique(sp_row *row, const negs_sampler *s, const sp_scratch *scr, sp_stream *r,
                     uint32_t k, uint32_t *out, float *logq)
 {
-    if (row->s.lw) unique_weighted(row, &s->t, r, k, out, logq);
+    if (row->s.lw) unique_weighted(row, s, r, k, out, logq);
     else unique_uniform(row, scr, r, k, out, logq);
 }
