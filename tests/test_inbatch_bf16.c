@@ -231,6 +231,48 @@ static void test_native_pairs(void **state)
                 native_pairs_case(&negs_bf16_kernels_avx512bf16, set, odd, which & 1, which >> 1);
 }
 
+/* The native row pairs: the portable function's bits and return value, every dim % 16 and an
+ * odd end, ties, values that carry into the exponent, and the first entry that rounds to Inf
+ * (in either row of a pair). */
+static void test_native_row_pairs(void **state)
+{
+    (void)state;
+    negs_loss *l = negs_loss_create(NEGS_LOSS_SOFTMAX);
+    double kind = -1;
+    assert_int_equal(negs_loss_get_param(l, NEGS_LP_BF16_KERNEL, &kind), 0);
+    negs_loss_free(l);
+    if (kind != NEGS_BF16_KERNEL_AVX512BF16) {
+        fprintf(stderr, "no AVX512-BF16 on this CPU: the native row pairs are not tested\n");
+        return;
+    }
+    const negs_bf16_kernels *hw = &negs_bf16_kernels_avx512bf16;
+    for (size_t dim = 1; dim <= 40; dim++)
+        for (size_t rows = 1; rows <= 5; rows += 2) {
+            size_t n = rows * dim, np = (rows + 1) / 2 * dim;
+            float *x = rand_f(n, -3, 3);
+            for (size_t q = 0; q < n; q += 3) /* ties, and ties that carry */
+                x[q] = from_bits((to_bits(x[q]) & 0xffff0000u) | (q % 2 ? 0x8000u : 0xffffu));
+            if (n > 4) x[4] = 1e-39f, x[n - 1] = -3.3e38f;
+            uint32_t *a = malloc(np * 4), *b = malloc(np * 4);
+            memset(b, 0xcd, np * 4);
+            assert_int_equal(hw->row_pairs(x, rows, dim, a), n);
+            assert_int_equal(negs_bf16_pack_row_pairs(x, rows, dim, b), n);
+            assert_memory_equal(a, b, np * 4);
+            for (size_t at = dim / 2; at < n; at += dim + 1) { /* one Inf, then two */
+                float keep = x[at];
+                x[at] = from_bits(0x7f7f8000u);
+                assert_int_equal(hw->row_pairs(x, rows, dim, a), at);
+                if (at + dim < n) {
+                    x[at + dim] = -FLT_MAX;
+                    assert_int_equal(hw->row_pairs(x, rows, dim, a), at);
+                    x[at + dim] = from_bits(to_bits(x[at + dim]) & 0x3fffffffu);
+                }
+                x[at] = keep;
+            }
+            free(x), free(a), free(b);
+        }
+}
+
 static void test_precision_param(void **state)
 {
     (void)state;
@@ -904,6 +946,7 @@ int main(void)
         cmocka_unit_test(test_round_random_patterns),
         cmocka_unit_test(test_pack_layouts),
         cmocka_unit_test(test_native_pairs),
+        cmocka_unit_test(test_native_row_pairs),
         cmocka_unit_test(test_precision_param),
         cmocka_unit_test(test_matches_rounded_reference),
         cmocka_unit_test(test_bench_cases_against_fp32),

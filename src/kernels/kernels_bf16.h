@@ -83,6 +83,8 @@ typedef struct negs_bf16_kernels {
      * unless col is NULL, across the two rows into col[c] (low half r0's). */
     void (*g_pairs)(const struct negs_bf16_grow *r0, const struct negs_bf16_grow *r1, int set,
                     size_t npad, uint32_t *col);
+    /* negs_bf16_pack_row_pairs (the same bits and return value) for finite x. */
+    size_t (*row_pairs)(const float *x, size_t rows, size_t dim, uint32_t *out);
 } negs_bf16_kernels;
 
 /* The native table for NEGS_CPU_* bits `isa`, or NULL (then the portable path runs). */

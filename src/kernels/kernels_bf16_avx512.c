@@ -186,8 +186,41 @@ TBF static void g_pairs_bf16(const negs_bf16_grow *r0, const negs_bf16_grow *r1,
     }
 }
 
+/* 16 floats (finite) rounded to bf16 as negs_bf16_bits does, kept in the upper halves. */
+INL TBF __m512i round16(__m512i b)
+{
+    __m512i odd = _mm512_and_si512(_mm512_srli_epi32(b, 16), _mm512_set1_epi32(1));
+    b = _mm512_add_epi32(b, _mm512_add_epi32(odd, _mm512_set1_epi32(0x7fff)));
+    return _mm512_and_si512(b, _mm512_set1_epi32((int)0xffff0000u));
+}
+
+/* negs_bf16_pack_row_pairs for finite x, 16 entries at a time; a row with an entry that
+ * rounds to Inf is redone by the portable function, which names the first. */
+TBF static size_t row_pairs_bf16(const float *x, size_t rows, size_t dim, uint32_t *out)
+{
+    const __m512i inf = _mm512_set1_epi32(0x7f800000), abs = _mm512_set1_epi32(0x7fffffff);
+    __mmask16 tail = dim % 16 ? (__mmask16)((1u << (dim % 16)) - 1u) : (__mmask16)0xFFFF;
+    for (size_t t = 0; 2 * t < rows; t++) {
+        const float *x0 = x + 2 * t * dim, *x1 = x0 + dim;
+        int two = 2 * t + 1 < rows;
+        __mmask16 bad = 0;
+        for (size_t k = 0; k < dim; k += 16) {
+            __mmask16 m = dim - k < 16 ? tail : (__mmask16)0xFFFF;
+            __m512i a = round16(_mm512_maskz_loadu_epi32(m, x0 + k));
+            __m512i b = two ? round16(_mm512_maskz_loadu_epi32(m, x1 + k)) : _mm512_setzero_si512();
+            bad |= _mm512_cmpeq_epi32_mask(_mm512_and_si512(a, abs), inf) |
+                   _mm512_cmpeq_epi32_mask(_mm512_and_si512(b, abs), inf);
+            _mm512_mask_storeu_epi32(out + t * dim + k, m,
+                                     _mm512_or_si512(_mm512_srli_epi32(a, 16), b));
+        }
+        if (bad) /* from this pair of rows on: the portable function finds the first */
+            return 2 * t * dim + negs_bf16_pack_row_pairs(x0, rows - 2 * t, dim, out + t * dim);
+    }
+    return rows * dim;
+}
+
 const negs_bf16_kernels negs_bf16_kernels_avx512bf16 = {
-    NEGS_BF16_KERNEL_AVX512BF16, scores_bf16, accum_bf16, g_pairs_bf16,
+    NEGS_BF16_KERNEL_AVX512BF16, scores_bf16, accum_bf16, g_pairs_bf16, row_pairs_bf16,
 };
 
 #endif

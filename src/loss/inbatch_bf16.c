@@ -88,9 +88,9 @@ int negs_ib_bf16_prepare(negs_loss *l, const char *fn, const float *u, size_t b,
         return NEGS_OK;
     }
     uint32_t *base = (uint32_t *)(void *)w->bf16;
-    size_t at = negs_bf16_pack_row_pairs(u, b, dim, base + upair);
+    size_t at = bf->hw->row_pairs(u, b, dim, base + upair); /* u, v are checked finite */
     if (at < nu) return rounds_to_inf(fn, "u", u, at, dim);
-    at = negs_bf16_pack_row_pairs(v, n, dim, base + vpair);
+    at = bf->hw->row_pairs(v, n, dim, base + vpair);
     if (at < nv) return rounds_to_inf(fn, "v", v, at, dim);
     negs_bf16_row_panels(base + upair, b, dim, base + upan);
     negs_bf16_col_panels(base + vpair, n, dim, npad / NEGS_KN_NR, base + vpan);
