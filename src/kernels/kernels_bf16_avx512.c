@@ -8,7 +8,7 @@
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
 
-#define TBF __attribute__((target("avx512bf16,avx512f,avx512bw,avx512vl,avx512dq,avx2,fma")))
+#define TBF __attribute__((target("avx512bf16,avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,prfchw")))
 #define INL static inline __attribute__((always_inline))
 #define MR NEGS_BF16_MR
 
@@ -21,6 +21,14 @@ TBF static void scores_bf16(const uint32_t *a, size_t np, const uint32_t *b, siz
         const uint32_t *b0 = b + q * kp * NEGS_KN_NR, *b1 = b0 + kp * NEGS_KN_NR;
         for (size_t p = 0; p < np; p++) {
             const uint32_t *ap = a + p * kp * MR;
+            float *sp = s + p * MR * lds + q * NEGS_KN_NR;
+            /* the block's 24 lines of s, for writing: the block's products take longer than
+             * fetching them, which the stores below would otherwise wait for */
+#pragma GCC unroll 12
+            for (int r = 0; r < MR; r++) {
+                __builtin_prefetch(sp + r * lds, 1, 3);
+                __builtin_prefetch(sp + r * lds + 16, 1, 3);
+            }
             __m512 c[MR][2];
 #pragma GCC unroll 12
             for (int r = 0; r < MR; r++) c[r][0] = c[r][1] = _mm512_setzero_ps();
@@ -35,7 +43,6 @@ TBF static void scores_bf16(const uint32_t *a, size_t np, const uint32_t *b, siz
                     c[r][1] = _mm512_dpbf16_ps(c[r][1], w, x1);
                 }
             }
-            float *sp = s + p * MR * lds + q * NEGS_KN_NR;
 #pragma GCC unroll 12
             for (int r = 0; r < MR; r++) {
                 _mm512_storeu_ps(sp + r * lds, c[r][0]);
@@ -72,11 +79,18 @@ INL TBF void accum_block(float *acc, size_t ldacc, const uint32_t *w, size_t wsi
 #pragma GCC unroll 12
     for (int i = 0; i < ni; i++)
 #pragma GCC unroll 4
-        for (int v = 0; v < nv; v++)
+        for (int v = 0; v < nv; v++) {
             r[i][v] = ldf(acc + i * ldacc + 16 * v, v == nv - 1, masked, tail);
+            /* the next block's accumulators (the rows after these), fetched for writing while
+             * this block runs (a prefetch past the end is harmless) */
+            __builtin_prefetch(acc + (ni + i) * ldacc + 16 * v, 1, 3);
+        }
     for (size_t t = 0; t < nt; t++) {
         __m512bh wt[12];
         const uint32_t *xt = x + t * ldx;
+        /* weights a row apart (dV's G pairs, one line per t): fetched 16 steps ahead, as no
+         * hardware prefetcher follows a stride of pages */
+        if (wst > 16) __builtin_prefetch(w + (t + 16) * wst, 0, 3);
 #pragma GCC unroll 12
         for (int i = 0; i < ni; i++) wt[i] = (__m512bh)_mm512_set1_epi32((int)w[i * wsi + t * wst]);
 #pragma GCC unroll 4
