@@ -11,6 +11,8 @@
 #define T512 __attribute__((target("avx512f,avx512dq,avx2,fma")))
 #define INL static inline __attribute__((always_inline))
 #define MR 12
+/* accum: with strided weights, how many blocks ahead their lines are prefetched */
+#define ACCUM_PF_BLOCKS 3
 
 /* A 12 x 32 block of scores: 24 accumulators, two column panels, broadcasts from the packed
  * row panel. Each element is one FMA chain over k. */
@@ -60,7 +62,7 @@ INL T512 void st16(float *p, int last, int masked, __mmask16 tail, __m512 x)
 
 INL T512 void accum_block(float *acc, size_t ldacc, const float *w, size_t wsi, size_t wst,
                           const float *x, size_t ldx, size_t nt, const int nv, const int ni,
-                          const int masked, __mmask16 tail)
+                          const int masked, __mmask16 tail, const int pf)
 {
     __m512 r[12][4];
     /* the next block's accumulators (dv: rows far apart in memory): fetched while this one
@@ -80,6 +82,10 @@ INL T512 void accum_block(float *acc, size_t ldacc, const float *w, size_t wsi, 
         const float *xt = x + t * ldx;
 #pragma GCC unroll 12
         for (int i = 0; i < ni; i++) wt[i] = _mm512_set1_ps(w[i * wsi + t * wst]);
+        /* strided weights (dv: a column of G, one cache line per t): the line of this t that
+         * the block after next starts to read; no hardware prefetcher follows a stride of a
+         * whole row, so without it each new line waits on L3 or memory */
+        if (pf) _mm_prefetch((const char *)(w + t * wst + ACCUM_PF_BLOCKS * ni - 1), _MM_HINT_T1);
 #pragma GCC unroll 4
         for (int v = 0; v < nv; v++) {
             __m512 xv = ld16(xt + 16 * v, v == nv - 1, masked, tail);
@@ -94,27 +100,27 @@ INL T512 void accum_block(float *acc, size_t ldacc, const float *w, size_t wsi, 
             st16(acc + i * ldacc + 16 * v, v == nv - 1, masked, tail, r[i][v]);
 }
 
+/* The blocks of NI rows, then the remaining rows one at a time. */
+#define ACCUM_RUN(NV, NI, MASKED, PF)                                                        \
+    do {                                                                                       \
+        for (; i + (NI) <= ni; i += (NI))                                                      \
+            accum_block(acc + i * ldacc, ldacc, w + i * wsi, wsi, wst, x, ldx, nt, NV, NI,     \
+                        MASKED, tail, PF);                                                     \
+        for (; i < ni; i++)                                                                    \
+            accum_block(acc + i * ldacc, ldacc, w + i * wsi, wsi, wst, x, ldx, nt, NV, 1,      \
+                        MASKED, tail, 0);                                                      \
+    } while (0)
 #define ACCUM_NV(NV, NI)                                                                     \
     T512 static void accum_nv##NV(float *acc, size_t ldacc, size_t ni, const float *w,         \
                                   size_t wsi, size_t wst, const float *x, size_t ldx,          \
                                   size_t nt, int masked, __mmask16 tail)                       \
     {                                                                                          \
         size_t i = 0;                                                                          \
-        if (masked) {                                                                          \
-            for (; i + (NI) <= ni; i += (NI))                                                  \
-                accum_block(acc + i * ldacc, ldacc, w + i * wsi, wsi, wst, x, ldx, nt, NV, NI, \
-                            1, tail);                                                          \
-            for (; i < ni; i++)                                                                \
-                accum_block(acc + i * ldacc, ldacc, w + i * wsi, wsi, wst, x, ldx, nt, NV, 1,  \
-                            1, tail);                                                          \
-        } else {                                                                               \
-            for (; i + (NI) <= ni; i += (NI))                                                  \
-                accum_block(acc + i * ldacc, ldacc, w + i * wsi, wsi, wst, x, ldx, nt, NV, NI, \
-                            0, tail);                                                          \
-            for (; i < ni; i++)                                                                \
-                accum_block(acc + i * ldacc, ldacc, w + i * wsi, wsi, wst, x, ldx, nt, NV, 1,  \
-                            0, tail);                                                          \
-        }                                                                                      \
+        int pf = wsi == 1 && wst > 16; /* a block's weights of one t share a line, not t's */  \
+        if (masked && pf) ACCUM_RUN(NV, NI, 1, 1);                                             \
+        else if (masked) ACCUM_RUN(NV, NI, 1, 0);                                              \
+        else if (pf) ACCUM_RUN(NV, NI, 0, 1);                                                  \
+        else ACCUM_RUN(NV, NI, 0, 0);                                                          \
     }
 ACCUM_NV(1, 12)
 ACCUM_NV(2, 12)

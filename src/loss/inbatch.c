@@ -59,6 +59,7 @@ typedef struct ib_ctx {
     size_t a_rows;             /* rows per tile part (all tiles in one part with telemetry) */
     size_t du_rows;            /* rows per row part (phase B and du) */
     size_t dv_cols, kchunk;    /* columns per dv part; columns per L2 chunk of v in du */
+    size_t threads, l2;        /* the pool's threads and one core's L2 bytes (scheduling) */
 } ib_ctx;
 
 static size_t pad_to(size_t x, size_t a)
@@ -268,11 +269,24 @@ static void plan_groups(ib_ctx *c)
     c->group = pad_to((c->b + c->ngroups - 1) / c->ngroups, NEGS_IB_ROWS);
     c->ngroups = (c->b + c->group - 1) / c->group;
     c->a_rows = c->tel_t ? NEGS_IB_ROWS : 2 * NEGS_IB_ROWS;
+    /* Rows per row part: each du part streams all of v (4 (b+m) dim bytes, from L3 or
+     * memory when it is MiBs) once, so the more rows share that stream the less traffic:
+     * up to 96 rows, as long as the group still has 4 parts per thread to balance (one
+     * thread: 96; two threads and groups of 240: 24). A multiple of 24 (of every accum block
+     * and even, as the bf16 pairs of rows take). */
     c->du_rows = 24;
-    /* dv parts of about a du part's work, 48 or 96 columns (a multiple of every accum block;
-     * at most a tile, as the bf16 products take) */
-    c->dv_cols = c->du_rows * c->n / c->group >= 96 ? 96 : 48;
-    size_t fit = NEGS_IB_L2_BYTES / (4 * c->dim); /* v rows of a du chunk */
+    for (size_t k = 4; k > 1; k /= 2)
+        if (c->threads == 1 ? c->group >= 24 * k : c->group / (24 * k) >= 4 * c->threads) {
+            c->du_rows = 24 * k;
+            break;
+        }
+    /* dv parts of about a 24-row du part's work, 48 or 96 columns (a multiple of every accum
+     * block; at most a tile, as the bf16 products take) */
+    c->dv_cols = 24 * c->n / c->group >= 96 ? 96 : 48;
+    /* columns of a du chunk: its v rows within a quarter of the L2, and with the part's G
+     * columns within half of it */
+    size_t fit = c->l2 / 4 / (4 * c->dim), fit2 = c->l2 / 2 / (4 * (c->dim + c->du_rows));
+    if (fit2 < fit) fit = fit2;
     c->kchunk = fit < C ? C : fit / C * C;
 }
 
@@ -478,6 +492,9 @@ int negs_ib_run(negs_loss *l, const negs_ib_call *a)
     c.ntp = pad_to(c.ntiles, NEGS_KN_NR);
     c.ldg = npad + NEGS_KN_NR; /* rows not 4 KiB apart: no cache-set conflicts between them */
     c.tel_t = l->tel_t;
+    c.threads = parts;
+    st = negs_ib_ws_caches(l, &c.l2);
+    if (st) return st;
     plan_groups(&c);
     int native16 = l->precision == NEGS_PRECISION_BF16 &&
                    negs_bf16_kernels_select(negs_loss_isa(l)) != NULL; /* own panels */

@@ -34,6 +34,7 @@ typedef struct negs_ib_ws {
     float *bf16; /* NEGS_PRECISION_BF16: the rounded rows of u, then of v, then (native
                   * kernel) their bf16 layouts; 64-byte aligned */
     size_t bf16_cap; /* in 4-byte units */
+    size_t l2_bytes; /* one core's L2, read at creation (the blocking's scheduling only) */
 } negs_ib_ws;
 
 /* Makes l->ws hold at least `block` bytes, `groups` group entries and `pool` mask words;
@@ -42,6 +43,8 @@ int negs_ib_ws_reserve(negs_loss *l, size_t block, size_t groups, size_t pool);
 /* Makes l->ws's item table cover `n_items` ids (all 0); returns a status. */
 int negs_ib_ws_items(negs_loss *l, size_t n_items);
 void negs_ib_ws_free(void *ws);
+/* The L2 bytes one core has (from the CPU, or a fallback), making l->ws if needed; a status. */
+int negs_ib_ws_caches(negs_loss *l, size_t *l2);
 
 /* One call of the in-batch loss, whichever entry point it came from. The rows come either
  * gathered (u, v) or from the tables by index (user_emb[user_idx[i]], item_emb[item_idx[j]]);

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "core/alloc.h"
+#include "core/cpu.h"
 #include "inbatch.h"
 
 void negs_ib_ws_free(void *ws)
@@ -28,15 +29,40 @@ static int grow(uint32_t **buf, size_t *cap, size_t want, const char *what)
     return NEGS_OK;
 }
 
-int negs_ib_ws_reserve(negs_loss *l, size_t block, size_t groups, size_t pool)
+/* A cache size read from the CPU, or `fallback` when it does not tell, kept within [lo, hi]
+ * (a virtual machine may report nonsense). */
+static size_t cache_or(unsigned level, size_t fallback, size_t lo, size_t hi)
+{
+    size_t bytes = negs_cpu_cache_bytes(level);
+    if (!bytes) bytes = fallback;
+    return bytes < lo ? lo : bytes > hi ? hi : bytes;
+}
+
+/* l->ws, made (with the caches' sizes) on first use; NULL when out of memory. */
+static negs_ib_ws *ws_of(negs_loss *l)
 {
     negs_ib_ws *w = l->ws;
-    if (!w) {
-        w = negs_calloc_array(1, sizeof *w, "in-batch workspace");
-        if (!w) return NEGS_E_NOMEM;
-        l->ws = w;
-        l->ws_free = negs_ib_ws_free;
-    }
+    if (w) return w;
+    w = negs_calloc_array(1, sizeof *w, "in-batch workspace");
+    if (!w) return NULL;
+    w->l2_bytes = cache_or(2, 256u << 10, 128u << 10, 8u << 20);
+    l->ws = w;
+    l->ws_free = negs_ib_ws_free;
+    return w;
+}
+
+int negs_ib_ws_caches(negs_loss *l, size_t *l2)
+{
+    negs_ib_ws *w = ws_of(l);
+    if (!w) return NEGS_E_NOMEM;
+    *l2 = w->l2_bytes;
+    return NEGS_OK;
+}
+
+int negs_ib_ws_reserve(negs_loss *l, size_t block, size_t groups, size_t pool)
+{
+    negs_ib_ws *w = ws_of(l);
+    if (!w) return NEGS_E_NOMEM;
     if (block > w->block_cap) {
         unsigned char *p = negs_alloc_aligned(block, 1, "in-batch workspace");
         if (!p) return NEGS_E_NOMEM;
