@@ -83,7 +83,7 @@ NEGS_API void negs_sampler_free(negs_sampler *s)
     sp_srns_free(s);
     sp_tables_free(&s->t);
     sp_build_space_trim(s, 1);
-    free(s->short_logz);
+    free(s->short_users);
     free(s->ubits);
     negs_pool_free(s->pool);
     negs_csr_release(s->positives);

@@ -205,9 +205,9 @@ struct negs_sampler {
     sp_short_batch_fn short_batch; /* short rows in groups, or NULL (one row at a time) */
     sp_list_run_fn list_run; /* UNIFORM rows testing the user's list by SIMD, or NULL */
     sp_umarks_fn umarks;     /* UNIQUE weighted rows' marks by SIMD, or NULL */
-    double *short_logz;      /* per user of the positives: log z of a short row that excludes
-                              * the user's known positives and no other item, NaN if such a row
-                              * needs the per-row code (sampler_short.c); NULL: none */
+    struct sp_short_user *short_users; /* per user of the positives: its list and the log z
+                              * of a short row that excludes its known positives and no other
+                              * item (sampler_short.h); NULL: none */
     sp_tables t;
     sp_build_space bs;
     /* children (MIXTURE, HARD) */
@@ -371,8 +371,8 @@ int sp_short_ok(const negs_sampler *s, uint32_t k);
 /* sampler_short_batch.c: sp_short_batch_fn for this CPU, or NULL without AVX-512. */
 sp_short_batch_fn sp_short_batch_select(unsigned cpu);
 sp_list_run_fn sp_list_run_select(unsigned cpu);
-/* Rebuilds short_logz for the current tables (after sp_rebuild); on a failed allocation
- * leaves it NULL, which only makes log q slower. */
+/* Rebuilds short_users for the current tables (after sp_rebuild); on a failed allocation
+ * leaves it NULL, which only makes short rows with exclusion slower. */
 void sp_short_cache_build(negs_sampler *s);
 /* Rows [r0, r1) of a call; on a row without eligible items returns its status with the row
  * in *bad_row and its state in *bad. */

@@ -150,6 +150,31 @@ static int check_ready(const negs_sampler *s, unsigned parts, const char *fn, co
     return NEGS_OK;
 }
 
+/* The first r < n with v[r] >= lim, or n. Every call checks all its rows, so the check is a
+ * maximum over blocks with four accumulators (no branch per row, which cost about 1 ns a row
+ * of k = 1); the row is looked for only in a block that fails. */
+static size_t first_at_least(const uint32_t *v, size_t n, uint32_t lim)
+{
+    enum { BLOCK = 1024 };
+    for (size_t b = 0; b < n; b += BLOCK) {
+        size_t e = n - b < BLOCK ? n : b + BLOCK, r = b;
+        uint32_t m0 = 0, m1 = 0, m2 = 0, m3 = 0;
+        for (; r + 4 <= e; r += 4) {
+            m0 = v[r] > m0 ? v[r] : m0;
+            m1 = v[r + 1] > m1 ? v[r + 1] : m1;
+            m2 = v[r + 2] > m2 ? v[r + 2] : m2;
+            m3 = v[r + 3] > m3 ? v[r + 3] : m3;
+        }
+        for (; r < e; r++) m0 = v[r] > m0 ? v[r] : m0;
+        m0 = m1 > m0 ? m1 : m0;
+        m2 = m3 > m2 ? m3 : m2;
+        if ((m2 > m0 ? m2 : m0) < lim) continue;
+        for (r = b; r < e; r++)
+            if (v[r] >= lim) return r;
+    }
+    return n;
+}
+
 /* users[r] must be a row of every per-user table the sampler (or a child) reads. */
 static int check_users(const negs_sampler *s, const char *fn, const uint32_t *users, size_t n_rows)
 {
@@ -164,11 +189,11 @@ static int check_users(const negs_sampler *s, const char *fn, const uint32_t *us
                             s->kind == NEGS_SAMPLER_EXPOSURE ? s->exposures : NULL};
     for (int i = 0; i < 2; i++) {
         if (!t[i]) continue;
-        for (size_t r = 0; r < n_rows; r++)
-            if (users[r] >= t[i]->n_users)
-                return negs_fail(NEGS_E_INVALID, "%s: users[%zu] = %u is not below the %u users of "
-                                 "the %s table", fn, r, users[r], t[i]->n_users,
-                                 i == 0 ? "positives" : "exposures");
+        size_t r = first_at_least(users, n_rows, t[i]->n_users);
+        if (r < n_rows)
+            return negs_fail(NEGS_E_INVALID, "%s: users[%zu] = %u is not below the %u users of "
+                             "the %s table", fn, r, users[r], t[i]->n_users,
+                             i == 0 ? "positives" : "exposures");
     }
     return NEGS_OK;
 }
@@ -259,10 +284,9 @@ int sp_check_rows(const negs_sampler *s, unsigned parts, const char *fn, size_t 
         return negs_fail(NEGS_E_INVALID, "%s: positives is NULL but a CATEGORY sampler needs each "
                          "row's positive", fn);
     if (users && (st = check_users(s, fn, users, n_rows)) != NEGS_OK) return st;
-    if (positives)
-        for (size_t r = 0; r < n_rows; r++)
-            if (positives[r] >= s->n_items)
-                return negs_fail(NEGS_E_INVALID, "%s: positives[%zu] = %u is not below n_items = %u",
-                                 fn, r, positives[r], s->n_items);
+    size_t r = positives ? first_at_least(positives, n_rows, s->n_items) : n_rows;
+    if (r < n_rows)
+        return negs_fail(NEGS_E_INVALID, "%s: positives[%zu] = %u is not below n_items = %u", fn, r,
+                         positives[r], s->n_items);
     return NEGS_OK;
 }

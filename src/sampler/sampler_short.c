@@ -22,13 +22,14 @@ int sp_short_ok(const negs_sampler *s, uint32_t k)
 
 void sp_short_cache_build(negs_sampler *s)
 {
-    free(s->short_logz);
-    s->short_logz = NULL;
+    free(s->short_users);
+    s->short_users = NULL;
     const negs_csr *p = s->positives;
     int popular = s->kind == NEGS_SAMPLER_POPULARITY && s->t.has_cat_tables && s->t.u_w;
     if (!p || !(popular || (s->kind == NEGS_SAMPLER_UNIFORM && !s->sup))) return;
-    double *lz = malloc((size_t)p->n_users * sizeof *lz);
-    if (!lz) return;
+    if (p->indptr[p->n_users] >> (64 - SR_LEN_BITS)) return; /* offsets beyond the packing */
+    sp_short_user *su = malloc((size_t)p->n_users * sizeof *su);
+    if (!su) return;
     for (uint32_t u = 0; u < p->n_users; u++) {
         /* sr_row_finish for a row of u whose positive is a known one (or absent) */
         sr_row q = {0};
@@ -36,9 +37,11 @@ void sp_short_cache_build(negs_sampler *s)
         q.len = p->indptr[u + 1] - p->indptr[u];
         q.a = &s->t.alias;
         int ok = sr_row_finish(&q, s, u, 0) && !q.utab;
-        lz[u] = ok ? log(q.z) : NAN;
+        uint64_t code = q.len < SR_LEN_CODE_MAX ? q.len : SR_LEN_CODE_MAX;
+        su[u].list = p->indptr[u] << SR_LEN_BITS | code;
+        su[u].logz = ok ? log(q.z) : NAN;
     }
-    s->short_logz = lz;
+    s->short_users = su;
 }
 
 int sp_general_row(const negs_sampler *s, const sp_scratch *scr, sp_rowgen *g, uint64_t step,

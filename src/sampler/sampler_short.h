@@ -19,6 +19,19 @@
  * a few times the list's size. */
 #define SR_LIST_MAX 64
 
+/* What a batch of short rows reads for a row's user (sampler_short.c builds one per user of
+ * the positives at each rebuild, 16 B, four to a cache line), so that a group of 16 rows
+ * gathers its users' set-up in a few vector loads instead of the offsets, sums and libm log of
+ * each row: */
+typedef struct sp_short_user {
+    uint64_t list; /* offset of the user's list in the positives table << 8 | min(length, 255) */
+    double logz;   /* log z of a row that excludes the known positives and no other item, NaN
+                    * when such a row needs the per-row code (exact draws, no eligible mass,
+                    * the user's own table) */
+} sp_short_user;
+#define SR_LEN_BITS 8
+#define SR_LEN_CODE_MAX 255u
+
 typedef struct sr_row {
     int mode;               /* SR_*: the test of the known positives */
     const uint64_t *bits;   /* the user's bitmap, or NULL */

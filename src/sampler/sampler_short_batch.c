@@ -20,7 +20,18 @@
 
 #define T5 NEGS_T5
 #define SR_G 16
-#define SR_STAGES 3
+/* Groups between stage 0 and stage 1 and between stage 1 and stage 2 (the prefetch distances
+ * of the users' records and of what their rows test), and the groups in flight. */
+#ifndef SR_D0
+#define SR_D0 1
+#endif
+#ifndef SR_D1
+#define SR_D1 1
+#endif
+#ifndef PFM
+#define PFM 2
+#endif
+#define SR_RING (SR_D0 + SR_D1 + 1)
 
 typedef struct sr_group {
     size_t r;        /* first row of the call */
@@ -30,6 +41,8 @@ typedef struct sr_group {
     uint32_t rej[SP_SHORT_MAX_K];           /* lanes whose candidate j is a Lemire rejection */
     uint64_t off[SR_G], len[SR_G];          /* each row's user: list in the positives table */
     unsigned char mode[SR_G];               /* and its SR_* test */
+    uint64_t ulist[SR_G];                   /* k = 1 with exclusion: the users' records */
+    double ulogz[SR_G];
 } sr_group;
 
 typedef struct sr_call {
@@ -41,6 +54,8 @@ typedef struct sr_call {
     uint32_t *out;
     float *logq;
     int popular, far, excl;
+    int excl1;          /* k = 1 with exclusion, from the users' records (excl_k1) */
+    uint32_t bits_min;  /* lists of at least this length are tested in the bitmaps (sr_mode) */
     unsigned nb, ncand; /* Philox blocks and candidates per row */
     uint32_t n, thr;    /* bound of the column draw and its Lemire threshold */
     double logk, log_total;
@@ -68,7 +83,9 @@ T5 static void stage_words(sr_call *c, sr_group *G, size_t r, unsigned n)
         sp_philox16v(rr.key, _mm512_set1_epi32((int)b), ctr1, rr.ctr[2], rr.ctr[3], v);
         for (int w = 0; w < 4; w++) _mm512_storeu_si512((void *)&G->w[b][w * SR_G], v[w]);
     }
-    if (c->excl) {
+    if (c->excl1) {
+        for (unsigned l = 0; l < n; l++) __builtin_prefetch(&s->short_users[c->users[r + l]]);
+    } else if (c->excl) {
         const uint64_t *ip = s->positives->indptr;
         for (unsigned l = 0; l < n; l++) {
             uint32_t u = c->users[r + l];
@@ -87,6 +104,61 @@ T5 static void stage_words(sr_call *c, sr_group *G, size_t r, unsigned n)
             uint32_t col[SR_G];
             _mm512_storeu_si512((void *)col, mh);
             for (unsigned l = 0; l < n; l++) __builtin_prefetch(&e[col[l]]);
+        }
+    }
+}
+
+/* The 16 bit codes of the users' list lengths (min(length, 255)) from their records. */
+T5 static inline __m512i len_codes(const uint64_t *ulist)
+{
+    const __m512i m = _mm512_set1_epi64(SR_LEN_CODE_MAX);
+    __m256i lo = _mm512_cvtepi64_epi32(_mm512_and_si512(_mm512_loadu_si512((const void *)ulist), m));
+    __m256i hi = _mm512_cvtepi64_epi32(_mm512_and_si512(_mm512_loadu_si512((const void *)(ulist + 8)), m));
+    return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+
+/* Stage 1 of k = 1 with exclusion: the group's user records (prefetched at stage 0) in four
+ * gathers, then what stage 2 will test prefetched: the lists (the lines of the list's first 64
+ * items) or, for users tested in their bitmaps, the words of the candidate and the positive. */
+T5 static void users_k1(const sr_call *c, sr_group *G)
+{
+    const negs_sampler *s = c->s;
+    const __mmask16 all = (__mmask16)((1u << G->n) - 1u);
+    __m512i uv = _mm512_maskz_loadu_epi32(all, c->users + G->r);
+    __m512i ilo = _mm512_slli_epi64(_mm512_cvtepu32_epi64(_mm512_castsi512_si256(uv)), 1);
+    __m512i ihi = _mm512_slli_epi64(_mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(uv, 1)), 1);
+    const void *base = (const void *)s->short_users;
+    const __mmask8 mlo = (__mmask8)all, mhi = (__mmask8)(all >> 8);
+    /* a record is two 8-byte words: list at 2u, logz at 2u + 1 */
+    _mm512_storeu_si512((void *)G->ulist, _mm512_mask_i64gather_epi64(_mm512_setzero_si512(), mlo, ilo, base, 8));
+    _mm512_storeu_si512((void *)(G->ulist + 8), _mm512_mask_i64gather_epi64(_mm512_setzero_si512(), mhi, ihi, base, 8));
+    const double *lzb = &s->short_users->logz;
+    _mm512_storeu_pd(G->ulogz, _mm512_mask_i64gather_pd(_mm512_setzero_pd(), mlo, ilo, lzb, 8));
+    _mm512_storeu_pd(G->ulogz + 8, _mm512_mask_i64gather_pd(_mm512_setzero_pd(), mhi, ihi, lzb, 8));
+    const uint32_t *ix = s->positives->indices;
+    for (unsigned l = 0; l < G->n; l++) {
+        uint32_t code = (uint32_t)(G->ulist[l] & SR_LEN_CODE_MAX);
+        if (code >= c->bits_min) {
+            const uint64_t *b = s->ubits + (size_t)c->users[G->r + l] * s->ubits_words;
+            __builtin_prefetch(b + (G->cand[0][l] >> 6));
+            if (c->positives) __builtin_prefetch(b + (c->positives[G->r + l] >> 6));
+        } else if (code <= SR_LIST_MAX) {
+            const uint32_t *list = ix + (G->ulist[l] >> SR_LEN_BITS);
+#if PFM == 1
+            __builtin_prefetch(list);
+#elif PFM == 2
+            __builtin_prefetch(list);
+            if (code > 16) __builtin_prefetch(list + 16);
+            if (code > 32) __builtin_prefetch(list + 32);
+            if (code > 48) __builtin_prefetch(list + 48);
+#elif PFM == 3
+            __builtin_prefetch(list, 0, 1);
+            if (code > 16) __builtin_prefetch(list + 16, 0, 1);
+            if (code > 32) __builtin_prefetch(list + 32, 0, 1);
+            if (code > 48) __builtin_prefetch(list + 48, 0, 1);
+#else
+            (void)list;
+#endif
         }
     }
 }
@@ -112,7 +184,9 @@ T5 static void stage_cands(sr_call *c, sr_group *G)
         }
         _mm512_storeu_si512((void *)G->cand[j], item);
     }
-    if (c->excl) {
+    if (c->excl1) {
+        users_k1(c, G);
+    } else if (c->excl) {
         /* what the row's test will read: its bitmap words or its list */
         const negs_csr *p = s->positives;
         for (unsigned l = 0; l < G->n; l++) {
@@ -260,13 +334,6 @@ T5 static unsigned plain_k1(const sr_call *c, const sr_group *G)
     return (unsigned)(all & ~ok);
 }
 
-/* Both halves of 16 lanes as 8 doubles each. */
-T5 static inline void pd_halves(__m512i v32, __m512d *lo, __m512d *hi)
-{
-    *lo = _mm512_cvtepu32_pd(_mm512_castsi512_si256(v32));
-    *hi = _mm512_cvtepu32_pd(_mm512_extracti64x4_epi64(v32, 1));
-}
-
 /* 16 floats from two halves of 8 doubles, each rounded once. */
 T5 static inline __m512 ps_of_halves(__m512d lo, __m512d hi)
 {
@@ -275,40 +342,116 @@ T5 static inline __m512 ps_of_halves(__m512d lo, __m512d hi)
         _mm256_castps_pd(_mm512_cvtpd_ps(hi)), 1));
 }
 
-/* Rows of k = 1 with the users' known positives excluded, 16 at a time. The per-user part of
- * sr_row_finish for a row whose positive is a known one (or absent) was done at rebuild:
- * short_logz[u] holds its log z, or NaN when such a row needs the scalar code (exact draws,
- * no eligible mass, the user's own table). Here the lists or bitmaps are tested lane by lane
- * (offsets and tests chosen at stage 1) and the rest is vector work. A lane that needs
- * anything else (a positive that is not a known one, a rejected or excluded first candidate)
- * is left to select_row, which redoes it from the start. Returns those lanes. */
+/* The load masks of the 16-item chunk at `from` of lists of `code` items (0 outside `lanes`). */
+T5 static inline __m256i chunk_masks(__m512i code, unsigned from, __mmask16 lanes)
+{
+    const __m512i one = _mm512_set1_epi32(1);
+    const __m512i f = _mm512_set1_epi32((int)from);
+    __m512i left = _mm512_min_epu32(_mm512_sub_epi32(_mm512_max_epu32(code, f), f), _mm512_set1_epi32(16));
+    __m512i m = _mm512_maskz_sub_epi32(lanes, _mm512_sllv_epi32(one, left), one);
+    return _mm512_cvtepi32_epi16(m);
+}
+
+/* The list test of excl_k1 for the lanes of `lanes` (lists of at most SR_LIST_MAX items):
+ * each lane's candidate and positive against its list, two masked chunks of 16 per lane
+ * (masks made for all lanes at once, so no branch on the length), two more for lists longer
+ * than 32. Sets the lanes' bits of *kc (candidate known) and *kp (positive known). */
+T5 static void lists_k1(const sr_call *c, const sr_group *G, __mmask16 lanes, __m512i code,
+                        __m512i pv, __mmask16 *kc, __mmask16 *kp)
+{
+    const uint32_t *ix = c->s->positives->indices;
+    uint16_t mk[4][SR_G];
+    unsigned char hc[SR_G], hp[SR_G];
+    const __mmask16 longer = (__mmask16)(lanes & _mm512_cmpgt_epu32_mask(code, _mm512_set1_epi32(32)));
+    for (unsigned q = 0; q < (longer ? 4u : 2u); q++)
+        _mm256_storeu_si256((__m256i *)(void *)mk[q], chunk_masks(code, 16 * q, lanes));
+    uint32_t pos[SR_G];
+    _mm512_storeu_si512((void *)pos, pv);
+    for (unsigned l = 0; l < SR_G; l++) {
+        const uint32_t *L = ix + (G->ulist[l] >> SR_LEN_BITS);
+        const __m512i vc = _mm512_set1_epi32((int)G->cand[0][l]), vp = _mm512_set1_epi32((int)pos[l]);
+        const __mmask16 m0 = mk[0][l], m1 = mk[1][l];
+        const __m512i a0 = _mm512_maskz_loadu_epi32(m0, L), a1 = _mm512_maskz_loadu_epi32(m1, L + 16);
+        __mmask16 c0 = _mm512_mask_cmpeq_epi32_mask(m0, a0, vc), c1 = _mm512_mask_cmpeq_epi32_mask(m1, a1, vc);
+        __mmask16 p0 = _mm512_mask_cmpeq_epi32_mask(m0, a0, vp), p1 = _mm512_mask_cmpeq_epi32_mask(m1, a1, vp);
+        hc[l] = (unsigned char)((c0 | c1) != 0);
+        hp[l] = (unsigned char)((p0 | p1) != 0);
+    }
+    for (unsigned m = longer; m; m &= m - 1u) {
+        const unsigned l = (unsigned)__builtin_ctz(m);
+        const uint32_t *L = ix + (G->ulist[l] >> SR_LEN_BITS) + 32;
+        const __m512i vc = _mm512_set1_epi32((int)G->cand[0][l]), vp = _mm512_set1_epi32((int)pos[l]);
+        const __mmask16 m2 = mk[2][l], m3 = mk[3][l];
+        const __m512i a2 = _mm512_maskz_loadu_epi32(m2, L), a3 = _mm512_maskz_loadu_epi32(m3, L + 16);
+        __mmask16 c2 = _mm512_mask_cmpeq_epi32_mask(m2, a2, vc), c3 = _mm512_mask_cmpeq_epi32_mask(m3, a3, vc);
+        __mmask16 p2 = _mm512_mask_cmpeq_epi32_mask(m2, a2, vp), p3 = _mm512_mask_cmpeq_epi32_mask(m3, a3, vp);
+        hc[l] |= (unsigned char)((c2 | c3) != 0);
+        hp[l] |= (unsigned char)((p2 | p3) != 0);
+    }
+    const __m512i zero = _mm512_setzero_si512();
+    *kc |= (__mmask16)(lanes & _mm512_cmpneq_epi32_mask(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)hc)), zero));
+    *kp |= (__mmask16)(lanes & _mm512_cmpneq_epi32_mask(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)hp)), zero));
+}
+
+/* Rows of k = 1 with the users' known positives excluded, 16 at a time, from the records
+ * gathered at stage 1: the part of sr_row_finish for a row whose positive is a known one (or
+ * absent) was done at rebuild (the record's log z, NaN when such a row needs the per-row code:
+ * exact draws, no eligible mass, the user's own table). The candidate and the positive are
+ * tested together: in the bitmaps by two gathers for the whole group, in the lists by masked
+ * compares of each lane's list (at most SR_LIST_MAX items, no branch on the length below 32),
+ * by binary search for a longer list without a bitmap. A lane is finished here when its
+ * positive is a known one (or absent) and its candidate is neither a Lemire rejection nor
+ * excluded; any other lane (a positive not in the list, a rejected first candidate, NaN) is
+ * left to select_row, which redoes it from the start. Returns those lanes. */
 T5 static unsigned excl_k1(const sr_call *c, const sr_group *G)
 {
     const negs_sampler *s = c->s;
-    const uint32_t *ix = s->positives->indices;
+    const negs_csr *p = s->positives;
     const unsigned n = G->n;
+    const size_t r = G->r;
     const __mmask16 all = (__mmask16)((1u << n) - 1u);
     const int has_pos = c->positives != NULL;
-    __m512i item = _mm512_loadu_si512((const void *)G->cand[0]);
-    uint32_t known_any = 0;
-    for (unsigned l = 0; l < n; l++) {
-        sr_row q;
-        q.mode = G->mode[l];
-        q.len = G->len[l];
-        q.list = ix + G->off[l];
-        q.bits = s->ubits ? s->ubits + (size_t)c->users[G->r + l] * s->ubits_words : NULL;
-        /* the positive must be a known one and the candidate must not */
-        int bad = known(&q, G->cand[0][l]) || (has_pos && !known(&q, c->positives[G->r + l]));
-        known_any |= (uint32_t)bad << l;
+    const __m512i item = _mm512_loadu_si512((const void *)G->cand[0]);
+    const __m512i pv = has_pos ? _mm512_maskz_loadu_epi32(all, c->positives + r) : _mm512_setzero_si512();
+    const __m512i code = len_codes(G->ulist);
+    const __mmask16 bits = (__mmask16)(_mm512_cmpge_epu32_mask(code, _mm512_set1_epi32((int)c->bits_min)) & all);
+    const __mmask16 list = (__mmask16)(_mm512_cmple_epu32_mask(code, _mm512_set1_epi32(SR_LIST_MAX)) & all & ~bits);
+    const __mmask16 search = (__mmask16)(all & ~bits & ~list);
+    __mmask16 kc = 0, kp = has_pos ? 0 : all; /* candidate known; positive known (or none) */
+    if (bits) {
+        /* bit i of a user's bitmap is bit i % 32 of its 32-bit word i / 32 */
+        const int *b32 = (const int *)(const void *)s->ubits;
+        const __m512i uv = _mm512_maskz_loadu_epi32(bits, c->users + r);
+        const __m512i wpu = _mm512_set1_epi64((long long)(2 * s->ubits_words));
+        const __m512i ulo = _mm512_mul_epu32(_mm512_cvtepu32_epi64(_mm512_castsi512_si256(uv)), wpu);
+        const __m512i uhi = _mm512_mul_epu32(_mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(uv, 1)), wpu);
+        const __m512i one = _mm512_set1_epi32(1), b31 = _mm512_set1_epi32(31);
+        for (int t = 0; t < 1 + has_pos; t++) {
+            const __m512i v = t ? pv : item, wi = _mm512_srli_epi32(v, 5);
+            __m512i ilo = _mm512_add_epi64(ulo, _mm512_cvtepu32_epi64(_mm512_castsi512_si256(wi)));
+            __m512i ihi = _mm512_add_epi64(uhi, _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(wi, 1)));
+            __m256i glo = _mm512_mask_i64gather_epi32(_mm256_setzero_si256(), (__mmask8)bits, ilo, b32, 4);
+            __m256i ghi = _mm512_mask_i64gather_epi32(_mm256_setzero_si256(), (__mmask8)(bits >> 8), ihi, b32, 4);
+            __m512i g = _mm512_inserti64x4(_mm512_castsi256_si512(glo), ghi, 1);
+            __mmask16 hit = _mm512_mask_test_epi32_mask(bits, _mm512_srlv_epi32(g, _mm512_and_si512(v, b31)), one);
+            if (t) kp |= hit;
+            else kc |= hit;
+        }
     }
-    __mmask16 ok = (__mmask16)(all & ~G->rej[0] & ~known_any);
-    __m512i uv = _mm512_maskz_loadu_epi32(all, c->users + G->r);
-    __m512i u_lo = _mm512_cvtepu32_epi64(_mm512_castsi512_si256(uv));
-    __m512i u_hi = _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(uv, 1));
-    __m512d lz_lo = _mm512_mask_i64gather_pd(_mm512_setzero_pd(), (__mmask8)ok, u_lo, s->short_logz, 8);
-    __m512d lz_hi = _mm512_mask_i64gather_pd(_mm512_setzero_pd(), (__mmask8)(ok >> 8), u_hi, s->short_logz, 8);
-    ok &= (__mmask16)(_mm512_cmp_pd_mask(lz_lo, lz_lo, _CMP_ORD_Q) |
-                      ((unsigned)_mm512_cmp_pd_mask(lz_hi, lz_hi, _CMP_ORD_Q) << 8));
+    if (list) lists_k1(c, G, list, code, pv, &kc, &kp);
+    for (unsigned m = search; m; m &= m - 1u) {
+        const unsigned l = (unsigned)__builtin_ctz(m);
+        const uint32_t u = c->users[r + l];
+        const uint64_t off = p->indptr[u], len = p->indptr[u + 1] - off;
+        kc |= (__mmask16)((unsigned)negs_sorted_contains(p->indices + off, len, G->cand[0][l]) << l);
+        if (has_pos)
+            kp |= (__mmask16)((unsigned)negs_sorted_contains(p->indices + off, len, c->positives[r + l]) << l);
+    }
+    const __m512d lz_lo = _mm512_loadu_pd(G->ulogz), lz_hi = _mm512_loadu_pd(G->ulogz + 8);
+    const __mmask16 ordered = (__mmask16)(_mm512_cmp_pd_mask(lz_lo, lz_lo, _CMP_ORD_Q) |
+                                          ((unsigned)_mm512_cmp_pd_mask(lz_hi, lz_hi, _CMP_ORD_Q) << 8));
+    /* the positive must be a known one (or absent) and the candidate must not */
+    const __mmask16 ok = (__mmask16)(all & ~G->rej[0] & ~kc & kp & ordered);
     if (c->logq) {
         const __m512d logk = _mm512_set1_pd(c->logk);
         __m512d lk_lo = _mm512_sub_pd(logk, lz_lo), lk_hi = _mm512_sub_pd(logk, lz_hi);
@@ -324,9 +467,9 @@ T5 static unsigned excl_k1(const sr_call *c, const sr_group *G)
         } else {
             f = ps_of_halves(lk_lo, lk_hi);
         }
-        _mm512_mask_storeu_ps(c->logq + G->r, ok, f);
+        _mm512_mask_storeu_ps(c->logq + r, ok, f);
     }
-    _mm512_mask_storeu_epi32(c->out + G->r, ok, item);
+    _mm512_mask_storeu_epi32(c->out + r, ok, item);
     return (unsigned)(all & ~ok);
 }
 
@@ -335,7 +478,7 @@ T5 static int stage_select(sr_call *c, const sr_group *G, size_t *bad_row, sp_ro
     const negs_sampler *s = c->s;
     unsigned todo = (1u << G->n) - 1u;
     if (c->plain && c->k == 1) todo = plain_k1(c, G);
-    else if (c->excl && c->k == 1 && s->short_logz) todo = excl_k1(c, G);
+    else if (c->excl1) todo = excl_k1(c, G);
     for (unsigned l = 0; l < G->n; l++) {
         if (!((todo >> l) & 1u) || select_row(c, G, l)) continue;
         size_t r = G->r + l;
@@ -400,6 +543,13 @@ T5 static int short_batch_avx512(const negs_sampler *s, const sp_scratch *scr, u
     c.logq = logq;
     c.popular = s->kind == NEGS_SAMPLER_POPULARITY;
     c.excl = s->positives && s->exclude && users;
+    c.excl1 = c.excl && k == 1 && s->short_users;
+    /* sr_mode: the bitmap for lists of at least words / 2 items or longer than SR_LIST_MAX */
+    c.bits_min = SR_LEN_CODE_MAX + 1; /* no bitmaps: never */
+    if (s->ubits) {
+        size_t half = s->ubits_words / 2 + (s->ubits_words & 1);
+        c.bits_min = half < SR_LIST_MAX + 1 ? (uint32_t)half : SR_LIST_MAX + 1;
+    }
     c.nb = ((c.popular ? 2 * k : k) + 2 + 3) / 4;
     c.ncand = c.popular ? 2 * c.nb : 4 * c.nb;
     c.n = c.popular ? s->t.alias.n : s->n_items;
@@ -410,25 +560,22 @@ T5 static int short_batch_avx512(const negs_sampler *s, const sp_scratch *scr, u
     c.plain = !users && !positives;
     c.plain_lk = c.logk - c.log_total; /* z is the full mass */
     sp_rowgen_init(&c.g, s->rows_gen);
-    sr_group ring[SR_STAGES];
-    /* group t lives in ring[t % SR_STAGES]; stage 0 of group t + 2 and stage 1 of group t + 1
-     * run before stage 2 of group t */
+    sr_group ring[SR_RING];
+    /* group t lives in ring[t % SR_RING]; at step i, stage 0 runs on group i, stage 1 on group
+     * i - SR_D0 and stage 2 on group i - SR_D0 - SR_D1 */
     size_t next = r0, made = 0;
-    for (; made < SR_STAGES - 1 && next < r1; made++) {
-        unsigned n = group_rows(s, next, r1);
-        stage_words(&c, &ring[made], next, n);
-        next += n;
-    }
-    if (made > 0) stage_cands(&c, &ring[0]);
-    for (size_t t = 0; t < made; t++) {
+    for (size_t i = 0;; i++) {
         if (next < r1) {
             unsigned n = group_rows(s, next, r1);
-            stage_words(&c, &ring[made % SR_STAGES], next, n);
+            stage_words(&c, &ring[i % SR_RING], next, n);
             next += n;
             made++;
         }
-        if (t + 1 < made) stage_cands(&c, &ring[(t + 1) % SR_STAGES]);
-        int st = stage_select(&c, &ring[t % SR_STAGES], bad_row, bad);
+        if (i >= SR_D0 && i - SR_D0 < made) stage_cands(&c, &ring[(i - SR_D0) % SR_RING]);
+        if (i < SR_D0 + SR_D1) continue;
+        size_t t = i - SR_D0 - SR_D1;
+        if (t >= made) break;
+        int st = stage_select(&c, &ring[t % SR_RING], bad_row, bad);
         if (st) return st;
     }
     return NEGS_OK;
