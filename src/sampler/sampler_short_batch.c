@@ -1,16 +1,19 @@
 /* Short rows in groups of 16 consecutive rows (AVX-512). A row of one draw costs little more
  * than its memory accesses, so the per-row work is spread over a group and the accesses of
- * later groups are started early, in three stages run two groups apart:
+ * later groups are started early, in three stages run a group apart:
  *   0. the group's Philox words (one 16-lane pass per block, the rows' streams side by side);
- *      its users' offsets and sums, and, for tables beyond the caches, the alias entries its
- *      first candidates will read, are prefetched;
+ *      its users' offsets and sums (for k = 1 with exclusion: their 16-byte records), and, for
+ *      tables beyond the caches, the alias entries its first candidates will read, are
+ *      prefetched;
  *   1. its first k candidates for all 16 rows at once (Lemire column, gathered alias entries);
  *      the exclusion data they will test (bitmap words, the users' lists) and their log
- *      weights are prefetched;
+ *      weights are prefetched (k = 1 with exclusion: after gathering the users' records);
  *   2. each row takes its candidates in order, skipping Lemire rejections and excluded items,
  *      exactly as the per-row loop of sampler_short.c (further candidates are computed from
  *      the words one at a time); a row that needs more than its preloaded words, or the exact
- *      draw, is redone by the general path. So the output is the general path's, bit for bit. */
+ *      draw, is redone by the general path. So the output is the general path's, bit for bit.
+ *      Rows of k = 1 are first finished 16 at a time (plain_k1, excl_k1); only the lanes those
+ *      cannot finish go through the per-row steps. */
 #include "sampler_short.h"
 
 #if defined(__GNUC__) && defined(__x86_64__)
@@ -22,15 +25,8 @@
 #define SR_G 16
 /* Groups between stage 0 and stage 1 and between stage 1 and stage 2 (the prefetch distances
  * of the users' records and of what their rows test), and the groups in flight. */
-#ifndef SR_D0
 #define SR_D0 1
-#endif
-#ifndef SR_D1
 #define SR_D1 1
-#endif
-#ifndef PFM
-#define PFM 2
-#endif
 #define SR_RING (SR_D0 + SR_D1 + 1)
 
 typedef struct sr_group {
@@ -144,21 +140,10 @@ T5 static void users_k1(const sr_call *c, sr_group *G)
             if (c->positives) __builtin_prefetch(b + (c->positives[G->r + l] >> 6));
         } else if (code <= SR_LIST_MAX) {
             const uint32_t *list = ix + (G->ulist[l] >> SR_LEN_BITS);
-#if PFM == 1
-            __builtin_prefetch(list);
-#elif PFM == 2
             __builtin_prefetch(list);
             if (code > 16) __builtin_prefetch(list + 16);
             if (code > 32) __builtin_prefetch(list + 32);
             if (code > 48) __builtin_prefetch(list + 48);
-#elif PFM == 3
-            __builtin_prefetch(list, 0, 1);
-            if (code > 16) __builtin_prefetch(list + 16, 0, 1);
-            if (code > 32) __builtin_prefetch(list + 32, 0, 1);
-            if (code > 48) __builtin_prefetch(list + 48, 0, 1);
-#else
-            (void)list;
-#endif
         }
     }
 }
