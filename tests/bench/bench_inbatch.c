@@ -6,6 +6,8 @@
  *     threads: idle pool threads sleep after a short spin, so it is about the work done)
  *   bench_inbatch case B M DIM THREADS REPS bf16 -> NEGS_PRECISION_BF16 against fp32 (see
  *     bf16_vs_fp32)
+ *   bench_inbatch case B M DIM THREADS REPS bf16-only -> the first form's line for the bf16
+ *     call alone (e.g. under perf record, to profile the bf16 path without fp32 calls)
  *   bench_inbatch peak16 THREADS               -> measured bf16 peak (vdpbf16ps, 64 flops per
  *     512-bit instruction) in GFLOP/s, "wall cpu" as for peak; "0 0" without AVX512-BF16
  *   bench_inbatch peak THREADS                 -> measured fp32 FMA peak in GFLOP/s (512-bit
@@ -446,6 +448,8 @@ int main(int argc, char **argv)
     if (getenv("BENCH_SCALAR")) negs_loss_set_param(l, NEGS_LP_FORCE_SCALAR, 1);
     if (argc > 7 && !strcmp(argv[7], "bf16")) /* its own warm-ups, interleaved */
         return bf16_vs_fp32(l, b, m, dim, u, v, lq, items, reps, du, dv);
+    if (argc > 7 && !strcmp(argv[7], "bf16-only"))
+        negs_loss_set_param(l, NEGS_LP_PRECISION, NEGS_PRECISION_BF16);
     double c0 = cpu_now(), t0 = now();
     int rc = negs_loss_inbatch(l, b, m, dim, u, v, lq, items, NULL, &loss, du, dv); /* warm */
     double best = reps == 0 ? now() - t0 : 1e30;
