@@ -175,43 +175,54 @@ static uint16_t g_bits(float x)
 
 /* The native table's G pairs (where the CPU has one): each entry e s (one float rounding, the
  * tile's factor), the target column + ta or set to ta, rounded as negs_bf16_bits but for
- * subnormals, in the documented places of both layouts; an odd end's partner row 0; either
- * layout skipped when not asked for. */
+ * subnormals, in the documented slots of the rows' own storage (negs_bf16_row_slot,
+ * negs_bf16_col_slot); an odd end's partner row 0 (its storage holds only the pairs across
+ * rows); either layout's slots untouched when not asked for. */
 static void native_pairs_case(const negs_bf16_kernels *hw, int set, int odd, int rows, int cols)
 {
-    size_t npad = 320;
-    float *e = rand_f(2 * npad, 0, 1.5), s[2][3] = {{0.37f, -1.3f, 2.1e-3f}, {1.0f, 0.5f, -7.0f}};
+    size_t npad = 320, ldg = npad + 16;
+    float *e = rand_f(2 * ldg, 0, 1.5), s[2][3] = {{0.37f, -1.3f, 2.1e-3f}, {1.0f, 0.5f, -7.0f}};
     e[5] = 0.0f, e[6] = -0.0f, e[7] = 1e-39f, e[8] = 3e38f, e[9] = -2e-39f; /* subnormals: */
-    e[npad + 200] = 1e-37f;                                     /* signed zeros */
-    uint32_t *wr = malloc(2 * (npad / 2) * 4), *wc = malloc(npad * 4);
-    memset(wr, 0xab, 2 * (npad / 2) * 4);
-    memset(wc, 0xab, npad * 4);
+    e[ldg + 200] = 1e-37f;                                      /* signed zeros */
+    float *orig = malloc(2 * ldg * 4);
+    memcpy(orig, e, 2 * ldg * 4);
     negs_bf16_grow g[2];
     for (int k = 0; k < 2; k++) {
-        g[k].e = e + k * npad;
-        g[k].s = s[k];
+        g[k].e = e + k * ldg;
+        g[k].s = k && odd ? NULL : s[k];
         g[k].tc = k ? 131 : 17;
         g[k].ta = k ? -0.25f : 0.125f;
-        g[k].row = rows ? wr + k * (npad / 2) : NULL;
     }
-    hw->g_pairs(&g[0], odd ? NULL : &g[1], set, npad, cols ? wc : NULL);
+    hw->g_pairs(&g[0], &g[1], set, npad, rows, cols);
     uint16_t want[2][320];
     for (int k = 0; k < 2; k++)
         for (size_t c = 0; c < npad; c++) {
-            float x = e[k * npad + c] * s[k][c / 128];
+            float x = orig[k * ldg + c] * s[k][c / 128];
             if (c == g[k].tc) x = set ? g[k].ta : x + g[k].ta;
             want[k][c] = k && odd ? 0u : g_bits(x);
         }
-    for (int k = 0; k < 2; k++) /* row 1 untouched at an odd end */
-        for (size_t q = 0; q < npad / 2; q++)
-            assert_int_equal(wr[k * (npad / 2) + q],
-                             rows && !(k && odd)
-                                 ? ((uint32_t)want[k][2 * q] | (uint32_t)want[k][2 * q + 1] << 16)
-                                 : 0xababababu);
-    for (size_t c = 0; c < npad; c++)
-        assert_int_equal(wc[c], cols ? ((uint32_t)want[0][c] | (uint32_t)want[1][c] << 16)
-                                     : 0xababababu);
-    free(e), free(wr), free(wc);
+    uint32_t *slot = (uint32_t *)(void *)e, *was = (uint32_t *)(void *)orig;
+    int mark[2 * 336] = {0}; /* slots the pairs own */
+    for (int k = 0; k < 2; k++)
+        for (size_t q = 0; q < npad / 2; q++) {
+            size_t at = k * ldg + negs_bf16_row_slot(q);
+            mark[at] = 1;
+            if (rows && !(k && odd))
+                assert_int_equal(slot[at], (uint32_t)want[k][2 * q] |
+                                               (uint32_t)want[k][2 * q + 1] << 16);
+            else
+                assert_int_equal(slot[at], was[at]);
+        }
+    for (size_t c = 0; c < npad; c++) {
+        size_t at = negs_bf16_col_slot(c, ldg);
+        assert_int_equal(mark[at], 0);
+        mark[at] = 1;
+        assert_int_equal(slot[at], cols ? ((uint32_t)want[0][c] | (uint32_t)want[1][c] << 16)
+                                        : was[at]);
+    }
+    for (size_t at = 0; at < 2 * ldg; at++) /* the rows' padding: untouched */
+        if (!mark[at]) assert_int_equal(slot[at], was[at]);
+    free(e), free(orig);
 }
 
 static void test_native_pairs(void **state)

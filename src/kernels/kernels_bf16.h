@@ -54,16 +54,32 @@ void negs_bf16_col_panels(const uint32_t *pairs, size_t rows, size_t dim, size_t
 
 #define NEGS_BF16_TILE 128 /* the columns g_pairs' factors s cover (NEGS_IB_COLS) */
 
+/* G's pairs in the place of its exponentials (the row group's buffer, rows of ldg floats):
+ * for rows r, r + 1 (r even) and each 32-column block c, row r's slots [c, c + 16) hold row
+ * r's pairs along the columns (pair (c + 2q, c + 2q + 1) in slot c + q) and row r + 1's slots
+ * [c, c + 16) row r + 1's; row r's slots [c + 16, c + 32) hold the pairs across the two rows
+ * (low half row r's) of columns c .. c + 15, row r + 1's those of columns c + 16 .. c + 31.
+ * Pair q of a row along the columns is at slot negs_bf16_row_slot(q); the pair across rows
+ * of column j at negs_bf16_col_slot(j, ldg) from row r's start. */
+static inline size_t negs_bf16_row_slot(size_t q)
+{
+    return q / 16 * 32 + q % 16;
+}
+static inline size_t negs_bf16_col_slot(size_t j, size_t ldg)
+{
+    return (j % 32 >= 16 ? ldg : 0) + j / 32 * 32 + 16 + j % 16;
+}
+
 /* One row of G for g_pairs: G_c = e[c] * s[c / 128] (one float rounding, as
  * negs_kernels.scale), then at the target column tc: G + ta, or ta when `set` (the debiased
  * weights); each G_c rounded to bf16 as negs_bf16_bits but a subnormal float becomes a zero of
- * its sign (vcvtne2ps2bf16). */
+ * its sign (vcvtne2ps2bf16). s = NULL: a row of zeros (the row past an odd end; e its
+ * storage, not read). */
 typedef struct negs_bf16_grow {
-    const float *e; /* npad entries */
+    float *e;       /* npad entries, replaced by the pairs */
     const float *s; /* one factor per NEGS_BF16_TILE columns */
     size_t tc;
     float ta;
-    uint32_t *row; /* the row's pairs along the columns (pair q: columns 2q, 2q + 1), or NULL */
 } negs_bf16_grow;
 
 /* The native bf16 products, one table per instruction set. */
@@ -74,15 +90,16 @@ typedef struct negs_bf16_kernels {
      * panels (negs_bf16_pack_*_panels). */
     void (*scores)(const uint32_t *a, size_t np, const uint32_t *b, size_t nq, size_t kp,
                    float *s, size_t lds);
-    /* acc[i * ldacc + k] += sum over pairs t < nt, in order, of w[i * wsi + t * wst] (a pair
-     * of weights) times x[t * dim + k] (a pair of rows' entries), for i < ni, k < dim. */
-    void (*accum)(float *acc, size_t ldacc, size_t ni, const uint32_t *w, size_t wsi,
-                  size_t wst, const uint32_t *x, size_t nt, size_t dim);
-    /* Rows r0 and r1 (NULL: a row of zeros) of G, made from their exponentials, rounded and
-     * paired in one pass for c < npad (a multiple of 32): along each row into its `row`, and,
-     * unless col is NULL, across the two rows into col[c] (low half r0's). */
+    /* acc[i * ldacc + k] += sum over pairs t < nt, in order, of w[i][wt(t)] (a pair of
+     * weights) times x[t * dim + k] (a pair of rows' entries), for i < ni, k < dim; wt(t) =
+     * t * wst, or with wst = 0 negs_bf16_row_slot(t) (a row of G's pairs in place). */
+    void (*accum)(float *acc, size_t ldacc, size_t ni, const uint32_t *const *w, size_t wst,
+                  const uint32_t *x, size_t nt, size_t dim);
+    /* Rows r0 and r1 of G made from their exponentials, rounded and paired in one pass for
+     * c < npad (a multiple of 32), in place (see negs_bf16_row_slot): the pairs along each row
+     * when `rows`, across the two when `cols`. */
     void (*g_pairs)(const struct negs_bf16_grow *r0, const struct negs_bf16_grow *r1, int set,
-                    size_t npad, uint32_t *col);
+                    size_t npad, int rows, int cols);
     /* negs_bf16_pack_row_pairs (the same bits and return value) for finite x. */
     size_t (*row_pairs)(const float *x, size_t rows, size_t dim, uint32_t *out);
 } negs_bf16_kernels;

@@ -71,7 +71,7 @@ INL TBF void stf(float *p, int last, int masked, __mmask16 tail, __m512 x)
 }
 
 /* ni x nv accumulators kept in registers over the whole pair loop. */
-INL TBF void accum_block(float *acc, size_t ldacc, const uint32_t *w, size_t wsi, size_t wst,
+INL TBF void accum_block(float *acc, size_t ldacc, const uint32_t *const *w, size_t wst,
                          const uint32_t *x, size_t ldx, size_t nt, const int nv, const int ni,
                          const int masked, __mmask16 tail)
 {
@@ -88,11 +88,13 @@ INL TBF void accum_block(float *acc, size_t ldacc, const uint32_t *w, size_t wsi
     for (size_t t = 0; t < nt; t++) {
         __m512bh wt[12];
         const uint32_t *xt = x + t * ldx;
-        /* weights a row apart (dV's G pairs, one line per t): fetched 16 steps ahead, as no
-         * hardware prefetcher follows a stride of pages */
-        if (wst > 16) __builtin_prefetch(w + (t + 16) * wst, 0, 3);
+        /* wst = 0: a row of G paired in place, 16 pairs in every 32 slots */
+        size_t at = wst ? t * wst : (t >> 4 << 5) + (t & 15);
+        /* weights rows apart (dV's, one line per t): fetched 16 steps ahead, as no hardware
+         * prefetcher follows a stride of pages */
+        if (wst > 16) __builtin_prefetch(w[0] + (t + 16) * wst, 0, 3);
 #pragma GCC unroll 12
-        for (int i = 0; i < ni; i++) wt[i] = (__m512bh)_mm512_set1_epi32((int)w[i * wsi + t * wst]);
+        for (int i = 0; i < ni; i++) wt[i] = (__m512bh)_mm512_set1_epi32((int)w[i][at]);
 #pragma GCC unroll 4
         for (int v = 0; v < nv; v++) {
             __m512bh xv = ldp(xt + 16 * v, v == nv - 1, masked, tail);
@@ -108,25 +110,21 @@ INL TBF void accum_block(float *acc, size_t ldacc, const uint32_t *w, size_t wsi
 }
 
 #define ACCUM_NV(NV, NI)                                                                     \
-    TBF static void accum_nv##NV(float *acc, size_t ldacc, size_t ni, const uint32_t *w,       \
-                                 size_t wsi, size_t wst, const uint32_t *x, size_t ldx,        \
-                                 size_t nt, int masked, __mmask16 tail)                        \
+    TBF static void accum_nv##NV(float *acc, size_t ldacc, size_t ni, const uint32_t *const *w, \
+                                 size_t wst, const uint32_t *x, size_t ldx, size_t nt,         \
+                                 int masked, __mmask16 tail)                                   \
     {                                                                                          \
         size_t i = 0;                                                                          \
         if (masked) {                                                                          \
             for (; i + (NI) <= ni; i += (NI))                                                  \
-                accum_block(acc + i * ldacc, ldacc, w + i * wsi, wsi, wst, x, ldx, nt, NV, NI, \
-                            1, tail);                                                          \
+                accum_block(acc + i * ldacc, ldacc, w + i, wst, x, ldx, nt, NV, NI, 1, tail);  \
             for (; i < ni; i++)                                                                \
-                accum_block(acc + i * ldacc, ldacc, w + i * wsi, wsi, wst, x, ldx, nt, NV, 1,  \
-                            1, tail);                                                          \
+                accum_block(acc + i * ldacc, ldacc, w + i, wst, x, ldx, nt, NV, 1, 1, tail);   \
         } else {                                                                               \
             for (; i + (NI) <= ni; i += (NI))                                                  \
-                accum_block(acc + i * ldacc, ldacc, w + i * wsi, wsi, wst, x, ldx, nt, NV, NI, \
-                            0, tail);                                                          \
+                accum_block(acc + i * ldacc, ldacc, w + i, wst, x, ldx, nt, NV, NI, 0, tail);  \
             for (; i < ni; i++)                                                                \
-                accum_block(acc + i * ldacc, ldacc, w + i * wsi, wsi, wst, x, ldx, nt, NV, 1,  \
-                            0, tail);                                                          \
+                accum_block(acc + i * ldacc, ldacc, w + i, wst, x, ldx, nt, NV, 1, 0, tail);   \
         }                                                                                      \
     }
 ACCUM_NV(1, 12)
@@ -134,7 +132,7 @@ ACCUM_NV(2, 12)
 ACCUM_NV(3, 8)
 ACCUM_NV(4, 6)
 
-TBF static void accum_bf16(float *acc, size_t ldacc, size_t ni, const uint32_t *w, size_t wsi,
+TBF static void accum_bf16(float *acc, size_t ldacc, size_t ni, const uint32_t *const *w,
                            size_t wst, const uint32_t *x, size_t nt, size_t dim)
 {
     /* Chunks of up to 64 entries (4 vectors): 6 rows x 4 vectors of accumulators plus 4 of x
@@ -147,10 +145,10 @@ TBF static void accum_bf16(float *acc, size_t ldacc, size_t ni, const uint32_t *
         float *ac = acc + k0;
         const uint32_t *xc = x + k0;
         switch (nv) {
-        case 1: accum_nv1(ac, ldacc, ni, w, wsi, wst, xc, dim, nt, masked, tail); break;
-        case 2: accum_nv2(ac, ldacc, ni, w, wsi, wst, xc, dim, nt, masked, tail); break;
-        case 3: accum_nv3(ac, ldacc, ni, w, wsi, wst, xc, dim, nt, masked, tail); break;
-        default: accum_nv4(ac, ldacc, ni, w, wsi, wst, xc, dim, nt, masked, tail); break;
+        case 1: accum_nv1(ac, ldacc, ni, w, wst, xc, dim, nt, masked, tail); break;
+        case 2: accum_nv2(ac, ldacc, ni, w, wst, xc, dim, nt, masked, tail); break;
+        case 3: accum_nv3(ac, ldacc, ni, w, wst, xc, dim, nt, masked, tail); break;
+        default: accum_nv4(ac, ldacc, ni, w, wst, xc, dim, nt, masked, tail); break;
         }
     }
 }
@@ -167,34 +165,38 @@ INL TBF __m512 g16(const negs_bf16_grow *r, size_t c, __m512 s, int set)
     return x;
 }
 
-/* G's pairs in one pass over the exponentials: vcvtne2ps2bf16 rounds to nearest even as
- * negs_bf16_bits does, except that it takes subnormal floats as 0 (vdpbf16ps would take a
- * subnormal bf16 as 0 anyway); vpermw interleaves two rows' bf16 into pairs across them. */
+/* G's pairs in one pass over the exponentials, in their place (NEGS_BF16_G_INPLACE): each
+ * block of 32 columns is read into registers before its slots are written. vcvtne2ps2bf16
+ * rounds to nearest even as negs_bf16_bits does, except that it takes subnormal floats as 0
+ * (vdpbf16ps would take a subnormal bf16 as 0 anyway); vpermw interleaves two rows' bf16 into
+ * pairs across them. */
 TBF static void g_pairs_bf16(const negs_bf16_grow *r0, const negs_bf16_grow *r1, int set,
-                             size_t npad, uint32_t *col)
+                             size_t npad, int rows, int cols)
 {
     /* (a_0, b_0, a_1, b_1, ...) from (a_0 .. a_15, b_0 .. b_15) */
     const __m512i idx = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9,
                                          24, 8, 23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1,
                                          16, 0);
     const __m512 zero = _mm512_setzero_ps();
+    float *o0 = r0->e, *o1 = r1->e;
+    int live1 = r1->s != NULL;
     for (size_t c0 = 0; c0 < npad; c0 += NEGS_BF16_TILE) {
         size_t c1 = npad - c0 < NEGS_BF16_TILE ? npad : c0 + NEGS_BF16_TILE;
         __m512 s0 = _mm512_set1_ps(r0->s[c0 / NEGS_BF16_TILE]);
-        __m512 s1 = r1 ? _mm512_set1_ps(r1->s[c0 / NEGS_BF16_TILE]) : zero;
+        __m512 s1 = live1 ? _mm512_set1_ps(r1->s[c0 / NEGS_BF16_TILE]) : zero;
         for (size_t c = c0; c < c1; c += 32) {
             __m512 a0 = g16(r0, c, s0, set), b0 = g16(r0, c + 16, s0, set);
             __m512 a1 = zero, b1 = zero;
-            if (r1) a1 = g16(r1, c, s1, set), b1 = g16(r1, c + 16, s1, set);
-            if (r0->row)
-                _mm512_storeu_si512(r0->row + c / 2, (__m512i)_mm512_cvtne2ps_pbh(b0, a0));
-            if (r1 && r1->row)
-                _mm512_storeu_si512(r1->row + c / 2, (__m512i)_mm512_cvtne2ps_pbh(b1, a1));
-            if (col) {
+            if (live1) a1 = g16(r1, c, s1, set), b1 = g16(r1, c + 16, s1, set);
+            if (rows) {
+                _mm512_storeu_si512(o0 + c, (__m512i)_mm512_cvtne2ps_pbh(b0, a0));
+                if (live1) _mm512_storeu_si512(o1 + c, (__m512i)_mm512_cvtne2ps_pbh(b1, a1));
+            }
+            if (cols) {
                 __m512i lo = _mm512_permutexvar_epi16(idx, (__m512i)_mm512_cvtne2ps_pbh(a1, a0));
                 __m512i hi = _mm512_permutexvar_epi16(idx, (__m512i)_mm512_cvtne2ps_pbh(b1, b0));
-                _mm512_storeu_si512(col + c, lo);
-                _mm512_storeu_si512(col + c + 16, hi);
+                _mm512_storeu_si512(o0 + c + 16, lo);
+                _mm512_storeu_si512(o1 + c + 16, hi);
             }
         }
     }

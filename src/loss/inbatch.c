@@ -170,7 +170,7 @@ static void grad_du(const ib_ctx *c, const ib_group *q, size_t r0, size_t rn)
     float *g = q->g + r0 * c->ldg;
     memset(d, 0, rn * dim * sizeof *d);
     if (c->bf && c->bf->hw) { /* the native bf16 products, on G paired by run_rows */
-        negs_ib_bf16_du(c->bf, d, r0, rn);
+        negs_ib_bf16_du(c->bf, q->g, d, r0, rn);
         return;
     }
     for (size_t j0 = 0; j0 < c->n; j0 += c->kchunk) {
@@ -184,9 +184,8 @@ static void grad_du(const ib_ctx *c, const ib_group *q, size_t r0, size_t rn)
 static void grad_dv(const ib_ctx *c, const ib_group *q, size_t j0, size_t cn)
 {
     size_t dim = c->dim;
-    if (c->bf && c->bf->hw) { /* the native bf16 products, on G paired by run_rows (the
-                               * pairs of group q are replaced only in group q + 1's run 2) */
-        negs_ib_bf16_dv(c->bf, c->dv, j0, cn, q->g0, q->gn);
+    if (c->bf && c->bf->hw) { /* the native bf16 products, on G paired in place by run_rows */
+        negs_ib_bf16_dv(c->bf, q->g, c->dv, j0, cn, q->g0, q->gn);
         return;
     }
     c->k->accum(c->dv + j0 * dim, dim, cn, q->g + j0, 1, c->ldg, c->u + q->g0 * dim, dim, q->gn,
@@ -530,7 +529,7 @@ int negs_ib_run(negs_loss *l, const negs_ib_call *a)
     const float *pu = u, *pv = v;
     negs_ib_bf16 bf;
     if (l->precision == NEGS_PRECISION_BF16) {
-        st = negs_ib_bf16_prepare(l, a->fn, u, b, v, n, npad, dim, c.group, c.ldg, &bf);
+        st = negs_ib_bf16_prepare(l, a->fn, u, b, v, n, npad, dim, c.ldg, &bf);
         if (st) return st;
         pu = bf.ru;
         pv = bf.rv;

@@ -87,36 +87,33 @@ typedef struct negs_ib_bf16 {
     size_t n, ldg;                      /* columns; the group buffer's row length */
     const float *ru, *rv;               /* portable: the rounded rows (NULL: native) */
     const uint32_t *upan, *vpan, *upair, *vpair;
-    /* the row group's G paired: along the columns (row r's pair q at grow[r * ldg / 2 + q])
-     * and across rows (rows 2t, 2t + 1 of column j at gcol[t * ldg + j]) */
-    uint32_t *grow, *gcol;
 } negs_ib_bf16;
 
 /* Rounds the b rows of u and the n rows of v into the workspace (growing it): as floats, or
- * with the handle's native kernel packed as pairs, with room for a row group's G paired
- * (group rows of ldg); NEGS_E_INVALID naming the entry when one rounds to Inf. */
+ * with the handle's native kernel packed as pairs (group buffers of rows of ldg);
+ * NEGS_E_INVALID naming the entry when one rounds to Inf. */
 int negs_ib_bf16_prepare(negs_loss *l, const char *fn, const float *u, size_t b, const float *v,
-                         size_t n, size_t npad, size_t dim, size_t group, size_t ldg,
-                         negs_ib_bf16 *bf);
+                         size_t n, size_t npad, size_t dim, size_t ldg, negs_ib_bf16 *bf);
 /* Native kernel only: the scores of rows [i0, i0 + rn) (i0 a multiple of 48) against columns
  * [c0, c0 + cw) (c0 a multiple of 128, cw of 32) into s (ld lds). */
 void negs_ib_bf16_scores(const negs_ib_bf16 *bf, size_t i0, size_t rn, size_t c0, size_t cw,
                          float *s, size_t lds);
 /* Native kernel only: G's rows r, r + 1 of the group (rn = 2, r even; rn = 1 at an odd end:
- * the next row taken as 0) made from the group buffer g's exponentials (rows of bf->ldg)
- * times their tiles' factors (row r's at s[r * lds + tile]), the target column g0 + r then
- * + tg[k] (or tg[k] when set), rounded to bf16 and paired in one pass for du (along the
- * columns) and / or dv (across the rows), npad columns. */
-void negs_ib_bf16_pair_g(const negs_ib_bf16 *bf, const float *g, size_t r, size_t rn,
+ * the next row taken as 0, its storage in the buffer written) made from the group buffer g's
+ * exponentials (rows of bf->ldg) times their tiles' factors (row r's at s[r * lds + tile]),
+ * the target column g0 + r then + tg[k] (or tg[k] when set), rounded to bf16 and paired in
+ * one pass, in place (negs_bf16_row_slot), for du (along the columns) and / or dv (across the
+ * rows), npad columns. */
+void negs_ib_bf16_pair_g(const negs_ib_bf16 *bf, float *g, size_t r, size_t rn,
                          const float *s, size_t lds, size_t g0, const float *tg, int set,
                          size_t npad, int du, int dv);
 /* Native kernel only: du rows (du: the first) = their value + G's group rows [r0, r0 + rn)
- * times V, every column in order. */
-void negs_ib_bf16_du(const negs_ib_bf16 *bf, float *du, size_t r0, size_t rn);
+ * (paired in place in g) times V, every column in order. */
+void negs_ib_bf16_du(const negs_ib_bf16 *bf, const float *g, float *du, size_t r0, size_t rn);
 /* Native kernel only: dv rows [j0, j0 + cn) += G^T U over the group's gn rows in order (the
- * group starting at row i0, even). */
-void negs_ib_bf16_dv(const negs_ib_bf16 *bf, float *dv, size_t j0, size_t cn, size_t i0,
-                     size_t gn);
+ * group starting at row i0, even; its G paired in place in g). */
+void negs_ib_bf16_dv(const negs_ib_bf16 *bf, const float *g, float *dv, size_t j0, size_t cn,
+                     size_t i0, size_t gn);
 
 /* Accidental-hit, known-positive and no-candidate masks, built once per call.
  * Columns are grouped by item id (ord lists them sorted by (item id, column); a group is the

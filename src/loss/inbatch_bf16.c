@@ -37,8 +37,7 @@ static int carve(size_t *off, size_t *at, size_t count)
 }
 
 int negs_ib_bf16_prepare(negs_loss *l, const char *fn, const float *u, size_t b, const float *v,
-                         size_t n, size_t npad, size_t dim, size_t group, size_t ldg,
-                         negs_ib_bf16 *bf)
+                         size_t n, size_t npad, size_t dim, size_t ldg, negs_ib_bf16 *bf)
 {
     negs_ib_ws *w = l->ws; /* made by negs_ib_ws_reserve */
     bf->hw = negs_bf16_kernels_select(negs_loss_isa(l));
@@ -50,7 +49,7 @@ int negs_ib_bf16_prepare(negs_loss *l, const char *fn, const float *u, size_t b,
      * portable path multiplies the rounded rows as floats; the native one only their bf16
      * layouts (the row pairs round each entry once, the panels are made from them) */
     size_t nu = b * dim, nv = n * dim, kp = bf->kp, off = 0, ru = 0, rv = 0, upan = 0, vpan = 0;
-    size_t upair = 0, vpair = 0, grow = 0, gcol = 0;
+    size_t upair = 0, vpair = 0;
     int st = NEGS_OK;
     if (!bf->hw) {
         st = carve(&off, &ru, nu);
@@ -61,10 +60,6 @@ int negs_ib_bf16_prepare(negs_loss *l, const char *fn, const float *u, size_t b,
         if (!st) st = carve(&off, &vpan, npad * kp);
         if (!st) st = carve(&off, &upair, (b + 1) / 2 * dim);
         if (!st) st = carve(&off, &vpair, (n + 1) / 2 * dim);
-        /* G's pairs: group rows of ldg / 2 (along columns) and group / 2 rows of ldg (across
-         * rows); no overflow: the group buffer of group x ldg floats is already carved */
-        if (!st) st = carve(&off, &grow, group * (ldg / 2));
-        if (!st) st = carve(&off, &gcol, (group + 1) / 2 * ldg);
     }
     if (st) return st;
     if (off > w->bf16_cap) {
@@ -76,7 +71,6 @@ int negs_ib_bf16_prepare(negs_loss *l, const char *fn, const float *u, size_t b,
     }
     bf->ru = bf->rv = NULL;
     bf->upan = bf->vpan = bf->upair = bf->vpair = NULL;
-    bf->grow = bf->gcol = NULL;
     if (!bf->hw) {
         float *xu = w->bf16 + ru, *xv = w->bf16 + rv;
         size_t at = negs_bf16_round_array(u, nu, xu);
@@ -98,8 +92,6 @@ int negs_ib_bf16_prepare(negs_loss *l, const char *fn, const float *u, size_t b,
     bf->vpan = base + vpan;
     bf->upair = base + upair;
     bf->vpair = base + vpair;
-    bf->grow = base + grow;
-    bf->gcol = base + gcol;
     return NEGS_OK;
 }
 
@@ -110,42 +102,54 @@ void negs_ib_bf16_scores(const negs_ib_bf16 *bf, size_t i0, size_t rn, size_t c0
                    bf->vpan + c0 * bf->kp, cw / NEGS_KN_NR, bf->kp, s, lds);
 }
 
-void negs_ib_bf16_pair_g(const negs_ib_bf16 *bf, const float *g, size_t r, size_t rn,
+void negs_ib_bf16_pair_g(const negs_ib_bf16 *bf, float *g, size_t r, size_t rn,
                          const float *s, size_t lds, size_t g0, const float *tg, int set,
                          size_t npad, int du, int dv)
 {
-    size_t ldg = bf->ldg;
     negs_bf16_grow row[2];
-    for (size_t k = 0; k < rn; k++) {
-        row[k].e = g + (r + k) * ldg;
-        row[k].s = s + (r + k) * lds;
+    for (size_t k = 0; k < 2; k++) { /* the row past an odd end: storage only */
+        row[k].e = g + (r + k) * bf->ldg;
+        row[k].s = k < rn ? s + (r + k) * lds : NULL;
         row[k].tc = g0 + r + k;
         row[k].ta = tg[k];
-        row[k].row = du ? bf->grow + (r + k) * (ldg / 2) : NULL;
     }
-    bf->hw->g_pairs(&row[0], rn > 1 ? &row[1] : NULL, set, npad,
-                    dv ? bf->gcol + r / 2 * ldg : NULL);
+    bf->hw->g_pairs(&row[0], &row[1], set, npad, du, dv);
 }
 
-void negs_ib_bf16_du(const negs_ib_bf16 *bf, float *du, size_t r0, size_t rn)
+/* Row pointers handed to the accum kernel at a time (a multiple of its blocks' rows). */
+#define PTRS 96
+
+void negs_ib_bf16_du(const negs_ib_bf16 *bf, const float *g, float *du, size_t r0, size_t rn)
 {
     /* the columns in chunks whose pairs of v rows stay in L2 across the row blocks; each
-     * entry is still one chain over the pairs in order */
+     * entry is still one chain over the pairs in order. Row i's weights: its pairs in place,
+     * from the chunk's first (j0 a multiple of 32: slot j0) */
     size_t dim = bf->dim, fit = NEGS_IB_L2_BYTES / (8 * dim) * 2;
     size_t chunk = fit < NEGS_IB_COLS ? NEGS_IB_COLS : fit / NEGS_IB_COLS * NEGS_IB_COLS;
-    const uint32_t *w = bf->grow + r0 * (bf->ldg / 2);
-    for (size_t j0 = 0; j0 < bf->n; j0 += chunk) {
-        size_t cn = bf->n - j0 < chunk ? bf->n - j0 : chunk; /* an odd last cn meets the zero
-                                                               * row of v's pairs */
-        bf->hw->accum(du, dim, rn, w + j0 / 2, bf->ldg / 2, 1, bf->vpair + j0 / 2 * dim,
-                      (cn + 1) / 2, dim);
+    const uint32_t *w[PTRS];
+    for (size_t i0 = 0; i0 < rn; i0 += PTRS) {
+        size_t ni = rn - i0 < PTRS ? rn - i0 : PTRS;
+        for (size_t j0 = 0; j0 < bf->n; j0 += chunk) {
+            size_t cn = bf->n - j0 < chunk ? bf->n - j0 : chunk; /* an odd last cn meets the
+                                                                   * zero row of v's pairs */
+            for (size_t i = 0; i < ni; i++)
+                w[i] = (const uint32_t *)(const void *)(g + (r0 + i0 + i) * bf->ldg) + j0;
+            bf->hw->accum(du + i0 * dim, dim, ni, w, 0, bf->vpair + j0 / 2 * dim, (cn + 1) / 2,
+                          dim);
+        }
     }
 }
 
-void negs_ib_bf16_dv(const negs_ib_bf16 *bf, float *dv, size_t j0, size_t cn, size_t i0,
-                     size_t gn)
+void negs_ib_bf16_dv(const negs_ib_bf16 *bf, const float *g, float *dv, size_t j0, size_t cn,
+                     size_t i0, size_t gn)
 {
-    size_t dim = bf->dim;
-    bf->hw->accum(dv + j0 * dim, dim, cn, bf->gcol + j0, 1, bf->ldg, bf->upair + i0 / 2 * dim,
-                  (gn + 1) / 2, dim);
+    /* column j's weights: the pairs across rows 2t, 2t + 1, two rows of the buffer apart */
+    size_t dim = bf->dim, ldg = bf->ldg;
+    const uint32_t *base = (const uint32_t *)(const void *)g, *w[PTRS];
+    for (size_t c = 0; c < cn; c += PTRS) {
+        size_t ni = cn - c < PTRS ? cn - c : PTRS;
+        for (size_t i = 0; i < ni; i++) w[i] = base + negs_bf16_col_slot(j0 + c + i, ldg);
+        bf->hw->accum(dv + (j0 + c) * dim, dim, ni, w, 2 * ldg, bf->upair + i0 / 2 * dim,
+                      (gn + 1) / 2, dim);
+    }
 }
