@@ -362,16 +362,17 @@ static void test_chunked_sweeps(void **state)
     run_case(&o, tol);
 }
 
-/* More rows than one group holds (480): b = 1000 runs as three groups of 336, 336 and 328
- * rows, so dv_j's chain goes through every group's rows in order, the groups' buffers
- * alternate and each run holds one group's tiles beside the previous group's dv. The same
- * bytes for 1, 2 and 5 threads, and the dense reference's values. */
+/* More rows than one group holds (480): b = 1500 runs as four groups of 384, 384, 384 and 348
+ * rows, so dv_j's chain goes through every group's rows in order, the three buffers rotate
+ * (the fourth group reuses the first's) and each run holds one group's tiles beside the
+ * previous group's rows and du and the one before's dv. The same bytes for 1, 2 and 5
+ * threads, and the dense reference's values. */
 static void test_several_groups(void **state)
 {
     (void)state;
     int full = !negs_test_sanitized();
-    threads_identical(1000, 40, 9, full);
-    opts o = {1000, 40, 9, 0.2, NEGS_REDUCE_SUM, 1, 1, 1, 2, 0, 0};
+    threads_identical(1500, 40, 9, full);
+    opts o = {1500, 40, 9, 0.2, NEGS_REDUCE_SUM, 1, 1, 1, 2, 0, 0};
     run_case(&o, 1e-5);
 }
 

@@ -25,11 +25,14 @@
 
 #define C NEGS_IB_COLS
 
-/* A row group: rows [g0, g0 + gn) and its buffer (gn rows of ldg floats: scores, then per
- * tile e^(z - tile max), then G). */
+/* A row group: rows [g0, g0 + gn), its buffer (gn rows of ldg floats: scores, then per
+ * tile e^(z - tile max), then G) and its rows' tile state (ntp entries per row: each tile's
+ * max, sum, rescale, debiased live count; and the target's logit per row). gn = 0: none. */
 typedef struct ib_group {
     size_t g0, gn;
     float *g;
+    float *tmax, *tsum, *talpha, *zt;
+    uint32_t *tlive;
 } ib_group;
 
 typedef struct ib_ctx {
@@ -50,12 +53,13 @@ typedef struct ib_ctx {
     const negs_ib_bf16 *bf;    /* NEGS_PRECISION_BF16's products (inbatch_bf16.c); NULL: fp32 */
     size_t group, ngroups;     /* rows per group (the last may have fewer), groups */
     size_t ldg;
-    float *gbuf[2];            /* two group buffers: group q uses gbuf[q % 2] */
-    float *tmax, *tsum, *talpha; /* per group row, ntp entries: per tile max, sum, rescale */
-    uint32_t *tlive;           /* debiased: live negatives per tile */
-    float *zt;                 /* per group row: the target's logit */
-    /* the groups in flight: cur (tiles, then rows and du), prev (its dv) */
-    ib_group cur, prev;
+    size_t nbuf;               /* group buffers: 3 pipelined, 2 with the native bf16 kernel */
+    float *gbuf[3];            /* group q uses gbuf[q % nbuf] */
+    /* two sets of tile state (group q uses set q % 2), each group rows x ntp entries */
+    float *tmax, *tsum, *talpha, *zt;
+    uint32_t *tlive;
+    /* the groups a run works on (see run_groups): its tiles, its rows and du, its dv */
+    ib_group tile_g, rows_g, dv_g;
     size_t a_rows;             /* rows per tile part (all tiles in one part with telemetry) */
     size_t du_rows;            /* rows per row part (phase B and du) */
     size_t dv_cols, kchunk;    /* columns per dv part; columns per L2 chunk of v in du */
@@ -89,17 +93,17 @@ static void tiles(const ib_ctx *c, const ib_group *q, size_t r0, size_t rn, size
             const uint32_t *bits = c->mk ? negs_ib_tile_bits(c->mk, i, c0, cw, local) : NULL;
             tm = bits ? k->logits_mask(z, cw, c->inv_t, c->lq + c0, bits)
                       : k->logits(z, cw, c->inv_t, c->lq + c0);
-            if (i >= c0 && i < c0 + cw) c->zt[r] = z[i - c0];
+            if (i >= c0 && i < c0 + cw) q->zt[r] = z[i - c0];
             if (c->tel_t)
                 negs_ib_tel_tile(c->tel_cols + i * c->tel_t, c->tel_logits + i * c->tel_t,
                                  c->tel_t, z, c0, cw, i);
-            if (c->debias) c->tlive[at] = negs_ib_debias_tile(z, cw, i >= c0 ? i - c0 : cw);
-            c->tmax[at] = tm;
+            if (c->debias) q->tlive[at] = negs_ib_debias_tile(z, cw, i >= c0 ? i - c0 : cw);
+            q->tmax[at] = tm;
             if (tm == -INFINITY) { /* everything masked in this tile: weights 0 */
                 memset(z, 0, cw * sizeof *z);
-                c->tsum[at] = 0.0f;
+                q->tsum[at] = 0.0f;
             } else {
-                c->tsum[at] = k->exp_scale(z, cw, tm, 1.0f);
+                q->tsum[at] = k->exp_scale(z, cw, tm, 1.0f);
             }
         }
     }
@@ -115,8 +119,8 @@ static float finish_row(const ib_ctx *c, const ib_group *q, size_t r, int grads)
 {
     const negs_kernels *k = c->k;
     size_t i = q->g0 + r, nt = c->ntiles;
-    const float *tm = c->tmax + r * c->ntp, *ts = c->tsum + r * c->ntp;
-    float *al = c->talpha + r * c->ntp, *g = q->g + r * c->ldg;
+    const float *tm = q->tmax + r * c->ntp, *ts = q->tsum + r * c->ntp;
+    float *al = q->talpha + r * c->ntp, *g = q->g + r * c->ldg;
     float m = k->max(tm, c->ntp); /* padding entries are -inf; the target's tile is live */
     if (c->tel_t)
         negs_ib_tel_sort(c->tel_cols + i * c->tel_t, c->tel_logits + i * c->tel_t, c->tel_t);
@@ -131,18 +135,18 @@ static float finish_row(const ib_ctx *c, const ib_group *q, size_t r, int grads)
     uint32_t live = 0;
     for (size_t t = 0; t < nt; t++) {
         l += (double)ts[t] * (double)al[t];
-        if (c->debias) live += c->tlive[r * c->ntp + t];
+        if (c->debias) live += q->tlive[r * c->ntp + t];
     }
     double w;
     float tg = -c->coef; /* G's target entry is e w + tg (debiased: e is 0 there) */
     if (c->debias) {
         float wf;
-        negs_ib_debias_finish(c->tau, c->lfloor, c->coef, m, l, c->zt[r], live,
+        negs_ib_debias_finish(c->tau, c->lfloor, c->coef, m, l, q->zt[r], live,
                               &c->rowloss[i], &wf, &tg);
         w = wf;
     } else {
         /* the target column is never masked, so l >= its own term > 0 */
-        c->rowloss[i] = ((double)m - (double)c->zt[r]) + log(l);
+        c->rowloss[i] = ((double)m - (double)q->zt[r]) + log(l);
         w = (double)c->coef / l;
     }
     if (!grads) return 0.0f;
@@ -169,7 +173,7 @@ static void grad_du(const ib_ctx *c, const ib_group *q, size_t r0, size_t rn)
     float *d = c->du + (q->g0 + r0) * dim;
     float *g = q->g + r0 * c->ldg;
     memset(d, 0, rn * dim * sizeof *d);
-    if (c->bf && c->bf->hw) { /* the native bf16 products, on G paired by run_rows */
+    if (c->bf && c->bf->hw) { /* the native bf16 products, on G paired by rows_part */
         negs_ib_bf16_du(c->bf, q->g, d, r0, rn);
         return;
     }
@@ -184,7 +188,8 @@ static void grad_du(const ib_ctx *c, const ib_group *q, size_t r0, size_t rn)
 static void grad_dv(const ib_ctx *c, const ib_group *q, size_t j0, size_t cn)
 {
     size_t dim = c->dim;
-    if (c->bf && c->bf->hw) { /* the native bf16 products, on G paired in place by run_rows */
+    if (c->bf && c->bf->hw) { /* the native bf16 products, on G paired in place by
+                               * rows_part */
         negs_ib_bf16_dv(c->bf, q->g, c->dv, j0, cn, q->g0, q->gn);
         return;
     }
@@ -192,72 +197,83 @@ static void grad_dv(const ib_ctx *c, const ib_group *q, size_t j0, size_t cn)
                 dim);
 }
 
-/* The parts of a run. Run 1 of group q: the dv parts of group q - 1 (its buffer is not
- * touched by group q's tiles) and the tile parts of group q (by tile, then by a_rows rows;
- * with telemetry by rows, every tile of a row in one part, so that its heap sees them in
- * order). Run 2: the row parts of group q (finish_row, then du). */
+/* The parts of a run: the row parts of rows_g (finish_row, then du; the coarsest, so they
+ * are claimed first), then the dv parts of dv_g (columns), then the tile parts of tile_g (by
+ * tile, then by a_rows rows; with telemetry by rows, every tile of a row in one part, so that
+ * its heap sees them in order). The three groups use different buffers and tile state. */
+static size_t parts_rows(const ib_ctx *c)
+{
+    return (c->rows_g.gn + c->du_rows - 1) / c->du_rows;
+}
+
 static size_t parts_dv(const ib_ctx *c)
 {
-    return c->dv && c->prev.gn ? (c->n + c->dv_cols - 1) / c->dv_cols : 0;
+    return c->dv && c->dv_g.gn ? (c->n + c->dv_cols - 1) / c->dv_cols : 0;
 }
 
 static size_t row_chunks(const ib_ctx *c)
 {
-    return (c->cur.gn + c->a_rows - 1) / c->a_rows;
+    return (c->tile_g.gn + c->a_rows - 1) / c->a_rows;
 }
 
 static size_t parts_tiles(const ib_ctx *c)
 {
-    return c->cur.gn ? row_chunks(c) * (c->tel_t ? 1 : c->ntiles) : 0;
+    return c->tile_g.gn ? row_chunks(c) * (c->tel_t ? 1 : c->ntiles) : 0;
 }
 
-static void run_tiles_dv(void *ctx, size_t part, size_t n_parts)
+static void rows_part(const ib_ctx *c, const ib_group *q, size_t part)
 {
-    const ib_ctx *c = ctx;
-    size_t nd = parts_dv(c);
-    (void)n_parts;
-    if (part < nd) {
-        size_t j0 = part * c->dv_cols;
-        grad_dv(c, &c->prev, j0, c->n - j0 < c->dv_cols ? c->n - j0 : c->dv_cols);
-        return;
-    }
-    part -= nd;
-    size_t nrc = row_chunks(c), rc = part % nrc, r0 = rc * c->a_rows;
-    size_t rn = c->cur.gn - r0 < c->a_rows ? c->cur.gn - r0 : c->a_rows;
-    if (!c->tel_t) {
-        tiles(c, &c->cur, r0, rn, part / nrc, part / nrc + 1);
-        return;
-    }
-    for (size_t r = r0; r < r0 + rn; r++)
-        negs_ib_tel_clear(c->tel_cols + (c->cur.g0 + r) * c->tel_t,
-                          c->tel_logits + (c->cur.g0 + r) * c->tel_t, c->tel_t);
-    tiles(c, &c->cur, r0, rn, 0, c->ntiles);
-}
-
-static void run_rows(void *ctx, size_t part, size_t n_parts)
-{
-    const ib_ctx *c = ctx;
-    (void)n_parts;
     size_t r0 = part * c->du_rows;
-    size_t rn = c->cur.gn - r0 < c->du_rows ? c->cur.gn - r0 : c->du_rows;
+    size_t rn = q->gn - r0 < c->du_rows ? q->gn - r0 : c->du_rows;
     int grads = c->du || c->dv;
     if (c->bf && c->bf->hw && grads) { /* du_rows is even: G's pairs of rows, while hot */
         for (size_t r = r0; r < r0 + rn; r += 2) {
             size_t k = r + 1 < r0 + rn ? 2 : 1;
-            float tg[2] = {finish_row(c, &c->cur, r, 1), 0.0f};
-            if (k == 2) tg[1] = finish_row(c, &c->cur, r + 1, 1);
-            negs_ib_bf16_pair_g(c->bf, c->cur.g, r, k, c->talpha, c->ntp, c->cur.g0, tg,
-                                c->debias, c->npad, c->du != NULL, c->dv != NULL);
+            float tg[2] = {finish_row(c, q, r, 1), 0.0f};
+            if (k == 2) tg[1] = finish_row(c, q, r + 1, 1);
+            negs_ib_bf16_pair_g(c->bf, q->g, r, k, q->talpha, c->ntp, q->g0, tg, c->debias,
+                                c->npad, c->du != NULL, c->dv != NULL);
         }
     } else {
-        for (size_t r = r0; r < r0 + rn; r++) finish_row(c, &c->cur, r, grads);
+        for (size_t r = r0; r < r0 + rn; r++) finish_row(c, q, r, grads);
     }
-    if (c->du) grad_du(c, &c->cur, r0, rn);
+    if (c->du) grad_du(c, q, r0, rn);
+}
+
+static void run_parts(void *ctx, size_t part, size_t n_parts)
+{
+    const ib_ctx *c = ctx;
+    size_t nr = parts_rows(c), nd = parts_dv(c);
+    (void)n_parts;
+    if (part < nr) {
+        rows_part(c, &c->rows_g, part);
+        return;
+    }
+    part -= nr;
+    if (part < nd) {
+        size_t j0 = part * c->dv_cols;
+        grad_dv(c, &c->dv_g, j0, c->n - j0 < c->dv_cols ? c->n - j0 : c->dv_cols);
+        return;
+    }
+    part -= nd;
+    const ib_group *q = &c->tile_g;
+    size_t nrc = row_chunks(c), rc = part % nrc, r0 = rc * c->a_rows;
+    size_t rn = q->gn - r0 < c->a_rows ? q->gn - r0 : c->a_rows;
+    if (!c->tel_t) {
+        tiles(c, q, r0, rn, part / nrc, part / nrc + 1);
+        return;
+    }
+    for (size_t r = r0; r < r0 + rn; r++)
+        negs_ib_tel_clear(c->tel_cols + (q->g0 + r) * c->tel_t,
+                          c->tel_logits + (q->g0 + r) * c->tel_t, c->tel_t);
+    tiles(c, q, r0, rn, 0, c->ntiles);
 }
 
 /* Rows per group: as many as keep a group buffer within about NEGS_IB_GROUP_BYTES (a multiple
  * of NEGS_IB_ROWS, so of every mr, between NEGS_IB_ROWS and NEGS_IB_MAX_GROUP), then evened
- * out over the groups. Nothing any element is computed from, nor the order of any sum,
+ * out over the groups. (Buffers sized to a share of the L3, 8 MiB here, were 5 % slower at
+ * b = 16,384: each group reads and writes all of dv once, and more groups cost more than
+ * the L3 misses they save.) Nothing any element is computed from, nor the order of any sum,
  * depends on the group or part sizes: they are scheduling only. */
 static void plan_groups(ib_ctx *c)
 {
@@ -289,29 +305,63 @@ static void plan_groups(ib_ctx *c)
     c->kchunk = fit < C ? C : fit / C * C;
 }
 
-/* Group by group: run 1 (group q's tiles with group q - 1's dv), run 2 (group q's rows and
- * du); then the last group's dv. */
+/* Group q (or none when q is out of range): its rows, buffer and tile state. */
+static ib_group group_at(const ib_ctx *c, size_t q, int valid)
+{
+    ib_group g;
+    memset(&g, 0, sizeof g);
+    if (!valid || q >= c->ngroups) return g;
+    size_t set = (q % 2) * c->group * c->ntp;
+    g.g0 = q * c->group;
+    g.gn = c->b - g.g0 < c->group ? c->b - g.g0 : c->group;
+    g.g = c->gbuf[q % c->nbuf];
+    g.tmax = c->tmax + set;
+    g.tsum = c->tsum + set;
+    g.talpha = c->talpha + set;
+    g.tlive = c->tlive ? c->tlive + set : NULL;
+    g.zt = c->zt + (q % 2) * c->group;
+    return g;
+}
+
+static void run_one(negs_pool *pool, ib_ctx *c)
+{
+    size_t parts = parts_rows(c) + parts_dv(c) + parts_tiles(c);
+    if (parts) negs_pool_run(pool, run_parts, c, parts);
+}
+
+/* Pipelined (three buffers): run s holds group s's tiles, group s - 1's rows and du, and
+ * group s - 2's dv, so a call is ngroups + 2 runs on the pool, each with fine tile parts to
+ * balance its coarse row parts. With the native bf16 kernel, the two-run schedule it was
+ * written for: group q's tiles with group q - 1's dv, then group q's rows; then the last
+ * group's dv. Either way dv runs over the groups in row order. */
 static void run_groups(negs_pool *pool, ib_ctx *c)
 {
     if (c->dv) memset(c->dv, 0, c->n * c->dim * sizeof *c->dv);
-    memset(&c->prev, 0, sizeof c->prev);
-    for (size_t q = 0; q <= c->ngroups; q++) {
-        memset(&c->cur, 0, sizeof c->cur);
-        if (q < c->ngroups) {
-            c->cur.g0 = q * c->group;
-            c->cur.gn = c->b - c->cur.g0 < c->group ? c->b - c->cur.g0 : c->group;
-            c->cur.g = c->gbuf[q % 2];
+    if (c->nbuf == 3) {
+        for (size_t s = 0; s < c->ngroups + 2; s++) {
+            c->tile_g = group_at(c, s, 1);
+            c->rows_g = group_at(c, s - 1, s >= 1);
+            c->dv_g = group_at(c, s - 2, s >= 2);
+            run_one(pool, c);
         }
-        size_t p1 = parts_dv(c) + parts_tiles(c);
-        if (p1) negs_pool_run(pool, run_tiles_dv, c, p1);
-        if (c->cur.gn) negs_pool_run(pool, run_rows, c, (c->cur.gn + c->du_rows - 1) / c->du_rows);
-        c->prev = c->cur;
+        return;
+    }
+    memset(&c->rows_g, 0, sizeof c->rows_g);
+    for (size_t q = 0; q <= c->ngroups; q++) {
+        c->tile_g = group_at(c, q, 1);
+        c->dv_g = group_at(c, q - 1, q >= 1);
+        run_one(pool, c);
+        memset(&c->dv_g, 0, sizeof c->dv_g);
+        c->rows_g = c->tile_g;
+        memset(&c->tile_g, 0, sizeof c->tile_g);
+        run_one(pool, c);
+        memset(&c->rows_g, 0, sizeof c->rows_g);
     }
 }
 
 /* Byte offsets of the workspace regions (each 64-byte aligned). */
 typedef struct ib_layout {
-    size_t up, vp, lq, rowloss, g0, g1, tmax, tsum, talpha, tlive, zt, xu, xv, inv, gu, gv;
+    size_t up, vp, lq, rowloss, g0, g1, g2, tmax, tsum, talpha, tlive, zt, xu, xv, inv, gu, gv;
     size_t ord, tmp, gstart, gend, gptr, gcnt, hits, moff, msrc, mflag, mscratch, total;
 } ib_layout;
 
@@ -327,12 +377,12 @@ static int region(size_t *off, size_t *at, size_t count, size_t size)
     return NEGS_OK;
 }
 
-/* The workspace of a call: the packed panels, the row group's buffer and per-tile state
- * (group rows of ldg and ntp entries), the masks (masks), copied or normalised rows (rows) with
+/* The workspace of a call: the packed panels, the row groups' nbuf buffers and two sets of
+ * per-tile state (group rows of ldg and ntp entries), the masks (masks), copied or normalised rows (rows) with
  * their inverse norms (cosine), and gradient rows on their way to the tables (gu, gv). */
 static int plan_layout(ib_layout *ly, size_t b, size_t n, size_t npad, size_t dim, size_t mr,
                        size_t parts, size_t group, size_t ldg, size_t ntp, int masks, int rows,
-                       int cosine, int gu, int gv, int debias, int panels)
+                       int cosine, int gu, int gv, int debias, int panels, size_t nbuf)
 {
     size_t off = 0, urows = panels ? pad_to(b, mr) : 0, x; /* no fp32 panels: native bf16 */
     int st = negs_size_mul(urows, dim, &x, "negs_loss_inbatch: packed u");
@@ -344,12 +394,13 @@ static int plan_layout(ib_layout *ly, size_t b, size_t n, size_t npad, size_t di
     if (!st) st = negs_size_mul(group, ldg, &x, "negs_loss_inbatch: group buffers");
     if (!st) st = region(&off, &ly->g0, x, sizeof(float));
     if (!st) st = region(&off, &ly->g1, x, sizeof(float));
-    if (!st) st = negs_size_mul(group, ntp, &x, "negs_loss_inbatch: tile state");
+    if (!st) st = region(&off, &ly->g2, nbuf > 2 ? x : 0, sizeof(float));
+    if (!st) st = negs_size_mul(2 * group, ntp, &x, "negs_loss_inbatch: tile state");
     if (!st) st = region(&off, &ly->tmax, x, sizeof(float));
     if (!st) st = region(&off, &ly->tsum, x, sizeof(float));
     if (!st) st = region(&off, &ly->talpha, x, sizeof(float));
     if (!st) st = region(&off, &ly->tlive, debias ? x : 0, sizeof(uint32_t));
-    if (!st) st = region(&off, &ly->zt, group, sizeof(float));
+    if (!st) st = region(&off, &ly->zt, 2 * group, sizeof(float));
     size_t mn = masks ? n : 0, mb = masks ? b + 1 : 0, mr_ = masks ? b : 0;
     size_t words = masks ? npad / 32 : 0;
     if (!st) st = region(&off, &ly->ord, mn, sizeof(uint32_t));
@@ -492,13 +543,14 @@ int negs_ib_run(negs_loss *l, const negs_ib_call *a)
     c.ldg = npad + NEGS_KN_NR; /* rows not 4 KiB apart: no cache-set conflicts between them */
     c.tel_t = l->tel_t;
     c.threads = parts;
+    int native16 = l->precision == NEGS_PRECISION_BF16 &&
+                   negs_bf16_kernels_select(negs_loss_isa(l)) != NULL; /* own panels */
+    c.nbuf = native16 ? 2 : 3;
     st = negs_ib_ws_caches(l, &c.l2);
     if (st) return st;
     plan_groups(&c);
-    int native16 = l->precision == NEGS_PRECISION_BF16 &&
-                   negs_bf16_kernels_select(negs_loss_isa(l)) != NULL; /* own panels */
     st = plan_layout(&ly, b, n, npad, dim, k->mr, parts, c.group, c.ldg, c.ntp, item_ids != NULL,
-                     own_rows, cosine, gu, gv, debias, !native16);
+                     own_rows, cosine, gu, gv, debias, !native16, c.nbuf);
     if (!st) st = negs_ib_ws_reserve(l, ly.total, 0, 0);
     if (st) return st;
     unsigned char *base = ((negs_ib_ws *)l->ws)->block;
@@ -557,11 +609,12 @@ int negs_ib_run(negs_loss *l, const negs_ib_call *a)
     c.rowloss = (double *)(base + ly.rowloss);
     c.gbuf[0] = (float *)(base + ly.g0);
     c.gbuf[1] = (float *)(base + ly.g1);
+    c.gbuf[2] = (float *)(base + ly.g2);
     c.tmax = (float *)(base + ly.tmax);
     c.tsum = (float *)(base + ly.tsum);
     c.talpha = (float *)(base + ly.talpha);
     c.zt = (float *)(base + ly.zt);
-    for (size_t r = 0; r < c.group; r++) /* the tile state's padding: no tile */
+    for (size_t r = 0; r < 2 * c.group; r++) /* both sets' padding: no tile */
         for (size_t t = c.ntiles; t < c.ntp; t++) {
             c.tmax[r * c.ntp + t] = -INFINITY;
             c.tsum[r * c.ntp + t] = 0.0f;
