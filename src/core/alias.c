@@ -6,21 +6,16 @@
 #include "alloc.h"
 #include "errors.h"
 
-/* Round to an integer as nearbyint does (the current rounding mode) for 0 <= x <= 2^33:
- * adding 2^52 leaves no fraction bits, so the sum rounds and the subtraction is exact. A
- * libm call per item otherwise. */
-static double round_small(double x)
+/* A column's acceptance probability rounded to the 32-bit threshold grid, as a double (the
+ * threshold times 2^-32, exactly): adding 2^20 (whose ulp is 2^-32) rounds prob in [0, 1] to a
+ * multiple of 2^-32 as nearbyint(prob 2^32) does (the current rounding mode), and the
+ * subtraction is exact. Two additions on the error diffusion's chain of dependent operations,
+ * no libm call, no integer round trip. */
+static double to_grid(double prob)
 {
-    return (x + 0x1.0p52) - 0x1.0p52; /* not folded: C without -ffast-math keeps IEEE order */
-}
-
-/* The 32-bit threshold of an acceptance probability, as a double (exactly the integer): the
- * error diffusion below carries it on without a round trip through an integer register. */
-static double to_threshold(double prob)
-{
-    double t = round_small(prob * 4294967296.0);
-    if (t >= 4294967295.0) return 4294967295.0;
-    if (t < 1.0) return prob > 0.0 ? 1.0 : 0.0; /* a positive weight keeps a non-zero chance */
+    double t = (prob + 0x1.0p20) - 0x1.0p20; /* not folded: C without -ffast-math keeps IEEE order */
+    if (t >= 1.0 - 0x1.0p-32) return 1.0 - 0x1.0p-32;
+    if (t < 0x1.0p-32) return prob > 0.0 ? 0x1.0p-32 : 0.0; /* a positive weight keeps a chance */
     return t;
 }
 
@@ -87,18 +82,18 @@ int negs_alias_build_checked(negs_alias *a, const double *w, uint32_t n, double 
      * rounding, so the leftover columns never absorb more than 2^-33 of mass in total. */
     double carried = 0.0;
     while (s >= 0 && l >= 0) {
-        double td = 0.0; /* the threshold; a zero weight stays exactly zero */
+        double tg = 0.0; /* the threshold 2^-32; a zero weight stays exactly zero */
         if (ps > 0.0 || w[s] > 0.0) { /* p = w scale: w is read only when p underflowed */
             double d = ps - carried; /* clamped to [0, 1] without a libm call */
             double target = d > 0.0 ? (d < 1.0 ? d : 1.0) : 0.0;
-            td = to_threshold(target);
-            carried += td * 0x1.0p-32 - ps;
+            tg = to_grid(target);
+            carried += tg - ps;
         }
-        e[s].threshold = (uint32_t)td;
+        e[s].threshold = (uint32_t)(tg * 4294967296.0);
         e[s].alias = (uint32_t)l;
         /* Take from l exactly what column s really hands it after quantisation, so rounding
          * errors never pile up on one item however many columns alias to it. */
-        pl -= 1.0 - td * 0x1.0p-32;
+        pl -= 1.0 - tg;
         if (pl < 1.0) { /* l is placed next, as a small item; the next large one fills */
             s = l;
             ps = pl;
