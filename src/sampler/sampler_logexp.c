@@ -83,6 +83,25 @@ static void expw_scalar(const float *lw, uint32_t i, uint32_t n, double alpha, d
     }
 }
 
+/* The sums of w[c0, c1) in item order, added to r. */
+static void sum_weights(const double *w, uint32_t c0, uint32_t c1, sp_expw_sums *r)
+{
+    double total = r->total;
+    uint32_t n_pos = r->n_pos, any_pos = r->any_pos;
+    for (uint32_t i = c0; i < c1; i++) {
+        total += w[i];
+        n_pos += w[i] > 0.0;
+        any_pos = w[i] > 0.0 ? i : any_pos;
+    }
+    r->total = total;
+    r->n_pos = n_pos;
+    r->any_pos = any_pos;
+}
+
+/* The vector exp runs over chunks of EXP_CHUNK items (in L1): the lanes to recompute are
+ * listed, then recomputed by libm (no call inside the vector loop), then the chunk is summed. */
+#define EXP_CHUNK 1024
+
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
 
@@ -213,31 +232,23 @@ T512 static void expw_avx512(const float *lw, uint32_t n, double alpha, double m
                              sp_expw_sums *r)
 {
     const __m512d va = _mm512_set1_pd(alpha), vm = _mm512_set1_pd(mx);
-    const __m512d ninf = _mm512_set1_pd(-INFINITY), zero = _mm512_setzero_pd();
-    uint32_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m512d l = _mm512_cvtps_pd(_mm256_loadu_ps(lw + i));
-        __mmask8 fin = _mm512_cmp_pd_mask(l, ninf, _CMP_NEQ_OQ), amb;
-        __m512d x = _mm512_sub_pd(_mm512_mul_pd(va, l), vm); /* as exp_weight rounds it */
-        __m512d y = _mm512_maskz_mov_pd(fin, exp8(x, &amb));
-        _mm512_storeu_pd(w + i, y);
-        if ((amb &= fin) != 0) {
-            for (unsigned b = amb; b; b &= b - 1) {
-                unsigned t = (unsigned)__builtin_ctz(b);
-                w[i + t] = exp_weight(lw[i + t], alpha, mx);
-            }
-            y = _mm512_loadu_pd(w + i);
+    const __m512d ninf = _mm512_set1_pd(-INFINITY);
+    uint32_t nv = n & ~7u, redo[EXP_CHUNK];
+    for (uint32_t c0 = 0; c0 < nv; c0 += EXP_CHUNK) {
+        uint32_t c1 = nv - c0 < EXP_CHUNK ? nv : c0 + EXP_CHUNK, n_redo = 0;
+        for (uint32_t i = c0; i < c1; i += 8) {
+            __m512d l = _mm512_cvtps_pd(_mm256_loadu_ps(lw + i));
+            __mmask8 fin = _mm512_cmp_pd_mask(l, ninf, _CMP_NEQ_OQ), amb;
+            __m512d x = _mm512_sub_pd(_mm512_mul_pd(va, l), vm); /* as exp_weight rounds it */
+            _mm512_storeu_pd(w + i, _mm512_maskz_mov_pd(fin, exp8(x, &amb)));
+            for (unsigned b = amb & fin; b; b &= b - 1) redo[n_redo++] = i + (uint32_t)__builtin_ctz(b);
         }
-        unsigned posm = _mm512_cmp_pd_mask(y, zero, _CMP_GT_OQ);
-        r->n_pos += (uint32_t)__builtin_popcount(posm);
-        if (posm) r->any_pos = i + 31u - (uint32_t)__builtin_clz(posm);
-        /* the sum in item order, as the alias build defines it */
-        double tot = r->total;
-        for (int t = 0; t < 8; t++) tot += w[i + t];
-        r->total = tot;
+        for (uint32_t k = 0; k < n_redo; k++) w[redo[k]] = exp_weight(lw[redo[k]], alpha, mx);
+        sum_weights(w, c0, c1, r);
     }
-    expw_scalar(lw, i, n, alpha, mx, w, r);
+    expw_scalar(lw, nv, n, alpha, mx, w, r);
 }
+
 /* ---------------------------------------------------------------- AVX2 + FMA */
 
 T256 static inline __m256d i64_to_pd(__m256i v) /* |v| < 2^51 */
@@ -383,30 +394,23 @@ T256 static void expw_avx2(const float *lw, uint32_t n, double alpha, double mx,
                            sp_expw_sums *r)
 {
     const __m256d va = _mm256_set1_pd(alpha), vm = _mm256_set1_pd(mx);
-    const __m256d ninf = _mm256_set1_pd(-INFINITY), zero = _mm256_setzero_pd();
-    uint32_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        __m256d l = _mm256_cvtps_pd(_mm_loadu_ps(lw + i));
-        __m256d fin = _mm256_cmp_pd(l, ninf, _CMP_NEQ_OQ);
-        __m256d x = _mm256_sub_pd(_mm256_mul_pd(va, l), vm);
-        int amb;
-        __m256d y = _mm256_and_pd(fin, exp4(_mm256_and_pd(fin, x), &amb));
-        _mm256_storeu_pd(w + i, y);
-        if ((amb &= _mm256_movemask_pd(fin)) != 0) {
-            for (unsigned b = (unsigned)amb; b; b &= b - 1) {
-                unsigned t = (unsigned)__builtin_ctz(b);
-                w[i + t] = exp_weight(lw[i + t], alpha, mx);
-            }
-            y = _mm256_loadu_pd(w + i);
+    const __m256d ninf = _mm256_set1_pd(-INFINITY);
+    uint32_t nv = n & ~3u, redo[EXP_CHUNK];
+    for (uint32_t c0 = 0; c0 < nv; c0 += EXP_CHUNK) {
+        uint32_t c1 = nv - c0 < EXP_CHUNK ? nv : c0 + EXP_CHUNK, n_redo = 0;
+        for (uint32_t i = c0; i < c1; i += 4) {
+            __m256d l = _mm256_cvtps_pd(_mm_loadu_ps(lw + i));
+            __m256d fin = _mm256_cmp_pd(l, ninf, _CMP_NEQ_OQ);
+            __m256d x = _mm256_sub_pd(_mm256_mul_pd(va, l), vm);
+            int amb;
+            _mm256_storeu_pd(w + i, _mm256_and_pd(fin, exp4(_mm256_and_pd(fin, x), &amb)));
+            for (unsigned b = (unsigned)(amb & _mm256_movemask_pd(fin)); b; b &= b - 1)
+                redo[n_redo++] = i + (uint32_t)__builtin_ctz(b);
         }
-        unsigned posm = (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(y, zero, _CMP_GT_OQ));
-        r->n_pos += (uint32_t)__builtin_popcount(posm);
-        if (posm) r->any_pos = i + 31u - (uint32_t)__builtin_clz(posm);
-        double tot = r->total;
-        for (int t = 0; t < 4; t++) tot += w[i + t];
-        r->total = tot;
+        for (uint32_t k = 0; k < n_redo; k++) w[redo[k]] = exp_weight(lw[redo[k]], alpha, mx);
+        sum_weights(w, c0, c1, r);
     }
-    expw_scalar(lw, i, n, alpha, mx, w, r);
+    expw_scalar(lw, nv, n, alpha, mx, w, r);
 }
 #endif
 
