@@ -84,7 +84,7 @@ static void expw_scalar(const float *lw, uint32_t i, uint32_t n, double alpha, d
 }
 
 /* The sums of w[c0, c1) in item order, added to r. */
-static void sum_weights(const double *w, uint32_t c0, uint32_t c1, sp_expw_sums *r)
+static inline void sum_weights(const double *w, uint32_t c0, uint32_t c1, sp_expw_sums *r)
 {
     double total = r->total;
     uint32_t n_pos = r->n_pos, any_pos = r->any_pos;
@@ -99,7 +99,9 @@ static void sum_weights(const double *w, uint32_t c0, uint32_t c1, sp_expw_sums 
 }
 
 /* The vector exp runs over chunks of EXP_CHUNK items (in L1): the lanes to recompute are
- * listed, then recomputed by libm (no call inside the vector loop), then the chunk is summed. */
+ * listed, then recomputed by libm (no call inside the vector loop). The sum in item order is
+ * one chain of dependent additions: chunk k - 1's runs inside chunk k's vector loop (its values
+ * are final by then), so that the two overlap. */
 #define EXP_CHUNK 1024
 
 #if defined(__GNUC__) && defined(__x86_64__)
@@ -233,19 +235,26 @@ T512 static void expw_avx512(const float *lw, uint32_t n, double alpha, double m
 {
     const __m512d va = _mm512_set1_pd(alpha), vm = _mm512_set1_pd(mx);
     const __m512d ninf = _mm512_set1_pd(-INFINITY);
-    uint32_t nv = n & ~7u, redo[EXP_CHUNK];
+    uint32_t nv = n & ~7u, redo[EXP_CHUNK], prev = 0, prev_len = 0;
+    sp_expw_sums acc = *r;
     for (uint32_t c0 = 0; c0 < nv; c0 += EXP_CHUNK) {
-        uint32_t c1 = nv - c0 < EXP_CHUNK ? nv : c0 + EXP_CHUNK, n_redo = 0;
-        for (uint32_t i = c0; i < c1; i += 8) {
+        uint32_t len = nv - c0 < EXP_CHUNK ? nv - c0 : EXP_CHUNK, n_redo = 0;
+        for (uint32_t j = 0; j < len; j += 8) {
+            uint32_t i = c0 + j;
             __m512d l = _mm512_cvtps_pd(_mm256_loadu_ps(lw + i));
             __mmask8 fin = _mm512_cmp_pd_mask(l, ninf, _CMP_NEQ_OQ), amb;
             __m512d x = _mm512_sub_pd(_mm512_mul_pd(va, l), vm); /* as exp_weight rounds it */
             _mm512_storeu_pd(w + i, _mm512_maskz_mov_pd(fin, exp8(x, &amb)));
             for (unsigned b = amb & fin; b; b &= b - 1) redo[n_redo++] = i + (uint32_t)__builtin_ctz(b);
+            if (j < prev_len) sum_weights(w, prev + j, prev + j + 8, &acc);
         }
+        if (prev_len > len) sum_weights(w, prev + len, prev + prev_len, &acc);
         for (uint32_t k = 0; k < n_redo; k++) w[redo[k]] = exp_weight(lw[redo[k]], alpha, mx);
-        sum_weights(w, c0, c1, r);
+        prev = c0;
+        prev_len = len;
     }
+    sum_weights(w, prev, prev + prev_len, &acc);
+    *r = acc;
     expw_scalar(lw, nv, n, alpha, mx, w, r);
 }
 
@@ -395,10 +404,12 @@ T256 static void expw_avx2(const float *lw, uint32_t n, double alpha, double mx,
 {
     const __m256d va = _mm256_set1_pd(alpha), vm = _mm256_set1_pd(mx);
     const __m256d ninf = _mm256_set1_pd(-INFINITY);
-    uint32_t nv = n & ~3u, redo[EXP_CHUNK];
+    uint32_t nv = n & ~3u, redo[EXP_CHUNK], prev = 0, prev_len = 0;
+    sp_expw_sums acc = *r;
     for (uint32_t c0 = 0; c0 < nv; c0 += EXP_CHUNK) {
-        uint32_t c1 = nv - c0 < EXP_CHUNK ? nv : c0 + EXP_CHUNK, n_redo = 0;
-        for (uint32_t i = c0; i < c1; i += 4) {
+        uint32_t len = nv - c0 < EXP_CHUNK ? nv - c0 : EXP_CHUNK, n_redo = 0;
+        for (uint32_t j = 0; j < len; j += 4) {
+            uint32_t i = c0 + j;
             __m256d l = _mm256_cvtps_pd(_mm_loadu_ps(lw + i));
             __m256d fin = _mm256_cmp_pd(l, ninf, _CMP_NEQ_OQ);
             __m256d x = _mm256_sub_pd(_mm256_mul_pd(va, l), vm);
@@ -406,10 +417,15 @@ T256 static void expw_avx2(const float *lw, uint32_t n, double alpha, double mx,
             _mm256_storeu_pd(w + i, _mm256_and_pd(fin, exp4(_mm256_and_pd(fin, x), &amb)));
             for (unsigned b = (unsigned)(amb & _mm256_movemask_pd(fin)); b; b &= b - 1)
                 redo[n_redo++] = i + (uint32_t)__builtin_ctz(b);
+            if (j < prev_len) sum_weights(w, prev + j, prev + j + 4, &acc);
         }
+        if (prev_len > len) sum_weights(w, prev + len, prev + prev_len, &acc);
         for (uint32_t k = 0; k < n_redo; k++) w[redo[k]] = exp_weight(lw[redo[k]], alpha, mx);
-        sum_weights(w, c0, c1, r);
+        prev = c0;
+        prev_len = len;
     }
+    sum_weights(w, prev, prev + prev_len, &acc);
+    *r = acc;
     expw_scalar(lw, nv, n, alpha, mx, w, r);
 }
 #endif
