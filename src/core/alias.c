@@ -46,18 +46,38 @@ int negs_alias_build(negs_alias *a, const double *w, uint32_t n)
     return negs_alias_build_checked(a, w, n, total, n_pos, any_pos, NULL);
 }
 
-/* Items are small when their scaled weight w scale is below 1, large otherwise. The next
- * small (large) item below index i, or -1: both cursors of the sweep only move down. */
-static int64_t next_small(const double *w, int64_t i, double scale)
+/* Items are small when their scaled weight w scale is below 1, large otherwise: one bit per
+ * item (set: large), made in one pass, so that the sweep's cursors find their next item with a
+ * bit scan rather than a test per item (data-dependent branches when the weights are not in
+ * order). */
+static void classify(const double *w, uint32_t n, double scale, uint64_t *bits)
 {
-    while (--i >= 0 && !(w[i] * scale < 1.0)) {}
-    return i;
+    for (uint32_t k = 0; k < n / 64; k++) {
+        const double *x = w + (size_t)k * 64;
+        uint64_t b = 0;
+        for (unsigned j = 0; j < 64; j++) b |= (uint64_t)!(x[j] * scale < 1.0) << j;
+        bits[k] = b;
+    }
+    if (n % 64) {
+        uint64_t b = 0;
+        for (uint32_t i = n & ~63u; i < n; i++) b |= (uint64_t)!(w[i] * scale < 1.0) << (i & 63);
+        bits[n / 64] = b;
+    }
 }
 
-static int64_t next_large(const double *w, int64_t i, double scale)
+/* The highest index below i whose bit is `large` (1) or not (0), or -1: both cursors of the
+ * sweep only move down. */
+static inline int64_t next_below(const uint64_t *bits, int64_t i, int large)
 {
-    while (--i >= 0 && w[i] * scale < 1.0) {}
-    return i;
+    if (--i < 0) return -1;
+    uint64_t flip = large ? 0 : ~(uint64_t)0;
+    int64_t k = i >> 6;
+    uint64_t m = (bits[k] ^ flip) & (~(uint64_t)0 >> (63 - (i & 63)));
+    while (!m) {
+        if (--k < 0) return -1;
+        m = bits[k] ^ flip;
+    }
+    return k * 64 + 63 - __builtin_clzll(m);
 }
 
 /* Vose's construction as a sweep (the pairing of Vose's small and large stacks, filled in item
@@ -71,12 +91,19 @@ int negs_alias_build_checked(negs_alias *a, const double *w, uint32_t n, double 
     a->e = NULL;
     negs_alias_entry *e = spare ? spare
                                 : negs_alloc_aligned(n, sizeof *e, "negs_alias_build: table");
-    if (!e) return NEGS_E_NOMEM;
+    uint64_t *bits = negs_alloc_array((size_t)n / 64 + 1, sizeof *bits,
+                                      "negs_alias_build: item classes");
+    if (!e || !bits) {
+        negs_free_aligned(e);
+        free(bits);
+        return NEGS_E_NOMEM;
+    }
     double scale = (double)n / total;
+    classify(w, n, scale, bits);
     /* s: the small item being placed, ps its scaled weight (what is left of it when it was
      * large); every original small item below si is still to place; l: the large item that
      * fills the columns, pl what is left of it. */
-    int64_t si = next_small(w, n, scale), s = si, l = next_large(w, n, scale);
+    int64_t si = next_below(bits, n, 0), s = si, l = next_below(bits, n, 1);
     double ps = s >= 0 ? w[s] * scale : 0.0, pl = l >= 0 ? w[l] * scale : 0.0;
     /* Error diffusion: each column's quantisation error is carried into the next column's
      * rounding, so the leftover columns never absorb more than 2^-33 of mass in total. */
@@ -97,28 +124,29 @@ int negs_alias_build_checked(negs_alias *a, const double *w, uint32_t n, double 
         if (pl < 1.0) { /* l is placed next, as a small item; the next large one fills */
             s = l;
             ps = pl;
-            l = next_large(w, l, scale);
+            l = next_below(bits, l, 1);
             pl = l >= 0 ? w[l] * scale : 0.0;
         } else {
-            s = si = next_small(w, si, scale);
+            s = si = next_below(bits, si, 0);
             ps = s >= 0 ? w[s] * scale : 0.0;
         }
     }
     /* What is left has mass 1 up to rounding: always accept it. A zero-weight leftover (only
      * possible through extreme rounding) points at a positive item instead. */
-    for (; l >= 0; l = next_large(w, l, scale)) {
+    for (; l >= 0; l = next_below(bits, l, 1)) {
         e[l].threshold = UINT32_MAX;
         e[l].alias = (uint32_t)l;
     }
     if (s >= 0 && s != si) { /* a former large item (positive); si itself is placed */
         e[s].threshold = UINT32_MAX;
         e[s].alias = (uint32_t)s;
-        s = next_small(w, si, scale);
+        s = next_below(bits, si, 0);
     }
-    for (; s >= 0; s = next_small(w, s, scale)) {
+    for (; s >= 0; s = next_below(bits, s, 0)) {
         e[s].threshold = w[s] > 0.0 ? UINT32_MAX : 0;
         e[s].alias = w[s] > 0.0 ? (uint32_t)s : any_pos;
     }
+    free(bits);
     a->n = n;
     a->e = e;
     a->total = total;

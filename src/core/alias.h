@@ -25,8 +25,8 @@ int negs_alias_build(negs_alias *a, const double *w, uint32_t n);
 /* The same from weights known to be valid, with their sum in item order (total), the count of
  * positive ones (n_pos >= 1) and the index of one of them (any_pos): the table is identical to
  * negs_alias_build's. It is written into spare (n entries from negs_alloc_aligned, which a now
- * owns) when not NULL: a handle that rebuilds often recycles its previous table. Needs no
- * other memory. */
+ * owns) when not NULL: a handle that rebuilds often recycles its previous table (freed on
+ * failure). Needs n / 8 bytes of other memory during the build. */
 int negs_alias_build_checked(negs_alias *a, const double *w, uint32_t n, double total,
                              uint32_t n_pos, uint32_t any_pos, negs_alias_entry *spare);
 void negs_alias_free(negs_alias *a);

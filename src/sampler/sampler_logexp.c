@@ -20,13 +20,14 @@
  * float rounding midpoint (the low 29 mantissa bits of a midpoint are 2^28) */
 #define LOG_MARGIN 64
 
-/* exp: x = k ln2/16 + r, |r| <= ln2/32 (r kept as a double-double: ln2/16 in two parts, L1
- * of 38 bits so that k L1 is exact for |k| < 2^15), exp(x) = 2^(k/16 rounded down) T_j e^r,
- * T_j = 2^(j/16) as hi + lo, j = k mod 16, e^r - 1 = r + r^2/2 + ... + r^8/8! (remainder below
- * 2^-68). The sum is carried to about 2^-62 of the result: the rounding error of the last
- * addition (err) says how far the exact value is from the rounded one, and a lane whose exact
- * value may lie within EXP_MARGIN ulp of a rounding midpoint goes to libm (whose exp is within
- * 0.52 ulp: beyond that margin it returns the nearest double too). */
+/* exp: x = k ln2/16 + r, |r| <= ln2/32, r = t - u with ln2/16 in two parts: t = x - k L1 is
+ * exact (L1 of 38 bits, so k L1 is exact for |k| < 2^15), u = k L2 below 2^-29; exp(x) =
+ * 2^(k/16 rounded down) T_j e^r, T_j = 2^(j/16) as hi + lo, j = k mod 16, e^t - 1 = t + t^2/2 +
+ * ... + t^8/8! (remainder below 2^-68) and e^-u = 1 - u + u^2/2. The sum is carried to about
+ * 2^-62 of the result: the rounding error of the last addition (err) says how far the exact
+ * value is from the rounded one, and a lane whose exact value may lie within 0.02 ulp of a
+ * rounding midpoint goes to libm (whose exp is within 0.52 ulp: beyond that margin it returns
+ * the nearest double too). */
 #define EXP_INVL 0x1.71547652b82fep+4
 #define EXP_L1 0x1.62e42fefa0000p-5
 #define EXP_L2 0x1.cf79abc9e3b3ap-44
@@ -192,22 +193,20 @@ T512 static inline __m512d exp8(__m512d x, __mmask8 *amb)
     __m512d kd = _mm512_roundscale_pd(_mm512_mul_pd(x, _mm512_set1_pd(EXP_INVL)),
                                       _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m512d t = _mm512_fnmadd_pd(kd, _mm512_set1_pd(EXP_L1), x); /* exact */
-    __m512d uh = _mm512_mul_pd(kd, _mm512_set1_pd(EXP_L2));
-    __m512d ul = _mm512_fmsub_pd(kd, _mm512_set1_pd(EXP_L2), uh);
-    __m512d rh = _mm512_sub_pd(t, uh); /* two-sum of t and -uh */
-    __m512d bb = _mm512_sub_pd(rh, t);
-    __m512d rl = _mm512_add_pd(_mm512_sub_pd(t, _mm512_sub_pd(rh, bb)),
-                               _mm512_sub_pd(_mm512_sub_pd(_mm512_setzero_pd(), uh), bb));
-    rl = _mm512_sub_pd(rl, ul);
+    __m512d u = _mm512_mul_pd(kd, _mm512_set1_pd(EXP_L2));       /* r = t - u, |u| < 2^-29 */
     __m512d p = _mm512_set1_pd(1.0 / 40320.0);
-    p = _mm512_fmadd_pd(p, rh, _mm512_set1_pd(1.0 / 5040.0));
-    p = _mm512_fmadd_pd(p, rh, _mm512_set1_pd(1.0 / 720.0));
-    p = _mm512_fmadd_pd(p, rh, _mm512_set1_pd(1.0 / 120.0));
-    p = _mm512_fmadd_pd(p, rh, _mm512_set1_pd(1.0 / 24.0));
-    p = _mm512_fmadd_pd(p, rh, _mm512_set1_pd(1.0 / 6.0));
-    p = _mm512_fmadd_pd(p, rh, _mm512_set1_pd(0.5));
-    __m512d q = _mm512_mul_pd(_mm512_mul_pd(rh, rh), p);
-    __m512d low = _mm512_add_pd(_mm512_fmadd_pd(rl, rh, q), rl); /* e^r - 1 - rh */
+    p = _mm512_fmadd_pd(p, t, _mm512_set1_pd(1.0 / 5040.0));
+    p = _mm512_fmadd_pd(p, t, _mm512_set1_pd(1.0 / 720.0));
+    p = _mm512_fmadd_pd(p, t, _mm512_set1_pd(1.0 / 120.0));
+    p = _mm512_fmadd_pd(p, t, _mm512_set1_pd(1.0 / 24.0));
+    p = _mm512_fmadd_pd(p, t, _mm512_set1_pd(1.0 / 6.0));
+    p = _mm512_fmadd_pd(p, t, _mm512_set1_pd(0.5));
+    __m512d q = _mm512_mul_pd(_mm512_mul_pd(t, t), p); /* e^t - 1 - t */
+    /* e^(t - u) - 1 - t = q - u e^t + u^2 / 2 (to 2^-64) */
+    __m512d et = _mm512_add_pd(_mm512_add_pd(_mm512_set1_pd(1.0), t), q);
+    __m512d low = _mm512_fnmadd_pd(u, et, q);
+    low = _mm512_fmadd_pd(_mm512_mul_pd(u, _mm512_set1_pd(0.5)), u, low);
+    __m512d rh = t;
     __m512i ki = _mm512_cvtpd_epi64(kd);
     __m512i j = _mm512_and_si512(ki, _mm512_set1_epi64(15));
     __m512d th = _mm512_permutex2var_pd(_mm512_loadu_pd(exp_tab_hi), j, _mm512_loadu_pd(exp_tab_hi + 8));
@@ -235,7 +234,8 @@ T512 static void expw_avx512(const float *lw, uint32_t n, double alpha, double m
 {
     const __m512d va = _mm512_set1_pd(alpha), vm = _mm512_set1_pd(mx);
     const __m512d ninf = _mm512_set1_pd(-INFINITY);
-    uint32_t nv = n & ~7u, redo[EXP_CHUNK], prev = 0, prev_len = 0;
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 0, 0, 0, 0, 0, 0, 0, 0);
+    uint32_t nv = n & ~7u, redo[EXP_CHUNK + 16], prev = 0, prev_len = 0;
     sp_expw_sums acc = *r;
     for (uint32_t c0 = 0; c0 < nv; c0 += EXP_CHUNK) {
         uint32_t len = nv - c0 < EXP_CHUNK ? nv - c0 : EXP_CHUNK, n_redo = 0;
@@ -245,7 +245,12 @@ T512 static void expw_avx512(const float *lw, uint32_t n, double alpha, double m
             __mmask8 fin = _mm512_cmp_pd_mask(l, ninf, _CMP_NEQ_OQ), amb;
             __m512d x = _mm512_sub_pd(_mm512_mul_pd(va, l), vm); /* as exp_weight rounds it */
             _mm512_storeu_pd(w + i, _mm512_maskz_mov_pd(fin, exp8(x, &amb)));
-            for (unsigned b = amb & fin; b; b &= b - 1) redo[n_redo++] = i + (uint32_t)__builtin_ctz(b);
+            /* listed without a branch per lane (the register form of compress: the memory
+             * form is slow); redo has room for a whole vector past the last entry */
+            __mmask16 m = (__mmask16)(amb & fin);
+            __m512i ids = _mm512_add_epi32(_mm512_set1_epi32((int)i), lane);
+            _mm512_storeu_si512((void *)(redo + n_redo), _mm512_maskz_compress_epi32(m, ids));
+            n_redo += (uint32_t)__builtin_popcount(m);
             if (j < prev_len) sum_weights(w, prev + j, prev + j + 8, &acc);
         }
         if (prev_len > len) sum_weights(w, prev + len, prev + prev_len, &acc);
@@ -357,22 +362,19 @@ T256 static inline __m256d exp4(__m256d x, int *amb)
     __m256d kd = _mm256_round_pd(_mm256_mul_pd(x, _mm256_set1_pd(EXP_INVL)),
                                  _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m256d t = _mm256_fnmadd_pd(kd, _mm256_set1_pd(EXP_L1), x);
-    __m256d uh = _mm256_mul_pd(kd, _mm256_set1_pd(EXP_L2));
-    __m256d ul = _mm256_fmsub_pd(kd, _mm256_set1_pd(EXP_L2), uh);
-    __m256d rh = _mm256_sub_pd(t, uh);
-    __m256d bb = _mm256_sub_pd(rh, t);
-    __m256d rl = _mm256_add_pd(_mm256_sub_pd(t, _mm256_sub_pd(rh, bb)),
-                               _mm256_sub_pd(_mm256_sub_pd(_mm256_setzero_pd(), uh), bb));
-    rl = _mm256_sub_pd(rl, ul);
+    __m256d u = _mm256_mul_pd(kd, _mm256_set1_pd(EXP_L2));
     __m256d p = _mm256_set1_pd(1.0 / 40320.0);
-    p = _mm256_fmadd_pd(p, rh, _mm256_set1_pd(1.0 / 5040.0));
-    p = _mm256_fmadd_pd(p, rh, _mm256_set1_pd(1.0 / 720.0));
-    p = _mm256_fmadd_pd(p, rh, _mm256_set1_pd(1.0 / 120.0));
-    p = _mm256_fmadd_pd(p, rh, _mm256_set1_pd(1.0 / 24.0));
-    p = _mm256_fmadd_pd(p, rh, _mm256_set1_pd(1.0 / 6.0));
-    p = _mm256_fmadd_pd(p, rh, _mm256_set1_pd(0.5));
-    __m256d q = _mm256_mul_pd(_mm256_mul_pd(rh, rh), p);
-    __m256d low = _mm256_add_pd(_mm256_fmadd_pd(rl, rh, q), rl);
+    p = _mm256_fmadd_pd(p, t, _mm256_set1_pd(1.0 / 5040.0));
+    p = _mm256_fmadd_pd(p, t, _mm256_set1_pd(1.0 / 720.0));
+    p = _mm256_fmadd_pd(p, t, _mm256_set1_pd(1.0 / 120.0));
+    p = _mm256_fmadd_pd(p, t, _mm256_set1_pd(1.0 / 24.0));
+    p = _mm256_fmadd_pd(p, t, _mm256_set1_pd(1.0 / 6.0));
+    p = _mm256_fmadd_pd(p, t, _mm256_set1_pd(0.5));
+    __m256d q = _mm256_mul_pd(_mm256_mul_pd(t, t), p);
+    __m256d et = _mm256_add_pd(_mm256_add_pd(_mm256_set1_pd(1.0), t), q);
+    __m256d low = _mm256_fnmadd_pd(u, et, q);
+    low = _mm256_fmadd_pd(_mm256_mul_pd(u, _mm256_set1_pd(0.5)), u, low);
+    __m256d rh = t;
     __m256i ki = _mm256_sub_epi64(_mm256_castpd_si256(_mm256_add_pd(kd, magic)),
                                   _mm256_castpd_si256(magic));
     __m256i j = _mm256_and_si256(ki, _mm256_set1_epi64x(15));
@@ -415,8 +417,11 @@ T256 static void expw_avx2(const float *lw, uint32_t n, double alpha, double mx,
             __m256d x = _mm256_sub_pd(_mm256_mul_pd(va, l), vm);
             int amb;
             _mm256_storeu_pd(w + i, _mm256_and_pd(fin, exp4(_mm256_and_pd(fin, x), &amb)));
-            for (unsigned b = (unsigned)(amb & _mm256_movemask_pd(fin)); b; b &= b - 1)
-                redo[n_redo++] = i + (uint32_t)__builtin_ctz(b);
+            unsigned m = (unsigned)(amb & _mm256_movemask_pd(fin));
+            for (unsigned t = 0; t < 4; t++) { /* listed without a branch per lane */
+                redo[n_redo] = i + t;
+                n_redo += (m >> t) & 1u;
+            }
             if (j < prev_len) sum_weights(w, prev + j, prev + j + 4, &acc);
         }
         if (prev_len > len) sum_weights(w, prev + len, prev + prev_len, &acc);
