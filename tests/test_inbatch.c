@@ -362,8 +362,8 @@ static void test_chunked_sweeps(void **state)
     run_case(&o, tol);
 }
 
-/* More rows than one group holds (480): b = 1500 runs as four groups of 384, 384, 384 and 348
- * rows, so dv_j's chain goes through every group's rows in order, the three buffers rotate
+/* More rows than one group holds (at most 480): b = 1500 runs as four groups or more (their
+ * size follows the L2 read from the CPU), so dv_j's chain goes through every group's rows in order, the three buffers rotate
  * (the fourth group reuses the first's) and each run holds one group's tiles beside the
  * previous group's rows and du and the one before's dv. The same bytes for 1, 2 and 5
  * threads, and the dense reference's values. */

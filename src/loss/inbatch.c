@@ -269,16 +269,24 @@ static void run_parts(void *ctx, size_t part, size_t n_parts)
     tiles(c, q, r0, rn, 0, c->ntiles);
 }
 
-/* Rows per group: as many as keep a group buffer within about NEGS_IB_GROUP_BYTES (a multiple
- * of NEGS_IB_ROWS, so of every mr, between NEGS_IB_ROWS and NEGS_IB_MAX_GROUP), then evened
- * out over the groups. (Buffers sized to a share of the L3, 8 MiB here, were 5 % slower at
- * b = 16,384: each group reads and writes all of dv once, and more groups cost more than
- * the L3 misses they save.) Nothing any element is computed from, nor the order of any sum,
- * depends on the group or part sizes: they are scheduling only. */
+/* Rows per group (a multiple of NEGS_IB_ROWS, so of every mr, at most NEGS_IB_MAX_GROUP), then
+ * evened out over the groups. The pipelined schedule: as many as keep a group buffer within
+ * half of one core's L2 (read from the CPU), at least 2 NEGS_IB_ROWS. A group's buffer is
+ * written by its tiles, read and written by its rows, read by dv: within L2 the rows (run just
+ * after the tiles on a thread) find it there; beyond, every pass goes to L3. Fewer rows cost a
+ * read and write of dv per group (8 dim / rows bytes per pair), which at 96 rows is less than
+ * the buffer's L3 traffic (on a 2-FMA-port Intel core with 2 MiB of L2: 13-17 % less CPU time
+ * than 16 MiB buffers at b = 1024 .. 16,384; docs/inbatch.md). The native bf16 schedule keeps
+ * buffers of about NEGS_IB_GROUP_BYTES (at least NEGS_IB_ROWS rows). Nothing any element is
+ * computed from, nor the order of any sum, depends on the group or part sizes: they are
+ * scheduling only. */
 static void plan_groups(ib_ctx *c)
 {
-    size_t rows = NEGS_IB_GROUP_BYTES / (c->ldg * sizeof(float)) / NEGS_IB_ROWS * NEGS_IB_ROWS;
-    if (rows < NEGS_IB_ROWS) rows = NEGS_IB_ROWS;
+    size_t row_bytes = c->ldg * sizeof(float);
+    size_t rows = c->nbuf == 3 ? c->l2 / 2 / row_bytes : NEGS_IB_GROUP_BYTES / row_bytes;
+    size_t least = c->nbuf == 3 ? 2 * NEGS_IB_ROWS : NEGS_IB_ROWS;
+    rows = rows / NEGS_IB_ROWS * NEGS_IB_ROWS;
+    if (rows < least) rows = least;
     if (rows > NEGS_IB_MAX_GROUP) rows = NEGS_IB_MAX_GROUP;
     c->ngroups = (c->b + rows - 1) / rows;
     c->group = pad_to((c->b + c->ngroups - 1) / c->ngroups, NEGS_IB_ROWS);
