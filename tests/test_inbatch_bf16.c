@@ -289,8 +289,8 @@ static void test_precision_param(void **state)
     (void)state;
     negs_loss *l = negs_loss_create(NEGS_LOSS_SOFTMAX);
     double v = -1;
-    /* the bf16 kernel: native exactly when the CPU reports AVX512-BF16 (CPUID leaf 7
-     * subleaf 1, EAX bit 5) with AVX-512 F, BW, VL, portable when forced */
+    /* the bf16 kernel: native when the CPU reports AVX512-BF16 (CPUID leaf 7 subleaf 1, EAX
+     * bit 5) with AVX-512 F, BW, VL and NEGS_FORCE_BF16 or the measured rates choose it */
     unsigned ea = 0, eb = 0, ec = 0, ed = 0;
     int has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
               __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
@@ -300,6 +300,13 @@ static void test_precision_param(void **state)
     if (fs && fs[0] == '1') has = 0;
     const char *cap = getenv("NEGS_FORCE_ISA"); /* every cap drops AVX512-BF16 */
     if (cap && (!strcmp(cap, "avx512") || !strcmp(cap, "avx2") || !strcmp(cap, "scalar"))) has = 0;
+    const char *fb = getenv("NEGS_FORCE_BF16"); /* main forces "native" unless set */
+    if (!fb || strcmp(fb, "native")) {
+        double fma, bf16;
+        negs_bf16_rates(&fma, &bf16);
+        if (fb && !strcmp(fb, "portable")) has = 0;
+        else has = has && negs_bf16_native_pays(fma, bf16);
+    }
     assert_int_equal(negs_loss_get_param(l, NEGS_LP_BF16_KERNEL, &v), 0);
     assert_true(v == (has ? NEGS_BF16_KERNEL_AVX512BF16 : NEGS_BF16_KERNEL_PORTABLE));
     assert_int_equal(negs_loss_set_param(l, NEGS_LP_FORCE_SCALAR, 1), 0);
@@ -724,9 +731,14 @@ static void native_case(size_t b, size_t m, size_t d, int cosine, int masks)
     float *u = rand_f(b * d, -0.3, 0.3), *v = rand_f(n * d, -0.3, 0.3), *lq = rand_f(n, -7, -3);
     uint32_t *items = masks ? malloc(n * 4) : NULL;
     for (size_t j = 0; masks && j < n; j++) items[j] = (uint32_t)(urand() * (double)n);
-    float loss[2], *du[2], *dv[2];
-    for (int p = 0; p < 2; p++) {
-        negs_loss *l = make_loss(t, NEGS_REDUCE_MEAN, 2, p);
+    /* 0: the native kernel where the CPU has it (main forces it), 1: the portable path on
+     * the portable C kernels, 2: on the handle's fp32 kernels (NEGS_FORCE_BF16=portable) */
+    float loss[3], *du[3], *dv[3];
+    const char *force = getenv("NEGS_FORCE_BF16");
+    for (int p = 0; p < 3; p++) {
+        if (p == 2) setenv("NEGS_FORCE_BF16", "portable", 1);
+        negs_loss *l = make_loss(t, NEGS_REDUCE_MEAN, 2, p == 1);
+        if (p == 2) force ? setenv("NEGS_FORCE_BF16", force, 1) : unsetenv("NEGS_FORCE_BF16");
         assert_int_equal(negs_loss_set_param(l, NEGS_LP_PRECISION, NEGS_PRECISION_BF16), 0);
         assert_int_equal(negs_loss_set_param(l, NEGS_LP_COSINE, cosine), 0);
         du[p] = malloc(b * d * 4), dv[p] = malloc(n * d * 4);
@@ -761,17 +773,19 @@ static void native_case(size_t b, size_t m, size_t d, int cosine, int masks)
     double eta = 2.0 * (double)(d + 2) * ldexp(1.0, -24) * amax / t;
     double slack = ldexp(1.0, -8) + 2.0 * expm1(2.0 * eta) + 2.0 * (double)(b + n + 2) * ldexp(1.0, -24);
     double *g0 = malloc((b > n ? b : n) * d * 8);
-    for (size_t q = 0; q < b * d; q++) g0[q] = du[1][q];
-    within(du[0], g0, bu, slack, b * d, 1e-6);
-    for (size_t q = 0; q < n * d; q++) g0[q] = dv[1][q];
-    within(dv[0], g0, bv, slack, n * d, 1e-6);
-    assert_true(fabs((double)loss[0] - loss[1]) <= (2.0 * eta + 1e-6) * fabs((double)loss[1]));
+    for (int p = 1; p < 3; p++) {
+        for (size_t q = 0; q < b * d; q++) g0[q] = du[p][q];
+        within(du[0], g0, bu, slack, b * d, 1e-6);
+        for (size_t q = 0; q < n * d; q++) g0[q] = dv[p][q];
+        within(dv[0], g0, bv, slack, n * d, 1e-6);
+        assert_true(fabs((double)loss[0] - loss[p]) <= (2.0 * eta + 1e-6) * fabs((double)loss[p]));
+    }
     if (getenv("IB_DEBUG"))
         fprintf(stderr, "native vs portable b %zu m %zu dim %zu cos %d: loss %.3g du %.3g dv "
                 "%.3g (eta %.3g)\n", b, m, d, cosine, fabs((double)loss[0] - loss[1]) / loss[1],
                 max_rel(du[0], du[1], b * d), max_rel(dv[0], dv[1], n * d), eta);
     free(g0), free(bu), free(bv), free(ud), free(vd), free(uu), free(uv), free(nu), free(nv);
-    for (int p = 0; p < 2; p++) free(du[p]), free(dv[p]);
+    for (int p = 0; p < 3; p++) free(du[p]), free(dv[p]);
     free(u), free(v), free(lq), free(items);
 }
 
@@ -952,6 +966,9 @@ static void test_rounds_to_inf(void **state)
 
 int main(void)
 {
+    /* the native kernel wherever the CPU has it, even where the measured rates choose the
+     * portable path (test_bf16_choice tests the choice), unless the caller forces a path */
+    setenv("NEGS_FORCE_BF16", "native", 0);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_hand_picked),
         cmocka_unit_test(test_round_random_patterns),

@@ -1,10 +1,16 @@
 /* bfloat16 rounding on the bits and the portable packing into the bf16 pair layouts (see
  * kernels_bf16.h). */
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/cpu.h"
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <cpuid.h>
+#endif
 #include "kernels.h"
 #include "kernels_bf16.h"
-
 
 uint16_t negs_bf16_bits(float x)
 {
@@ -54,6 +60,81 @@ void negs_bf16_round_tile(float *x, size_t ldx, size_t rows, size_t cols)
             memcpy(&xr[c], &b, sizeof b);
         }
     }
+}
+
+void negs_bf16_scale_round(float *z, size_t n, float s)
+{
+    for (size_t c = 0; c < n; c++) {
+        float x = z[c] * s;
+        uint32_t b;
+        memcpy(&b, &x, sizeof b);
+        b = (b + 0x7fffu + (b >> 16 & 1u)) & 0xffff0000u; /* as negs_bf16_round_tile */
+        memcpy(&z[c], &b, sizeof b);
+    }
+}
+
+negs_bf16_scale_round_fn negs_bf16_scale_round_select(unsigned isa)
+{
+#if defined(__GNUC__) && defined(__x86_64__)
+    if (isa & NEGS_CPU_AVX512) return negs_bf16_scale_round_avx512;
+#else
+    (void)isa;
+#endif
+    return negs_bf16_scale_round;
+}
+
+negs_bf16_round_array_fn negs_bf16_round_array_select(unsigned isa)
+{
+#if defined(__GNUC__) && defined(__x86_64__)
+    if (isa & NEGS_CPU_AVX512) return negs_bf16_round_array_avx512;
+#else
+    (void)isa;
+#endif
+    return negs_bf16_round_array;
+}
+
+int negs_bf16_native_pays(double fma_gflops, double bf16_gflops)
+{
+    if (!(fma_gflops > 0.0) || !(bf16_gflops > 0.0) || !isfinite(fma_gflops) ||
+        !isfinite(bf16_gflops))
+        return 0;
+    return bf16_gflops >= NEGS_BF16_NATIVE_MIN_RATIO * fma_gflops;
+}
+
+static pthread_once_t rates_once = PTHREAD_ONCE_INIT;
+static double rate_fma, rate_bf16;
+
+/* The CPU's own AVX512-BF16 (CPUID leaf 7 subleaf 1, EAX bit 5, with AVX-512 F, DQ, BW, VL as
+ * negs_cpu_features asks), whatever NEGS_FORCE_* hide from the handles: the rates are the
+ * CPU's, so that a forced run reports the same ones. */
+static void measure_once(void)
+{
+#if defined(__GNUC__) && defined(__x86_64__)
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("fma") && __get_cpuid_count(7, 1, &a, &b, &c, &d) && (a >> 5 & 1u))
+        negs_bf16_measure_rates(&rate_fma, &rate_bf16);
+#endif
+}
+
+void negs_bf16_rates(double *fma_gflops, double *bf16_gflops)
+{
+    pthread_once(&rates_once, measure_once);
+    *fma_gflops = rate_fma;
+    *bf16_gflops = rate_bf16;
+}
+
+unsigned negs_bf16_choose(unsigned cpu)
+{
+    if (!(cpu & NEGS_CPU_AVX512BF16)) return cpu;
+    const char *force = getenv("NEGS_FORCE_BF16");
+    if (force && strcmp(force, "native") == 0) return cpu;
+    if (force && strcmp(force, "portable") == 0) return cpu & ~NEGS_CPU_AVX512BF16;
+    double fma, bf16;
+    negs_bf16_rates(&fma, &bf16);
+    return negs_bf16_native_pays(fma, bf16) ? cpu : cpu & ~NEGS_CPU_AVX512BF16;
 }
 
 size_t negs_bf16_pack_row_pairs(const float *x, size_t rows, size_t dim, uint32_t *out)

@@ -5,7 +5,8 @@
  * exact in float and only the fp32 accumulation rounds. Two paths compute the same products:
  * - portable (every machine): the rows are rounded to bf16 values stored as float, the
  *   gradient weights G are rounded the same way row by row, and the fp32 kernels multiply;
- * - AVX512-BF16 (vdpbf16ps, chosen from CPU bits detected at handle creation): the same rounded
+ * - AVX512-BF16 (vdpbf16ps, where the CPU has it and its measured rate beats the FMA units':
+ *   negs_bf16_choose, at handle creation): the same rounded
  *   values packed as bf16 pairs along the summed index, multiplied pair by pair with fp32
  *   accumulation.
  * Both round the rows with negs_bf16_bits (integer arithmetic: the same bits on both paths);
@@ -103,6 +104,41 @@ typedef struct negs_bf16_kernels {
     /* negs_bf16_pack_row_pairs (the same bits and return value) for finite x. */
     size_t (*row_pairs)(const float *x, size_t rows, size_t dim, uint32_t *out);
 } negs_bf16_kernels;
+
+/* The portable path's pass that makes a row of G: z[c] = bf16 rounding (as negs_bf16_bits,
+ * finite values) of z[c] * s, one float multiplication as negs_kernels.scale, for c < n; the
+ * same bits as scale followed by negs_bf16_round_tile, in one pass. */
+typedef void (*negs_bf16_scale_round_fn)(float *z, size_t n, float s);
+void negs_bf16_scale_round(float *z, size_t n, float s); /* portable C */
+/* The fastest version for NEGS_CPU_* bits `isa` (AVX-512 F, or the portable one). */
+negs_bf16_scale_round_fn negs_bf16_scale_round_select(unsigned isa);
+/* negs_bf16_round_array for finite x (the same bits and return value), by `isa`. */
+typedef size_t (*negs_bf16_round_array_fn)(const float *x, size_t n, float *out);
+negs_bf16_round_array_fn negs_bf16_round_array_select(unsigned isa);
+#if defined(__GNUC__) && defined(__x86_64__)
+void negs_bf16_scale_round_avx512(float *z, size_t n, float s);
+size_t negs_bf16_round_array_avx512(const float *x, size_t n, float *out);
+#endif
+
+/* Which bf16 path a handle takes where the CPU has AVX512-BF16: the native one only where
+ * vdpbf16ps outruns the FMA units, by the rates measured once per process (CPUID alone says
+ * nothing of the rate: 0.48x the FMA's flops on one Xeon, 1.99x on Zen 4). */
+#define NEGS_BF16_NATIVE_MIN_RATIO 1.25
+/* The decision from two measured rates in GFLOP/s (FMA: 32 flops per 512-bit vfmadd,
+ * vdpbf16ps: 64): 1 (native) when bf16 >= NEGS_BF16_NATIVE_MIN_RATIO * fma, else 0; 0 for
+ * rates that are not positive and finite (a failed measurement). */
+int negs_bf16_native_pays(double fma_gflops, double bf16_gflops);
+/* The rates of negs_bf16_native_pays on this CPU, measured on the first call (a timed loop of
+ * each instruction, best of several alternated trials, about 100 microseconds in all; once
+ * per process, thread-safe) and returned by every later one; 0, 0 without AVX512-BF16. */
+void negs_bf16_rates(double *fma_gflops, double *bf16_gflops);
+/* The timed loops themselves (AVX512-BF16 CPUs only): one trial of each, fresh. */
+void negs_bf16_measure_rates(double *fma_gflops, double *bf16_gflops);
+/* NEGS_CPU_* bits `cpu` (negs_cpu_features) with NEGS_CPU_AVX512BF16 kept only where the
+ * native path is chosen: NEGS_FORCE_BF16=native keeps it (when the CPU has it), =portable
+ * drops it, unset or any other value: negs_bf16_native_pays(negs_bf16_rates()). The
+ * environment is read at each call (each handle creation), the rates once per process. */
+unsigned negs_bf16_choose(unsigned cpu);
 
 /* The native table for NEGS_CPU_* bits `isa`, or NULL (then the portable path runs). */
 const negs_bf16_kernels *negs_bf16_kernels_select(unsigned isa);

@@ -7,6 +7,7 @@
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
+#include <time.h>
 
 #define TBF __attribute__((target("avx512bf16,avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,prfchw")))
 #define INL static inline __attribute__((always_inline))
@@ -233,6 +234,107 @@ TBF static size_t row_pairs_bf16(const float *x, size_t rows, size_t dim, uint32
             return 2 * t * dim + negs_bf16_pack_row_pairs(x0, rows - 2 * t, dim, out + t * dim);
     }
     return rows * dim;
+}
+
+/* negs_bf16_scale_round (the same bits) 16 at a time: AVX-512 F only, for the portable path. */
+__attribute__((target("avx512f"))) void negs_bf16_scale_round_avx512(float *z, size_t n, float s)
+{
+    const __m512 vs = _mm512_set1_ps(s);
+    const __m512i one = _mm512_set1_epi32(1), half = _mm512_set1_epi32(0x7fff);
+    const __m512i hi = _mm512_set1_epi32((int)0xffff0000u);
+    for (size_t c = 0; c < n; c += 16) {
+        __mmask16 m = n - c < 16 ? (__mmask16)((1u << (n - c)) - 1u) : (__mmask16)0xFFFF;
+        __m512i b = _mm512_castps_si512(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, z + c), vs));
+        __m512i odd = _mm512_and_si512(_mm512_srli_epi32(b, 16), one);
+        b = _mm512_and_si512(_mm512_add_epi32(b, _mm512_add_epi32(odd, half)), hi);
+        _mm512_mask_storeu_ps(z + c, m, _mm512_castsi512_ps(b));
+    }
+}
+
+/* negs_bf16_round_array (the same bits and return value) for finite x, AVX-512 F: a block of
+ * 16 with an entry that rounds to Inf is redone by the portable function, which finds it. */
+__attribute__((target("avx512f"))) size_t negs_bf16_round_array_avx512(const float *x, size_t n,
+                                                                        float *out)
+{
+    const __m512i one = _mm512_set1_epi32(1), half = _mm512_set1_epi32(0x7fff);
+    const __m512i hi = _mm512_set1_epi32((int)0xffff0000u), abs = _mm512_set1_epi32(0x7fffffff);
+    const __m512i inf = _mm512_set1_epi32(0x7f800000);
+    for (size_t c = 0; c < n; c += 16) {
+        __mmask16 m = n - c < 16 ? (__mmask16)((1u << (n - c)) - 1u) : (__mmask16)0xFFFF;
+        __m512i b = _mm512_maskz_loadu_epi32(m, x + c);
+        __m512i odd = _mm512_and_si512(_mm512_srli_epi32(b, 16), one);
+        b = _mm512_and_si512(_mm512_add_epi32(b, _mm512_add_epi32(odd, half)), hi);
+        if (_mm512_cmpeq_epi32_mask(_mm512_and_si512(b, abs), inf))
+            return c + negs_bf16_round_array(x + c, n - c, out + c);
+        _mm512_mask_storeu_epi32(out + c, m, b);
+    }
+    return n;
+}
+
+/* --- The rates negs_bf16_choose compares: CHAINS independent chains (more than latency x
+ * ports of either instruction on current cores) of STEPS instructions, timed by the monotonic
+ * clock; the best of TRIALS alternated trials of each, after WARM trials of FMAs (the 512-bit
+ * units may start at a reduced rate or clock). About 100 microseconds in all. */
+#define CHAINS 24
+#define STEPS 256
+#define TRIALS 8
+#define WARM 16
+
+static double now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+}
+
+static volatile float rate_sink;
+
+TBF static double fma_trial(float xf, float yf)
+{
+    __m512 a[CHAINS], x = _mm512_set1_ps(xf), y = _mm512_set1_ps(yf);
+    for (int i = 0; i < CHAINS; i++) a[i] = _mm512_set1_ps((float)i);
+    double t0 = now_ns();
+    for (int s = 0; s < STEPS; s++)
+#pragma GCC unroll 24
+        for (int i = 0; i < CHAINS; i++) a[i] = _mm512_fmadd_ps(a[i], x, y);
+    double t = now_ns() - t0;
+    __m512 sum = a[0];
+    for (int i = 1; i < CHAINS; i++) sum = _mm512_add_ps(sum, a[i]);
+    rate_sink = _mm512_reduce_add_ps(sum);
+    return t;
+}
+
+TBF static double dp_trial(float xf, float yf)
+{
+    __m512 a[CHAINS];
+    __m512bh x = _mm512_cvtne2ps_pbh(_mm512_set1_ps(xf), _mm512_set1_ps(xf));
+    __m512bh y = _mm512_cvtne2ps_pbh(_mm512_set1_ps(yf), _mm512_set1_ps(yf));
+    for (int i = 0; i < CHAINS; i++) a[i] = _mm512_set1_ps((float)i);
+    double t0 = now_ns();
+    for (int s = 0; s < STEPS; s++)
+#pragma GCC unroll 24
+        for (int i = 0; i < CHAINS; i++) a[i] = _mm512_dpbf16_ps(a[i], x, y);
+    double t = now_ns() - t0;
+    __m512 sum = a[0];
+    for (int i = 1; i < CHAINS; i++) sum = _mm512_add_ps(sum, a[i]);
+    rate_sink = _mm512_reduce_add_ps(sum);
+    return t;
+}
+
+void negs_bf16_measure_rates(double *fma_gflops, double *bf16_gflops)
+{
+    volatile float xv = 0.999f, yv = 0.001f; /* not constants the compiler could fold */
+    float x = xv, y = yv;
+    double best_fma = 1e300, best_dp = 1e300;
+    for (int w = 0; w < WARM; w++) (void)fma_trial(x, y);
+    for (int t = 0; t < TRIALS; t++) {
+        double a = fma_trial(x, y), b = dp_trial(x, y);
+        if (a > 0.0 && a < best_fma) best_fma = a;
+        if (b > 0.0 && b < best_dp) best_dp = b;
+    }
+    double n = (double)CHAINS * STEPS; /* instructions per trial */
+    *fma_gflops = best_fma < 1e300 ? n * 32.0 / best_fma : 0.0;
+    *bf16_gflops = best_dp < 1e300 ? n * 64.0 / best_dp : 0.0;
 }
 
 const negs_bf16_kernels negs_bf16_kernels_avx512bf16 = {

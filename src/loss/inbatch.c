@@ -154,14 +154,15 @@ static float finish_row(const ib_ctx *c, const ib_group *q, size_t r, int grads)
         for (size_t t = 0; t < nt; t++) al[t] = (float)(w * (double)al[t]);
         return tg;
     }
+    if (c->bf) { /* bf16, portable path: G made and rounded in one pass (inbatch_bf16.c) */
+        negs_ib_bf16_round_g(c->bf, g, al, w, i, tg, c->debias, c->npad);
+        return 0.0f;
+    }
     for (size_t t = 0; t < nt; t++) {
         size_t c0 = t * C, cw = c->npad - c0 < C ? c->npad - c0 : C;
         k->scale(g + c0, cw, (float)(w * (double)al[t]));
     }
     g[i] = c->debias ? tg : g[i] + tg;
-    /* bf16, portable path: G rounded once here, so du and dv multiply the rounded weights
-     * (the native kernel rounds the same way as it pairs them) */
-    if (c->bf && !c->bf->hw) negs_bf16_round_tile(g, c->ldg, 1, c->npad);
     return 0.0f;
 }
 

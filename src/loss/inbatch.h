@@ -86,6 +86,7 @@ typedef struct negs_ib_bf16 {
     size_t dim, kp;                     /* kp = (dim + 1) / 2 pairs per row */
     size_t n, ldg;                      /* columns; the group buffer's row length */
     const float *ru, *rv;               /* portable: the rounded rows (NULL: native) */
+    void (*scale_round)(float *z, size_t n, float s); /* portable: G (negs_ib_bf16_round_g) */
     const uint32_t *upan, *vpan, *upair, *vpair;
 } negs_ib_bf16;
 
@@ -94,6 +95,12 @@ typedef struct negs_ib_bf16 {
  * NEGS_E_INVALID naming the entry when one rounds to Inf. */
 int negs_ib_bf16_prepare(negs_loss *l, const char *fn, const float *u, size_t b, const float *v,
                          size_t n, size_t npad, size_t dim, size_t ldg, negs_ib_bf16 *bf);
+/* Portable path: row i's G from its exponentials g (npad entries) and its tiles' rescales al,
+ * rounded to bf16 in the same pass: g_c = round(e_c * (float)(w * al[c / 128])), the target
+ * column i's entry round(tg) when set, else round(e_i * s + tg); the bits of negs_kernels.scale,
+ * the target's sum, then negs_bf16_round_tile. */
+void negs_ib_bf16_round_g(const negs_ib_bf16 *bf, float *g, const float *al, double w,
+                          size_t i, float tg, int set, size_t npad);
 /* Native kernel only: the scores of rows [i0, i0 + rn) (i0 a multiple of 48) against columns
  * [c0, c0 + cw) (c0 a multiple of 128, cw of 32) into s (ld lds). */
 void negs_ib_bf16_scores(const negs_ib_bf16 *bf, size_t i0, size_t rn, size_t c0, size_t cw,

@@ -41,6 +41,7 @@ int negs_ib_bf16_prepare(negs_loss *l, const char *fn, const float *u, size_t b,
 {
     negs_ib_ws *w = l->ws; /* made by negs_ib_ws_reserve */
     bf->hw = negs_bf16_kernels_select(negs_loss_isa(l));
+    bf->scale_round = negs_bf16_scale_round_select(negs_loss_isa(l));
     bf->dim = dim;
     bf->kp = (dim + 1) / 2;
     bf->n = n;
@@ -73,9 +74,10 @@ int negs_ib_bf16_prepare(negs_loss *l, const char *fn, const float *u, size_t b,
     bf->upan = bf->vpan = bf->upair = bf->vpair = NULL;
     if (!bf->hw) {
         float *xu = w->bf16 + ru, *xv = w->bf16 + rv;
-        size_t at = negs_bf16_round_array(u, nu, xu);
+        negs_bf16_round_array_fn round = negs_bf16_round_array_select(negs_loss_isa(l));
+        size_t at = round(u, nu, xu); /* u, v are checked finite */
         if (at < nu) return rounds_to_inf(fn, "u", u, at, dim);
-        at = negs_bf16_round_array(v, nv, xv);
+        at = round(v, nv, xv);
         if (at < nv) return rounds_to_inf(fn, "v", v, at, dim);
         bf->ru = xu;
         bf->rv = xv;
@@ -93,6 +95,18 @@ int negs_ib_bf16_prepare(negs_loss *l, const char *fn, const float *u, size_t b,
     bf->upair = base + upair;
     bf->vpair = base + vpair;
     return NEGS_OK;
+}
+
+void negs_ib_bf16_round_g(const negs_ib_bf16 *bf, float *g, const float *al, double w,
+                          size_t i, float tg, int set, size_t npad)
+{
+    size_t ti = i / C;
+    float si = (float)(w * (double)al[ti]), e = g[i]; /* the target's, before its rounding */
+    for (size_t c0 = 0, t = 0; c0 < npad; c0 += C, t++)
+        bf->scale_round(g + c0, npad - c0 < C ? npad - c0 : C, (float)(w * (double)al[t]));
+    float x = e * si; /* as scale, then the target's sum: two roundings */
+    g[i] = set ? tg : x + tg;
+    negs_bf16_round_tile(g + i, 1, 1, 1);
 }
 
 void negs_ib_bf16_scores(const negs_ib_bf16 *bf, size_t i0, size_t rn, size_t c0, size_t cw,

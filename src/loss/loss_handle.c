@@ -22,7 +22,7 @@ NEGS_API negs_loss *negs_loss_create(int kind)
     l->margin = 1.0;
     l->reduction = NEGS_REDUCE_MEAN;
     l->threads = 1;
-    l->cpu = negs_cpu_features();
+    l->cpu = negs_bf16_choose(negs_cpu_features()); /* the bf16 path by measured rates */
     return l;
 }
 
