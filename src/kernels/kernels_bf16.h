@@ -129,7 +129,7 @@ size_t negs_bf16_round_array_avx512(const float *x, size_t n, float *out);
  * rates that are not positive and finite (a failed measurement). */
 int negs_bf16_native_pays(double fma_gflops, double bf16_gflops);
 /* The rates of negs_bf16_native_pays on this CPU, measured on the first call (a timed loop of
- * each instruction, best of several alternated trials, about 100 microseconds in all; once
+ * each instruction, best of several alternated trials, about 50 microseconds in all; once
  * per process, thread-safe) and returned by every later one; 0, 0 without AVX512-BF16. */
 void negs_bf16_rates(double *fma_gflops, double *bf16_gflops);
 /* The timed loops themselves (AVX512-BF16 CPUs only): one trial of each, fresh. */

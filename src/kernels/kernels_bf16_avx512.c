@@ -274,10 +274,10 @@ __attribute__((target("avx512f"))) size_t negs_bf16_round_array_avx512(const flo
 /* --- The rates negs_bf16_choose compares: CHAINS independent chains (more than latency x
  * ports of either instruction on current cores) of STEPS instructions, timed by the monotonic
  * clock; the best of TRIALS alternated trials of each, after WARM trials of FMAs (the 512-bit
- * units may start at a reduced rate or clock). About 100 microseconds in all. */
+ * units may start at a reduced rate or clock). About 50 microseconds in all. */
 #define CHAINS 24
-#define STEPS 256
-#define TRIALS 8
+#define STEPS 128
+#define TRIALS 6
 #define WARM 16
 
 static double now_ns(void)

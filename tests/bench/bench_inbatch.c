@@ -8,6 +8,8 @@
  *     bf16_vs_fp32)
  *   bench_inbatch case B M DIM THREADS REPS bf16-only -> the first form's line for the bf16
  *     call alone (e.g. under perf record, to profile the bf16 path without fp32 calls)
+ *   bench_inbatch rates                        -> the library's measured rates and bf16 path:
+ *     "fma_gflops bf16_gflops avx512bf16|portable" (see rates)
  *   bench_inbatch peak16 THREADS               -> measured bf16 peak (vdpbf16ps, 64 flops per
  *     512-bit instruction) in GFLOP/s, "wall cpu" as for peak; "0 0" without AVX512-BF16
  *   bench_inbatch peak THREADS                 -> measured fp32 FMA peak in GFLOP/s (512-bit
@@ -29,6 +31,7 @@
 #include <time.h>
 
 #include "inbatch_data.h"
+#include "kernels/kernels_bf16.h" /* negs_bf16_rates: what the bf16 path's choice measured */
 #include "negsample.h"
 
 static double cpu_now(void)
@@ -364,10 +367,13 @@ static int peak16(int threads)
 }
 
 /* --- bf16 against fp32 (case ... bf16): the same call on a second handle with
- * NEGS_PRECISION_BF16, the two timed interleaved (best of REPS after a warm-up each). Prints
- * "fp32_s bf16_s bf16_gflops loss_rel du_rel dv_rel kernel fp32_cpu_s bf16_cpu_s": the bf16
- * result's difference from fp32 (|loss' - loss| / |loss|, max |g' - g| / max |g|), the
- * NEGS_BF16_KERNEL_* that ran, and each call's best process CPU time (all threads). */
+ * NEGS_PRECISION_BF16 (the path the library chooses), and where the CPU has both paths on a
+ * third with the other one forced (NEGS_FORCE_BF16), all timed interleaved (best of REPS
+ * after a warm-up each). Prints "fp32_s bf16_s bf16_gflops loss_rel du_rel dv_rel kernel
+ * fp32_cpu_s bf16_cpu_s other_kernel other_s other_cpu_s": the bf16 result's difference from
+ * fp32 (|loss' - loss| / |loss|, max |g' - g| / max |g|), the NEGS_BF16_KERNEL_* that ran,
+ * each call's best process CPU time (all threads), and the other path's kernel and times
+ * (-1 0 0 where there is none). */
 static double max_rel(const float *a, const float *ref, size_t n)
 {
     double mx = 1e-30, e = 0.0;
@@ -391,14 +397,31 @@ static int bf16_vs_fp32(negs_loss *l, size_t b, size_t m, size_t dim, const floa
     if (getenv("BENCH_SCALAR")) negs_loss_set_param(h, NEGS_LP_FORCE_SCALAR, 1);
     negs_loss_set_param(h, NEGS_LP_PRECISION, NEGS_PRECISION_BF16);
     float loss, loss16, *du16 = malloc(b * dim * 4), *dv16 = malloc(n * dim * 4);
-    double best[2] = {1e30, 1e30}, cbest[2] = {1e30, 1e30}, kernel = -1;
+    double best[3] = {1e30, 1e30, 1e30}, cbest[3] = {1e30, 1e30, 1e30}, kernel = -1, other = -1;
     negs_loss_get_param(h, NEGS_LP_BF16_KERNEL, &kernel);
+    /* the other path, forced (created with NEGS_FORCE_BF16 set, then the variable restored) */
+    const char *was = getenv("NEGS_FORCE_BF16");
+    char keep[64] = "";
+    if (was) snprintf(keep, sizeof keep, "%s", was);
+    setenv("NEGS_FORCE_BF16", kernel == NEGS_BF16_KERNEL_PORTABLE ? "native" : "portable", 1);
+    negs_loss *o = negs_loss_create(NEGS_LOSS_SOFTMAX);
+    if (was) setenv("NEGS_FORCE_BF16", keep, 1);
+    else unsetenv("NEGS_FORCE_BF16");
+    negs_loss_set_param(o, NEGS_LP_TEMPERATURE, 0.05);
+    negs_loss_set_param(o, NEGS_LP_THREADS, threads);
+    if (getenv("BENCH_SCALAR")) negs_loss_set_param(o, NEGS_LP_FORCE_SCALAR, 1);
+    negs_loss_set_param(o, NEGS_LP_PRECISION, NEGS_PRECISION_BF16);
+    negs_loss_get_param(o, NEGS_LP_BF16_KERNEL, &other);
+    int calls = other != kernel ? 3 : 2; /* no other path: two calls */
+    float losso, *duo = malloc(b * dim * 4), *dvo = malloc(n * dim * 4);
     for (int r = -1; r < (reps < 1 ? 1 : reps); r++)
-        for (int k = 0; k < 2; k++) {
+        for (int k = 0; k < calls; k++) {
             double c0 = cpu_now(), t0 = now();
-            int rc = k ? negs_loss_inbatch(h, b, m, dim, u, v, lq, items, NULL, &loss16, du16,
-                                           dv16)
-                       : negs_loss_inbatch(l, b, m, dim, u, v, lq, items, NULL, &loss, du, dv);
+            int rc = k == 2 ? negs_loss_inbatch(o, b, m, dim, u, v, lq, items, NULL, &losso, duo,
+                                                dvo)
+                     : k ? negs_loss_inbatch(h, b, m, dim, u, v, lq, items, NULL, &loss16, du16,
+                                             dv16)
+                         : negs_loss_inbatch(l, b, m, dim, u, v, lq, items, NULL, &loss, du, dv);
             double t = now() - t0, tc = cpu_now() - c0;
             if (rc) {
                 fprintf(stderr, "negs_loss_inbatch: %s\n", negs_last_error());
@@ -408,13 +431,33 @@ static int bf16_vs_fp32(negs_loss *l, size_t b, size_t m, size_t dim, const floa
             if (r >= 0 && tc < cbest[k]) cbest[k] = tc;
         }
     double flops = 6.0 * (double)b * (double)n * (double)dim;
-    printf("%.6f %.6f %.2f %.3g %.3g %.3g %d %.6f %.6f\n", best[0], best[1],
+    printf("%.6f %.6f %.2f %.3g %.3g %.3g %d %.6f %.6f", best[0], best[1],
            flops / best[1] / 1e9, fabs((double)loss16 - loss) / fabs((double)loss),
            max_rel(du16, du, b * dim), max_rel(dv16, dv, n * dim), (int)kernel, cbest[0],
            cbest[1]);
+    if (calls == 3) printf(" %d %.6f %.6f\n", (int)other, best[2], cbest[2]);
+    else printf(" -1 0 0\n");
+    negs_loss_free(o);
+    free(duo), free(dvo);
     negs_loss_free(h);
     negs_loss_free(l);
     free(du16), free(dv16);
+    return 0;
+}
+
+/* --- rates: what the library measured to choose the bf16 path (negs_bf16_rates, once per
+ * process): "fma_gflops bf16_gflops choice", choice = the path a new handle takes
+ * (avx512bf16 or portable; NEGS_FORCE_BF16 applies). */
+static int rates(void)
+{
+    double fma, bf16;
+    negs_bf16_rates(&fma, &bf16);
+    negs_loss *l = negs_loss_create(NEGS_LOSS_SOFTMAX);
+    double kernel = -1;
+    negs_loss_get_param(l, NEGS_LP_BF16_KERNEL, &kernel);
+    negs_loss_free(l);
+    printf("%.1f %.1f %s\n", fma, bf16,
+           kernel == NEGS_BF16_KERNEL_AVX512BF16 ? "avx512bf16" : "portable");
     return 0;
 }
 
@@ -426,6 +469,7 @@ int main(int argc, char **argv)
                        atoi(argv[7]));
     if (argc >= 3 && !strcmp(argv[1], "peak")) return peak(atoi(argv[2]));
     if (argc >= 3 && !strcmp(argv[1], "peak16")) return peak16(atoi(argv[2]));
+    if (argc >= 2 && !strcmp(argv[1], "rates")) return rates();
     if (argc >= 3 && !strcmp(argv[1], "bw")) return bandwidth(atoi(argv[2]));
     if (argc >= 7 && !strcmp(argv[1], "ml"))
         return ml(strtoull(argv[2], NULL, 10), strtoull(argv[3], NULL, 10), atoi(argv[4]),

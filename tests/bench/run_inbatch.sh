@@ -10,8 +10,9 @@
 # mask built on the fly; then negs_loss_inbatch_indexed against gather + negs_loss_inbatch +
 # scatter by hand (tables of 10^5 rows); then NEGS_PRECISION_BF16 against fp32 (cases named
 # "...,bf16", b in INBATCH_BF16_SIZES, default "4096 16384"; m 0, and 4096 for b <= 4096;
-# which bf16 kernel ran; ratios by wall and by CPU time; % of the measured bf16 peak, vdpbf16ps
-# where the CPU has it). INBATCH_PARTS picks the sections
+# which bf16 kernel ran, the library's measured rates behind that choice, and the other path
+# forced in the same process where the CPU has both; ratios by wall and by CPU time; % of the
+# measured bf16 peak, vdpbf16ps where the CPU has it). INBATCH_PARTS picks the sections
 # (default "ml indexed bf16 dense"); INBATCH_SIZES the dense table's b values (default
 # "1024 4096 16384"), INBATCH_BIG=0 skips the b = 65,536 memory case.
 # The dense table has a second peer, `openblas` (bench_inbatch_blas: the same loss and
@@ -103,17 +104,24 @@ case " $parts " in *" bf16 "*)
     echo "vdpbf16ps on bf16 pairs; portable: rows and G rounded, the fp32 kernels); ratio = fp32"
     echo "time / bf16 time by wall, ratio_cpu by process CPU time (what other tenants of a loaded"
     echo "machine change least); GF/cpu = 6 b (b+m) dim / bf16 CPU time (all threads: a rate per"
-    echo "core); %pk16 = that over the measured 1-thread bf16 peak by CPU time, %pk32 the fp32"
+    echo "core); %pk16 = that over the 1-thread peak of the unit the bf16 path ran on (vdpbf16ps;"
+    echo "the FMA peak for the portable path) by CPU time, %pk32 the fp32"
     echo "call's rate per core over the 1-thread fp32 FMA peak; r_max = the CPU-time ratio bf16 would"
     echo "reach at 100% of its peak: (bf16 peak / fp32 peak) / (fp32 %pk32), since ratio_cpu ="
     echo "(bf16 peak / fp32 peak) x %pk16 / %pk32 (the same flops on both); pk16_2.5x = the %pk16"
     echo "a CPU-time ratio of 2.5 would take (over 100: out of reach on this CPU);"
-    echo "*_rel = bf16's difference from fp32 (loss relative, gradients max |g' - g| / max |g|)"
+    echo "*_rel = bf16's difference from fp32 (loss relative, gradients max |g' - g| / max |g|);"
+    echo "other / o_r_cpu = the bf16 path the library did not choose, forced (NEGS_FORCE_BF16) on a"
+    echo "third handle timed in the same loop, and fp32 CPU time / its CPU time ('-': no other path)"
     echo "measured peaks by CPU time, GFLOP/s: fp32 FMA $fp1 (1 thread), $fp2 (2); bf16 vdpbf16ps" \
          "$bp1 (1), $bp2 (2) (0: no AVX512-BF16)"
     echo "peak ratio bf16 / fp32 (1 thread, CPU time): $(awk "BEGIN{printf \"%.2f\", ($fp1>0?$bp1/$fp1:0)}")"
-    printf '%-36s %-10s %9s %9s %6s %6s %8s %6s %6s %6s %9s %9s %8s %8s\n' case kernel fp32_s \
-           bf16_s ratio r_cpu GF/cpu %pk16 %pk32 r_max pk16_2.5x loss_rel du_rel dv_rel
+    set -- $("$bin" rates)
+    echo "the library's choice (its own timed loops, once per process; native from 1.25x): FMA" \
+         "$1 GFLOP/s, vdpbf16ps $2 ($(awk "BEGIN{printf \"%.2f\", ($1>0?$2/$1:0)}")x): $3"
+    printf '%-36s %-10s %9s %9s %6s %6s %8s %6s %6s %6s %9s %9s %8s %8s %-10s %7s\n' case kernel \
+           fp32_s bf16_s ratio r_cpu GF/cpu %pk16 %pk32 r_max pk16_2.5x loss_rel du_rel dv_rel \
+           other o_r_cpu
     for b in ${INBATCH_BF16_SIZES:-4096 16384}; do
         case $b in 1024) reps=20 ;; 4096) reps=5 ;; *) reps=1 ;; esac
         ms="0 4096"
@@ -122,19 +130,25 @@ case " $parts " in *" bf16 "*)
             for dim in 64 128; do
                 for t in 1 2; do
                     name="b=$b,m=$m,dim=$dim,threads=$t,bf16"
-                    set -- $("$bin" case $b $m $dim $t $reps bf16)
+                    line=$("$bin" case $b $m $dim $t $reps bf16)
+                    set -- $line
                     case $7 in 1) kern=avx512bf16 ;; *) kern=portable ;; esac
+                    case ${10} in 1) okern=avx512bf16 ;; 0) okern=portable ;; *) okern=- ;; esac
+                    orc=$(awk "BEGIN{if (${12} > 0) printf \"%.2f\", $8/${12}; else print \"-\"}")
+                    set -- $(echo "$line" | cut -d' ' -f1-9) # the other path's, read above
                     fpk=$fp1 bpk=$bp1
+                    [ "$kern" = portable ] && bpk=$fp1 # its products run on the FMA units
                     set -- "$@" $(awk "BEGIN{f=6*$b*($b+$m)*$dim/1e9;
                         printf \"%.2f %.2f %.1f %.0f %.0f %.2f %.0f\", $1/$2, $8/$9, f/$9,
                         ($bpk>0 ? 100*f/$9/$bpk : 0), 100*f/$8/$fpk, $bpk*$8/f,
                         ($bpk>0 ? 250*f/($bpk*$8) : 0)}")
-                    printf '%-36s %-10s %9s %9s %6s %6s %8s %6s %6s %6s %9s %9s %8s %8s\n' \
-                           "$name" $kern $1 $2 ${10} ${11} ${12} ${13} ${14} ${15} ${16} $4 $5 $6
+                    printf '%-36s %-10s %9s %9s %6s %6s %8s %6s %6s %6s %9s %9s %8s %8s %-10s %7s\n' \
+                           "$name" $kern $1 $2 ${10} ${11} ${12} ${13} ${14} ${15} ${16} $4 $5 $6 \
+                           $okern $orc
                     if [ -n "$json" ]; then
-                        printf '{"bench":"inbatch","case":"%s","ours":%s,"peer":"fp32","peer_value":%s,"unit":"s","ratio":%s,"ratio_vs_fp32":%s,"ratio_vs_fp32_cpu":%s,"bf16_kernel":"%s","ours_gflops_cpu":%s,"bf16_pct_of_bf16_peak":%s,"fp32_pct_of_fma_peak":%s,"ratio_cpu_at_bf16_peak":%s,"bf16_pct_peak_for_2_5x":%s,"loss_rel_diff":%s,"du_rel_diff":%s,"dv_rel_diff":%s}\n' \
+                        printf '{"bench":"inbatch","case":"%s","ours":%s,"peer":"fp32","peer_value":%s,"unit":"s","ratio":%s,"ratio_vs_fp32":%s,"ratio_vs_fp32_cpu":%s,"bf16_kernel":"%s","ours_gflops_cpu":%s,"bf16_pct_of_bf16_peak":%s,"fp32_pct_of_fma_peak":%s,"ratio_cpu_at_bf16_peak":%s,"bf16_pct_peak_for_2_5x":%s,"loss_rel_diff":%s,"du_rel_diff":%s,"dv_rel_diff":%s,"other_bf16_kernel":"%s","other_ratio_vs_fp32_cpu":"%s"}\n' \
                             "$name" $2 $1 ${10} ${10} ${11} $kern ${12} ${13} ${14} ${15} ${16} \
-                            $4 $5 $6 >>"$json"
+                            $4 $5 $6 $okern $orc >>"$json"
                     fi
                 done
             done
