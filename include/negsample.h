@@ -418,11 +418,14 @@ typedef struct negs_loss negs_loss;
 #define NEGS_LP_TELEMETRY_TOP 10
 #define NEGS_LP_MASKED_HITS 11
 #define NEGS_LP_MASKED_KNOWN 12
-/* Read-only: the kernel of the NEGS_PRECISION_BF16 products on this handle, chosen from the
- * CPU at creation (NEGS_LP_FORCE_SCALAR = 1 gives the portable one): NEGS_BF16_KERNEL_PORTABLE
+/* Read-only: the kernel of the NEGS_PRECISION_BF16 products on this handle, chosen at
+ * creation (NEGS_LP_FORCE_SCALAR = 1 gives the portable one): NEGS_BF16_KERNEL_PORTABLE
  * (the rows and G rounded to bf16 values held as float, multiplied by the fp32 kernels of
- * NEGS_LP_KERNEL) or NEGS_BF16_KERNEL_AVX512BF16 (vdpbf16ps on bf16 pairs). Both compute the
- * same rounded products; their fp32 sums differ in order (see docs/inbatch.md for the bound). */
+ * NEGS_LP_KERNEL) or NEGS_BF16_KERNEL_AVX512BF16 (vdpbf16ps on bf16 pairs), the latter where
+ * the CPU has AVX512-BF16 and vdpbf16ps's rate, measured once per process, is at least 1.25x
+ * the FMA units' (the environment's NEGS_FORCE_BF16=native or =portable forces a path). Both
+ * compute the same rounded products; their fp32 sums differ in order (see docs/inbatch.md for
+ * the bound). */
 #define NEGS_LP_BF16_KERNEL 13
 #define NEGS_BF16_KERNEL_PORTABLE 0
 #define NEGS_BF16_KERNEL_AVX512BF16 1
