@@ -25,12 +25,18 @@ static void drop_fast_tables(negs_sampler *s)
 {
     free(s->t.wd);
     free(s->t.hint);
-    free(s->t.u_rw);
-    free(s->t.u_em);
+    free(s->t.u_run);
+    free(s->t.ur_lo);
+    free(s->t.ur_hi);
+    free(s->t.ur_w);
+    free(s->t.ur_mf);
+    free(s->t.ur_ml);
     s->t.wd = NULL;
     s->t.hint = NULL;
     s->t.n_hint = 0;
-    s->t.u_rw = s->t.u_em = NULL;
+    s->t.u_run = NULL;
+    s->t.ur_lo = s->t.ur_hi = NULL;
+    s->t.ur_w = s->t.ur_mf = s->t.ur_ml = NULL;
 }
 
 typedef struct ucase {
@@ -86,7 +92,7 @@ static void check(const ucase *c)
     assert_null(scalar->umarks);
     assert_non_null(fast->t.wd);
     if (!cat) assert_non_null(fast->t.hint);
-    if (!cat) assert_non_null(fast->t.u_rw);
+    if (!cat) assert_non_null(fast->t.u_run);
     drop_fast_tables(plain);
 
     size_t rows = 300;

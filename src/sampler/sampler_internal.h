@@ -84,10 +84,14 @@ typedef struct sp_tables {
                          * a point's search over the prefix sums starts */
     uint32_t n_hint;
     double hint_scale;  /* n_hint / total */
-    double *u_rw;       /* per entry of the positives table: the removed weight of the user's
-                         * positives up to and including it, as a row's pass adds it up */
-    double *u_em;       /* per entry: the running maximum of the eligible weight before each of
-                         * the user's positives (sampler_unique_pass.c) */
+    /* with positives: each user's positives as runs of consecutive items (one event of
+     * the systematic pass per run, sampler_unique_pass.c); user u's runs are
+     * [u_run[u], u_run[u + 1]) */
+    uint64_t *u_run;    /* n_users + 1 */
+    uint32_t *ur_lo, *ur_hi; /* per run: its first item and one past its last */
+    double *ur_w;       /* per run: the removed weight up to its end, as a row's pass adds it */
+    double *ur_mf, *ur_ml; /* per run: the running maximum of the gap ends at its first and
+                            * at its last item */
     double total;
     uint64_t npos;      /* items of positive weight */
     /* categories (CATEGORY) */
@@ -255,8 +259,10 @@ typedef struct sp_row {
     const uint64_t *ubits;  /* the user's bitmap of excl, or NULL (binary search) */
     int utab;               /* s.alias is the user's own table: excl never drawn */
     int pos_in_excl;        /* the row's positive is one of excl */
-    const double *u_rw, *u_em; /* UNIQUE weighted: the user's entries of t.u_rw / t.u_em when R
-                                * is the user's positives, else NULL */
+    int uruns;              /* UNIQUE weighted: R is the user's positives, whose runs are
+                             * t.ur_*[ur0 .. ur0 + nur) */
+    uint32_t nur;
+    uint64_t ur0;
     int r_built;            /* rp / rc / nr hold R (built lazily on the catalogue) */
     uint32_t *rp;
     double *rc;

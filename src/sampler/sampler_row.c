@@ -214,7 +214,7 @@ int sp_row_init(sp_row *row, const negs_sampler *s, const sp_scratch *scr, int h
     row->r_built = 0;
     row->utab = 0;
     row->pos_in_excl = 0;
-    row->u_rw = row->u_em = NULL;
+    row->uruns = 0;
     int unique = s->unique;
     if (s->positives && s->exclude && has_user) {
         row->excl = negs_csr_row(s->positives, user, &row->nexcl);

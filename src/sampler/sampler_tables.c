@@ -39,8 +39,12 @@ void sp_tables_free(sp_tables *t)
     free(t->cat_desc);
     free(t->wd);
     free(t->hint);
-    free(t->u_rw);
-    free(t->u_em);
+    free(t->u_run);
+    free(t->ur_lo);
+    free(t->ur_hi);
+    free(t->ur_w);
+    free(t->ur_mf);
+    free(t->ur_ml);
     free(t->u_w);
     free(t->u_npos);
     free(t->u_nsup);

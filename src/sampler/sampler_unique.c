@@ -138,18 +138,18 @@ int sp_unique_removed(sp_row *row, const negs_sampler *s, uint32_t user)
 {
     const sp_tables *t = &s->t;
     const sp_support *sup = &row->s;
-    if (!t->u_rw || !row->excl || !row->nexcl || sup->lookup != SP_LOOKUP_IDENTITY || !sup->lw ||
+    if (!t->u_run || !row->excl || !row->nexcl || sup->lookup != SP_LOOKUP_IDENTITY || !sup->lw ||
         (row->has_pos && !row->pos_in_excl))
         return 0;
     /* R is the user's positives, in their order: build_removed's sums are the handle's */
-    uint64_t off = (uint64_t)(row->excl - s->positives->indices);
     uint64_t m = sup->npos - t->u_npos[user];
     double z = sup->total - t->u_w[user];
     if (m > 0 && !(z > 1e-6 * sup->total)) return 0; /* the cancellation repair: build_removed */
     row->rp = (uint32_t *)(uintptr_t)row->excl; /* read only from here on */
     row->rc = NULL;
-    row->u_rw = t->u_rw + off;
-    row->u_em = t->u_em + off;
+    row->uruns = 1;
+    row->ur0 = t->u_run[user];
+    row->nur = (uint32_t)(t->u_run[user + 1] - t->u_run[user]);
     row->nr = (uint32_t)row->nexcl;
     row->r_built = 1;
     row->m = m;

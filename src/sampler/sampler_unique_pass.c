@@ -40,13 +40,17 @@ typedef struct uq_pass {
     int64_t prev;        /* the last point's position, -1 before the first */
 } uq_pass;
 
-/* A run of events: positions pos[0..len), the removed weight after each (wa) and the running
- * maximum of the gap ends (m); the gap before pos[0] starts at g0 with removed weight w0. */
+/* Runs of events: run r covers positions [lo[r], hi[r]) (consecutive removed positions make
+ * one run: the gaps between them are empty), with the removed weight after it (wa) and the
+ * running maximum of the gap ends at its first position (mf, which the marks count points
+ * against) and at its last (ml); the gap before lo[0] starts at g0 with removed weight w0, and
+ * the run before the chunk ended with the maximum ml0. A point at or above mf[r] but below
+ * ml[r] falls, by an ulp of rounding, into one of the empty gaps inside run r. */
 typedef struct uq_chunk {
-    const uint32_t *pos;
-    const double *wa, *m;
+    const uint32_t *lo, *hi;
+    const double *wa, *mf, *ml;
     uint32_t len, g0;
-    double w0;
+    double w0, ml0;
 } uq_chunk;
 
 int sp_unique_usable(const sp_row *row, const uint32_t *capped, uint32_t h, uint32_t x)
@@ -150,9 +154,9 @@ static inline uint32_t locate(const double *P, uq_hints hs, uint32_t n_p, uint32
     return x;
 }
 
-/* Marks then places the points of the gaps before the chunk's events (and, for the last
- * chunk, after them). Points before p->j were placed by earlier chunks. pos[0] and wa[0] are
- * readable even when len is 0. */
+/* Marks then places the points of the gaps before the chunk's runs (and, for the last
+ * chunk, after them). Points before p->j were placed by earlier chunks. The run arrays are
+ * readable at index 0 even when len is 0. */
 static void run_chunk(uq_pass *p, const uq_chunk *c, int last)
 {
     const sp_row *row = p->row;
@@ -160,13 +164,13 @@ static void run_chunk(uq_pass *p, const uq_chunk *c, int last)
     uint32_t *pts = p->pts;
     const uint32_t kk = p->kk, j0 = p->j, len = c->len, hi = s->hi, n_p = p->n_p;
     const uint32_t lm1 = len ? len - 1 : 0, cg0 = c->g0;
-    const double u = p->u, d = p->d, base = p->base, cw0 = c->w0;
-    const uint32_t *pos = c->pos;
-    const double *wa = c->wa, *wd = p->wd, *P = p->P;
+    const double u = p->u, d = p->d, base = p->base, cw0 = c->w0, cml0 = c->ml0;
+    const uint32_t *rlo = c->lo, *rhi = c->hi;
+    const double *wa = c->wa, *ml = c->ml, *wd = p->wd, *P = p->P;
     const uq_hints hs = {p->ht ? p->ht->hint : NULL, p->ht ? p->ht->n_hint : 0,
                          p->ht ? p->ht->hint_scale : 0.0};
-    if (j0 < kk) pts[j0] = 0; /* the previous chunk's mark: its events all lie before */
-    uint32_t cl = p->marks(c->m, len, u, d, p->inv_d, kk, pts);
+    if (j0 < kk) pts[j0] = 0; /* the previous chunk's mark: its runs all lie before */
+    uint32_t cl = p->marks(c->mf, len, u, d, p->inv_d, kk, pts);
     uint32_t j1 = last ? kk : cl;
     uint32_t g = 0;
     int64_t prev = p->prev;
@@ -175,18 +179,20 @@ static void run_chunk(uq_pass *p, const uq_chunk *c, int last)
         g = mk > g ? mk : g;
         /* the gap's bounds and removed weight, read without a branch on g */
         uint32_t gi = g ? g - 1 : 0, gc = g < len ? g : lm1;
-        uint32_t pa = pos[gi] + 1, pb = pos[gc];
-        double wg = wa[gi];
+        uint32_t pa = rhi[gi], pb = rlo[gc];
+        double wg = wa[gi], mg = ml[gi];
         uint32_t g0 = g ? pa : cg0, g1 = g < len ? pb : hi;
-        double w = g ? wg : cw0;
+        double w = g ? wg : cw0, m_in = g ? mg : cml0;
         double t0 = (u + (double)j) * d;
         double v = t0 + base + w;
         uint32_t x = g1 > g0 ? locate(P, hs, n_p, g0, g1, v) : g0;
         uint32_t xs = x < hi ? x : hi - 1;
-        if (__builtin_expect(!((g1 > g0) & ((int64_t)x > prev) & (wd[sp_item_at(s, xs)] > 0.0)), 0)) {
-            /* inside a gap only the weight can disqualify (rounding past a zero weight) */
+        if (__builtin_expect(!((g1 > g0) & ((int64_t)x > prev) & (wd[sp_item_at(s, xs)] > 0.0) &
+                               !(t0 < m_in)), 0)) {
+            /* inside a gap only the weight can disqualify (rounding past a zero weight); a
+             * point inside a run's empty gaps is on a removed position */
             int have = prev >= 0;
-            if ((have && x <= (uint32_t)prev) || x >= hi ||
+            if (t0 < m_in || (have && x <= (uint32_t)prev) || x >= hi ||
                 !(g1 > g0 ? wd[sp_item_at(s, x)] > 0.0 : sp_unique_usable(row, p->capped, p->h, x)))
                 x = sp_unique_next_usable(row, p->capped, p->h, have ? (uint32_t)prev : x, have);
         }
@@ -198,47 +204,56 @@ static void run_chunk(uq_pass *p, const uq_chunk *c, int last)
 }
 
 /* Events merged from the removed positions and the certain ones, with W and M computed as
- * the sequential pass computes its gap ends, UQ_CHUNK at a time. */
+ * the sequential pass computes its gap ends, in runs of consecutive positions, UQ_CHUNK runs
+ * at a time (a run never spans two chunks). */
 static void run_merged(uq_pass *p)
 {
     const sp_row *row = p->row;
     const sp_support *s = p->s;
-    uint32_t pos[UQ_CHUNK];
-    double wa[UQ_CHUNK], m[UQ_CHUNK];
-    pos[0] = 0;
-    wa[0] = 0.0;
-    uq_chunk c = {pos, wa, m, 0, s->lo, 0.0};
-    uint32_t ir = 0, ic = 0, nr = row->nr, h = p->h;
+    uint32_t lo[UQ_CHUNK], hi[UQ_CHUNK];
+    double wa[UQ_CHUNK], mf[UQ_CHUNK], ml[UQ_CHUNK];
+    lo[0] = hi[0] = 0;
+    wa[0] = ml[0] = 0.0;
+    uq_chunk c = {lo, hi, wa, mf, ml, 0, s->lo, 0.0, -INFINITY};
+    uint32_t ir = 0, ic = 0, nr = row->nr, h = p->h, len = 0;
     /* acc: build_removed's running sums of the removed weights (the same additions) */
     double wrm = 0.0, mx = -INFINITY, acc = 0.0, accp = 0.0;
-    for (;;) {
-        uint32_t len = 0;
-        while (len < UQ_CHUNK && (ir < nr || ic < h)) {
-            int from_r = ir < nr && (ic >= h || row->rp[ir] < p->capped[ic]);
-            uint32_t g1 = from_r ? row->rp[ir] : p->capped[ic];
-            double end = p->P[g1] - p->base - wrm;
-            mx = end > mx ? end : mx;
-            if (from_r) {
-                acc += p->wd[sp_item_at(s, g1)];
-                wrm += acc - accp;
-                accp = acc;
-                ir++;
-            } else {
-                wrm += p->wd[sp_item_at(s, p->capped[ic])];
-                ic++;
-            }
-            pos[len] = g1;
-            wa[len] = wrm;
-            m[len] = mx;
-            len++;
+    while (ir < nr || ic < h) {
+        int from_r = ir < nr && (ic >= h || row->rp[ir] < p->capped[ic]);
+        uint32_t g1 = from_r ? row->rp[ir] : p->capped[ic];
+        double end = p->P[g1] - p->base - wrm;
+        mx = end > mx ? end : mx;
+        if (from_r) {
+            acc += p->wd[sp_item_at(s, g1)];
+            wrm += acc - accp;
+            accp = acc;
+            ir++;
+        } else {
+            wrm += p->wd[sp_item_at(s, p->capped[ic])];
+            ic++;
         }
-        c.len = len;
-        int last = ir >= nr && ic >= h;
-        run_chunk(p, &c, last);
-        if (last) return;
-        c.g0 = pos[len - 1] + 1;
-        c.w0 = wa[len - 1];
+        if (len && g1 == hi[len - 1]) { /* extends the last run */
+            hi[len - 1] = g1 + 1;
+            wa[len - 1] = wrm;
+            ml[len - 1] = mx;
+            continue;
+        }
+        if (len == UQ_CHUNK) {
+            c.len = len;
+            run_chunk(p, &c, 0);
+            c.g0 = hi[len - 1];
+            c.w0 = wa[len - 1];
+            c.ml0 = ml[len - 1];
+            len = 0;
+        }
+        lo[len] = g1;
+        hi[len] = g1 + 1;
+        wa[len] = wrm;
+        mf[len] = ml[len] = mx;
+        len++;
     }
+    c.len = len;
+    run_chunk(p, &c, 1);
 }
 
 void sp_unique_points(const sp_row *row, const sp_tables *t, sp_umarks_fn marks,
@@ -265,8 +280,10 @@ void sp_unique_points(const sp_row *row, const sp_tables *t, sp_umarks_fn marks,
     p.j = 0;
     p.prev = -1;
     memset(pts, 0, (size_t)kk * sizeof *pts);
-    if (row->u_rw && h == 0) {
-        uq_chunk c = {row->rp, row->u_rw, row->u_em, row->nr, s->lo, 0.0};
+    if (row->uruns && h == 0) {
+        uint64_t r0 = row->ur0;
+        uq_chunk c = {t->ur_lo + r0, t->ur_hi + r0, t->ur_w + r0, t->ur_mf + r0, t->ur_ml + r0,
+                      row->nur, s->lo, 0.0, -INFINITY};
         run_chunk(&p, &c, 1);
     } else {
         run_merged(&p);
@@ -275,12 +292,24 @@ void sp_unique_points(const sp_row *row, const sp_tables *t, sp_umarks_fn marks,
 
 int sp_unique_user_tables(sp_tables *t, const double *w, const negs_csr *p)
 {
-    uint64_t nnz = p->indptr[p->n_users];
-    t->u_rw = negs_alloc_array(nnz ? nnz : 1, sizeof *t->u_rw, "sampler: per-user removed weights");
-    t->u_em = negs_alloc_array(nnz ? nnz : 1, sizeof *t->u_em, "sampler: per-user gap ends");
-    if (!t->u_rw || !t->u_em) return NEGS_E_NOMEM;
+    uint64_t nruns = 0;
+    for (uint32_t u = 0; u < p->n_users; u++)
+        for (uint64_t j = p->indptr[u]; j < p->indptr[u + 1]; j++)
+            nruns += j == p->indptr[u] || p->indices[j] != p->indices[j - 1] + 1;
+    /* one spare run: a row reads index 0 of its user's arrays even when the user has none */
+    uint64_t na = nruns + 1;
+    t->u_run = negs_alloc_array((uint64_t)p->n_users + 1, sizeof *t->u_run, "sampler: per-user runs");
+    t->ur_lo = negs_alloc_array(na, sizeof *t->ur_lo, "sampler: per-user run starts");
+    t->ur_hi = negs_alloc_array(na, sizeof *t->ur_hi, "sampler: per-user run ends");
+    t->ur_w = negs_alloc_array(na, sizeof *t->ur_w, "sampler: per-user removed weights");
+    t->ur_mf = negs_alloc_array(na, sizeof *t->ur_mf, "sampler: per-user gap ends");
+    t->ur_ml = negs_alloc_array(na, sizeof *t->ur_ml, "sampler: per-user gap ends");
+    if (!t->u_run || !t->ur_lo || !t->ur_hi || !t->ur_w || !t->ur_mf || !t->ur_ml)
+        return NEGS_E_NOMEM;
     const double *P = t->prefix;
+    uint64_t r = 0;
     for (uint32_t u = 0; u < p->n_users; u++) {
+        t->u_run[u] = r;
         /* the running sums of build_removed, and the sequential pass's differences of them */
         double acc = 0.0, prev = 0.0, wrm = 0.0, mx = -INFINITY;
         for (uint64_t j = p->indptr[u]; j < p->indptr[u + 1]; j++) {
@@ -290,9 +319,18 @@ int sp_unique_user_tables(sp_tables *t, const double *w, const negs_csr *p)
             mx = end > mx ? end : mx;
             wrm += acc - prev;
             prev = acc;
-            t->u_rw[j] = wrm;
-            t->u_em[j] = mx;
+            if (r == t->u_run[u] || item != t->ur_hi[r - 1]) {
+                t->ur_lo[r] = item;
+                t->ur_mf[r] = mx;
+                r++;
+            }
+            t->ur_hi[r - 1] = item + 1;
+            t->ur_w[r - 1] = wrm;
+            t->ur_ml[r - 1] = mx;
         }
     }
+    t->u_run[p->n_users] = r;
+    t->ur_lo[r] = t->ur_hi[r] = 0;
+    t->ur_w[r] = t->ur_mf[r] = t->ur_ml[r] = 0.0;
     return NEGS_OK;
 }
