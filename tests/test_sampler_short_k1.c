@@ -174,39 +174,52 @@ static void test_k1_user_records(void **state)
     free(w);
 }
 
-/* Every row's first candidate excluded or rejected often: a catalogue of 40 items with users
- * of up to 30 of them, so many lanes go on to later candidates or the general path. */
+/* Every row's first candidate excluded or rejected often: catalogues of 40 and 150 items with
+ * users of up to 28 and 105 of them (beyond SR_LIST_MAX), with bitmaps and without, so many
+ * lanes take their second candidate in the group (tested in the bitmap, the list or by binary
+ * search) and some go on to the per-row steps or the general path. */
 static void test_k1_dense_exclusion(void **state)
 {
     (void)state;
-    const uint32_t n = 40, nu = 8;
-    uint64_t ip[9];
-    uint32_t ix[8 * 30];
-    size_t c = 0;
-    ip[0] = 0;
-    for (uint32_t u = 0; u < nu; u++) {
-        for (uint32_t i = 0; i < n && c - ip[u] < 4 * u; i += 1 + u % 3) ix[c++] = i;
-        ip[u + 1] = c;
+    enum { NU = 8, ROWS = 333 };
+    static const uint32_t ns[2] = {40, 150}, per[2] = {4, 15};
+    for (int ci = 0; ci < 2; ci++) {
+        const uint32_t n = ns[ci];
+        uint64_t ip[NU + 1];
+        uint32_t ix[NU * 150];
+        size_t c = 0;
+        ip[0] = 0;
+        for (uint32_t u = 0; u < NU; u++) {
+            for (uint32_t i = 0; i < n && c - ip[u] < per[ci] * u; i += 1 + u % 3) ix[c++] = i;
+            ip[u + 1] = c;
+        }
+        assert_true(ip[NU] - ip[NU - 1] > SR_LIST_MAX || ci == 0);
+        negs_csr *pt = negs_csr_create(NU, n, ip, ix);
+        uint32_t users[ROWS], pos[ROWS];
+        uint64_t x = 99;
+        for (size_t r = 0; r < ROWS; r++) {
+            users[r] = (uint32_t)(xs(&x) % NU);
+            uint64_t len = ip[users[r] + 1] - ip[users[r]];
+            /* mostly a known positive (the case finished in the group), else any item */
+            pos[r] = len && xs(&x) % 4 ? ix[ip[users[r]] + xs(&x) % len] : (uint32_t)(xs(&x) % n);
+        }
+        double w[150];
+        for (uint32_t i = 0; i < n; i++) w[i] = 1.0 + (double)(i % 5);
+        for (int kind = 0; kind < 2; kind++)
+            for (int bits = 0; bits < 2; bits++) {
+                negs_sampler *s = negs_sampler_create(kind ? NEGS_SAMPLER_POPULARITY : NEGS_SAMPLER_UNIFORM, n, 3);
+                if (kind) assert_int_equal(negs_sampler_set_weights(s, w, n), NEGS_OK);
+                if (!bits) s->table_budget = 0;
+                assert_int_equal(negs_sampler_set_positives(s, pt), NEGS_OK);
+                assert_true((s->ubits != NULL) == bits);
+                for (uint64_t step = 4; step < 7; step++) {
+                    check_k1(s, step, ROWS, users, pos);
+                    check_k1(s, step, ROWS, users, NULL);
+                }
+                negs_sampler_free(s);
+            }
+        negs_csr_free(pt);
     }
-    negs_csr *pt = negs_csr_create(nu, n, ip, ix);
-    const size_t rows = 333;
-    uint32_t users[333], pos[333];
-    uint64_t x = 99;
-    for (size_t r = 0; r < rows; r++) {
-        users[r] = (uint32_t)(xs(&x) % nu);
-        pos[r] = (uint32_t)(xs(&x) % n);
-    }
-    double w[40];
-    for (uint32_t i = 0; i < n; i++) w[i] = 1.0 + (double)(i % 5);
-    for (int kind = 0; kind < 2; kind++) {
-        negs_sampler *s = negs_sampler_create(kind ? NEGS_SAMPLER_POPULARITY : NEGS_SAMPLER_UNIFORM, n, 3);
-        if (kind) assert_int_equal(negs_sampler_set_weights(s, w, n), NEGS_OK);
-        assert_int_equal(negs_sampler_set_positives(s, pt), NEGS_OK);
-        check_k1(s, 4, rows, users, pos);
-        check_k1(s, 5, rows, users, NULL);
-        negs_sampler_free(s);
-    }
-    negs_csr_free(pt);
 }
 
 int main(void)

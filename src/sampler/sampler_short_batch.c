@@ -396,7 +396,7 @@ T5 static unsigned excl_k1(const sr_call *c, const sr_group *G)
     const size_t r = G->r;
     const __mmask16 all = (__mmask16)((1u << n) - 1u);
     const int has_pos = c->positives != NULL;
-    const __m512i item = _mm512_loadu_si512((const void *)G->cand[0]);
+    const __m512i item0 = _mm512_loadu_si512((const void *)G->cand[0]);
     const __m512i pv = has_pos ? _mm512_maskz_loadu_epi32(all, c->positives + r) : _mm512_setzero_si512();
     const __m512i code = len_codes(G->ulist);
     const __mmask16 bits = (__mmask16)(_mm512_cmpge_epu32_mask(code, _mm512_set1_epi32((int)c->bits_min)) & all);
@@ -412,7 +412,7 @@ T5 static unsigned excl_k1(const sr_call *c, const sr_group *G)
         const __m512i uhi = _mm512_mul_epu32(_mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(uv, 1)), wpu);
         const __m512i one = _mm512_set1_epi32(1), b31 = _mm512_set1_epi32(31);
         for (int t = 0; t < 1 + has_pos; t++) {
-            const __m512i v = t ? pv : item, wi = _mm512_srli_epi32(v, 5);
+            const __m512i v = t ? pv : item0, wi = _mm512_srli_epi32(v, 5);
             __m512i ilo = _mm512_add_epi64(ulo, _mm512_cvtepu32_epi64(_mm512_castsi512_si256(wi)));
             __m512i ihi = _mm512_add_epi64(uhi, _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(wi, 1)));
             __m256i glo = _mm512_mask_i64gather_epi32(_mm256_setzero_si256(), (__mmask8)bits, ilo, b32, 4);
@@ -436,7 +436,36 @@ T5 static unsigned excl_k1(const sr_call *c, const sr_group *G)
     const __mmask16 ordered = (__mmask16)(_mm512_cmp_pd_mask(lz_lo, lz_lo, _CMP_ORD_Q) |
                                           ((unsigned)_mm512_cmp_pd_mask(lz_hi, lz_hi, _CMP_ORD_Q) << 8));
     /* the positive must be a known one (or absent) and the candidate must not */
-    const __mmask16 ok = (__mmask16)(all & ~G->rej[0] & ~kc & kp & ordered);
+    __mmask16 ok = (__mmask16)(all & ~G->rej[0] & ~kc & kp & ordered);
+    /* a lane whose first candidate was rejected or excluded takes its second, as the per-row
+     * loop would (its positive is excluded with the list, so only the list is tested) */
+    __m512i item = item0;
+    const unsigned again = (unsigned)(all & ~ok & kp & ordered);
+    if (again) {
+        uint32_t second[SR_G];
+        unsigned took = 0;
+        for (unsigned m = again; m; m &= m - 1u) {
+            const unsigned l = (unsigned)__builtin_ctz(m);
+            uint32_t it;
+            if (!cand_scalar(c, &s->t.alias, &G->w[0][l], 1, &it)) continue;
+            const uint64_t len = G->ulist[l] & SR_LEN_CODE_MAX;
+            int in;
+            if (len >= c->bits_min) {
+                const uint64_t *b = s->ubits + (size_t)c->users[r + l] * s->ubits_words;
+                in = (int)((b[it >> 6] >> (it & 63)) & 1u);
+            } else if (len <= SR_LIST_MAX) {
+                in = list_has(p->indices + (G->ulist[l] >> SR_LEN_BITS), len, it);
+            } else {
+                const uint32_t u = c->users[r + l];
+                in = negs_sorted_contains(p->indices + p->indptr[u], p->indptr[u + 1] - p->indptr[u], it);
+            }
+            if (in) continue;
+            second[l] = it;
+            took |= 1u << l;
+        }
+        item = _mm512_mask_loadu_epi32(item, (__mmask16)took, second);
+        ok |= (__mmask16)took;
+    }
     if (c->logq) {
         const __m512d logk = _mm512_set1_pd(c->logk);
         __m512d lk_lo = _mm512_sub_pd(logk, lz_lo), lk_hi = _mm512_sub_pd(logk, lz_hi);
