@@ -149,23 +149,22 @@ void negs_ib_clear_items(negs_ib_masks *mk)
 }
 
 /* The groups of the user's positives that hold columns of the batch, into out (one load per
- * positive), each marked in `mark` (a byte per column, by group start); returns their count
- * and adds their columns to *hits. */
-static uint32_t user_groups(const negs_ib_masks *mk, uint32_t user, uint32_t *restrict out,
-                            unsigned char *restrict mark, size_t *hits)
+ * positive), in ascending order of group start (the row and the groups are both sorted by item
+ * id; set_bytes relies on it); returns their count and adds their columns to *hits. */
+static uint32_t user_groups(const negs_ib_masks *mk, const uint32_t *row, uint64_t len,
+                            uint32_t *restrict out, size_t *hits)
 {
-    uint64_t len;
-    const uint32_t *row = negs_csr_row(mk->pos, user, &len);
     uint32_t cnt = 0;
     size_t h = 0;
     if (len <= 4 * (uint64_t)mk->n_groups) {
+        const uint64_t *restrict itab = mk->itab;
         for (uint64_t q = 0; q < len; q++) {
             /* without branches: whether a positive is in the batch is a coin toss */
-            uint64_t e = mk->itab[row[q]];
-            uint32_t g = (uint32_t)e - 1, ok = e != 0;
-            out[cnt] = g;
+            uint64_t e = itab[row[q]];
+            uint32_t ok = e != 0;
+            out[cnt] = (uint32_t)e - 1;
             cnt += ok;
-            h += ok * (e >> 32);
+            h += e >> 32; /* 0 for a miss */
         }
     } else {
         for (size_t q = 0; q < mk->n_groups; q++) { /* the user's many positives */
@@ -175,9 +174,22 @@ static uint32_t user_groups(const negs_ib_masks *mk, uint32_t user, uint32_t *re
             h += mk->gend[g] - g;
         }
     }
-    for (uint32_t c = 0; c < cnt; c++) mark[out[c]] = 1;
     *hits = h;
     return cnt;
+}
+
+/* Whether item is in the sorted row: a binary search without branches (whether a row's item is
+ * among its user's positives is data, not a pattern). */
+static int row_holds(const uint32_t *row, uint64_t len, uint32_t item)
+{
+    if (!len) return 0;
+    const uint32_t *p = row;
+    for (uint64_t n = len; n > 1;) {
+        uint64_t half = n / 2;
+        p = p[half - 1] < item ? p + half : p; /* the first entry >= item stays in [p, p + n) */
+        n -= half;
+    }
+    return *p == item;
 }
 
 /* One run: the rows of one user (or, without user ids, one row). Its user's base (the groups
@@ -185,8 +197,7 @@ static uint32_t user_groups(const negs_ib_masks *mk, uint32_t user, uint32_t *re
  * slot. A row whose own group is in the base (its item is a positive) or has no duplicate
  * reads the base: the first such row stores it (src = itself), the others point at it. Any
  * other row stores its own group, then the base. */
-static void find_run(negs_ib_masks *mk, const uint32_t *ord, size_t s, size_t e,
-                     unsigned char *mark)
+static void find_run(negs_ib_masks *mk, const uint32_t *ord, size_t s, size_t e)
 {
     uint32_t *glist = mk->glist;
     if (!ord) { /* accidental hits only */
@@ -202,10 +213,13 @@ static void find_run(negs_ib_masks *mk, const uint32_t *ord, size_t s, size_t e,
     uint32_t r0 = ord[s], owner = UINT32_MAX;
     size_t boff = mk->gptr[r0] + 1, bh;
     uint32_t *base = glist + boff;
-    uint32_t cnt = user_groups(mk, mk->user_ids[r0], base, mark, &bh);
+    uint64_t len;
+    const uint32_t *row = negs_csr_row(mk->pos, mk->user_ids[r0], &len);
+    uint32_t cnt = user_groups(mk, row, len, base, &bh);
     for (size_t q = s; q < e; q++) {
         uint32_t i = ord[q], own = mk->gstart[i];
-        int inpos = mark[own];
+        /* the row's own group is in the base exactly when its item is a positive */
+        int inpos = row_holds(row, len, mk->item_ids[i]);
         mk->gcnt[i] = 0;
         if (inpos || mk->gend[own] - own == 1) {
             if (owner == UINT32_MAX) owner = i;
@@ -226,16 +240,14 @@ static void find_run(negs_ib_masks *mk, const uint32_t *ord, size_t s, size_t e,
         mk->gcnt[owner] = cnt;
         mk->hits[owner] = (uint32_t)bh; /* what is stored; negs_ib_layout makes it the row's */
     }
-    for (uint32_t c = 0; c < cnt; c++) mark[base[c]] = 0;
 }
 
 void negs_ib_find(negs_ib_masks *mk, size_t part)
 {
     const uint32_t *ord = user_order(mk);
-    unsigned char *mark = (unsigned char *)(mk->scratch + part * mk->words * 8);
     for (size_t s = mk->cut[part]; s < mk->cut[part + 1];) {
         size_t e = run_end(mk, ord, s);
-        find_run(mk, ord, s, e, mark);
+        find_run(mk, ord, s, e);
         s = e;
     }
 }
@@ -298,6 +310,33 @@ static void set_bits(const negs_ib_masks *mk, size_t i, uint32_t *restrict bits)
     if (!(mk->sflag[i] & SHARED)) bits[i >> 5] &= ~(1u << (i & 31));
 }
 
+/* The padded column table of set_bytes, after the glist entries (PAD_SLOTS of them): per
+ * group start k, poff[k] (n entries; only group starts are set), then each group's columns
+ * in blocks of PAD, the last block padded by repeating the group's last column. */
+#define PAD 8
+static size_t pad_slots(const negs_ib_masks *mk)
+{
+    size_t t = mk->n;
+    for (size_t q = 0; q < mk->n_groups; q++) {
+        uint32_t k = mk->tmp[q];
+        t += (mk->gend[k] - k + PAD - 1) / PAD * PAD;
+    }
+    return t;
+}
+
+static void pad_columns(negs_ib_masks *mk)
+{
+    uint32_t *poff = mk->glist + mk->gptr[mk->b], *cpad = poff + mk->n;
+    const uint32_t *ord = mk->ord;
+    uint32_t o = 0;
+    for (size_t q = 0; q < mk->n_groups; q++) {
+        uint32_t k = mk->tmp[q], e = mk->gend[k];
+        poff[k] = o;
+        for (uint32_t c = k; c < e; c++) cpad[o++] = ord[c];
+        for (; o % PAD; o++) cpad[o] = ord[e - 1];
+    }
+}
+
 /* As set_bits for a bit row, through a byte per column (plain stores, where setting bits one
  * by one is a chain of read-modify-writes on a few words), packed 16 bytes at a time by SSE2's
  * movemask (x86-64), else 8 at a time by a multiply that moves byte k's 0/1 to bit 56 + k.
@@ -305,17 +344,24 @@ static void set_bits(const negs_ib_masks *mk, size_t i, uint32_t *restrict bits)
 static void set_bytes(const negs_ib_masks *mk, size_t i, unsigned char *restrict bytes,
                       uint32_t *restrict bits)
 {
-    const uint32_t *restrict g = mk->glist + mk->gptr[i], *restrict ord = mk->ord;
-    const uint32_t *restrict gend = mk->gend;
+    const uint32_t *restrict g = mk->glist + mk->gptr[i], *restrict gend = mk->gend;
+    const uint32_t *restrict poff = mk->glist + mk->gptr[mk->b], *restrict cpad = poff + mk->n;
     for (uint32_t q = 0, nq = mk->gcnt[i]; q < nq; q++) {
-        /* most groups hold 1 to 4 columns: store 4 without a branch (repeating the last one
-         * is harmless), loop only over the rest, so group sizes cost no mispredictions */
-        uint32_t k = g[q], e = gend[k], last = e - 1;
-        bytes[ord[k]] = 1;
-        bytes[ord[k + 1 < last ? k + 1 : last]] = 1;
-        bytes[ord[k + 2 < last ? k + 2 : last]] = 1;
-        bytes[ord[k + 3 < last ? k + 3 : last]] = 1;
-        for (k += 4; k < e; k++) bytes[ord[k]] = 1;
+        /* a group's columns in whole blocks of PAD (repeats are harmless): most groups take
+         * one block, so group sizes cost few mispredictions */
+        uint32_t k = g[q];
+        const uint32_t *c = cpad + poff[k], *end = c + (gend[k] - k);
+        do { /* PAD stores, written out: -O2 keeps a loop of 4 as a loop */
+            bytes[c[0]] = 1;
+            bytes[c[1]] = 1;
+            bytes[c[2]] = 1;
+            bytes[c[3]] = 1;
+            bytes[c[4]] = 1;
+            bytes[c[5]] = 1;
+            bytes[c[6]] = 1;
+            bytes[c[7]] = 1;
+            c += PAD;
+        } while (c < end);
     }
     if (!(mk->sflag[i] & SHARED)) bytes[i] = 0;
     for (size_t w = 0; w < mk->words; w++) {
@@ -410,12 +456,13 @@ int negs_ib_build(negs_loss *l, negs_ib_masks *mk)
     if (st) return st;
     mk->itab = ((negs_ib_ws *)l->ws)->itab;
     size_t ng = negs_ib_groups(mk);
-    st = negs_ib_ws_reserve(l, 0, ng, 0); /* leaves the block where it is */
+    st = negs_ib_ws_reserve(l, 0, ng + pad_slots(mk), 0); /* leaves the block where it is */
     if (st) {
         if (mk->user_ids) negs_ib_clear_items(mk);
         return st;
     }
     mk->glist = ((negs_ib_ws *)l->ws)->groups;
+    pad_columns(mk);
     negs_pool_run(l->pool, run_find, mk, mk->parts);
     if (mk->user_ids) negs_ib_clear_items(mk);
     size_t words = negs_ib_layout(mk);
