@@ -94,10 +94,15 @@ size_t negs_ib_groups(negs_ib_masks *mk)
     size_t n = mk->n, b = mk->b;
     const uint32_t *id = mk->item_ids;
     uint32_t *a = mk->ord, *t = mk->tmp;
-    for (size_t j = 0; j < n; j++) a[j] = (uint32_t)j;
-    /* LSD radix sort on the item id, 8 bits per pass; stable, so columns stay ascending
-     * within a group. Four passes: the result ends in `a` again. */
-    for (unsigned shift = 0; shift < 32; shift += 8) {
+    uint32_t top = 0;
+    for (size_t j = 0; j < n; j++) {
+        a[j] = (uint32_t)j;
+        top |= id[j];
+    }
+    /* LSD radix sort on the item id, 8 bits per pass up to the largest id's top byte; stable,
+     * so columns stay ascending within a group. An odd number of passes ends in tmp: copied
+     * back. */
+    for (unsigned shift = 0; shift < 32 && (shift == 0 || top >> shift); shift += 8) {
         size_t count[257] = {0};
         for (size_t j = 0; j < n; j++) count[((id[a[j]] >> shift) & 255u) + 1]++;
         for (size_t d = 0; d < 256; d++) count[d + 1] += count[d];
@@ -105,6 +110,10 @@ size_t negs_ib_groups(negs_ib_masks *mk)
         uint32_t *s = a;
         a = t;
         t = s;
+    }
+    if (a != mk->ord) {
+        memcpy(mk->ord, a, n * sizeof *a);
+        a = mk->ord;
     }
     size_t ng = 0;
     for (size_t s = 0; s < n;) {
