@@ -15,9 +15,11 @@
 #include <emmintrin.h>
 #endif
 
+#include "core/cpu.h"
 #include "core/csr.h"
 #include "core/pool.h"
 #include "inbatch.h"
+#include "inbatch_mask_simd.h"
 
 /* Row i's glist slots: its own group, the groups its user's known positives can hit (its row
  * length, or the number of groups when that is smaller), and one spare for the branch-free
@@ -161,10 +163,16 @@ void negs_ib_clear_items(negs_ib_masks *mk)
  * positive), in ascending order of group start (the row and the groups are both sorted by item
  * id; set_bytes relies on it); returns their count and adds their columns to *hits. */
 static uint32_t user_groups(const negs_ib_masks *mk, const uint32_t *row, uint64_t len,
-                            uint32_t *restrict out, size_t *hits)
+                            uint32_t *restrict out, size_t *hits, int wide)
 {
     uint32_t cnt = 0;
     size_t h = 0;
+#if NEGS_IB_HAVE_LOOKUP512
+    if (wide && len <= 4 * (uint64_t)mk->n_groups)
+        return negs_ib_lookup_avx512(mk->itab, row, len, out, hits);
+#else
+    (void)wide;
+#endif
     if (len <= 4 * (uint64_t)mk->n_groups) {
         const uint64_t *restrict itab = mk->itab;
         for (uint64_t q = 0; q < len; q++) {
@@ -206,7 +214,7 @@ static int row_holds(const uint32_t *row, uint64_t len, uint32_t item)
  * slot. A row whose own group is in the base (its item is a positive) or has no duplicate
  * reads the base: the first such row stores it (src = itself), the others point at it. Any
  * other row stores its own group, then the base. */
-static void find_run(negs_ib_masks *mk, const uint32_t *ord, size_t s, size_t e)
+static void find_run(negs_ib_masks *mk, const uint32_t *ord, size_t s, size_t e, int wide)
 {
     uint32_t *glist = mk->glist;
     if (!ord) { /* accidental hits only */
@@ -224,11 +232,16 @@ static void find_run(negs_ib_masks *mk, const uint32_t *ord, size_t s, size_t e)
     uint32_t *base = glist + boff;
     uint64_t len;
     const uint32_t *row = negs_csr_row(mk->pos, mk->user_ids[r0], &len);
-    uint32_t cnt = user_groups(mk, row, len, base, &bh);
+    uint32_t cnt = user_groups(mk, row, len, base, &bh, wide);
     for (size_t q = s; q < e; q++) {
         uint32_t i = ord[q], own = mk->gstart[i];
         /* the row's own group is in the base exactly when its item is a positive */
+#if NEGS_IB_HAVE_LOOKUP512
+        int inpos = wide ? negs_ib_holds_avx512(base, cnt, own)
+                         : row_holds(row, len, mk->item_ids[i]);
+#else
         int inpos = row_holds(row, len, mk->item_ids[i]);
+#endif
         mk->gcnt[i] = 0;
         if (inpos || mk->gend[own] - own == 1) {
             if (owner == UINT32_MAX) owner = i;
@@ -251,14 +264,20 @@ static void find_run(negs_ib_masks *mk, const uint32_t *ord, size_t s, size_t e)
     }
 }
 
-void negs_ib_find(negs_ib_masks *mk, size_t part)
+/* negs_ib_find, with the AVX-512 lookup when `wide` (the caller checked the CPU). */
+static void find_part(negs_ib_masks *mk, size_t part, int wide)
 {
     const uint32_t *ord = user_order(mk);
     for (size_t s = mk->cut[part]; s < mk->cut[part + 1];) {
         size_t e = run_end(mk, ord, s);
-        find_run(mk, ord, s, e);
+        find_run(mk, ord, s, e, wide);
         s = e;
     }
+}
+
+void negs_ib_find(negs_ib_masks *mk, size_t part)
+{
+    find_part(mk, part, 0);
 }
 
 /* Columns in the mask row i reads (after negs_ib_layout): its own, or its user's base, which
@@ -447,10 +466,16 @@ const uint32_t *negs_ib_tile_slow(const negs_ib_masks *mk, size_t i, size_t c0, 
     return any ? local : NULL;
 }
 
+typedef struct find_ctx {
+    negs_ib_masks *mk;
+    int wide;
+} find_ctx;
+
 static void run_find(void *ctx, size_t part, size_t n_parts)
 {
     (void)n_parts;
-    negs_ib_find(ctx, part);
+    find_ctx *f = ctx;
+    find_part(f->mk, part, f->wide);
 }
 
 static void run_fill(void *ctx, size_t part, size_t n_parts)
@@ -472,7 +497,9 @@ int negs_ib_build(negs_loss *l, negs_ib_masks *mk)
     }
     mk->glist = ((negs_ib_ws *)l->ws)->groups;
     pad_columns(mk);
-    negs_pool_run(l->pool, run_find, mk, mk->parts);
+    /* the gathers index with signed 32-bit lanes */
+    find_ctx f = {mk, (l->cpu & NEGS_CPU_AVX512) && mk->user_ids && mk->pos->n_items <= INT32_MAX};
+    negs_pool_run(l->pool, run_find, &f, mk->parts);
     if (mk->user_ids) negs_ib_clear_items(mk);
     size_t words = negs_ib_layout(mk);
     st = negs_ib_ws_reserve(l, 0, 0, words);
