@@ -3,7 +3,8 @@
  * row's own or one of its user's known positives, and each row's masked-column count. Random
  * batches with many duplicates, users with several rows (their base rows shared), rows whose
  * item is not among their user's positives, users with more positives than the batch has
- * groups, list and bit rows, accidental hits only, and 1 to 3 parts. */
+ * groups, list and bit rows, accidental hits only, groups of many columns, item ids past 2^16,
+ * and 1 to 3 parts; with the AVX-512 lookup (where the CPU has it) and without. */
 #include <stdio.h>
 
 #include "test_util.h"
@@ -132,14 +133,31 @@ static void test_masks_match_brute_force(void **state)
         {20, 5, 3, 500, 0.5, 1, 2},      /* a user with more positives than 4 x the groups */
         {10, 0, 1, 30, 1.0, 1, 1},       /* every group hit, then misses: the spare slot */
         {12, 2, 2, 40, 0.9, 1, 2},
+        {2000, 48, 40, 50, 0.3, 1, 2},   /* groups of ~40 columns: many blocks of the table */
+        {1500, 100, 30, 300, 0.4, 1, 1}, /* ~120 positives per user: whole gathers and tails */
+        {300, 20, 20, 70000, 0.0005, 1, 2}, /* ids past 2^16: three sort passes, copied back */
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) check_case(&cases[c]);
+}
+
+/* Batches of the same kinds with the portable code: NEGS_FORCE_ISA=avx2 at handle creation turns off
+ * the AVX-512 lookup (where the CPU has it), so both paths meet brute force in one run. */
+static void test_masks_portable_path(void **state)
+{
+    const char *was = getenv("NEGS_FORCE_ISA");
+    char keep[32] = "";
+    if (was) snprintf(keep, sizeof keep, "%s", was);
+    setenv("NEGS_FORCE_ISA", "avx2", 1);
+    test_masks_match_brute_force(state);
+    if (was) setenv("NEGS_FORCE_ISA", keep, 1);
+    else unsetenv("NEGS_FORCE_ISA");
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_masks_match_brute_force),
+        cmocka_unit_test(test_masks_portable_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
