@@ -26,6 +26,7 @@ T512 static void scores_avx512(const float *a, size_t np, const float *b, size_t
             __m512 c[MR][2];
 #pragma GCC unroll 12
             for (int r = 0; r < MR; r++) c[r][0] = c[r][1] = _mm512_setzero_ps();
+#pragma GCC unroll 2
             for (size_t k = 0; k < dim; k++) {
                 __m512 x0 = _mm512_load_ps(b0 + k * NEGS_KN_NR);
                 __m512 x1 = _mm512_load_ps(b1 + k * NEGS_KN_NR);
@@ -77,6 +78,7 @@ INL T512 void accum_block(float *acc, size_t ldacc, const float *w, size_t wsi, 
 #pragma GCC unroll 4
         for (int v = 0; v < nv; v++)
             r[i][v] = ld16(acc + i * ldacc + 16 * v, v == nv - 1, masked, tail);
+#pragma GCC unroll 2
     for (size_t t = 0; t < nt; t++) {
         __m512 wt[12];
         const float *xt = x + t * ldx;
