@@ -134,9 +134,11 @@ static void test_rates_once(void **state)
         assert_true(once_rates[0][k] == once_rates[1][k]);
         assert_true(again[k] == once_rates[0][k]);
     }
-    if (cpu_has_bf16()) { /* plausible rates: GFLOP/s of one core of a current CPU */
-        assert_true(again[0] > 5.0 && again[0] < 2000.0);
-        assert_true(again[1] > 5.0 && again[1] < 4000.0);
+    if (cpu_has_bf16()) {
+        /* plausible rates: positive, finite GFLOP/s of one core; no lower bound beyond 0, as
+         * sanitizer builds and loaded machines run the timed loops many times slower */
+        assert_true(again[0] > 0.0 && again[0] < 2000.0);
+        assert_true(again[1] > 0.0 && again[1] < 4000.0);
         if (getenv("IB_DEBUG"))
             fprintf(stderr, "rates: fma %.1f GFLOP/s, vdpbf16ps %.1f (%.2fx): %s\n", again[0],
                     again[1], again[1] / again[0],
