@@ -99,6 +99,9 @@ case " $parts " in *" bf16 "*)
     set -- $("$bin" peak 2); fp2=$2
     set -- $("$bin" peak16 1); bp1=$2
     set -- $("$bin" peak16 2); bp2=$2
+    amx=${BENCH_BIN_DIR:-build/bench}/bench_amx_peak
+    set -- $("$amx" 1); ap1=$2
+    set -- $("$amx" 2); ap2=$2
     echo "bf16 (NEGS_PRECISION_BF16) against fp32 on the dense table's data, timed interleaved in"
     echo "one process (best of the same calls); kernel = the bf16 path that ran (avx512bf16:"
     echo "vdpbf16ps on bf16 pairs; portable: rows and G rounded, the fp32 kernels); ratio = fp32"
@@ -116,6 +119,9 @@ case " $parts " in *" bf16 "*)
     echo "measured peaks by CPU time, GFLOP/s: fp32 FMA $fp1 (1 thread), $fp2 (2); bf16 vdpbf16ps" \
          "$bp1 (1), $bp2 (2) (0: no AVX512-BF16)"
     echo "peak ratio bf16 / fp32 (1 thread, CPU time): $(awk "BEGIN{printf \"%.2f\", ($fp1>0?$bp1/$fp1:0)}")"
+    echo "AMX tiles (tdpbf16ps, no library kernel yet: what one could run on): $ap1 GFLOP/s (1" \
+         "thread), $ap2 (2) by CPU time (0: no AMX-BF16 or no tile permission from the OS);" \
+         "$(awk "BEGIN{printf \"%.2f\", ($fp1>0?$ap1/$fp1:0)}")x the 1-thread FMA peak"
     set -- $("$bin" rates)
     echo "the library's choice (its own timed loops, once per process; native from 1.25x): FMA" \
          "$1 GFLOP/s, vdpbf16ps $2 ($(awk "BEGIN{printf \"%.2f\", ($1>0?$2/$1:0)}")x): $3"
